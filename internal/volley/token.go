@@ -1,0 +1,72 @@
+package volley
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// APIToken is a long-lived bearer token of an account. Only its SHA-256 hash
+// is looked up; the token itself is also kept sealed (encrypted) so that the
+// console can show it again after the owner re-enters a password.
+type APIToken struct {
+	ID         uint64
+	AccountID  uint64
+	Kind       string // TokenKindAPI or TokenKindCLI
+	Name       string // "API token" or the CLI device's name
+	Hash       []byte // SHA-256 of the token
+	Sealed     []byte // the token, encrypted at rest
+	Prefix     string // first characters, safe to show in listings
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero when never used
+}
+
+// Token kinds. An account has one API token at a time; each CLI login gets
+// its own token, revocable on its own.
+const (
+	TokenKindAPI = "api"
+	TokenKindCLI = "cli"
+)
+
+// TokenPrefix starts every API token, so leaked tokens are easy to recognise
+// by secret scanners.
+const TokenPrefix = "vk_"
+
+// tokenRandomLen is the number of random base62 characters in a token
+// (~238 bits).
+const tokenRandomLen = 40
+
+// NewToken returns a fresh API token: "vk_" and 40 base62 characters.
+func NewToken(r io.Reader) (string, error) {
+	s, err := RandomToken(r, tokenRandomLen)
+	if err != nil {
+		return "", fmt.Errorf("new token: %w", err)
+	}
+	return TokenPrefix + s, nil
+}
+
+// HashToken returns the lookup hash of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// MinAdminTokenLen is the shortest token accepted from VOLLEY_ADMIN_TOKEN.
+const MinAdminTokenLen = 32
+
+// ValidateGivenToken checks a token chosen by an operator rather than
+// generated.
+func ValidateGivenToken(token string) error {
+	if len(token) < MinAdminTokenLen {
+		return fmt.Errorf("token must be at least %d characters, got %d", MinAdminTokenLen, len(token))
+	}
+	if strings.ContainsAny(token, " \t\r\n") {
+		return fmt.Errorf("token must not contain whitespace")
+	}
+	return nil
+}
+
+// DisplayPrefix is the part of a token that listings may show.
+func DisplayPrefix(token string) string { return token[:min(len(token), 10)] }
