@@ -1,0 +1,226 @@
+// Package store is the storage port of Volley: the one interface through which
+// the rest of the server reads and writes durable state, and the errors and
+// parameter types that go with it. Drivers live in sub-packages (storesqlite,
+// storepg) and prove their behaviour with the shared suite in storetest.
+//
+// Scope rules are part of the contract: every method that takes an OrgID
+// returns ErrNotFound for rows of other organizations, exactly as if they did
+// not exist. Update methods take no OrgID: callers first load the row with
+// its scoped Get, change it, and write it back.
+//
+// Conventions every driver follows (the storetest suite checks them):
+//   - times come back in UTC, at whole microseconds;
+//   - an empty []byte or map is stored as "unset" and may come back nil;
+//   - a missing parent row (project, source, account, …) is ErrNotFound;
+//   - a violated uniqueness rule is a *ConflictError naming the value.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// ErrNotFound means the row does not exist or is outside the caller's scope.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict means a uniqueness rule was violated. Drivers wrap it in a
+// *ConflictError naming what clashed.
+var ErrConflict = errors.New("conflict")
+
+// ConflictError names the unique value that already exists.
+type ConflictError struct {
+	What string // e.g. "organization slug", "source slug"
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string { return e.What + " already exists" }
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Conflict returns a *ConflictError for what.
+func Conflict(what string) error { return &ConflictError{What: what} }
+
+// Store is the whole storage port. Implementations are safe for concurrent
+// use.
+type Store interface {
+	Tenancy
+	Config
+
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tenancy stores accounts, tokens, organizations, members and projects.
+type Tenancy interface {
+	// AccountCreate creates an account together with its first organization
+	// (the account as owner), that organization's default project and the
+	// account's API token, atomically.
+	AccountCreate(ctx context.Context, p AccountCreateParams) (*AccountCreateResult, error)
+	// AccountGet returns an account by id.
+	AccountGet(ctx context.Context, id uint64) (*volley.Account, error)
+	// AccountGetByEmail returns an account by its normalised email.
+	AccountGetByEmail(ctx context.Context, email string) (*volley.Account, error)
+	// AccountCount returns the number of accounts.
+	AccountCount(ctx context.Context) (int64, error)
+
+	// TokenCreate stores a new token. With ReplaceKind set, the account's
+	// other tokens of that kind are revoked in the same transaction.
+	TokenCreate(ctx context.Context, p TokenCreateParams) (*volley.APIToken, error)
+	// TokenLookup finds a live token by its hash and records its use, at
+	// most once a minute so that API calls do not all become writes.
+	TokenLookup(ctx context.Context, hash []byte, now time.Time) (*volley.APIToken, error)
+	// TokenList returns an account's live tokens, oldest first.
+	TokenList(ctx context.Context, accountID uint64) ([]volley.APIToken, error)
+	// TokenDelete revokes one of an account's tokens.
+	TokenDelete(ctx context.Context, accountID, tokenID uint64) error
+
+	// OrgCreate creates an organization with the creator as owner and its
+	// default project, atomically.
+	OrgCreate(ctx context.Context, p OrgCreateParams) (*volley.Membership, error)
+	// OrgList returns the organizations an account belongs to, by id.
+	OrgList(ctx context.Context, accountID uint64) ([]volley.Membership, error)
+	// OrgGet returns an organization as seen by one of its members.
+	OrgGet(ctx context.Context, orgID, accountID uint64) (*volley.Membership, error)
+	// OrgDelete deletes an organization and everything in it.
+	OrgDelete(ctx context.Context, orgID uint64) error
+
+	// MemberList returns an organization's members, by account id.
+	MemberList(ctx context.Context, orgID uint64) ([]volley.Member, error)
+	// MemberAdd adds an account to an organization (ErrConflict if it is
+	// already a member).
+	MemberAdd(ctx context.Context, p MemberParams) (*volley.Member, error)
+	// MemberUpdate changes a member's role (volley.ErrLastOwner if it would
+	// demote the last owner).
+	MemberUpdate(ctx context.Context, p MemberParams) (*volley.Member, error)
+	// MemberDelete removes a member (volley.ErrLastOwner for the last owner).
+	MemberDelete(ctx context.Context, orgID, accountID uint64) error
+
+	// ProjectList returns an organization's projects, by id.
+	ProjectList(ctx context.Context, orgID uint64) ([]volley.Project, error)
+	// ProjectGet returns a project of an organization.
+	ProjectGet(ctx context.Context, orgID, id uint64) (*volley.Project, error)
+	// ProjectCreate creates a project; with IsDefault it takes the default
+	// flag from the organization's current default, atomically.
+	ProjectCreate(ctx context.Context, p *volley.Project) error
+	// ProjectUpdate renames a project and, with MakeDefault, moves the
+	// default flag to it.
+	ProjectUpdate(ctx context.Context, p ProjectUpdateParams) (*volley.Project, error)
+	// ProjectDelete deletes a project and its sources, destinations and
+	// connections, and cancels its unfinished deliveries
+	// (volley.ErrDefaultProject for the default project).
+	ProjectDelete(ctx context.Context, orgID, id uint64, now time.Time) error
+}
+
+// Config stores the routing graph: sources, destinations and connections.
+// Get, Update and Delete are scoped to an organization.
+type Config interface {
+	// SourceList returns a project's sources with their connection counts,
+	// by id.
+	SourceList(ctx context.Context, projectID uint64) ([]volley.Source, error)
+	// SourceGet returns a source of an organization.
+	SourceGet(ctx context.Context, orgID, id uint64) (*volley.Source, error)
+	// SourceGetByIngestionID returns the source behind an ingestion URL.
+	SourceGetByIngestionID(ctx context.Context, ingestionID string) (*volley.Source, error)
+	// SourceCreate stores a new source and sets its ID.
+	SourceCreate(ctx context.Context, s *volley.Source) error
+	// SourceUpdate writes the mutable fields of an existing source (all but
+	// ProjectID, IngestionID and CreatedAt).
+	SourceUpdate(ctx context.Context, s *volley.Source) error
+	// SourceDelete deletes a source and its connections, cancelling their
+	// unfinished deliveries.
+	SourceDelete(ctx context.Context, orgID, id uint64, now time.Time) error
+
+	// DestinationList returns a project's destinations, by id.
+	DestinationList(ctx context.Context, projectID uint64) ([]volley.Destination, error)
+	// DestinationGet returns a destination of an organization.
+	DestinationGet(ctx context.Context, orgID, id uint64) (*volley.Destination, error)
+	// DestinationCreate stores a new destination and sets its ID.
+	DestinationCreate(ctx context.Context, d *volley.Destination) error
+	// DestinationUpdate writes the mutable fields of an existing destination
+	// (all but ProjectID and CreatedAt).
+	DestinationUpdate(ctx context.Context, d *volley.Destination) error
+	// DestinationDelete deletes a destination and its connections,
+	// cancelling their unfinished deliveries.
+	DestinationDelete(ctx context.Context, orgID, id uint64, now time.Time) error
+
+	// ConnectionList returns a project's connections, by id.
+	ConnectionList(ctx context.Context, projectID uint64) ([]volley.Connection, error)
+	// ConnectionGet returns a connection of an organization.
+	ConnectionGet(ctx context.Context, orgID, id uint64) (*volley.Connection, error)
+	// ConnectionCreate stores a new connection and sets its ID
+	// (ErrConflict when the source and destination are already connected).
+	// That both ends belong to the connection's project is the caller's
+	// check.
+	ConnectionCreate(ctx context.Context, c *volley.Connection) error
+	// ConnectionUpdate writes the mutable fields of a connection.
+	ConnectionUpdate(ctx context.Context, c *volley.Connection) error
+	// ConnectionDelete deletes a connection, cancelling its unfinished
+	// deliveries.
+	ConnectionDelete(ctx context.Context, orgID, id uint64, now time.Time) error
+}
+
+// AccountCreateParams describes a new account and what comes with it.
+type AccountCreateParams struct {
+	Email        string // normalised
+	Name         string
+	PasswordHash string
+	OrgName      string
+	OrgSlug      string
+	Token        volley.APIToken // AccountID is filled in
+	Now          time.Time
+}
+
+// AccountCreateResult is everything AccountCreate made.
+type AccountCreateResult struct {
+	Account volley.Account
+	Org     volley.Membership
+	Project volley.Project
+	Token   volley.APIToken
+}
+
+// TokenCreateParams describes a new token.
+type TokenCreateParams struct {
+	Token       volley.APIToken
+	ReplaceKind bool // revoke the account's other tokens of the same kind
+}
+
+// OrgCreateParams describes a new organization.
+type OrgCreateParams struct {
+	Name      string
+	Slug      string
+	AccountID uint64
+	Now       time.Time
+}
+
+// MemberParams sets an account's role in an organization.
+type MemberParams struct {
+	OrgID     uint64
+	AccountID uint64
+	Role      volley.Role
+	Now       time.Time
+}
+
+// ProjectUpdateParams changes a project.
+type ProjectUpdateParams struct {
+	OrgID       uint64
+	ID          uint64
+	Name        string // "" keeps the name
+	MakeDefault bool
+	Now         time.Time
+}
+
+// Errorf wraps err with a formatted context, keeping nil as nil so drivers
+// can wrap unconditionally.
+func Errorf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

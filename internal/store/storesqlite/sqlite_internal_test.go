@@ -1,0 +1,104 @@
+package storesqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// TestPragmas checks the durability and safety settings of both pools: the
+// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL).
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "volley.db")
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	for _, tc := range []struct {
+		pool   string
+		db     *sql.DB
+		pragma string
+		want   string
+	}{
+		{"write", s.write, "journal_mode", "wal"},
+		{"write", s.write, "synchronous", "2"}, // FULL
+		{"write", s.write, "foreign_keys", "1"},
+		{"write", s.write, "busy_timeout", "10000"},
+		{"write", s.write, "query_only", "0"},
+		{"read", s.read, "journal_mode", "wal"},
+		{"read", s.read, "foreign_keys", "1"},
+		{"read", s.read, "query_only", "1"},
+	} {
+		var got string
+		if err := tc.db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatalf("%s PRAGMA %s: %v", tc.pool, tc.pragma, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s PRAGMA %s = %q, want %q", tc.pool, tc.pragma, got, tc.want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	// WAL mode is a property of the file: a plain read-only handle sees it.
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatalf("open read-only: %v", err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatalf("PRAGMA journal_mode: %v", err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode of the closed file = %q, want wal", mode)
+	}
+}
+
+// TestUniqueViolationColumns checks that a UNIQUE violation names the
+// constrained columns, which decide the conflict reported to callers.
+func TestUniqueViolationColumns(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	for _, stmt := range []string{
+		`INSERT INTO accounts (id, email, name, password_hash, created_at) VALUES (1, 'a@example.com', 'a', 'x', 1)`,
+		`INSERT INTO orgs (id, name, slug, account_id, created_at) VALUES (1, 'o', 'o', 1, 1)`,
+		`INSERT INTO projects (id, org_id, name, is_default, created_at, updated_at) VALUES (1, 1, 'p', 1, 1, 1)`,
+	} {
+		if _, err := s.write.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	const insertSource = `INSERT INTO sources (project_id, name, slug, ingestion_id, type, eps, status, auth_type,
+		auth_username, auth_key_name, verify_signature, hmac_header, hmac_algorithm, hmac_encoding, hmac_prefix,
+		created_at, updated_at) VALUES (1, 'n', ?, ?, 'webhook', 0, 'active', 'none', '', '', 0, '', '', '', '', 1, 1)`
+	if _, err := s.write.ExecContext(ctx, insertSource, "a", "src_a"); err != nil {
+		t.Fatalf("insert source: %v", err)
+	}
+	for _, tc := range []struct {
+		stmt string
+		args []any
+		want string
+	}{
+		{`INSERT INTO accounts (email, name, password_hash, created_at) VALUES ('a@example.com', 'b', 'x', 1)`, nil, "accounts.email"},
+		{insertSource, []any{"b", "src_a"}, "sources.ingestion_id"},
+		{insertSource, []any{"a", "src_b"}, "sources.project_id, sources.slug"},
+		{`INSERT INTO projects (org_id, name, is_default, created_at, updated_at) VALUES (1, 'q', 1, 1, 1)`, nil, "projects.org_id"},
+	} {
+		_, err := s.write.ExecContext(ctx, tc.stmt, tc.args...)
+		cols, ok := uniqueViolation(err)
+		if !ok || cols != tc.want {
+			t.Errorf("uniqueViolation(%v) = %q, %v; want %q, true", err, cols, ok, tc.want)
+		}
+	}
+	if _, ok := uniqueViolation(nil); ok {
+		t.Error("uniqueViolation(nil) reports a violation")
+	}
+}
