@@ -1,0 +1,222 @@
+// Package httpapi serves Volley's management API (/api/…): accounts,
+// organizations and members, projects, sources, destinations and
+// connections. Its wire format is fixed by the official clients (see
+// docs/api.md): integer ids, RFC 3339 UTC times, no nulls for numbers or
+// booleans, `{"error","message"}` errors, and single objects that carry both
+// a wrapper key and the same fields at the top level so that both client
+// families decode them.
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/volleyhq/volley/internal/egress"
+	"github.com/volleyhq/volley/internal/seal"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/tenant"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Config configures the API. Every field is required unless it says
+// otherwise.
+type Config struct {
+	Store  store.Store
+	Tenant *tenant.Service
+	Box    *seal.Box
+	// Egress checks destination URLs when they are saved.
+	Egress *egress.Policy
+	// LookupFunc resolves destination hosts for the save-time check; nil
+	// skips resolution (the dialer still checks every connection).
+	LookupFunc egress.LookupFunc
+	Logger     *slog.Logger
+	// NowFunc returns the current time; nil means time.Now.
+	NowFunc func() time.Time
+	// Rand supplies ingestion ids and generated secrets.
+	Rand io.Reader
+	// PublicURL is the server's external base URL, used to show each
+	// source's ingestion URL; "" uses the scheme and host of each request.
+	PublicURL string
+	// SecretRotationGrace is how long a replaced destination signing secret
+	// keeps signing; 0 means 24h.
+	SecretRotationGrace time.Duration
+}
+
+// API is the management API handler.
+type API struct {
+	cfg      Config
+	now      func() time.Time
+	mux      *http.ServeMux
+	patterns []string
+}
+
+// New returns the API with every route registered.
+func New(cfg Config) *API {
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.SecretRotationGrace == 0 {
+		cfg.SecretRotationGrace = 24 * time.Hour
+	}
+	a := &API{cfg: cfg, now: func() time.Time { return cfg.NowFunc().UTC().Truncate(time.Microsecond) }, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Routes returns the pattern of every authenticated endpoint, in
+// registration order ("GET /api/sources/{source_id}", …).
+func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
+
+// handler is the shape of every authenticated endpoint: it returns an error
+// instead of writing one, and one place turns errors into responses.
+type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
+
+// route registers an authenticated endpoint.
+func (a *API) route(pattern string, h handler) {
+	a.patterns = append(a.patterns, pattern)
+	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.authenticate(r)
+		if err == nil {
+			err = h(w, r, c)
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+		}
+	}))
+}
+
+func (a *API) routes() {
+	a.route("GET /api/user", a.getUser)
+
+	a.route("GET /api/org/list", a.listOrgs)
+	a.route("GET /api/org", a.getOrg)
+	a.route("POST /api/org", a.createOrg)
+	a.route("DELETE /api/org", a.deleteOrg)
+	a.route("GET /api/org/members", a.listMembers)
+	a.route("POST /api/org/members", a.addMember)
+	a.route("PUT /api/org/members/{account_id}", a.updateMember)
+	a.route("DELETE /api/org/members/{account_id}", a.deleteMember)
+
+	a.route("GET /api/projects", a.listProjects)
+	a.route("POST /api/projects", a.createProject)
+	a.route("GET /api/projects/{project_id}", a.getProject)
+	a.route("PUT /api/projects/{project_id}", a.updateProject)
+	a.route("DELETE /api/projects/{project_id}", a.deleteProject)
+
+	a.route("GET /api/projects/{project_id}/sources", a.listSources)
+	a.route("POST /api/projects/{project_id}/sources", a.createSource)
+	for _, prefix := range []string{"/api/sources/{source_id}", "/api/projects/{project_id}/sources/{source_id}"} {
+		a.route("GET "+prefix, a.getSource)
+		a.route("PUT "+prefix, a.updateSource)
+		a.route("DELETE "+prefix, a.deleteSource)
+	}
+
+	a.route("GET /api/projects/{project_id}/destinations", a.listDestinations)
+	a.route("POST /api/projects/{project_id}/destinations", a.createDestination)
+	for _, prefix := range []string{"/api/destinations/{destination_id}", "/api/projects/{project_id}/destinations/{destination_id}"} {
+		a.route("GET "+prefix, a.getDestination)
+		a.route("PUT "+prefix, a.updateDestination)
+		a.route("DELETE "+prefix, a.deleteDestination)
+		a.route("GET "+prefix+"/secret", a.getDestinationSecret)
+		a.route("POST "+prefix+"/secret/rotate", a.rotateDestinationSecret)
+	}
+
+	a.route("GET /api/projects/{project_id}/connections", a.listConnections)
+	a.route("POST /api/projects/{project_id}/connections", a.createConnection)
+	a.route("GET /api/connections/{connection_id}", a.getConnection)
+	a.route("PUT /api/connections/{connection_id}", a.updateConnection)
+	a.route("DELETE /api/connections/{connection_id}", a.deleteConnection)
+
+	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",
+			Detail: r.Method + " " + r.URL.Path + " is not part of the Volley API"})
+	})
+}
+
+// writeJSON writes v as a JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// writeMerged writes v both under key and at the top level:
+// {"source":{…},"id":…,…}. Family A clients read the wrapper, family B the
+// top-level fields.
+func writeMerged(w http.ResponseWriter, status int, key string, v any) error {
+	obj, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	out := make([]byte, 0, 2*len(obj)+len(key)+8)
+	out = append(out, `{"`...)
+	out = append(out, key...)
+	out = append(out, `":`...)
+	out = append(out, obj...)
+	if len(obj) > 2 {
+		out = append(out, ',')
+		out = append(out, obj[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(append(out, '\n'))
+	return err
+}
+
+// noContent answers a successful DELETE: an empty body, which every client
+// accepts (the .NET SDK rejects non-JSON text).
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, internal := classify(err)
+	if internal {
+		a.cfg.Logger.ErrorContext(r.Context(), "api request failed",
+			"method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="volley"`)
+	}
+	writeJSON(w, e.Status, errorBody{Error: e.Message, Message: e.Detail, Field: e.Field})
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// caller is the authenticated account of a request and its organization
+// context, resolved on first use.
+type caller struct {
+	account   *volley.Account
+	orgHeader string
+	org       *volley.Membership
+}
+
+func (a *API) authenticate(r *http.Request) (*caller, error) {
+	acct, _, err := a.cfg.Tenant.Authenticate(r.Context(), bearerToken(r))
+	if err != nil {
+		return nil, err
+	}
+	return &caller{account: acct, orgHeader: strings.TrimSpace(r.Header.Get("X-Organization-ID"))}, nil
+}

@@ -1,0 +1,210 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+type connectionJSON struct {
+	ID              uint64    `json:"id"`
+	ProjectID       uint64    `json:"project_id"`
+	Name            string    `json:"name"`
+	SourceID        uint64    `json:"source_id"`
+	DestinationID   uint64    `json:"destination_id"`
+	Status          string    `json:"status"`
+	EPS             int       `json:"eps"`
+	MaxRetries      int       `json:"max_retries"`
+	SourceSlug      string    `json:"source_slug"`
+	SourceEPS       int       `json:"source_eps"`
+	DestinationName string    `json:"destination_name"`
+	DestinationURL  string    `json:"destination_url"`
+	DestinationEPS  int       `json:"destination_eps"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+func connectionOut(c *volley.Connection) connectionJSON {
+	return connectionJSON{
+		ID: c.ID, ProjectID: c.ProjectID, Name: c.Name, SourceID: c.SourceID, DestinationID: c.DestinationID,
+		Status: c.Status, EPS: c.EPS, MaxRetries: c.MaxRetries,
+		SourceSlug: c.SourceSlug, SourceEPS: c.SourceEPS,
+		DestinationName: c.DestinationName, DestinationURL: c.DestinationURL, DestinationEPS: c.DestinationEPS,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+type connectionRequest struct {
+	Name          *string `json:"name"`
+	SourceID      *uint64 `json:"source_id"`
+	DestinationID *uint64 `json:"destination_id"`
+	Status        *string `json:"status"`
+	EPS           *int    `json:"eps"`
+	MaxRetries    *int    `json:"max_retries"`
+}
+
+func (req *connectionRequest) apply(c *volley.Connection) error {
+	setIf(&c.Name, req.Name)
+	setIf(&c.EPS, req.EPS)
+	setIf(&c.MaxRetries, req.MaxRetries)
+	if deref(req.Status) != "" { // the Go SDK sends "" for "not set"
+		var err error
+		if c.Status, err = volley.ParseConnectionStatus(*req.Status); err != nil {
+			return err
+		}
+	}
+	return c.Validate()
+}
+
+// connection loads the connection named by {connection_id}.
+func (a *API) connection(r *http.Request, org *volley.Membership) (*volley.Connection, error) {
+	id, err := pathID(r, "connection_id")
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.cfg.Store.ConnectionGet(r.Context(), org.ID, id)
+	return c, notFoundAs(err, "Connection")
+}
+
+func (a *API) listConnections(w http.ResponseWriter, r *http.Request, c *caller) error {
+	org, err := a.orgFor(r, c, nil)
+	if err != nil {
+		return err
+	}
+	p, err := a.project(r, org)
+	if err != nil {
+		return err
+	}
+	cs, err := a.cfg.Store.ConnectionList(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]connectionJSON, len(cs))
+	for i := range cs {
+		out[i] = connectionOut(&cs[i])
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"connections": out})
+}
+
+// endpoints loads the source and destination a new connection joins; both
+// must be in project p.
+func (a *API) endpoints(r *http.Request, org *volley.Membership, p *volley.Project, req *connectionRequest) (*volley.Source, *volley.Destination, error) {
+	if deref(req.SourceID) == 0 {
+		return nil, nil, volley.Invalid("source_id", "is required")
+	}
+	if deref(req.DestinationID) == 0 {
+		return nil, nil, volley.Invalid("destination_id", "is required")
+	}
+	s, err := a.cfg.Store.SourceGet(r.Context(), org.ID, *req.SourceID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	if err != nil || s.ProjectID != p.ID {
+		return nil, nil, volley.Invalid("source_id", "source %d does not exist in project %d", *req.SourceID, p.ID)
+	}
+	d, err := a.cfg.Store.DestinationGet(r.Context(), org.ID, *req.DestinationID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	if err != nil || d.ProjectID != p.ID {
+		return nil, nil, volley.Invalid("destination_id", "destination %d does not exist in project %d", *req.DestinationID, p.ID)
+	}
+	return s, d, nil
+}
+
+func (a *API) createConnection(w http.ResponseWriter, r *http.Request, c *caller) error {
+	org, err := a.orgFor(r, c, volley.Role.CanConfigure)
+	if err != nil {
+		return err
+	}
+	p, err := a.project(r, org)
+	if err != nil {
+		return err
+	}
+	var req connectionRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	s, d, err := a.endpoints(r, org, p, &req)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	conn := &volley.Connection{
+		ProjectID: p.ID, SourceID: s.ID, DestinationID: d.ID,
+		Name:   volley.DefaultConnectionName(s.Slug, d.Name),
+		Status: volley.ConnectionEnabled, MaxRetries: volley.DefaultMaxRetries,
+		SourceSlug: s.Slug, SourceEPS: s.EPS, DestinationName: d.Name, DestinationURL: d.URL, DestinationEPS: d.EPS,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := req.apply(conn); err != nil {
+		return err
+	}
+	if err := a.cfg.Store.ConnectionCreate(r.Context(), conn); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, fmt.Sprintf("source %d is already connected to destination %d", s.ID, d.ID))
+		}
+		return notFoundAs(err, "Source or destination")
+	}
+	return writeMerged(w, http.StatusCreated, "connection", connectionOut(conn))
+}
+
+func (a *API) getConnection(w http.ResponseWriter, r *http.Request, c *caller) error {
+	org, err := a.orgFor(r, c, nil)
+	if err != nil {
+		return err
+	}
+	conn, err := a.connection(r, org)
+	if err != nil {
+		return err
+	}
+	return writeMerged(w, http.StatusOK, "connection", connectionOut(conn))
+}
+
+func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, c *caller) error {
+	org, err := a.orgFor(r, c, volley.Role.CanConfigure)
+	if err != nil {
+		return err
+	}
+	conn, err := a.connection(r, org)
+	if err != nil {
+		return err
+	}
+	var req connectionRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if req.SourceID != nil && *req.SourceID != conn.SourceID {
+		return volley.Invalid("source_id", "cannot be changed; create a new connection instead")
+	}
+	if req.DestinationID != nil && *req.DestinationID != conn.DestinationID {
+		return volley.Invalid("destination_id", "cannot be changed; create a new connection instead")
+	}
+	if err := req.apply(conn); err != nil {
+		return err
+	}
+	conn.UpdatedAt = a.now()
+	if err := a.cfg.Store.ConnectionUpdate(r.Context(), conn); err != nil {
+		return notFoundAs(err, "Connection")
+	}
+	return writeMerged(w, http.StatusOK, "connection", connectionOut(conn))
+}
+
+func (a *API) deleteConnection(w http.ResponseWriter, r *http.Request, c *caller) error {
+	org, err := a.orgFor(r, c, volley.Role.CanConfigure)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "connection_id")
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.Store.ConnectionDelete(r.Context(), org.ID, id, a.now()); err != nil {
+		return notFoundAs(err, "Connection")
+	}
+	return noContent(w)
+}

@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// maxBodyBytes limits management API request bodies.
+const maxBodyBytes = 1 << 20
+
+// decodeBody reads a JSON object into dst, a pointer to a struct whose fields
+// are pointers (nil = absent). Keys are matched in snake_case after
+// rewriting camelCase keys (the Java SDK sends sourceId, maxRetries, …);
+// unknown keys are ignored so that every client's extra fields pass. An
+// empty body decodes as {}.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &Error{Status: http.StatusBadRequest, Message: "could not read the request body"}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return errorf(http.StatusBadRequest, "request body must be a JSON object")
+		}
+		return &Error{Status: http.StatusBadRequest, Message: "malformed JSON", Detail: err.Error()}
+	}
+	norm := make(map[string]json.RawMessage, len(obj))
+	for k, v := range obj {
+		if s := snakeCase(k); s != k {
+			if _, both := obj[s]; both {
+				continue // the snake_case spelling wins
+			}
+			k = s
+		}
+		norm[k] = v
+	}
+	canon, _ := json.Marshal(norm) // re-encoding raw JSON values cannot fail
+	if err := json.Unmarshal(canon, dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return &Error{Status: http.StatusBadRequest, Field: typeErr.Field,
+				Message: fmt.Sprintf("%s: must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value)}
+		}
+		return &Error{Status: http.StatusBadRequest, Message: "invalid request body", Detail: err.Error()}
+	}
+	return nil
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(goType string) string {
+	t := strings.TrimLeft(goType, "*")
+	switch {
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "uint"):
+		return "a non-negative integer"
+	case strings.HasPrefix(t, "int"):
+		return "an integer"
+	case strings.HasPrefix(t, "map["):
+		return "a JSON object"
+	case strings.HasPrefix(t, "[]"):
+		return "a JSON array"
+	}
+	return "of type " + t
+}
+
+// snakeCase rewrites camelCase to snake_case ("maxRetries" → "max_retries");
+// other keys come back unchanged.
+func snakeCase(s string) string {
+	if strings.IndexFunc(s, unicode.IsUpper) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// pathID parses a numeric id from the named path segment.
+func pathID(r *http.Request, name string) (uint64, error) {
+	raw := r.PathValue(name)
+	id, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil || id == 0 {
+		return 0, &Error{Status: http.StatusBadRequest, Field: name,
+			Message: fmt.Sprintf("%s: %q is not a valid id (a positive integer)", name, raw)}
+	}
+	return id, nil
+}
