@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/volleyhq/volley/internal/egress"
+	"github.com/volleyhq/volley/internal/seal"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesqlite"
+)
+
+// storeFlags are the flags every command that opens the store shares.
+type storeFlags struct {
+	dataDir  string
+	database string
+}
+
+// env returns the environment variable's value, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", env("VOLLEY_DATA_DIR", "./volley-data"),
+		"directory for the embedded database, the secret key and the admin token (env VOLLEY_DATA_DIR)")
+	fs.StringVar(&f.database, "database", env("VOLLEY_DATABASE_URL", ""),
+		"database URL; empty uses SQLite in the data directory (env VOLLEY_DATABASE_URL)")
+}
+
+// sqlitePath is where the embedded database lives.
+func (f *storeFlags) sqlitePath() string { return filepath.Join(f.dataDir, "volley.db") }
+
+// openStore opens the configured store; with migrate false the schema is
+// left alone (for `volley migrate`).
+func (f *storeFlags) openStore(ctx context.Context, migrate bool) (store.Store, error) {
+	switch {
+	case f.database == "" || strings.HasPrefix(f.database, "sqlite:"):
+		path := strings.TrimPrefix(f.database, "sqlite:")
+		if path == "" {
+			path = f.sqlitePath()
+		}
+		cfg := storesqlite.Config{Path: path}
+		if migrate {
+			return storesqlite.Open(ctx, cfg)
+		}
+		return storesqlite.OpenNoMigrate(cfg)
+	case strings.HasPrefix(f.database, "postgres://"), strings.HasPrefix(f.database, "postgresql://"):
+		return nil, errors.New("PostgreSQL is not supported by this build yet; leave --database empty to use the embedded SQLite store")
+	}
+	return nil, usageError{fmt.Sprintf("--database: unsupported URL %q (use postgres://… or leave it empty for SQLite)", redactURL(f.database))}
+}
+
+// redactURL hides a password in a database URL before it is printed.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.Index(s[i+3:], "@"); j >= 0 {
+			return s[:i+3] + "…" + s[i+3+j:]
+		}
+	}
+	return s
+}
+
+// secretKey returns the key that seals secrets at rest: VOLLEY_SECRET_KEY,
+// else the key file in the data directory (created on first use).
+func (f *storeFlags) secretKey() ([]byte, error) {
+	if v := os.Getenv("VOLLEY_SECRET_KEY"); v != "" {
+		k, err := seal.ParseKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
+		}
+		return k, nil
+	}
+	return seal.LoadOrCreateKeyFile(filepath.Join(f.dataDir, "secret.key"), rand.Reader)
+}
+
+// parseEgressAllow reads VOLLEY_EGRESS_ALLOW; unset means loopback only.
+func parseEgressAllow(s string, set bool) ([]netip.Prefix, error) {
+	if !set {
+		return egress.DefaultAllow(), nil
+	}
+	p, err := egress.ParseAllowList(s)
+	if err != nil {
+		return nil, fmt.Errorf("--egress-allow: %w", err)
+	}
+	return p, nil
+}
+
+// newLogger builds the process logger from VOLLEY_LOG_LEVEL and
+// VOLLEY_LOG_FORMAT.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level: %q is not debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format: %q is not text or json", format)}
+}
+
+// newFlagSet returns a flag set whose usage text lists the flags under a
+// one-line description.
+func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: volley %s\n\n", synopsis)
+		fmt.Fprintln(out, "Flags (each also read from the environment variable in parentheses):")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func sealBox(key []byte) (*seal.Box, error) { return seal.NewBox(key, rand.Reader) }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/volleyhq/volley/internal/server"
+)
+
+const serveEnvHelp = `
+Environment only:
+  VOLLEY_SECRET_KEY      key sealing tokens and secrets at rest (64 hex chars or base64 of 32 bytes);
+                         default: <data-dir>/secret.key, created on first start
+  VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
+  VOLLEY_ADMIN_TOKEN     its API token (at least 32 characters); default: generated
+  VOLLEY_ADMIN_PASSWORD  its password; default: generated
+On first start the admin token is printed once and written to <data-dir>/admin-token (mode 0600).
+`
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", env("VOLLEY_ADDR", "127.0.0.1:8080"), "listen address (env VOLLEY_ADDR)")
+	publicURL := fs.String("public-url", env("VOLLEY_PUBLIC_URL", ""),
+		"external base URL shown in ingestion URLs; default http://<addr> (env VOLLEY_PUBLIC_URL)")
+	egressEnv, egressSet := os.LookupEnv("VOLLEY_EGRESS_ALLOW")
+	egressAllow := fs.String("egress-allow", egressEnv,
+		"comma-separated CIDRs of private networks destinations may reach; default loopback only (env VOLLEY_EGRESS_ALLOW)")
+	logLevel := fs.String("log-level", env("VOLLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env VOLLEY_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
+	usage := fs.Usage
+	fs.Usage = func() { usage(); fmt.Fprint(stderr, serveEnvHelp) }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "egress-allow" {
+			egressSet = true
+		}
+	})
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	allow, err := parseEgressAllow(*egressAllow, egressSet)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	key, err := sf.secretKey()
+	if err != nil {
+		return err
+	}
+	st, err := sf.openStore(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	srv, err := server.New(server.Config{
+		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, EgressAllow: allow, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	admin, err := srv.Bootstrap(ctx, server.AdminConfig{
+		Email:     os.Getenv("VOLLEY_ADMIN_EMAIL"),
+		Token:     os.Getenv("VOLLEY_ADMIN_TOKEN"),
+		Password:  os.Getenv("VOLLEY_ADMIN_PASSWORD"),
+		TokenFile: filepath.Join(sf.dataDir, "admin-token"),
+	})
+	if err != nil {
+		return err
+	}
+	if admin != nil {
+		fmt.Fprintf(stdout, "Created the admin account %s (organization %q, default project %d).\n",
+			admin.Account.Email, admin.Org.Name, admin.Project.ID)
+		fmt.Fprintf(stdout, "API token: %s\n  (also written to %s; it is not shown again)\n",
+			admin.Token, filepath.Join(sf.dataDir, "admin-token"))
+		if admin.Password != "" {
+			fmt.Fprintf(stdout, "Password:  %s\n  (not shown again)\n", admin.Password)
+		}
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return srv.Stop(context.WithoutCancel(ctx))
+}
