@@ -1,0 +1,19 @@
+# Developer shortcuts. `make help` lists them.
+.PHONY: help build run test lint
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/volley
+	go build -o bin/volley ./cmd/volley
+
+run: ## run the server on the embedded store in ./volley-data
+	go run ./cmd/volley serve
+
+test: ## run every test with the race detector (what CI runs)
+	go test -race -count=1 ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@latest ./...
