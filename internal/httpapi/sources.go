@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/signature"
+	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -112,8 +114,12 @@ func (a *API) applySource(req *sourceRequest, s *volley.Source) error {
 		}
 	}
 	if deref(req.AuthType) != "" {
+		prev := s.AuthType
 		if s.AuthType, err = volley.ParseAuthType(*req.AuthType); err != nil {
 			return err
+		}
+		if s.AuthType != prev {
+			s.AuthKey = nil // a basic password must not silently become an API key
 		}
 	}
 	if req.AuthUsername != nil {
@@ -267,7 +273,7 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	if err := a.cfg.Store.SourceCreate(r.Context(), s); err != nil {
-		return notFoundAs(err, "Project")
+		return sourceConflict(notFoundAs(err, "Project"), s.Slug)
 	}
 	return writeMerged(w, http.StatusCreated, "source", a.sourceOut(r, s))
 }
@@ -305,7 +311,7 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	s.UpdatedAt = a.now()
 	if err := a.cfg.Store.SourceUpdate(r.Context(), s); err != nil {
-		return notFoundAs(err, "Source")
+		return sourceConflict(notFoundAs(err, "Source"), s.Slug)
 	}
 	return writeMerged(w, http.StatusOK, "source", a.sourceOut(r, s))
 }
@@ -323,4 +329,14 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, c *caller) er
 		return notFoundAs(err, "Source")
 	}
 	return noContent(w)
+}
+
+// sourceConflict names the slug when a source's slug is taken.
+func sourceConflict(err error, slug string) error {
+	var ce *store.ConflictError
+	if errors.As(err, &ce) && ce.What == "source slug" {
+		return &Error{Status: http.StatusConflict, Field: "slug",
+			Message: "slug: a source with slug " + slug + " already exists in this project"}
+	}
+	return err
 }

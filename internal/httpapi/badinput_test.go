@@ -1,0 +1,372 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/volleyhq/volley/internal/testserver"
+)
+
+// fixture is A's graph plus what the bad-input cases refer to: a second
+// destination in A's project (so a new connection would be valid), a
+// second source there (for slug clashes) and a second project with its own
+// source and destination.
+type fixture struct {
+	srv                *testserver.Server
+	g                  graph
+	owner              *caller
+	dst2, src2         uint64
+	otherProject       uint64
+	otherSrc, otherDst uint64
+	member, outsider   string // emails: already a member, no account
+	routes             []string
+}
+
+func setupBadInput(t *testing.T) *fixture {
+	t.Helper()
+	srv, _ := startFixed(t)
+	f := &fixture{srv: srv, owner: callerOf(srv, testserver.AdminToken), routes: apiRoutes(t, srv),
+		member: "member@example.com", outsider: "nobody@example.com"}
+	f.g = buildGraph(t, srv, srv.AdminAccount(), "admin@localhost", "Alpha")
+	create := func(path string, body map[string]any, key string) uint64 {
+		return idOf(t, f.owner.must(t, http.StatusCreated, "POST", path, body), key)
+	}
+	p := fmt.Sprintf("/api/projects/%d", f.g.ProjectID)
+	f.dst2 = create(p+"/destinations", map[string]any{"name": "Second", "url": "http://127.0.0.1:9/second"}, "destination")
+	f.src2 = create(p+"/sources", map[string]any{"slug": "second"}, "source")
+	f.otherProject = create("/api/projects", map[string]any{"name": "Other"}, "project")
+	op := fmt.Sprintf("/api/projects/%d", f.otherProject)
+	f.otherSrc = create(op+"/sources", map[string]any{"name": "Other source"}, "source")
+	f.otherDst = create(op+"/destinations", map[string]any{"name": "Other", "url": "http://127.0.0.1:9/other"}, "destination")
+	srv.NewAccount(t, f.member, "Member")
+	f.owner.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": f.member, "role": "member"})
+	return f
+}
+
+// badCase is one request that must be refused without changing anything.
+type badCase struct {
+	name         string
+	method, path string
+	body         any // a string is sent as is
+	status       int
+	field        string // the field the error must name ("" when none)
+	says         string // text the error must contain, case-insensitively
+}
+
+// check runs c, then verifies the status, the error and that the owner's
+// whole organization looks exactly as before.
+func (f *fixture) check(t *testing.T, c badCase) {
+	t.Helper()
+	before := snapshot(t, f.owner)
+	resp := f.owner.do(t, c.method, c.path, c.body)
+	if resp.Status != c.status {
+		t.Fatalf("%s %s = %d, want %d; body %s", c.method, c.path, resp.Status, c.status, resp.Body)
+	}
+	e := errorOf(t, resp)
+	text := strings.ToLower(e.Error + " " + e.Message)
+	if c.field != "" && e.Field != c.field && !strings.Contains(e.Error, c.field) {
+		t.Errorf("error %+v does not name field %q", e, c.field)
+	}
+	if c.says != "" && !strings.Contains(text, strings.ToLower(c.says)) {
+		t.Errorf("error %+v does not say %q", e, c.says)
+	}
+	sameSnapshot(t, before, snapshot(t, f.owner))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	g := f.g
+	projects := "/api/projects"
+	project := fmt.Sprintf("/api/projects/%d", g.ProjectID)
+	srcs, dsts, conns := project+"/sources", project+"/destinations", project+"/connections"
+	src := fmt.Sprintf("/api/sources/%d", g.SourceID)
+	dst := fmt.Sprintf("/api/destinations/%d", g.DestinationID)
+	conn := fmt.Sprintf("/api/connections/%d", g.ConnectionID)
+	newConn := func(extra map[string]any) map[string]any {
+		b := map[string]any{"source_id": g.SourceID, "destination_id": f.dst2}
+		maps.Copy(b, extra)
+		return b
+	}
+	newDst := func(url string) map[string]any { return map[string]any{"name": "New", "url": url} }
+	const bad, conflict = http.StatusBadRequest, http.StatusConflict
+
+	tests := []badCase{
+		// Bodies that are not a JSON object.
+		{"malformed JSON", "POST", projects, `{"name":`, bad, "", "malformed JSON"},
+		{"trailing garbage", "PUT", src, `{"eps":1} {`, bad, "", "malformed JSON"},
+		{"JSON array", "POST", projects, `[{"name":"x"}]`, bad, "", "must be a JSON object"},
+		{"JSON array on update", "PUT", conn, `[]`, bad, "", "must be a JSON object"},
+		{"JSON string", "POST", srcs, `"x"`, bad, "", "must be a JSON object"},
+
+		// Wrong JSON types.
+		{"eps as string", "POST", srcs, map[string]any{"name": "x", "eps": "ten"}, bad, "eps", "integer"},
+		{"eps as string on destination", "PUT", dst, map[string]any{"eps": "ten"}, bad, "eps", "integer"},
+		{"max_retries as bool", "POST", conns, newConn(map[string]any{"max_retries": true}), bad, "max_retries", ""},
+		{"source_id as string", "POST", conns, newConn(map[string]any{"source_id": "1"}), bad, "source_id", ""},
+		{"destination_id negative", "POST", conns, newConn(map[string]any{"destination_id": -1}), bad, "destination_id", ""},
+		{"name as number", "POST", projects, map[string]any{"name": 5}, bad, "name", "string"},
+		{"name as number on source", "PUT", src, map[string]any{"name": 5}, bad, "name", "string"},
+		{"verify_signature as string", "PUT", src, map[string]any{"verify_signature": "yes"}, bad, "verify_signature", ""},
+		{"headers as list", "POST", dsts, map[string]any{"name": "x", "url": "http://127.0.0.1:9/", "headers": []string{"a"}}, bad, "headers", ""},
+
+		// Numbers out of range.
+		{"negative source eps", "POST", srcs, map[string]any{"name": "x", "eps": -1}, bad, "eps", ""},
+		{"negative destination eps", "POST", dsts, map[string]any{"name": "x", "url": "http://127.0.0.1:9/", "eps": -1}, bad, "eps", ""},
+		{"negative connection eps", "POST", conns, newConn(map[string]any{"eps": -1}), bad, "eps", ""},
+		{"negative eps on update", "PUT", conn, map[string]any{"eps": -5}, bad, "eps", ""},
+		{"source eps over max", "PUT", src, map[string]any{"eps": 100_001}, bad, "eps", "100000"},
+		{"destination eps over max", "PUT", dst, map[string]any{"eps": 100_001}, bad, "eps", "100000"},
+		{"connection eps over max", "POST", conns, newConn(map[string]any{"eps": 100_001}), bad, "eps", "100000"},
+		{"max_retries over 100", "POST", conns, newConn(map[string]any{"max_retries": 101}), bad, "max_retries", "100"},
+		{"max_retries over 100 on update", "PUT", conn, map[string]any{"max_retries": 101}, bad, "max_retries", "100"},
+		{"negative max_retries", "PUT", conn, map[string]any{"max_retries": -1}, bad, "max_retries", ""},
+		{"timeout_ms too short", "PUT", dst, map[string]any{"timeout_ms": 10}, bad, "timeout_ms", ""},
+
+		// Missing required fields.
+		{"project without name", "POST", projects, map[string]any{}, bad, "name", "required"},
+		{"project with blank name", "POST", projects, map[string]any{"name": "   "}, bad, "name", "required"},
+		{"empty project update", "PUT", project, map[string]any{}, bad, "name", "required"},
+		{"org without name", "POST", "/api/org", map[string]any{}, bad, "name", "required"},
+		{"source without name or slug", "POST", srcs, map[string]any{"eps": 1}, bad, "name", "required"},
+		{"destination without name", "POST", dsts, map[string]any{"url": "http://127.0.0.1:9/"}, bad, "name", "required"},
+		{"destination without url", "POST", dsts, map[string]any{"name": "x"}, bad, "url", "required"},
+		{"connection without source_id", "POST", conns, map[string]any{"destination_id": f.dst2}, bad, "source_id", "required"},
+		{"connection without destination_id", "POST", conns, map[string]any{"source_id": g.SourceID}, bad, "destination_id", "required"},
+		{"connection with source_id 0", "POST", conns, newConn(map[string]any{"source_id": 0}), bad, "source_id", "required"},
+		{"member without email", "POST", "/api/org/members", map[string]any{"role": "member"}, bad, "email", "required"},
+		{"member without role", "POST", "/api/org/members", map[string]any{"email": f.outsider}, bad, "role", "required"},
+
+		// URLs.
+		{"ftp URL", "POST", dsts, newDst("ftp://example.com/x"), bad, "url", "http or https"},
+		{"URL without host", "POST", dsts, newDst("http://"), bad, "url", "no host"},
+		{"not a URL", "POST", dsts, newDst("not a url"), bad, "url", ""},
+		{"metadata address", "POST", dsts, newDst("http://169.254.169.254/latest/meta-data"), bad, "url", "blocked by egress policy"},
+		{"metadata address on update", "PUT", dst, map[string]any{"url": "http://169.254.169.254/"}, bad, "url", "blocked by egress policy"},
+		{"private address", "POST", dsts, newDst("http://10.0.0.1/"), bad, "url", "blocked by egress policy"},
+		{"unspecified address", "POST", dsts, newDst("http://0.0.0.0:8080/"), bad, "url", "blocked by egress policy"},
+		{"IPv6 metadata address", "POST", dsts, newDst("http://[fd00:ec2::254]/"), bad, "url", "blocked by egress policy"},
+
+		// Enumerations.
+		{"unknown source status", "PUT", src, map[string]any{"status": "sleeping"}, bad, "status", "sleeping"},
+		{"unknown source status on create", "POST", srcs, map[string]any{"name": "x", "status": "sleeping"}, bad, "status", "sleeping"},
+		{"unknown destination status", "PUT", dst, map[string]any{"status": "sleeping"}, bad, "status", "sleeping"},
+		{"unknown connection status", "PUT", conn, map[string]any{"status": "sleeping"}, bad, "status", "sleeping"},
+		{"unknown connection status on create", "POST", conns, newConn(map[string]any{"status": "sleeping"}), bad, "status", "sleeping"},
+		{"unknown source type", "POST", srcs, map[string]any{"name": "x", "type": "carrier-pigeon"}, bad, "type", ""},
+		{"unknown auth_type", "POST", srcs, map[string]any{"name": "x", "auth_type": "oauth"}, bad, "auth_type", "oauth"},
+		{"unknown auth_type on update", "PUT", src, map[string]any{"auth_type": "oauth"}, bad, "auth_type", "oauth"},
+		{"unknown role", "POST", "/api/org/members", map[string]any{"email": f.member, "role": "boss"}, bad, "role", "boss"},
+
+		// Source rules.
+		{"basic without auth_username", "POST", srcs, map[string]any{"name": "x", "auth_type": "basic", "auth_key": "pw"}, bad, "auth_username", "required"},
+		{"basic without auth_key", "POST", srcs, map[string]any{"name": "x", "auth_type": "basic", "auth_username": "u"}, bad, "auth_key", "required"},
+		{"api_key without auth_key", "PUT", fmt.Sprintf("/api/sources/%d", f.src2), map[string]any{"auth_type": "api_key"}, bad, "auth_key", "required"},
+		{"verify_signature without webhook_secret", "POST", srcs, map[string]any{"name": "x", "type": "stripe", "verify_signature": true}, bad, "webhook_secret", "required"},
+		{"verify_signature on a generic source", "POST", srcs, map[string]any{"name": "x", "verify_signature": true, "webhook_secret": "s3cret"}, bad, "verify_signature", ""},
+		{"invalid slug", "POST", srcs, map[string]any{"slug": "Not A Slug"}, bad, "slug", ""},
+		{"duplicate source slug", "POST", srcs, map[string]any{"name": "Alpha Source"}, conflict, "", "slug"},
+		{"duplicate explicit slug", "POST", srcs, map[string]any{"slug": g.SourceSlug}, conflict, "", "slug"},
+		{"slug renamed onto another", "PUT", fmt.Sprintf("/api/sources/%d", f.src2), map[string]any{"slug": g.SourceSlug}, conflict, "", "slug"},
+
+		// Destination rules.
+		{"malformed signing secret", "POST", dsts, map[string]any{"name": "x", "url": "http://127.0.0.1:9/", "signing_secret": "nope"}, bad, "signing_secret", "whsec_"},
+		{"signing secret on update", "PUT", dst, map[string]any{"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, bad, "signing_secret", "rotate"},
+		{"malformed rotated secret", "POST", dst + "/secret/rotate", map[string]any{"secret": "nope"}, bad, "secret", "whsec_"},
+		{"reserved static header", "PUT", dst, map[string]any{"headers": map[string]string{"Webhook-Signature": "x"}}, bad, "headers", ""},
+
+		// Connection rules.
+		{"source in another project", "POST", conns, newConn(map[string]any{"source_id": f.otherSrc}), bad, "source_id", ""},
+		{"destination in another project", "POST", conns, newConn(map[string]any{"destination_id": f.otherDst}), bad, "destination_id", ""},
+		{"unknown source", "POST", conns, newConn(map[string]any{"source_id": 999999}), bad, "source_id", ""},
+		{"duplicate connection", "POST", conns, map[string]any{"source_id": g.SourceID, "destination_id": g.DestinationID}, conflict, "", "already connected"},
+		{"moving a connection", "PUT", conn, map[string]any{"source_id": g.SourceID, "destination_id": f.dst2}, bad, "destination_id", "cannot be changed"},
+
+		// Projects and members.
+		{"deleting the default project", "DELETE", fmt.Sprintf("/api/projects/%d", g.DefaultProjectID), nil, conflict, "", "default project"},
+		{"unsetting the default project", "PUT", fmt.Sprintf("/api/projects/%d", g.DefaultProjectID), map[string]any{"is_default": false}, conflict, "", "default project"},
+		{"member without account", "POST", "/api/org/members", map[string]any{"email": f.outsider, "role": "member"}, http.StatusNotFound, "email", ""},
+		{"member twice", "POST", "/api/org/members", map[string]any{"email": f.member, "role": "admin"}, conflict, "", "already a member"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { f.check(t, tt) })
+	}
+}
+
+// TestBadPathIDs: a path id that is not a positive integer is a 400 naming
+// the segment, on every route with an id, before anything happens.
+func TestBadPathIDs(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	before := snapshot(t, f.owner)
+	for _, pattern := range f.routes {
+		for _, p := range placeholders(pattern) {
+			for _, bad := range []string{"abc", "0", "-1", "1.5", "18446744073709551616"} {
+				vals := maps.Clone(f.g.ids())
+				vals[p] = bad
+				method, path, missing := fill(pattern, vals)
+				if len(missing) > 0 {
+					t.Errorf("unhandled route %q: no id for {%v}", pattern, missing)
+					continue
+				}
+				resp := f.owner.do(t, method, path, mutationBody(f.g, f.outsider))
+				if resp.Status != http.StatusBadRequest {
+					t.Errorf("%s %s = %d, want 400; body %s", method, path, resp.Status, resp.Body)
+					continue
+				}
+				if e := errorOf(t, resp); e.Field != p || !strings.Contains(e.Error, p) {
+					t.Errorf("%s %s: error %+v does not name %s", method, path, e, p)
+				}
+			}
+		}
+	}
+	sameSnapshot(t, before, snapshot(t, f.owner))
+}
+
+// TestBadOrgHeader: an X-Organization-ID that is not a positive integer is a
+// 400 on every route that acts inside an organization.
+func TestBadOrgHeader(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	before := snapshot(t, f.owner)
+	for _, pattern := range f.routes {
+		if orgFree[pattern] {
+			continue
+		}
+		method, path := mustFill(t, pattern, f.g.ids())
+		for _, bad := range []string{"abc", "0", "-1", "1.5"} {
+			resp := rawDo(t, f.srv, method, path, map[string]string{
+				"Authorization": "Bearer " + testserver.AdminToken, "X-Organization-ID": bad,
+			}, []byte(`{"name":"x"}`))
+			if resp.Status != http.StatusBadRequest {
+				t.Errorf("X-Organization-ID %q: %s %s = %d, want 400; body %s", bad, method, path, resp.Status, resp.Body)
+				continue
+			}
+			if e := errorOf(t, resp); !strings.Contains(e.Error, "X-Organization-ID") {
+				t.Errorf("X-Organization-ID %q: %s %s: error %q does not name the header", bad, method, path, e.Error)
+			}
+		}
+	}
+	sameSnapshot(t, before, snapshot(t, f.owner))
+}
+
+// TestBodyTooLarge: every POST and PUT route refuses a body over 1 MiB with
+// 413 and changes nothing; exactly 1 MiB is still read.
+func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	const limit = 1 << 20
+	// padded returns a valid JSON body of exactly n bytes; the API ignores
+	// the unknown "pad" key.
+	padded := func(n int) string {
+		head, tail := `{"name":"Padded","pad":"`, `"}`
+		return head + strings.Repeat("x", n-len(head)-len(tail)) + tail
+	}
+	before := snapshot(t, f.owner)
+	n := 0
+	for _, pattern := range f.routes {
+		method, _ := splitPattern(pattern)
+		if method != "POST" && method != "PUT" {
+			continue
+		}
+		n++
+		method, path := mustFill(t, pattern, f.g.ids())
+		resp := f.owner.do(t, method, path, padded(limit+1))
+		if resp.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s %s with %d bytes = %d, want 413; body %s", method, path, limit+1, resp.Status, resp.Body)
+			continue
+		}
+		if e := errorOf(t, resp); !strings.Contains(e.Error, "too large") {
+			t.Errorf("%s %s: error %q does not say the body is too large", method, path, e.Error)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no POST or PUT route")
+	}
+	sameSnapshot(t, before, snapshot(t, f.owner))
+	f.owner.must(t, http.StatusCreated, "POST", "/api/projects", padded(limit))
+}
+
+// TestCamelCaseAliases: the Java SDK's camelCase keys give the same result
+// as snake_case, and snake_case wins when a body has both.
+func TestCamelCaseAliases(t *testing.T) {
+	t.Parallel()
+	srv, _ := startFixed(t)
+	c := callerOf(srv, testserver.AdminToken)
+
+	// aliasRun creates a project, a source, a destination and a connection
+	// with one spelling of the keys and returns the three objects created
+	// with aliased keys, without the ids that necessarily differ.
+	type spelling struct {
+		project, source map[string]any
+		connection      func(source, destination uint64) map[string]any
+	}
+	aliasRun := func(sp spelling) (project, source, connection map[string]any) {
+		t.Helper()
+		resp := c.must(t, http.StatusCreated, "POST", "/api/projects", sp.project)
+		base := fmt.Sprintf("/api/projects/%d", idOf(t, resp, "project"))
+		project = wrapped(t, resp, "project", "id")
+		resp = c.must(t, http.StatusCreated, "POST", base+"/sources", sp.source)
+		sid := idOf(t, resp, "source")
+		source = wrapped(t, resp, "source", "id", "project_id", "ingestion_id", "ingestion_url")
+		did := idOf(t, c.must(t, http.StatusCreated, "POST", base+"/destinations",
+			map[string]any{"name": "Sink", "url": "http://127.0.0.1:9/sink"}), "destination")
+		resp = c.must(t, http.StatusCreated, "POST", base+"/connections", sp.connection(sid, did))
+		connection = wrapped(t, resp, "connection", "id", "project_id")
+		if fmt.Sprintf("%v→%v", connection["source_id"], connection["destination_id"]) != fmt.Sprintf("%d→%d", sid, did) {
+			t.Errorf("connection joins %v → %v, want %d → %d", connection["source_id"], connection["destination_id"], sid, did)
+		}
+		delete(connection, "source_id")
+		delete(connection, "destination_id")
+		return project, source, connection
+	}
+	cp, cs, cc := aliasRun(spelling{
+		project: map[string]any{"name": "Aliases", "isDefault": true},
+		source:  map[string]any{"name": "Hook", "authType": "api_key", "authKey": "k", "authKeyName": "X-Key"},
+		connection: func(s, d uint64) map[string]any {
+			return map[string]any{"sourceId": s, "destinationId": d, "maxRetries": 7}
+		},
+	})
+	sp, ss, sc := aliasRun(spelling{
+		project: map[string]any{"name": "Aliases", "is_default": true},
+		source:  map[string]any{"name": "Hook", "auth_type": "api_key", "auth_key": "k", "auth_key_name": "X-Key"},
+		connection: func(s, d uint64) map[string]any {
+			return map[string]any{"source_id": s, "destination_id": d, "max_retries": 7}
+		},
+	})
+	for _, x := range []struct {
+		what         string
+		camel, snake map[string]any
+	}{{"project", cp, sp}, {"source", cs, ss}, {"connection", cc, sc}} {
+		if !reflect.DeepEqual(x.camel, x.snake) {
+			t.Errorf("%s: camelCase gave\n%v\nsnake_case gave\n%v", x.what, x.camel, x.snake)
+		}
+	}
+	if cp["is_default"] != true || cs["auth_type"] != "api_key" || fmt.Sprint(cc["max_retries"]) != "7" {
+		t.Errorf("camelCase keys ignored: project %v, source %v, connection %v", cp, cs, cc)
+	}
+
+	// Both spellings in one body: snake_case wins.
+	resp := c.must(t, http.StatusCreated, "POST", "/api/projects", `{"name":"snake","isDefault":true,"is_default":false}`)
+	if got := wrapped(t, resp, "project")["is_default"]; got != false {
+		t.Errorf("is_default with both spellings = %v, want the snake_case false", got)
+	}
+}
+
+// wrapped returns the wrapper object key of a response, without the drop
+// keys.
+func wrapped(t *testing.T, resp *testserver.Response, key string, drop ...string) map[string]any {
+	t.Helper()
+	obj, ok := decodeObject(t, resp.Body)[key].(map[string]any)
+	if !ok {
+		t.Fatalf("no %s object in %s", key, resp.Body)
+	}
+	for _, k := range drop {
+		delete(obj, k)
+	}
+	return obj
+}

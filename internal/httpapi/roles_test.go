@@ -1,0 +1,177 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/volleyhq/volley/internal/testserver"
+)
+
+// anyMemberMay lists the non-GET routes a plain member may call: creating an
+// organization of one's own is not a change inside the current one, and
+// members may replay events and send test events (semantics.md §1; those
+// routes do not exist yet, and the entries do nothing until they do).
+var anyMemberMay = map[string]bool{
+	"POST /api/org":                                true,
+	"POST /api/replay-event":                       true,
+	"POST /api/projects/{project_id}/replay-event": true,
+	"POST /api/webhooks":                           true,
+}
+
+// needsConfigure reports whether a route changes configuration or reveals a
+// secret, which takes an owner or admin.
+func needsConfigure(pattern string) bool {
+	method, path := splitPattern(pattern)
+	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret"))
+}
+
+// roles is A's organization with A as owner, plus a member and an admin
+// added by A, and an outsider account that belongs to none of it.
+type roles struct {
+	srv                        *testserver.Server
+	a                          graph
+	owner, member, admin       *caller // all acting in A's organization
+	memberID, adminID          uint64
+	routes                     []string
+	outsiderEmail, memberEmail string
+}
+
+func setupRoles(t *testing.T) *roles {
+	t.Helper()
+	srv := testserver.Start(t, testserver.Options{})
+	r := &roles{srv: srv, routes: apiRoutes(t, srv), outsiderEmail: "outsider@example.com", memberEmail: "member@example.com"}
+	r.a = buildGraph(t, srv, srv.AdminAccount(), "admin@localhost", "Alpha")
+	m := srv.NewAccount(t, r.memberEmail, "Member")
+	ad := srv.NewAccount(t, "second-admin@example.com", "Second Admin")
+	srv.NewAccount(t, r.outsiderEmail, "Outsider")
+	r.owner = callerOf(srv, testserver.AdminToken).in(r.a.OrgID)
+	r.owner.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": r.memberEmail, "role": "member"})
+	r.owner.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": "second-admin@example.com", "role": "admin"})
+	r.member, r.memberID = callerOf(srv, m.Token).in(r.a.OrgID), m.AccountID
+	r.admin, r.adminID = callerOf(srv, ad.Token).in(r.a.OrgID), ad.AccountID
+	return r
+}
+
+// wantForbidden calls a route and checks the 403 body.
+func wantForbidden(t *testing.T, c *caller, method, path string, body any) {
+	t.Helper()
+	resp := c.do(t, method, path, body)
+	if resp.Status != http.StatusForbidden {
+		t.Errorf("%s %s = %d, want 403; body %s", method, path, resp.Status, resp.Body)
+		return
+	}
+	if got := errorOf(t, resp); got.Error != "insufficient permissions" {
+		t.Errorf("%s %s: error %q, want \"insufficient permissions\"", method, path, got.Error)
+	}
+}
+
+// TestRolesMemberCannotConfigure: a member gets 403 on every route that
+// changes configuration or reveals a secret, and nothing changes.
+func TestRolesMemberCannotConfigure(t *testing.T) {
+	t.Parallel()
+	r := setupRoles(t)
+	before := snapshot(t, r.owner)
+	n := 0
+	for _, pattern := range r.routes {
+		if !needsConfigure(pattern) {
+			continue
+		}
+		n++
+		method, path := mustFill(t, pattern, r.a.ids())
+		wantForbidden(t, r.member, method, path, mutationBody(r.a, r.outsiderEmail))
+	}
+	if n == 0 {
+		t.Fatal("no configuration route found")
+	}
+	sameSnapshot(t, before, snapshot(t, r.owner))
+}
+
+// TestRolesMemberReadsEverything: a member may read every GET route but the
+// secrets.
+func TestRolesMemberReadsEverything(t *testing.T) {
+	t.Parallel()
+	r := setupRoles(t)
+	for _, pattern := range r.routes {
+		if method, _ := splitPattern(pattern); method != "GET" || needsConfigure(pattern) {
+			continue
+		}
+		method, path := mustFill(t, pattern, r.a.ids())
+		if resp := r.member.do(t, method, path, nil); resp.Status != http.StatusOK {
+			t.Errorf("member: %s %s = %d, want 200; body %s", method, path, resp.Status, resp.Body)
+		}
+	}
+}
+
+// TestRolesAdmin: an admin changes configuration and manages members, but
+// cannot create, change or remove owners, nor delete the organization.
+func TestRolesAdmin(t *testing.T) {
+	t.Parallel()
+	r := setupRoles(t)
+	ownerPath := fmt.Sprintf("/api/org/members/%d", r.a.AccountID)
+	memberPath := fmt.Sprintf("/api/org/members/%d", r.memberID)
+
+	before := snapshot(t, r.owner)
+	wantForbidden(t, r.admin, "POST", "/api/org/members", map[string]any{"email": r.outsiderEmail, "role": "owner"})
+	wantForbidden(t, r.admin, "PUT", memberPath, map[string]any{"role": "owner"})
+	wantForbidden(t, r.admin, "PUT", ownerPath, map[string]any{"role": "member"})
+	wantForbidden(t, r.admin, "DELETE", ownerPath, nil)
+	wantForbidden(t, r.admin, "DELETE", "/api/org", nil)
+	sameSnapshot(t, before, snapshot(t, r.owner))
+
+	src := fmt.Sprintf("/api/projects/%d/sources", r.a.ProjectID)
+	dst := fmt.Sprintf("/api/destinations/%d", r.a.DestinationID)
+	r.admin.must(t, http.StatusCreated, "POST", "/api/projects", map[string]any{"name": "Admin's project"})
+	sid := idOf(t, r.admin.must(t, http.StatusCreated, "POST", src, map[string]any{"name": "Admin source"}), "source")
+	r.admin.must(t, http.StatusOK, "PUT", fmt.Sprintf("/api/sources/%d", sid), map[string]any{"eps": 3})
+	r.admin.must(t, http.StatusNoContent, "DELETE", fmt.Sprintf("/api/sources/%d", sid), nil)
+	r.admin.must(t, http.StatusOK, "PUT", dst, map[string]any{"eps": 9})
+	r.admin.must(t, http.StatusOK, "GET", dst+"/secret", nil)
+	r.admin.must(t, http.StatusOK, "POST", dst+"/secret/rotate", nil)
+	r.admin.must(t, http.StatusOK, "PUT", fmt.Sprintf("/api/connections/%d", r.a.ConnectionID), map[string]any{"status": "paused"})
+	var added struct {
+		AccountID uint64 `json:"account_id"`
+	}
+	r.admin.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": r.outsiderEmail, "role": "member"}).JSON(t, &added)
+	r.admin.must(t, http.StatusOK, "PUT", fmt.Sprintf("/api/org/members/%d", added.AccountID), map[string]any{"role": "admin"})
+	r.admin.must(t, http.StatusNoContent, "DELETE", fmt.Sprintf("/api/org/members/%d", added.AccountID), nil)
+}
+
+// TestRolesLastOwner: an organization always keeps an owner; demoting or
+// removing the last one is a 409.
+func TestRolesLastOwner(t *testing.T) {
+	t.Parallel()
+	r := setupRoles(t)
+	ownerPath := fmt.Sprintf("/api/org/members/%d", r.a.AccountID)
+	adminPath := fmt.Sprintf("/api/org/members/%d", r.adminID)
+	wantLastOwner := func(c *caller, method, path string, body any) {
+		t.Helper()
+		before := snapshot(t, r.owner)
+		resp := c.do(t, method, path, body)
+		if resp.Status != http.StatusConflict {
+			t.Errorf("%s %s = %d, want 409; body %s", method, path, resp.Status, resp.Body)
+			return
+		}
+		if got := errorOf(t, resp); got.Error != "an organization must keep at least one owner" {
+			t.Errorf("%s %s: error %q, want it to say an owner must remain", method, path, got.Error)
+		}
+		sameSnapshot(t, before, snapshot(t, r.owner))
+	}
+
+	wantLastOwner(r.owner, "PUT", ownerPath, map[string]any{"role": "admin"})
+	wantLastOwner(r.owner, "DELETE", ownerPath, nil)
+
+	// With a second owner the first may step down; then the second is the
+	// last one, and the former owner, now admin, may not touch them.
+	r.owner.must(t, http.StatusOK, "PUT", adminPath, map[string]any{"role": "owner"})
+	r.owner.must(t, http.StatusOK, "PUT", ownerPath, map[string]any{"role": "admin"})
+	newOwner := r.admin
+	r.owner = newOwner // snapshots now read as the remaining owner
+	wantLastOwner(newOwner, "PUT", adminPath, map[string]any{"role": "member"})
+	wantLastOwner(newOwner, "DELETE", adminPath, nil)
+	exOwner := callerOf(r.srv, testserver.AdminToken).in(r.a.OrgID)
+	wantForbidden(t, exOwner, "PUT", adminPath, map[string]any{"role": "admin"})
+	wantForbidden(t, exOwner, "DELETE", adminPath, nil)
+	wantForbidden(t, exOwner, "DELETE", "/api/org", nil)
+}
