@@ -130,7 +130,7 @@ func (a *API) deleteOrg(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Store.OrgDelete(r.Context(), m.ID); err != nil {
+	if err := a.cfg.Store.OrgDelete(r.Context(), m.ID, a.now()); err != nil {
 		return notFoundAs(err, "Organization")
 	}
 	return noContent(w)

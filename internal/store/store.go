@@ -50,6 +50,7 @@ func Conflict(what string) error { return &ConflictError{What: what} }
 type Store interface {
 	Tenancy
 	Config
+	Traffic
 
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
@@ -88,8 +89,9 @@ type Tenancy interface {
 	OrgList(ctx context.Context, accountID uint64) ([]volley.Membership, error)
 	// OrgGet returns an organization as seen by one of its members.
 	OrgGet(ctx context.Context, orgID, accountID uint64) (*volley.Membership, error)
-	// OrgDelete deletes an organization and everything in it.
-	OrgDelete(ctx context.Context, orgID uint64) error
+	// OrgDelete deletes an organization and everything in it; its traffic
+	// is swept by RetentionDelete.
+	OrgDelete(ctx context.Context, orgID uint64, now time.Time) error
 
 	// MemberList returns an organization's members, by account id.
 	MemberList(ctx context.Context, orgID uint64) ([]volley.Member, error)
@@ -114,7 +116,8 @@ type Tenancy interface {
 	ProjectUpdate(ctx context.Context, p ProjectUpdateParams) (*volley.Project, error)
 	// ProjectDelete deletes a project and its sources, destinations and
 	// connections, and cancels its unfinished deliveries
-	// (volley.ErrDefaultProject for the default project).
+	// (volley.ErrDefaultProject for the default project). Its events are
+	// swept later by RetentionDelete.
 	ProjectDelete(ctx context.Context, orgID, id uint64, now time.Time) error
 }
 
@@ -126,7 +129,8 @@ type Config interface {
 	SourceList(ctx context.Context, projectID uint64) ([]volley.Source, error)
 	// SourceGet returns a source of an organization.
 	SourceGet(ctx context.Context, orgID, id uint64) (*volley.Source, error)
-	// SourceGetByIngestionID returns the source behind an ingestion URL.
+	// SourceGetByIngestionID returns the source behind an ingestion URL
+	// (unscoped: ingestion is not authenticated by organization).
 	SourceGetByIngestionID(ctx context.Context, ingestionID string) (*volley.Source, error)
 	// SourceCreate stores a new source and sets its ID.
 	SourceCreate(ctx context.Context, s *volley.Source) error
@@ -141,10 +145,15 @@ type Config interface {
 	DestinationList(ctx context.Context, projectID uint64) ([]volley.Destination, error)
 	// DestinationGet returns a destination of an organization.
 	DestinationGet(ctx context.Context, orgID, id uint64) (*volley.Destination, error)
+	// DestinationGetByID returns a destination whatever its organization,
+	// for the delivery engine.
+	DestinationGetByID(ctx context.Context, id uint64) (*volley.Destination, error)
 	// DestinationCreate stores a new destination and sets its ID.
 	DestinationCreate(ctx context.Context, d *volley.Destination) error
 	// DestinationUpdate writes the mutable fields of an existing destination
-	// (all but ProjectID and CreatedAt).
+	// (all but ProjectID and CreatedAt). Like ConnectionUpdate it holds the
+	// destination's pending deliveries when it is disabled and releases the
+	// held ones of its enabled connections when it is active again.
 	DestinationUpdate(ctx context.Context, d *volley.Destination) error
 	// DestinationDelete deletes a destination and its connections,
 	// cancelling their unfinished deliveries.
@@ -154,12 +163,21 @@ type Config interface {
 	ConnectionList(ctx context.Context, projectID uint64) ([]volley.Connection, error)
 	// ConnectionGet returns a connection of an organization.
 	ConnectionGet(ctx context.Context, orgID, id uint64) (*volley.Connection, error)
+	// ConnectionGetByID returns a connection whatever its organization, for
+	// the delivery engine.
+	ConnectionGetByID(ctx context.Context, id uint64) (*volley.Connection, error)
+	// ConnectionListBySource returns a source's connections, by id, for
+	// routing its events.
+	ConnectionListBySource(ctx context.Context, sourceID uint64) ([]volley.Connection, error)
 	// ConnectionCreate stores a new connection and sets its ID
 	// (ErrConflict when the source and destination are already connected).
 	// That both ends belong to the connection's project is the caller's
 	// check.
 	ConnectionCreate(ctx context.Context, c *volley.Connection) error
-	// ConnectionUpdate writes the mutable fields of a connection.
+	// ConnectionUpdate writes the mutable fields of a connection. In the
+	// same transaction it holds the connection's pending deliveries when it
+	// is paused or disabled, and releases its held deliveries (due at
+	// c.UpdatedAt) when it is enabled and its destination is active.
 	ConnectionUpdate(ctx context.Context, c *volley.Connection) error
 	// ConnectionDelete deletes a connection, cancelling its unfinished
 	// deliveries.

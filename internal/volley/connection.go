@@ -18,11 +18,12 @@ type Connection struct {
 
 	// Joined from the source and destination, for listings (the CLI reads
 	// them).
-	SourceSlug      string
-	SourceEPS       int
-	DestinationName string
-	DestinationURL  string
-	DestinationEPS  int
+	SourceSlug        string
+	SourceEPS         int
+	DestinationName   string
+	DestinationURL    string
+	DestinationEPS    int
+	DestinationStatus string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

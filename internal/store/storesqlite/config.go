@@ -53,7 +53,7 @@ func (s *Store) SourceGetByIngestionID(ctx context.Context, ingestionID string) 
 
 // SourceCreate implements store.Config.
 func (s *Store) SourceCreate(ctx context.Context, src *volley.Source) error {
-	r, err := s.write.ExecContext(ctx, `INSERT INTO sources (project_id, name, slug, ingestion_id, type, eps, status,
+	r, err := s.exec(ctx, `INSERT INTO sources (project_id, name, slug, ingestion_id, type, eps, status,
 		auth_type, auth_username, auth_key_name, auth_key, verify_signature, webhook_secret,
 		hmac_header, hmac_algorithm, hmac_encoding, hmac_prefix, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -83,7 +83,7 @@ func sourceWriteErr(err error) error {
 
 // SourceUpdate implements store.Config.
 func (s *Store) SourceUpdate(ctx context.Context, src *volley.Source) error {
-	r, err := s.write.ExecContext(ctx, `UPDATE sources SET name = ?, slug = ?, type = ?, eps = ?, status = ?,
+	r, err := s.exec(ctx, `UPDATE sources SET name = ?, slug = ?, type = ?, eps = ?, status = ?,
 		auth_type = ?, auth_username = ?, auth_key_name = ?, auth_key = ?, verify_signature = ?, webhook_secret = ?,
 		hmac_header = ?, hmac_algorithm = ?, hmac_encoding = ?, hmac_prefix = ?, updated_at = ? WHERE id = ?`,
 		src.Name, src.Slug, src.Type, src.EPS, src.Status,
@@ -98,6 +98,10 @@ func (s *Store) SourceUpdate(ctx context.Context, src *volley.Source) error {
 // SourceDelete implements store.Config.
 func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
+			JOIN projects p ON p.id = c.project_id WHERE c.source_id = ? AND p.org_id = ?)`, id, orgID); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ?
 			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID)
 		return affectedOne(r, err)
@@ -150,9 +154,14 @@ func (s *Store) DestinationGet(ctx context.Context, orgID, id uint64) (*volley.D
 		JOIN projects p ON p.id = d.project_id WHERE d.id = ? AND p.org_id = ?`, id, orgID))
 }
 
+// DestinationGetByID implements store.Config.
+func (s *Store) DestinationGetByID(ctx context.Context, id uint64) (*volley.Destination, error) {
+	return scanDestination(s.read.QueryRowContext(ctx, `SELECT `+destinationCols+` FROM destinations d WHERE d.id = ?`, id))
+}
+
 // DestinationCreate implements store.Config.
 func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) error {
-	r, err := s.write.ExecContext(ctx, `INSERT INTO destinations (project_id, name, url, eps, status, timeout_ms, headers,
+	r, err := s.exec(ctx, `INSERT INTO destinations (project_id, name, url, eps, status, timeout_ms, headers,
 		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ProjectID, d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
@@ -170,11 +179,21 @@ func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) er
 
 // DestinationUpdate implements store.Config.
 func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) error {
-	r, err := s.write.ExecContext(ctx, `UPDATE destinations SET name = ?, url = ?, eps = ?, status = ?, timeout_ms = ?,
-		headers = ?, signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
-		d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-		d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.UpdatedAt), d.ID)
-	if err := affectedOne(r, err); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE destinations SET name = ?, url = ?, eps = ?, status = ?, timeout_ms = ?,
+			headers = ?, signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
+			d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
+			d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.UpdatedAt), d.ID)
+		if err := affectedOne(r, err); err != nil {
+			return err
+		}
+		if d.Status == volley.DestinationDisabled {
+			return holdDeliveries(ctx, tx, `connection_id IN (SELECT id FROM connections WHERE destination_id = ?)`, d.ID)
+		}
+		return releaseDeliveries(ctx, tx, d.UpdatedAt,
+			`connection_id IN (SELECT id FROM connections WHERE destination_id = ? AND status = 'enabled')`, d.ID)
+	})
+	if err != nil {
 		return fmt.Errorf("update destination: %w", err)
 	}
 	return nil
@@ -183,6 +202,12 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 // DestinationDelete implements store.Config.
 func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Cancel through the connections before their rows go with the
+		// destination.
+		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
+			JOIN projects p ON p.id = c.project_id WHERE c.destination_id = ? AND p.org_id = ?)`, id, orgID); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM destinations WHERE id = ?
 			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID)
 		return affectedOne(r, err)
@@ -194,7 +219,7 @@ func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now tim
 }
 
 const connectionCols = `c.id, c.project_id, c.source_id, c.destination_id, c.name, c.status, c.eps, c.max_retries,
-	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps`
+	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status`
 
 const connectionFrom = ` FROM connections c JOIN sources s ON s.id = c.source_id JOIN destinations d ON d.id = c.destination_id`
 
@@ -202,7 +227,8 @@ func scanConnection(row scanner) (*volley.Connection, error) {
 	var c volley.Connection
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.ProjectID, &c.SourceID, &c.DestinationID, &c.Name, &c.Status, &c.EPS, &c.MaxRetries,
-		&created, &updated, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS)
+		&created, &updated, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS,
+		&c.DestinationStatus)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -225,9 +251,23 @@ func (s *Store) ConnectionGet(ctx context.Context, orgID, id uint64) (*volley.Co
 		JOIN projects p ON p.id = c.project_id WHERE c.id = ? AND p.org_id = ?`, id, orgID))
 }
 
+// ConnectionGetByID implements store.Config.
+func (s *Store) ConnectionGetByID(ctx context.Context, id uint64) (*volley.Connection, error) {
+	return scanConnection(s.read.QueryRowContext(ctx, `SELECT `+connectionCols+connectionFrom+` WHERE c.id = ?`, id))
+}
+
+// ConnectionListBySource implements store.Config.
+func (s *Store) ConnectionListBySource(ctx context.Context, sourceID uint64) ([]volley.Connection, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+connectionCols+connectionFrom+` WHERE c.source_id = ? ORDER BY c.id`, sourceID)
+	if err != nil {
+		return nil, fmt.Errorf("list source connections: %w", err)
+	}
+	return collect(rows, scanConnection)
+}
+
 // ConnectionCreate implements store.Config.
 func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) error {
-	r, err := s.write.ExecContext(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
+	r, err := s.exec(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
 		eps, max_retries, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, micros(c.CreatedAt), micros(c.UpdatedAt))
 	if _, ok := uniqueViolation(err); ok {
@@ -245,9 +285,19 @@ func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) erro
 
 // ConnectionUpdate implements store.Config.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) error {
-	r, err := s.write.ExecContext(ctx, `UPDATE connections SET name = ?, status = ?, eps = ?, max_retries = ?, updated_at = ?
-		WHERE id = ?`, c.Name, c.Status, c.EPS, c.MaxRetries, micros(c.UpdatedAt), c.ID)
-	if err := affectedOne(r, err); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, status = ?, eps = ?, max_retries = ?, updated_at = ?
+			WHERE id = ?`, c.Name, c.Status, c.EPS, c.MaxRetries, micros(c.UpdatedAt), c.ID)
+		if err := affectedOne(r, err); err != nil {
+			return err
+		}
+		if c.Status != volley.ConnectionEnabled {
+			return holdDeliveries(ctx, tx, `connection_id = ?`, c.ID)
+		}
+		return releaseDeliveries(ctx, tx, c.UpdatedAt, `connection_id = ?
+			AND (SELECT status FROM destinations WHERE id = ?) = 'active'`, c.ID, c.DestinationID)
+	})
+	if err != nil {
 		return fmt.Errorf("update connection: %w", err)
 	}
 	return nil
@@ -258,7 +308,10 @@ func (s *Store) ConnectionDelete(ctx context.Context, orgID, id uint64, now time
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?
 			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID)
-		return affectedOne(r, err)
+		if err := affectedOne(r, err); err != nil {
+			return err
+		}
+		return cancelDeliveries(ctx, tx, now, `connection_id = ?`, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete connection: %w", err)

@@ -14,7 +14,7 @@ import (
 type migrator struct{ s *Store }
 
 func (m migrator) Applied(ctx context.Context) (map[int]bool, error) {
-	if _, err := m.s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := m.s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}

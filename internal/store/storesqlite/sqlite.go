@@ -38,8 +38,14 @@ var migrationFiles embed.FS
 type Store struct {
 	write      *sql.DB // one connection: SQLite's single writer
 	read       *sql.DB
+	ckpt       *sql.DB // one connection for background checkpoints
+	sync       *syncer
+	ckptStop   chan struct{}
+	ckptDone   chan struct{}
 	unlock     func() error
 	migrations []migration.Migration
+
+	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 }
 
 var _ store.Store = (*Store)(nil)
@@ -61,6 +67,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if _, err := s.MigrateUp(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -117,7 +127,21 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
-	return &Store{write: write, read: read, unlock: unlock, migrations: migs}, nil
+	ckpt, err := sql.Open("sqlite", dsn(cfg.Path, false))
+	if err != nil {
+		read.Close()
+		write.Close()
+		unlock()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{
+		write: write, read: read, ckpt: ckpt, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{},
+		sync: newSyncer(cfg.Path), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
+	}
+	go s.sync.run()
+	go checkpointer(ckpt, s.ckptStop, s.ckptDone)
+	return s, nil
 }
 
 // dsn builds the connection string. Pragmas run on every new connection.
@@ -132,7 +156,11 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		pragmas = append(pragmas, "query_only(1)")
 	} else {
-		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(FULL)")
+		// synchronous=NORMAL plus the syncer's fsync of the WAL before
+		// anything is acknowledged: see durable.go. Checkpoints run in the
+		// background, never in the write path.
+		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(0)",
+			"journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	}
 	for _, p := range pragmas {
@@ -143,7 +171,14 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes the database and releases the process lock.
 func (s *Store) Close() error {
-	err := errors.Join(s.read.Close(), s.write.Close())
+	var err error
+	for _, st := range s.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	close(s.ckptStop)
+	<-s.ckptDone
+	s.sync.close()
+	err = errors.Join(err, s.read.Close(), s.ckpt.Close(), s.write.Close())
 	if s.unlock != nil {
 		err = errors.Join(err, s.unlock())
 	}
@@ -158,21 +193,51 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// tx runs fn in a write transaction and commits it, or rolls back when fn
-// fails.
+// tx runs fn in a write transaction, commits it and waits until the commit
+// is on disk: what every acknowledged write uses.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	seq, err := s.txFast(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return s.sync.wait(ctx, seq)
+}
+
+// txFast runs fn in a write transaction and commits it without waiting for
+// the disk (see syncer): for writes a crash may lose because they are
+// redone anyway (delivery outcomes, leases). It returns the commit's
+// sequence number.
+func (s *Store) txFast(ctx context.Context, fn func(*sql.Tx) error) (uint64, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return 0, fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return 0, fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return s.sync.committedNow(), nil
+}
+
+// exec runs one autocommit write and waits until it is on disk.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	r, seq, err := s.execFast(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.sync.wait(ctx, seq)
+}
+
+// execFast runs one autocommit write without waiting for the disk.
+func (s *Store) execFast(ctx context.Context, query string, args ...any) (sql.Result, uint64, error) {
+	r, err := s.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, s.sync.committedNow(), nil
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.

@@ -132,7 +132,7 @@ func (s *Store) TokenLookup(ctx context.Context, hash []byte, now time.Time) (*v
 		return nil, err
 	}
 	if now.Sub(t.LastUsedAt) >= lastUsedGranularity {
-		if _, err := s.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(now), t.ID); err != nil {
+		if _, _, err := s.execFast(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(now), t.ID); err != nil {
 			return nil, fmt.Errorf("record token use: %w", err)
 		}
 		t.LastUsedAt = fromMicros(micros(now))
@@ -151,7 +151,7 @@ func (s *Store) TokenList(ctx context.Context, accountID uint64) ([]volley.APITo
 
 // TokenDelete implements store.Tenancy.
 func (s *Store) TokenDelete(ctx context.Context, accountID, tokenID uint64) error {
-	r, err := s.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ? AND account_id = ?`, tokenID, accountID)
+	r, err := s.exec(ctx, `DELETE FROM api_tokens WHERE id = ? AND account_id = ?`, tokenID, accountID)
 	return affectedOne(r, err)
 }
 
@@ -236,8 +236,11 @@ func (s *Store) OrgGet(ctx context.Context, orgID, accountID uint64) (*volley.Me
 }
 
 // OrgDelete implements store.Tenancy.
-func (s *Store) OrgDelete(ctx context.Context, orgID uint64) error {
+func (s *Store) OrgDelete(ctx context.Context, orgID uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := tombstone(ctx, tx, now, `org_id = ?`, orgID); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM orgs WHERE id = ?`, orgID)
 		return affectedOne(r, err)
 	})
@@ -455,6 +458,9 @@ func (s *Store) ProjectDelete(ctx context.Context, orgID, id uint64, now time.Ti
 		if p.IsDefault {
 			return volley.ErrDefaultProject
 		}
+		if err := tombstone(ctx, tx, now, `id = ?`, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
 		return err
 	})
@@ -462,4 +468,18 @@ func (s *Store) ProjectDelete(ctx context.Context, orgID, id uint64, now time.Ti
 		return fmt.Errorf("delete project: %w", err)
 	}
 	return nil
+}
+
+// tombstone cancels the unfinished deliveries of the projects matching cond
+// and records the projects so that retention sweeps their traffic in small
+// batches instead of one long transaction now.
+func tombstone(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = ?
+		WHERE state IN ('pending', 'held') AND project_id IN (SELECT id FROM projects WHERE `+cond+`)`,
+		append([]any{micros(now)}, args...)...); err != nil {
+		return fmt.Errorf("cancel deliveries: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO project_tombstones (project_id, deleted_at)
+		SELECT id, ? FROM projects WHERE `+cond, append([]any{micros(now)}, args...)...)
+	return err
 }

@@ -40,7 +40,7 @@ func newConnection(src volley.Source, dst volley.Destination) volley.Connection 
 // joined returns c with the fields joined from its source and destination.
 func joined(c volley.Connection, src volley.Source, dst volley.Destination) volley.Connection {
 	c.SourceSlug, c.SourceEPS = src.Slug, src.EPS
-	c.DestinationName, c.DestinationURL, c.DestinationEPS = dst.Name, dst.URL, dst.EPS
+	c.DestinationName, c.DestinationURL, c.DestinationEPS, c.DestinationStatus = dst.Name, dst.URL, dst.EPS, dst.Status
 	return c
 }
 

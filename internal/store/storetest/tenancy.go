@@ -380,7 +380,7 @@ func testOrgDelete(t *testing.T, s store.Store) {
 	graphs := []graph{newGraph(t, s, ada.Project.ID, "a"), newGraph(t, s, extra.ID, "b")}
 	kept := newGraph(t, s, bob.Project.ID, "a")
 
-	noErr(t, "OrgDelete", s.OrgDelete(ctx, ada.Org.ID))
+	noErr(t, "OrgDelete", s.OrgDelete(ctx, ada.Org.ID, now))
 	_, err = s.OrgGet(ctx, ada.Org.ID, ada.Account.ID)
 	wantErr(t, "OrgGet of a deleted org", err, store.ErrNotFound)
 	orgs, err := s.OrgList(ctx, ada.Account.ID)
@@ -409,5 +409,5 @@ func testOrgDelete(t *testing.T, s store.Store) {
 	noErr(t, "AccountGet", err)
 	_, err = s.TokenLookup(ctx, ada.Token.Hash, now)
 	noErr(t, "TokenLookup", err)
-	wantErr(t, "OrgDelete twice", s.OrgDelete(ctx, ada.Org.ID), store.ErrNotFound)
+	wantErr(t, "OrgDelete twice", s.OrgDelete(ctx, ada.Org.ID, now), store.ErrNotFound)
 }

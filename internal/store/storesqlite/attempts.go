@@ -1,0 +1,206 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+const attemptCols = `a.id, a.delivery_id, a.event_id, a.event_uid, a.project_id, a.source_id, a.connection_id,
+	a.destination_id, a.number, a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.created_at`
+
+func scanAttempt(row scanner) (*volley.Attempt, error) {
+	var a volley.Attempt
+	var created int64
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
+		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &created); err != nil {
+		return nil, notFound(err)
+	}
+	a.CreatedAt = fromMicros(created)
+	return &a, nil
+}
+
+func scanAttemptFull(row scanner) (*volley.Attempt, error) {
+	var a volley.Attempt
+	var created int64
+	var headers string
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
+		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &created,
+		&headers, &a.ResponseBody); err != nil {
+		return nil, notFound(err)
+	}
+	var err error
+	if a.ResponseHeaders, err = decodeHTTPHeader(headers); err != nil {
+		return nil, fmt.Errorf("attempt %d: %w", a.ID, err)
+	}
+	a.CreatedAt = fromMicros(created)
+	return &a, nil
+}
+
+// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
+// the newest first.
+var attemptOrder = map[string]string{
+	"":                          "a.created_at DESC, a.id DESC",
+	store.AttemptSortTime:       "a.created_at DESC, a.id DESC",
+	store.AttemptSortOldest:     "a.created_at ASC, a.id ASC",
+	store.AttemptSortDuration:   "a.duration_ms DESC, a.id DESC",
+	store.AttemptSortStatusCode: "a.status_code DESC, a.id DESC",
+}
+
+// AttemptList implements store.Traffic.
+func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
+	order, ok := attemptOrder[p.Sort]
+	if !ok {
+		return nil, 0, fmt.Errorf("list attempts: unknown sort %q", p.Sort)
+	}
+	var w where
+	w.add("a.project_id = ?", p.ProjectID)
+	for _, f := range []struct {
+		col string
+		v   uint64
+	}{{"a.event_id", p.EventID}, {"a.source_id", p.SourceID}, {"a.destination_id", p.DestinationID}, {"a.connection_id", p.ConnectionID}} {
+		if f.v != 0 {
+			w.add(f.col+" = ?", f.v)
+		}
+	}
+	if p.Status != "" {
+		w.add("a.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.add("a.created_at >= ?", micros(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.add("a.created_at <= ?", micros(p.End))
+	}
+	var total int64
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.sql(), w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count attempts: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.sql()+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list attempts: %w", err)
+	}
+	list, err := collect(rows, scanAttempt)
+	return list, total, err
+}
+
+// AttemptListByEvent implements store.Traffic.
+func (s *Store) AttemptListByEvent(ctx context.Context, eventID uint64) ([]volley.Attempt, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptCols+`, a.response_headers, a.response_body
+		FROM attempts a WHERE a.event_id = ? ORDER BY a.id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list event attempts: %w", err)
+	}
+	return collect(rows, scanAttemptFull)
+}
+
+// AttemptListByConnection implements store.Traffic.
+func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64, limit int) ([]volley.Attempt, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a WHERE a.connection_id = ?
+		ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, connectionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list connection attempts: %w", err)
+	}
+	return collect(rows, scanAttempt)
+}
+
+// latencySample bounds how many recent successful attempts the latency
+// percentiles are computed from.
+const latencySample = 10_000
+
+// ConnectionMetrics implements store.Traffic.
+func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
+	m := &volley.ConnectionMetrics{Since: since}
+	t := micros(since)
+	var last sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND created_at >= ?2
+			AND state IN ('pending', 'held', 'success', 'failed', 'cancelled')),
+		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state = 'success' AND finished_at >= ?2),
+		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state = 'failed' AND finished_at >= ?2),
+		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state IN ('pending', 'held')),
+		(SELECT max(created_at) FROM attempts WHERE connection_id = ?1)`, connectionID, t).
+		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &last)
+	if err != nil {
+		return nil, fmt.Errorf("connection metrics: %w", err)
+	}
+	m.LastDeliveryAt = fromMicros(last.Int64)
+	rows, err := s.read.QueryContext(ctx, `SELECT duration_ms FROM (
+		SELECT duration_ms FROM attempts WHERE connection_id = ? AND created_at >= ? AND status = 'success'
+		ORDER BY created_at DESC LIMIT ?) ORDER BY duration_ms`, connectionID, t, latencySample)
+	if err != nil {
+		return nil, fmt.Errorf("connection latency: %w", err)
+	}
+	defer rows.Close()
+	var durations []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		durations = append(durations, d)
+	}
+	if n := len(durations); n > 0 {
+		m.LatencyP50MS = durations[(n-1)*50/100]
+		m.LatencyP95MS = durations[(n-1)*95/100]
+	}
+	return m, rows.Err()
+}
+
+// retentionWindow bounds how far past the oldest event one retention round
+// looks, so a round costs the same on a store of any size.
+const retentionWindow = 10_000
+
+// RetentionDelete implements store.Traffic.
+func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
+	var n int64
+	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+		// Traffic of deleted projects first, one project at a time.
+		var project uint64
+		err := tx.QueryRowContext(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1`).Scan(&project)
+		switch {
+		case err == nil:
+			r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE project_id = ? LIMIT ?)`, project, p.Limit)
+			if err != nil {
+				return err
+			}
+			if n, _ = r.RowsAffected(); n == 0 {
+				_, err = tx.ExecContext(ctx, `DELETE FROM project_tombstones WHERE project_id = ?`, project)
+				n = 1 // more may be left to do
+			}
+			return err
+		case err != sql.ErrNoRows:
+			return err
+		}
+		// Events are stored in time order, so the old ones are the lowest
+		// ids: scan from the start and stop at the first recent one. (Old
+		// events with unfinished deliveries stay and are skipped.)
+		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+			SELECT e.id FROM events e WHERE e.id <= (
+				SELECT coalesce(max(id), 0) FROM (SELECT id FROM events ORDER BY id LIMIT ?3) WHERE created_at < ?1)
+			AND e.created_at < ?1
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
+			ORDER BY e.id LIMIT ?2)`, micros(p.Before), p.Limit, retentionWindow)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		r, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (source_id, key) IN (
+			SELECT source_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)`, micros(p.Now), p.Limit)
+		if err != nil {
+			return err
+		}
+		keys, _ := r.RowsAffected()
+		n += keys
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	return int(n), nil
+}

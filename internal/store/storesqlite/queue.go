@@ -1,0 +1,267 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// sqlReleaseIfRunnable makes a held delivery due again when its connection
+// is enabled and its destination active.
+const sqlReleaseIfRunnable = `UPDATE deliveries SET state = 'pending', next_attempt_at = ?
+	WHERE id = ? AND state = 'held' AND EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
+		WHERE c.id = deliveries.connection_id AND c.status = 'enabled' AND d.status = 'active')`
+
+// DeliveryLease implements store.Traffic.
+func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	skip := ""
+	args := []any{p.Owner, micros(p.Until), micros(p.Now)}
+	if len(p.SkipDestinations) > 0 {
+		skip = " AND destination_id NOT IN (?" + strings.Repeat(", ?", len(p.SkipDestinations)-1) + ")"
+		for _, id := range p.SkipDestinations {
+			args = append(args, id)
+		}
+	}
+	args = append(args, p.Limit)
+	var jobs []store.Job
+	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_token = lease_token + 1, next_attempt_at = ?
+			WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+skip+`
+				ORDER BY next_attempt_at LIMIT ?)
+			RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
+				next_attempt_at, lease_owner, lease_token, created_at`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		byEvent := map[uint64][]int{}
+		for rows.Next() {
+			var d volley.Delivery
+			var next, created int64
+			if err := rows.Scan(&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+				&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created); err != nil {
+				return err
+			}
+			d.NextAttemptAt, d.CreatedAt = fromMicros(next), fromMicros(created)
+			byEvent[d.EventID] = append(byEvent[d.EventID], len(jobs))
+			jobs = append(jobs, store.Job{Delivery: d})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(jobs) == 0 {
+			return nil
+		}
+		ids := make([]any, 0, len(byEvent))
+		for id := range byEvent {
+			ids = append(ids, id)
+		}
+		erows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (?`+
+			strings.Repeat(", ?", len(ids)-1)+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		events, err := collect(erows, scanEvent)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			for _, i := range byEvent[e.ID] {
+				jobs[i].Event = e
+				jobs[i].Delivery.EventUID = e.UID
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	return jobs, nil
+}
+
+func insertAttempt(ctx context.Context, st *sql.Stmt, a *volley.Attempt) error {
+	r, err := st.ExecContext(ctx, a.DeliveryID, a.EventID, a.EventUID, a.ProjectID, a.SourceID, a.ConnectionID,
+		a.DestinationID, a.Number, a.Trigger, a.Status, a.StatusCode, a.ErrorReason, a.DurationMS,
+		encodeHTTPHeader(a.ResponseHeaders), nonNil(a.ResponseBody), micros(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	id, _ := r.LastInsertId()
+	a.ID = uint64(id)
+	return nil
+}
+
+// final reports whether a delivery state is final.
+func final(state string) bool {
+	return state == volley.DeliverySuccess || state == volley.DeliveryFailed || state == volley.DeliveryCancelled
+}
+
+// DeliveryFinish implements store.Traffic.
+func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
+		if err != nil {
+			return err
+		}
+		finish, err := s.stmt(ctx, tx, sqlDeliveryFinish)
+		if err != nil {
+			return err
+		}
+		status, err := s.stmt(ctx, tx, sqlEventStatus)
+		if err != nil {
+			return err
+		}
+		touched := make(map[uint64]bool, len(outcomes))
+		for i := range outcomes {
+			o := &outcomes[i]
+			counted := 0
+			if o.Attempt != nil {
+				switch err := insertAttempt(ctx, insAttempt, o.Attempt); {
+				case foreignKeyViolation(err):
+					// The event was swept (its project deleted) while the
+					// attempt was in flight: there is nothing left to record
+					// it on, and the batch's other outcomes must still apply.
+					// SQLite undoes only the failed statement.
+				case err != nil:
+					return err
+				default:
+					counted = 1
+				}
+			}
+			var finished int64
+			if final(o.State) {
+				finished = micros(o.Now)
+			}
+			r, err := finish.ExecContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.DeliveryID, o.LeaseToken)
+			if err != nil {
+				return fmt.Errorf("update delivery: %w", err)
+			}
+			n, _ := r.RowsAffected()
+			if n > 0 && o.State == volley.DeliveryHeld {
+				// The worker saw the connection paused; if it was resumed
+				// before this commit, the resume found nothing held to
+				// release, so release it here.
+				if _, err := tx.ExecContext(ctx, sqlReleaseIfRunnable, micros(o.Now), o.DeliveryID); err != nil {
+					return fmt.Errorf("release delivery: %w", err)
+				}
+			}
+			if n > 0 && o.State != volley.DeliveryPending {
+				touched[o.EventID] = true
+			}
+		}
+		for id := range touched {
+			if _, err := status.ExecContext(ctx, id); err != nil {
+				return fmt.Errorf("update event status: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish deliveries: %w", err)
+	}
+	return nil
+}
+
+// DeliveryReplayed implements store.Traffic.
+func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
+		if err != nil {
+			return err
+		}
+		if err := insertAttempt(ctx, insAttempt, a); err != nil {
+			return err
+		}
+		if a.Status != volley.AttemptSuccess {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
+			WHERE id = ?`, micros(a.CreatedAt), a.DeliveryID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, sqlEventStatus, a.EventID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record replay: %w", err)
+	}
+	return nil
+}
+
+// DeliveryResetLeases implements store.Traffic.
+func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error) {
+	r, _, err := s.execFast(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ''
+		WHERE state = 'pending' AND lease_owner <> ''`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("reset leases: %w", err)
+	}
+	return r.RowsAffected()
+}
+
+// DeliveryNextDue implements store.Traffic.
+func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'`).Scan(&next)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("next due delivery: %w", err)
+	}
+	return fromMicros(next.Int64), nil
+}
+
+// holdDeliveries moves the matching pending deliveries (not leased: a leased
+// one is checked by its worker before it is sent) to held.
+func holdDeliveries(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'held' WHERE state = 'pending' AND lease_owner = '' AND `+cond, args...)
+	if err != nil {
+		return fmt.Errorf("hold deliveries: %w", err)
+	}
+	return nil
+}
+
+// releaseDeliveries makes the matching held deliveries due at now.
+func releaseDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'held' AND `+cond,
+		append([]any{micros(now)}, args...)...)
+	if err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	return nil
+}
+
+// cancelDeliveries cancels the matching unfinished deliveries and recomputes
+// their events' statuses.
+func cancelDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = ?
+		WHERE state IN ('pending', 'held') AND `+cond+` RETURNING event_id`, append([]any{micros(now)}, args...)...)
+	if err != nil {
+		return fmt.Errorf("cancel deliveries: %w", err)
+	}
+	events := map[uint64]bool{}
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		events[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id := range events {
+		if _, err := tx.ExecContext(ctx, sqlEventStatus, id); err != nil {
+			return fmt.Errorf("update event status: %w", err)
+		}
+	}
+	return nil
+}

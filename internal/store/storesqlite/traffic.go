@@ -1,0 +1,310 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Hot-path statements, prepared once on the write connection.
+const (
+	sqlIdemGet = `SELECT k.event_id, e.event_id FROM idempotency_keys k JOIN events e ON e.id = k.event_id
+		WHERE k.source_id = ? AND k.key = ? AND k.expires_at > ?`
+	sqlIdemPut = `INSERT INTO idempotency_keys (source_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`
+	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlDeliveryInsert = `INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
+		next_attempt_at, lease_owner, lease_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
+		destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers,
+		response_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlDeliveryFinish = `UPDATE deliveries SET state = ?, attempts = attempts + ?, next_attempt_at = ?,
+		lease_owner = '', finished_at = ? WHERE id = ? AND lease_token = ? AND state = 'pending'`
+	// sqlEventStatus derives an event's status from its deliveries.
+	sqlEventStatus = `UPDATE events SET status = (
+		SELECT CASE
+			WHEN count(*) = sum(state = 'cancelled') THEN 'dropped'
+			WHEN sum(state IN ('pending', 'held')) > 0 THEN 'pending'
+			WHEN sum(state = 'failed') > 0 THEN 'failed'
+			ELSE 'processed' END
+		FROM deliveries WHERE event_id = ?1) WHERE id = ?1`
+)
+
+// hotStatements are prepared once, when the store opens, and reused by
+// every transaction: the hot paths run them thousands of times a second.
+var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
+	sqlDeliveryFinish, sqlEventStatus}
+
+// prepare prepares the hot statements on the write connection. It must run
+// outside any transaction: the write pool has a single connection.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range hotStatements {
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// stmt returns query as a statement of tx: the prepared one when there is
+// one, else prepared for this transaction only.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[query]; ok {
+		return tx.StmtContext(ctx, st), nil
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
+func encodeHTTPHeader(h http.Header) string {
+	if len(h) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(h) // a map of string slices always encodes
+	return string(b)
+}
+
+func decodeHTTPHeader(s string) (http.Header, error) {
+	h := http.Header{}
+	if err := json.Unmarshal([]byte(s), &h); err != nil {
+		return nil, fmt.Errorf("decode headers: %w", err)
+	}
+	return h, nil
+}
+
+// EventInsert implements store.Traffic.
+func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
+	out := make([]store.InsertedEvent, len(events))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var idemGet, idemPut, insEvent, insDelivery *sql.Stmt
+		var err error
+		if insEvent, err = s.stmt(ctx, tx, sqlEventInsert); err != nil {
+			return err
+		}
+		if insDelivery, err = s.stmt(ctx, tx, sqlDeliveryInsert); err != nil {
+			return err
+		}
+		for i := range events {
+			ne := &events[i]
+			e := &ne.Event
+			if ne.IdempotencyKey != "" {
+				if idemGet == nil {
+					if idemGet, err = s.stmt(ctx, tx, sqlIdemGet); err != nil {
+						return err
+					}
+					if idemPut, err = s.stmt(ctx, tx, sqlIdemPut); err != nil {
+						return err
+					}
+				}
+				var id uint64
+				var uid string
+				err := idemGet.QueryRowContext(ctx, e.SourceID, ne.IdempotencyKey, micros(e.CreatedAt)).Scan(&id, &uid)
+				if err == nil {
+					out[i] = store.InsertedEvent{ID: id, UID: uid, Duplicate: true}
+					continue
+				}
+				if !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("check idempotency key: %w", err)
+				}
+			}
+			status := volley.EventPending
+			if len(ne.Deliveries) == 0 {
+				status = volley.EventDropped
+			}
+			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, e.Query,
+				encodeHTTPHeader(e.Headers), nonNil(e.Body), status, micros(e.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			id, _ := r.LastInsertId()
+			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
+			if ne.IdempotencyKey != "" {
+				if _, err := idemPut.ExecContext(ctx, e.SourceID, ne.IdempotencyKey, id, micros(ne.IdempotencyUntil)); err != nil {
+					return fmt.Errorf("store idempotency key: %w", err)
+				}
+			}
+			for j, d := range ne.Deliveries {
+				r, err := insDelivery.ExecContext(ctx, id, e.ProjectID, e.SourceID, d.ConnectionID, d.DestinationID, d.State,
+					micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(e.CreatedAt))
+				if err != nil {
+					return fmt.Errorf("insert delivery: %w", err)
+				}
+				did, _ := r.LastInsertId()
+				res.DeliveryIDs[j] = uint64(did)
+			}
+			out[i] = res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	return out, nil
+}
+
+// nonNil keeps an empty body an empty blob rather than NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query, e.headers,
+	e.body, e.status, e.created_at`
+
+const eventFrom = ` FROM events e LEFT JOIN sources s ON s.id = e.source_id`
+
+func scanEvent(row scanner) (*volley.Event, error) {
+	var e volley.Event
+	var headers string
+	var created int64
+	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &headers,
+		&e.Body, &e.Status, &created); err != nil {
+		return nil, notFound(err)
+	}
+	var err error
+	if e.Headers, err = decodeHTTPHeader(headers); err != nil {
+		return nil, fmt.Errorf("event %d: %w", e.ID, err)
+	}
+	e.Body = nonNil(e.Body)
+	e.CreatedAt = fromMicros(created)
+	return &e, nil
+}
+
+// where accumulates SQL conditions and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) sql() string { return " WHERE " + strings.Join(w.conds, " AND ") }
+
+// prefixEnd returns the smallest string greater than every string with the
+// given prefix, so "col >= p AND col < prefixEnd(p)" is an indexable prefix
+// match. Event ids are ASCII.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\xff"
+}
+
+// EventList implements store.Traffic.
+func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
+	var w where
+	w.add("e.project_id = ?", p.ProjectID)
+	if p.SourceID != 0 {
+		w.add("e.source_id = ?", p.SourceID)
+	}
+	if p.Status != "" {
+		w.add("e.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.add("e.created_at >= ?", micros(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.add("e.created_at <= ?", micros(p.End))
+	}
+	if p.ConnectionID != 0 {
+		w.add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
+	}
+	if p.DestinationID != 0 {
+		w.add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
+			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
+	}
+	if p.Search != "" {
+		if strings.HasPrefix(p.Search, "evt_") {
+			w.add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
+		} else {
+			w.add("instr(e.body, ?) > 0", []byte(p.Search))
+		}
+	}
+	var total int64
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.sql(), w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count events: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.sql()+
+		` ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list events: %w", err)
+	}
+	list, err := collect(rows, scanEvent)
+	return list, total, err
+}
+
+// EventGet implements store.Traffic.
+func (s *Store) EventGet(ctx context.Context, orgID, id uint64) (*volley.Event, error) {
+	return scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventCols+eventFrom+`
+		JOIN projects p ON p.id = e.project_id WHERE e.id = ? AND p.org_id = ?`, id, orgID))
+}
+
+// EventGetByUID implements store.Traffic.
+func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*volley.Event, error) {
+	return scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventCols+eventFrom+`
+		JOIN projects p ON p.id = e.project_id WHERE e.event_id = ? AND p.org_id = ?`, uid, orgID))
+}
+
+const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at`
+
+func scanDelivery(row scanner) (*volley.Delivery, error) {
+	var d volley.Delivery
+	var next, created, finished int64
+	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+		&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &finished); err != nil {
+		return nil, notFound(err)
+	}
+	d.NextAttemptAt, d.CreatedAt, d.FinishedAt = fromMicros(next), fromMicros(created), fromMicros(finished)
+	return &d, nil
+}
+
+// DeliveryListByEvent implements store.Traffic.
+func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]volley.Delivery, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.event_id = ? ORDER BY d.id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return collect(rows, scanDelivery)
+}
+
+// DeliveryCreate implements store.Traffic.
+func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, sqlDeliveryInsert, d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID,
+			d.State, micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(d.CreatedAt))
+		if foreignKeyViolation(err) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		d.ID = uint64(id)
+		_, err = tx.ExecContext(ctx, sqlEventStatus, d.EventID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create delivery: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Traffic stores events, their deliveries and delivery attempts.
+type Traffic interface {
+	// EventInsert stores events with their deliveries, all in one
+	// transaction (group commit): when it returns nil, every event is
+	// durable. An event whose idempotency key was seen on its source before
+	// the key expired (IdempotencyUntil after the event's CreatedAt) is not
+	// stored, and the key's window is not extended; its result names the
+	// original event. A key whose event was deleted since is free again.
+	// Each event's status is dropped without deliveries, pending otherwise;
+	// deliveries are created at the event's CreatedAt.
+	//
+	// Event status, here and wherever deliveries change, is derived from the
+	// event's deliveries ignoring cancelled ones: none left → dropped; any
+	// pending or held → pending; else any failed → failed; else processed.
+	EventInsert(ctx context.Context, events []NewEvent) ([]InsertedEvent, error)
+	// EventList returns a page of a project's events, newest first, and the
+	// number of events matching the filters.
+	EventList(ctx context.Context, p EventListParams) ([]volley.Event, int64, error)
+	// EventGet returns an event of an organization by its database id.
+	EventGet(ctx context.Context, orgID, id uint64) (*volley.Event, error)
+	// EventGetByUID returns an event of an organization by its public id.
+	EventGetByUID(ctx context.Context, orgID uint64, uid string) (*volley.Event, error)
+
+	// DeliveryListByEvent returns an event's deliveries, by id.
+	DeliveryListByEvent(ctx context.Context, eventID uint64) ([]volley.Delivery, error)
+	// DeliveryCreate adds a delivery to an existing event (replay to a
+	// connection the event was never routed to) and recomputes its status.
+	DeliveryCreate(ctx context.Context, d *volley.Delivery) error
+	// DeliveryLease leases up to Limit due deliveries (pending, due at or
+	// before Now, not of SkipDestinations) to Owner until Until, choosing the
+	// earliest due first (ties in any order), and returns them with their
+	// events in any order. Leasing moves a delivery's due time to Until and
+	// increments its LeaseToken, so an unfinished lease becomes due again
+	// when it expires.
+	DeliveryLease(ctx context.Context, p LeaseParams) ([]Job, error)
+	// DeliveryFinish applies the outcomes of leased deliveries in one
+	// transaction, without waiting for the disk (a lost outcome means one
+	// more attempt): it records their attempts, moves each delivery to its
+	// new state (only if its lease token still matches and it is still
+	// pending; the attempt is recorded either way, unless its event is gone)
+	// and recomputes the affected events' statuses. A held outcome for a
+	// connection that is enabled again (with an active destination) by the
+	// time it commits makes the delivery due at once instead. Outcomes of
+	// deliveries that no longer exist are ignored.
+	DeliveryFinish(ctx context.Context, outcomes []Outcome) error
+	// DeliveryReplayed records a replay attempt of a delivery; a successful
+	// one marks the delivery succeeded (finished at the attempt's time)
+	// whatever its state, and the event's status is recomputed. Replays do
+	// not count in Delivery.Attempts.
+	DeliveryReplayed(ctx context.Context, a *volley.Attempt) error
+	// DeliveryResetLeases makes every leased delivery due at now. A single
+	// process owning its database calls it at start: leases of a previous
+	// run died with it.
+	DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error)
+	// DeliveryNextDue returns the earliest due time of a pending delivery,
+	// or the zero time when there is none.
+	DeliveryNextDue(ctx context.Context) (time.Time, error)
+
+	// AttemptList returns a page of a project's attempts (without response
+	// headers and bodies) and the number matching the filters. Sorts:
+	// newest first, oldest first, longest first, highest status code first;
+	// ties newest first.
+	AttemptList(ctx context.Context, p AttemptListParams) ([]volley.Attempt, int64, error)
+	// AttemptListByEvent returns every attempt of an event in the order they
+	// were recorded, with response headers and bodies.
+	AttemptListByEvent(ctx context.Context, eventID uint64) ([]volley.Attempt, error)
+	// AttemptListByConnection returns the newest attempts of a connection.
+	AttemptListByConnection(ctx context.Context, connectionID uint64, limit int) ([]volley.Attempt, error)
+
+	// ConnectionMetrics summarises a connection's traffic since a time:
+	// deliveries created since (EventsRouted), deliveries that finished
+	// succeeded or failed since (Delivered, Failed), the current backlog of
+	// pending and held deliveries, p50/p95 (lower nearest rank) of the
+	// durations of the newest successful attempts since (at most 10,000,
+	// replays included), and the time of its latest attempt ever.
+	ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error)
+
+	// RetentionDelete deletes, in one short transaction, up to Limit events
+	// of a deleted project or else up to Limit finished events created before
+	// Before (events with unfinished deliveries stay), with their deliveries
+	// and attempts, and expired idempotency keys. It returns how many rows it
+	// deleted; 0 means nothing is left to do for now.
+	RetentionDelete(ctx context.Context, p RetentionParams) (int, error)
+}
+
+// NewEvent is an event to store with the deliveries it was routed to.
+type NewEvent struct {
+	Event volley.Event // UID, ProjectID, SourceID, Method, Query, Headers, Body, CreatedAt
+	// IdempotencyKey deduplicates the event on its source until
+	// IdempotencyUntil; "" for none.
+	IdempotencyKey   string
+	IdempotencyUntil time.Time
+	// Deliveries to create: ConnectionID, DestinationID, State (pending or
+	// held), NextAttemptAt, and for a delivery handed straight to a worker,
+	// LeaseOwner and LeaseToken.
+	Deliveries []volley.Delivery
+}
+
+// InsertedEvent is the result of one NewEvent.
+type InsertedEvent struct {
+	ID          uint64   // Event.ID (of the original event for a duplicate)
+	UID         string   // Event.UID (of the original event for a duplicate)
+	Duplicate   bool     // the idempotency key matched; nothing was stored
+	DeliveryIDs []uint64 // in the order of NewEvent.Deliveries
+}
+
+// EventListParams filters and pages a project's events.
+type EventListParams struct {
+	ProjectID     uint64
+	SourceID      uint64 // 0 = any
+	ConnectionID  uint64 // 0 = any: events routed to this connection
+	DestinationID uint64 // 0 = any: events routed to this destination
+	Status        string // "" = any
+	Start, End    time.Time
+	// Search matches the event id exactly or by prefix when it starts with
+	// "evt_", and otherwise text in the body.
+	Search        string
+	Limit, Offset int
+}
+
+// AttemptListParams filters, sorts and pages a project's attempts.
+type AttemptListParams struct {
+	ProjectID     uint64
+	EventID       uint64 // Event.ID; 0 = any
+	SourceID      uint64
+	DestinationID uint64
+	ConnectionID  uint64
+	Status        string // "", success or failed
+	Start, End    time.Time
+	Sort          string // AttemptSortTime (default), AttemptSortOldest, AttemptSortDuration, AttemptSortStatusCode
+	Limit, Offset int
+}
+
+// Attempt list orders.
+const (
+	AttemptSortTime       = "time"
+	AttemptSortOldest     = "time_oldest"
+	AttemptSortDuration   = "duration"
+	AttemptSortStatusCode = "status_code"
+)
+
+// LeaseParams asks for due deliveries.
+type LeaseParams struct {
+	Owner string
+	Now   time.Time
+	Until time.Time
+	Limit int
+	// SkipDestinations are destinations the caller has no room for now.
+	SkipDestinations []uint64
+}
+
+// Job is a leased delivery with its event.
+type Job struct {
+	Delivery volley.Delivery
+	Event    volley.Event
+}
+
+// Outcome is what happened to a leased delivery.
+type Outcome struct {
+	DeliveryID uint64
+	LeaseToken uint64
+	EventID    uint64
+	// Attempt is the attempt made, or nil when the delivery was only held,
+	// cancelled or put back (rate limit, shutdown) without one.
+	Attempt *volley.Attempt
+	// State is the delivery's new state; for pending, NextAttemptAt is when
+	// it is due again.
+	State         string
+	NextAttemptAt time.Time
+	Now           time.Time
+}
+
+// RetentionParams bounds one round of retention.
+type RetentionParams struct {
+	Before time.Time // events created before it go
+	Now    time.Time // idempotency keys expired by then go
+	Limit  int
+}

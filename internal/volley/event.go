@@ -1,0 +1,146 @@
+package volley
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event is one request received on a source's ingestion URL (the API calls
+// it a "request"), stored with its exact bytes.
+type Event struct {
+	ID         uint64 // database id
+	UID        string // public id, "evt_…"
+	ProjectID  uint64
+	SourceID   uint64
+	SourceSlug string // joined, for listings
+	Method     string
+	Query      string // raw query string, without "?"
+	Headers    http.Header
+	Body       []byte
+	Status     string // derived from the deliveries, see EventStatus
+	CreatedAt  time.Time
+}
+
+// Event statuses.
+const (
+	// EventDropped: routed to no connection.
+	EventDropped = "dropped"
+	// EventPending: some delivery is waiting, throttled, held or in flight.
+	EventPending = "pending"
+	// EventFailed: every delivery is finished and at least one failed.
+	EventFailed = "failed"
+	// EventProcessed: every delivery succeeded.
+	EventProcessed = "processed"
+)
+
+// ParseEventStatus validates an event status filter; "success" (seen in
+// the .NET SDK's mocks) is accepted as "processed".
+func ParseEventStatus(s string) (string, error) {
+	switch s {
+	case EventDropped, EventPending, EventFailed, EventProcessed:
+		return s, nil
+	case "success", "succeeded", "delivered":
+		return EventProcessed, nil
+	}
+	return "", Invalid("status", "must be processed, pending, failed or dropped, not %q", s)
+}
+
+// Delivery is an event's journey through one connection: the unit the
+// engine leases, attempts and retries.
+type Delivery struct {
+	ID            uint64
+	EventID       uint64 // Event.ID
+	EventUID      string
+	ProjectID     uint64
+	SourceID      uint64
+	ConnectionID  uint64
+	DestinationID uint64
+	State         string
+	Attempts      int       // attempts made so far, replays excluded
+	NextAttemptAt time.Time // when pending: due time, or lease expiry while leased
+	LeaseOwner    string    // node holding the lease; "" when none
+	LeaseToken    uint64    // fences results of an expired lease
+	CreatedAt     time.Time
+	FinishedAt    time.Time // zero while unfinished
+}
+
+// Delivery states. Pending deliveries are due at NextAttemptAt (or leased
+// until then); held ones wait for their connection or destination to be
+// enabled again; the other three are final.
+const (
+	DeliveryPending   = "pending"
+	DeliveryHeld      = "held"
+	DeliverySuccess   = "success"
+	DeliveryFailed    = "failed"
+	DeliveryCancelled = "cancelled"
+)
+
+// WebhookID is the delivery's stable Standard Webhooks message id: the same
+// on every retry, so receivers can deduplicate.
+func (d *Delivery) WebhookID() string {
+	return "msg_" + strings.TrimPrefix(d.EventUID, "evt_") + "_" + strconv.FormatUint(d.ConnectionID, 10)
+}
+
+// Attempt is one recorded HTTP request to a destination.
+type Attempt struct {
+	ID              uint64
+	DeliveryID      uint64
+	EventID         uint64 // Event.ID
+	EventUID        string
+	ProjectID       uint64
+	SourceID        uint64
+	ConnectionID    uint64
+	DestinationID   uint64
+	Number          int    // 1 for the first attempt of the delivery
+	Trigger         string // AttemptAuto or AttemptReplay
+	Status          string // AttemptSuccess or AttemptFailed
+	StatusCode      int    // 0 when there was no response
+	ErrorReason     string // for a person: "timeout after 15s", "HTTP 503"
+	DurationMS      int64
+	ResponseHeaders http.Header
+	ResponseBody    []byte // at most MaxResponseBody bytes
+	CreatedAt       time.Time
+}
+
+// Attempt statuses and triggers.
+const (
+	AttemptSuccess = "success"
+	AttemptFailed  = "failed"
+	AttemptAuto    = "auto"
+	AttemptReplay  = "replay"
+)
+
+// MaxResponseBody is how much of a destination's response body is kept.
+const MaxResponseBody = 64 << 10
+
+// ParseAttemptStatus validates an attempt status filter.
+func ParseAttemptStatus(s string) (string, error) {
+	switch s {
+	case AttemptSuccess, AttemptFailed:
+		return s, nil
+	}
+	return "", Invalid("status", "must be success or failed, not %q", s)
+}
+
+// ConnectionMetrics summarises a connection's recent traffic.
+type ConnectionMetrics struct {
+	Since          time.Time
+	EventsRouted   int64
+	Delivered      int64
+	Failed         int64
+	Pending        int64 // current backlog: pending and held deliveries
+	LatencyP50MS   int64 // of successful attempts since Since
+	LatencyP95MS   int64
+	LastDeliveryAt time.Time // latest attempt; zero when none
+}
+
+// SuccessRate is Delivered / (Delivered + Failed), or 0 when nothing
+// finished.
+func (m *ConnectionMetrics) SuccessRate() float64 {
+	if n := m.Delivered + m.Failed; n > 0 {
+		return float64(m.Delivered) / float64(n)
+	}
+	return 0
+}
