@@ -1,0 +1,96 @@
+package retention_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/retention"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesqlite"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+func TestSweepDeletesOnlyOldFinishedEventsInBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(t.TempDir(), "v.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	acct, err := st.AccountCreate(ctx, store.AccountCreateParams{Email: "a@b.c", Name: "A", PasswordHash: "x", OrgName: "o", OrgSlug: "o",
+		Token: volley.APIToken{Kind: "api", Name: "t", Hash: []byte("h"), Sealed: []byte("s"), Prefix: "vk", CreatedAt: start}, Now: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := acct.Project.ID
+	var events []store.NewEvent
+	for i := range 25 {
+		e := store.NewEvent{Event: volley.Event{UID: "evt_old" + string(rune('a'+i)), ProjectID: pid, SourceID: 1, Method: "POST", CreatedAt: start}}
+		if i == 0 { // still pending: kept whatever its age
+			e.Deliveries = []volley.Delivery{{ConnectionID: 9, DestinationID: 9, State: volley.DeliveryHeld, NextAttemptAt: start}}
+		}
+		events = append(events, e)
+	}
+	events = append(events, store.NewEvent{Event: volley.Event{UID: "evt_new", ProjectID: pid, SourceID: 1, Method: "POST", CreatedAt: start.Add(40 * 24 * time.Hour)}})
+	if _, err := st.EventInsert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(start.Add(45 * 24 * time.Hour))
+	sw := retention.New(retention.Config{Store: st, Period: 30 * 24 * time.Hour, Batch: 10, Clock: fc})
+	var rounds []int
+	for {
+		n, err := sw.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		rounds = append(rounds, n)
+	}
+	if len(rounds) != 3 || rounds[0] != 10 || rounds[2] != 4 {
+		t.Fatalf("rounds = %v, want batches of at most 10 deleting 24 events", rounds)
+	}
+	list, total, err := st.EventList(ctx, store.EventListParams{ProjectID: pid, Limit: 50})
+	if err != nil || total != 2 {
+		t.Fatalf("left %d events (%v), want the pending old one and the new one", total, err)
+	}
+	for _, e := range list {
+		if e.UID != "evt_new" && e.UID != "evt_olda" {
+			t.Fatalf("unexpected survivor %s", e.UID)
+		}
+	}
+}
+
+func TestSweeperRunsInTheBackgroundAndStops(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(t.TempDir(), "v.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	old := time.Now().Add(-60 * 24 * time.Hour)
+	if _, err := st.EventInsert(ctx, []store.NewEvent{{Event: volley.Event{UID: "evt_1", ProjectID: 1, SourceID: 1, Method: "POST", CreatedAt: old}}}); err != nil {
+		t.Fatal(err)
+	}
+	sw := retention.New(retention.Config{Store: st})
+	sw.Start()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, total, _ := st.EventList(ctx, store.EventListParams{ProjectID: 1, Limit: 1})
+		if total == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background sweep did not delete the old event")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sw.Stop()
+}
