@@ -1,0 +1,247 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/volleyhq/volley/internal/routing"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// leaseBatch bounds one lease query.
+const leaseBatch = 256
+
+// leaser leases due deliveries whenever there is room, until Stop.
+func (e *Engine) leaser() {
+	defer close(e.leaserDone)
+	timer := e.clock.NewTimer(0)
+	for {
+		select {
+		case <-e.stop:
+			timer.Stop()
+			return
+		case <-e.wake:
+		case <-timer.C():
+		}
+		timer.Stop()
+		timer = e.clock.NewTimer(e.leaseDue())
+	}
+}
+
+// leaseDue leases due work in batches while there is room and returns how
+// long to wait before looking again.
+func (e *Engine) leaseDue() time.Duration {
+	var skip []uint64
+	for {
+		e.mu.Lock()
+		if e.closing {
+			e.mu.Unlock()
+			return e.cfg.PollInterval
+		}
+		n := min(e.cfg.MaxJobs-e.jobs, leaseBatch)
+		skip = skip[:0]
+		for id, l := range e.lanes {
+			if l.skipIfFull() {
+				skip = append(skip, id)
+			}
+		}
+		if n > 0 {
+			e.jobs += n
+		}
+		e.mu.Unlock()
+		if n <= 0 {
+			return e.cfg.PollInterval // finished() wakes us sooner
+		}
+		now := e.clock.Now()
+		jobs, err := e.cfg.Store.DeliveryLease(e.base, store.LeaseParams{
+			Owner: e.cfg.Owner, Now: now, Until: e.LeaseUntil(now), Limit: n, SkipDestinations: skip,
+		})
+		if err != nil {
+			e.release(n)
+			e.log.Error("lease deliveries", "err", err)
+			return e.cfg.PollInterval
+		}
+		e.release(n - len(jobs))
+		for i := range jobs {
+			e.admit(&jobs[i])
+		}
+		if len(jobs) < n {
+			break
+		}
+	}
+	next, err := e.cfg.Store.DeliveryNextDue(e.base)
+	if err != nil {
+		e.log.Error("find next due delivery", "err", err)
+		return e.cfg.PollInterval
+	}
+	wait := next.Sub(e.clock.Now())
+	if next.IsZero() || (wait <= 0 && len(skip) > 0) {
+		// Nothing due, or only work for full lanes: they wake the leaser as
+		// they drain.
+		return e.cfg.PollInterval
+	}
+	return min(max(wait, time.Millisecond), e.cfg.PollInterval)
+}
+
+// admit puts a leased job into its destination's lane, or settles it at
+// once when its connection or destination is gone, paused or disabled.
+func (e *Engine) admit(sj *store.Job) {
+	d := sj.Delivery
+	now := e.clock.Now()
+	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
+	if err == nil && conn.DestinationID != d.DestinationID {
+		err = store.ErrNotFound // cannot happen: a connection's destination never changes
+	}
+	var dest *routing.Destination
+	if err == nil {
+		dest, err = e.cfg.Routes.Destination(e.base, d.DestinationID)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		e.settle(&d, volley.DeliveryCancelled, now)
+		return
+	case err != nil:
+		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
+		e.settle(&d, volley.DeliveryPending, now.Add(e.cfg.PollInterval))
+		return
+	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
+		e.settle(&d, volley.DeliveryHeld, now)
+		return
+	}
+	j := &job{d: d, conn: conn, ev: eventView{
+		method: sj.Event.Method, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
+	}}
+	e.mu.Lock()
+	l := e.lanes[d.DestinationID]
+	if l == nil && !e.closing {
+		l = newLane(e, d.DestinationID)
+		e.lanes[d.DestinationID] = l
+		go l.run()
+	}
+	ok := l != nil && l.push(j, dest)
+	e.mu.Unlock()
+	if !ok {
+		wait := time.Duration(0)
+		if l != nil {
+			wait = l.backlogWait()
+		}
+		e.settle(&d, volley.DeliveryPending, now.Add(wait))
+	}
+}
+
+// settle ends a job without an attempt.
+func (e *Engine) settle(d *volley.Delivery, state string, next time.Time) {
+	e.results <- store.Outcome{
+		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
+		State: state, NextAttemptAt: next, Now: e.clock.Now(),
+	}
+	e.finished()
+}
+
+// leaseSafety is the least lease time left for an attempt to start: the
+// attempt timeout plus this.
+const leaseSafety = 5 * time.Second
+
+// deliver runs one attempt of a job taken from lane l and reports its
+// outcome.
+func (e *Engine) deliver(l *lane, j *job) {
+	defer e.attempts.Done()
+	start := e.clock.Now()
+	var took time.Duration
+	defer func() { l.done(took) }()
+	d := &j.d
+	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
+	var dest *routing.Destination
+	if err == nil {
+		dest, err = e.cfg.Routes.Destination(e.base, d.DestinationID)
+	}
+	timeout := e.cfg.Timeout
+	if err == nil && dest.TimeoutMS > 0 {
+		timeout = time.Duration(dest.TimeoutMS) * time.Millisecond
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		e.settle(d, volley.DeliveryCancelled, start)
+		return
+	case err != nil:
+		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
+		e.settle(d, volley.DeliveryPending, start.Add(e.cfg.PollInterval))
+		return
+	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
+		e.settle(d, volley.DeliveryHeld, start)
+		return
+	case d.NextAttemptAt.Sub(start) < timeout+leaseSafety:
+		// The lease would not outlive this attempt: give it back rather than
+		// risk another node sending the same delivery concurrently.
+		e.settle(d, volley.DeliveryPending, start)
+		return
+	}
+	number := d.Attempts + 1
+	res := e.send(e.base, &j.ev, d, dest, number)
+	now := e.clock.Now()
+	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
+	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())
+	e.results <- store.Outcome{
+		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &res.attempt,
+		State: dec.State, NextAttemptAt: dec.Next, Now: now,
+	}
+	e.finished()
+}
+
+// recorderBatch bounds the outcomes committed in one transaction, and so
+// how long the recorder holds the single writer (a few milliseconds) while
+// ingestion waits.
+const recorderBatch = 128
+
+// recorder commits outcomes in batches until the results channel closes.
+func (e *Engine) recorder() {
+	defer close(e.recordDone)
+	batch := make([]store.Outcome, 0, recorderBatch)
+	for o := range e.results {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < recorderBatch {
+			select {
+			case o, ok := <-e.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		e.commit(batch)
+	}
+}
+
+// commit stores a batch of outcomes, retrying with backoff while the store
+// fails: outcomes are never dropped while the engine runs. If the engine is
+// stopped meanwhile the leases simply expire and the deliveries are sent
+// again (at least once).
+func (e *Engine) commit(batch []store.Outcome) {
+	backoff := 50 * time.Millisecond
+	for {
+		err := e.cfg.Store.DeliveryFinish(context.WithoutCancel(e.base), batch)
+		if err == nil {
+			for _, o := range batch {
+				if o.State == volley.DeliveryPending {
+					e.Wake() // a retry may be due before the leaser's timer
+					break
+				}
+			}
+			return
+		}
+		e.log.Error("record delivery outcomes", "count", len(batch), "err", err)
+		t := e.clock.NewTimer(backoff)
+		select {
+		case <-t.C():
+		case <-e.base.Done():
+			t.Stop()
+			return
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
