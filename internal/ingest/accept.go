@@ -1,0 +1,96 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/volleyhq/volley/internal/routing"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Request is an event to accept on a source, after authentication.
+type Request struct {
+	Method         string
+	Query          string
+	Headers        http.Header
+	Body           []byte
+	IdempotencyKey string
+	// OnlyDestination restricts routing to the connections towards one
+	// destination (POST /api/webhooks); 0 routes to every connection.
+	OnlyDestination uint64
+}
+
+// Accept stores an event on src with its deliveries and returns its public
+// id once it is durable; dup reports an idempotency-key duplicate, whose id
+// is the original event's.
+func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) (uid string, dup bool, err error) {
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	if uid, err = volley.NewEventID(h.cfg.Rand, now); err != nil {
+		return "", false, err
+	}
+	ne := store.NewEvent{Event: volley.Event{
+		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Query: req.Query,
+		Headers: req.Headers, Body: req.Body, CreatedAt: now,
+	}}
+	if req.IdempotencyKey != "" {
+		ne.IdempotencyKey, ne.IdempotencyUntil = req.IdempotencyKey, now.Add(h.cfg.IdempotencyTTL)
+	}
+	ready := 0
+	for _, c := range src.Connections {
+		if req.OnlyDestination != 0 && c.DestinationID != req.OnlyDestination {
+			continue
+		}
+		d := volley.Delivery{ConnectionID: c.ID, DestinationID: c.DestinationID, State: volley.DeliveryPending, NextAttemptAt: now}
+		if c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive {
+			d.State = volley.DeliveryHeld
+		} else {
+			ready++
+		}
+		ne.Deliveries = append(ne.Deliveries, d)
+	}
+	// Deliveries the engine has room for are stored leased to it, and handed
+	// over after the commit without a trip through the queue.
+	leased := ready > 0 && h.cfg.Engine.Reserve(ready)
+	if leased {
+		until := h.cfg.Engine.LeaseUntil(now)
+		for i := range ne.Deliveries {
+			if d := &ne.Deliveries[i]; d.State == volley.DeliveryPending {
+				d.LeaseOwner, d.LeaseToken, d.NextAttemptAt = h.cfg.Engine.Owner(), 1, until
+			}
+		}
+	}
+	p := &pending{ev: ne, done: make(chan committed, 1)}
+	h.commits <- p
+	c := <-p.done
+	switch {
+	case c.err != nil:
+		if leased {
+			h.cfg.Engine.Unreserve(ready)
+		}
+		return "", false, fmt.Errorf("store event: %w", c.err)
+	case c.res.Duplicate:
+		if leased {
+			h.cfg.Engine.Unreserve(ready)
+		}
+		return c.res.UID, true, nil
+	case !leased:
+		if ready > 0 {
+			h.cfg.Engine.Wake()
+		}
+		return uid, false, nil
+	}
+	jobs := make([]store.Job, 0, ready)
+	for i, d := range ne.Deliveries {
+		if d.State != volley.DeliveryPending {
+			continue
+		}
+		d.ID, d.EventID, d.EventUID = c.res.DeliveryIDs[i], c.res.ID, uid
+		d.ProjectID, d.SourceID, d.CreatedAt = src.ProjectID, src.ID, now
+		jobs = append(jobs, store.Job{Delivery: d, Event: ne.Event})
+	}
+	h.cfg.Engine.Submit(jobs)
+	return uid, false, nil
+}
