@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/seal"
@@ -31,6 +33,63 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envReader reads typed flag defaults from the environment and remembers
+// malformed values, which the command reports after parsing its flags.
+type envReader struct{ errs []string }
+
+func (r *envReader) int(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		r.errs = append(r.errs, fmt.Sprintf("%s: %q is not an integer", name, v))
+	}
+	return def
+}
+
+func (r *envReader) int64(name string, def int64) int64 {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+		r.errs = append(r.errs, fmt.Sprintf("%s: %q is not an integer", name, v))
+	}
+	return def
+}
+
+func (r *envReader) float(name string, def float64) float64 {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			return n
+		}
+		r.errs = append(r.errs, fmt.Sprintf("%s: %q is not a number", name, v))
+	}
+	return def
+}
+
+func (r *envReader) duration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		r.errs = append(r.errs, fmt.Sprintf("%s: %q is not a duration like 15s or 720h", name, v))
+	}
+	return def
+}
+
+// err returns the malformed values as one usage error, or nil.
+func (r *envReader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return usageError{strings.Join(r.errs, "; ")}
+}
+
+// exclusive reports whether the store belongs to this process alone.
+func (f *storeFlags) exclusive() bool {
+	return f.database == "" || strings.HasPrefix(f.database, "sqlite:")
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {

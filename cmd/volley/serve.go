@@ -7,7 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/volleyhq/volley/internal/delivery"
+	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
 )
 
@@ -23,6 +27,7 @@ On first start the admin token is printed once and written to <data-dir>/admin-t
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [flags]", stderr)
+	var ev envReader
 	var sf storeFlags
 	sf.register(fs)
 	addr := fs.String("addr", env("VOLLEY_ADDR", "127.0.0.1:8080"), "listen address (env VOLLEY_ADDR)")
@@ -31,6 +36,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	egressEnv, egressSet := os.LookupEnv("VOLLEY_EGRESS_ALLOW")
 	egressAllow := fs.String("egress-allow", egressEnv,
 		"comma-separated CIDRs of private networks destinations may reach; default loopback only (env VOLLEY_EGRESS_ALLOW)")
+	retrySchedule := fs.String("retry-schedule", env("VOLLEY_RETRY_SCHEDULE", "5s,30s,2m,10m,30m,1h,2h,4h,8h,12h"),
+		"waits before each retry, the last one repeating (env VOLLEY_RETRY_SCHEDULE)")
+	retryJitter := fs.Float64("retry-jitter", ev.float("VOLLEY_RETRY_JITTER", delivery.DefaultJitter),
+		"random spread of each retry wait, as a fraction: 0.2 = ±20% (env VOLLEY_RETRY_JITTER)")
+	timeout := fs.Duration("delivery-timeout", ev.duration("VOLLEY_DELIVERY_TIMEOUT", 15*time.Second),
+		"attempt timeout of destinations without their own, at most 60s (env VOLLEY_DELIVERY_TIMEOUT)")
+	concurrency := fs.Int("destination-concurrency", ev.int("VOLLEY_DESTINATION_CONCURRENCY", 32),
+		"requests in flight per destination (env VOLLEY_DESTINATION_CONCURRENCY)")
+	retentionPeriod := fs.Duration("retention", ev.duration("VOLLEY_RETENTION", retention.DefaultPeriod),
+		"how long events and their attempts are kept (env VOLLEY_RETENTION)")
+	maxBody := fs.Int64("max-body-bytes", ev.int64("VOLLEY_MAX_BODY_BYTES", ingest.DefaultMaxBodyBytes),
+		"largest webhook body accepted, in bytes (env VOLLEY_MAX_BODY_BYTES)")
+	pprofAddr := fs.String("pprof-addr", env("VOLLEY_PPROF_ADDR", ""),
+		"serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; empty disables it (env VOLLEY_PPROF_ADDR)")
 	logLevel := fs.String("log-level", env("VOLLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env VOLLEY_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
 	usage := fs.Usage
@@ -40,6 +59,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := ev.err(); err != nil {
+		return err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "egress-allow" {
@@ -54,6 +76,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	schedule, err := delivery.ParseSchedule(*retrySchedule)
+	if err != nil {
+		return usageError{"--retry-schedule: " + err.Error()}
+	}
+	if *maxBody <= 0 {
+		return usageError{"--max-body-bytes must be positive"}
+	}
+	if *retentionPeriod <= 0 {
+		return usageError{"--retention must be positive, e.g. 720h"}
+	}
 	key, err := sf.secretKey()
 	if err != nil {
 		return err
@@ -66,6 +98,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv, err := server.New(server.Config{
 		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, EgressAllow: allow, Logger: log,
+		ExclusiveStore: sf.exclusive(),
+		Delivery: delivery.Config{
+			Retry:       delivery.RetryPolicy{Schedule: schedule, Jitter: *retryJitter},
+			Timeout:     *timeout,
+			Concurrency: *concurrency,
+		},
+		MaxBodyBytes: *maxBody,
+		Retention:    *retentionPeriod,
 	})
 	if err != nil {
 		return err
@@ -90,6 +130,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := srv.Start(ctx); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		stopProfiling, err := serveProfiling(*pprofAddr, log)
+		if err != nil {
+			srv.Stop(context.WithoutCancel(ctx))
+			return err
+		}
+		defer stopProfiling()
 	}
 	<-ctx.Done()
 	log.Info("shutting down")

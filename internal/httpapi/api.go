@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/egress"
+	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
@@ -44,6 +47,25 @@ type Config struct {
 	// SecretRotationGrace is how long a replaced destination signing secret
 	// keeps signing; 0 means 24h.
 	SecretRotationGrace time.Duration
+	// Replayer makes synchronous replay attempts (the delivery engine).
+	Replayer Replayer
+	// Ingest stores events sent through POST /api/webhooks.
+	Ingest Acceptor
+	// Routes resolves a source for ingestion (the routing cache).
+	Routes SourceRoutes
+	// OnConfigChange runs after every successful change (invalidating
+	// caches, waking the engine for released deliveries); nil for none.
+	OnConfigChange func()
+}
+
+// Acceptor stores an event on a source (the ingest handler).
+type Acceptor interface {
+	Accept(ctx context.Context, src *routing.Source, req ingest.Request) (uid string, dup bool, err error)
+}
+
+// SourceRoutes resolves a source ready for ingestion.
+type SourceRoutes interface {
+	Source(ctx context.Context, ingestionID string) (*routing.Source, error)
 }
 
 // API is the management API handler.
@@ -84,6 +106,9 @@ func (a *API) route(pattern string, h handler) {
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err == nil {
+			if r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
+				w = &changeNotifier{ResponseWriter: w, hook: a.cfg.OnConfigChange}
+			}
 			err = h(w, r, c)
 		}
 		if err != nil {
@@ -134,10 +159,37 @@ func (a *API) routes() {
 	a.route("PUT /api/connections/{connection_id}", a.updateConnection)
 	a.route("DELETE /api/connections/{connection_id}", a.deleteConnection)
 
+	for _, list := range []string{"GET /api/projects/{project_id}/requests", "GET /api/projects/{project_id}/events"} {
+		a.route(list, a.listEvents)
+	}
+	a.route("GET /api/requests/{request_id}", a.getEvent)
+	a.route("GET /api/projects/{project_id}/events/{event_id}", a.getEventByUID)
+	a.route("GET /api/projects/{project_id}/delivery-attempts", a.listAttempts)
+	a.route("GET /api/delivery-attempts", a.listAttempts)
+	a.route("POST /api/replay-event", a.replayEvent)
+	a.route("POST /api/webhooks", a.sendWebhook)
+
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",
 			Detail: r.Method + " " + r.URL.Path + " is not part of the Volley API"})
 	})
+}
+
+// changeNotifier runs hook before a successful change is answered, so that
+// a client that sees the answer never reaches a node cache that predates
+// the change (a deleted source's ingestion URL answers 404 at once).
+type changeNotifier struct {
+	http.ResponseWriter
+	hook func()
+	done bool
+}
+
+func (c *changeNotifier) WriteHeader(code int) {
+	if !c.done && code < 400 {
+		c.done = true
+		c.hook()
+	}
+	c.ResponseWriter.WriteHeader(code)
 }
 
 // writeJSON writes v as a JSON response.

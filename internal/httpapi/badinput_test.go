@@ -13,22 +13,30 @@ import (
 
 // fixture is A's graph plus what the bad-input cases refer to: a second
 // destination in A's project (so a new connection would be valid), a
-// second source there (for slug clashes) and a second project with its own
-// source and destination.
+// second source there (for slug clashes) with no connection and one event
+// (dropped), a disabled source, a second project with its own source and
+// destination, and another tenant's project.
 type fixture struct {
 	srv                *testserver.Server
 	g                  graph
 	owner              *caller
 	dst2, src2         uint64
+	dropped            string // the event of src2
+	disabledSrc        uint64
 	otherProject       uint64
 	otherSrc, otherDst uint64
+	otherIngestion     string // otherSrc's ingestion id
+	foreignProject     uint64 // another tenant's
 	member, outsider   string // emails: already a member, no account
 	routes             []string
 }
 
 func setupBadInput(t *testing.T) *fixture {
 	t.Helper()
-	srv, _ := startFixed(t)
+	// The wall clock, not startFixed: the node's retention sweeper reads the
+	// wall clock, so events stamped with a fixed past time would be swept
+	// away a minute after the server starts, in the middle of a long test.
+	srv := testserver.Start(t, testserver.Options{})
 	f := &fixture{srv: srv, owner: callerOf(srv, testserver.AdminToken), routes: apiRoutes(t, srv),
 		member: "member@example.com", outsider: "nobody@example.com"}
 	f.g = buildGraph(t, srv, srv.AdminAccount(), "admin@localhost", "Alpha")
@@ -42,8 +50,15 @@ func setupBadInput(t *testing.T) *fixture {
 	op := fmt.Sprintf("/api/projects/%d", f.otherProject)
 	f.otherSrc = create(op+"/sources", map[string]any{"name": "Other source"}, "source")
 	f.otherDst = create(op+"/destinations", map[string]any{"name": "Other", "url": "http://127.0.0.1:9/other"}, "destination")
+	ingestionID := func(id uint64) string {
+		return stringOf(t, f.owner.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/sources/%d", id), nil), "source", "ingestion_id")
+	}
+	f.otherIngestion = ingestionID(f.otherSrc)
+	f.dropped = ingest(t, srv, ingestionID(f.src2), nil, `{"routed":false}`)
+	f.disabledSrc = create(p+"/sources", map[string]any{"name": "Switched off", "status": "disabled"}, "source")
 	srv.NewAccount(t, f.member, "Member")
 	f.owner.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": f.member, "role": "member"})
+	f.foreignProject = srv.NewAccount(t, "stranger@example.com", "Stranger").ProjectID
 	return f
 }
 
@@ -62,6 +77,13 @@ type badCase struct {
 func (f *fixture) check(t *testing.T, c badCase) {
 	t.Helper()
 	before := snapshot(t, f.owner)
+	f.refused(t, c)
+	sameSnapshot(t, before, snapshot(t, f.owner))
+}
+
+// refused runs c and verifies its status and error, without snapshots.
+func (f *fixture) refused(t *testing.T, c badCase) {
+	t.Helper()
 	resp := f.owner.do(t, c.method, c.path, c.body)
 	if resp.Status != c.status {
 		t.Fatalf("%s %s = %d, want %d; body %s", c.method, c.path, resp.Status, c.status, resp.Body)
@@ -74,7 +96,6 @@ func (f *fixture) check(t *testing.T, c badCase) {
 	if c.says != "" && !strings.Contains(text, strings.ToLower(c.says)) {
 		t.Errorf("error %+v does not say %q", e, c.says)
 	}
-	sameSnapshot(t, before, snapshot(t, f.owner))
 }
 
 func TestBadInput(t *testing.T) {
@@ -197,8 +218,120 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestBadListParams: every malformed filter or paging parameter of the
+// event and attempt lists, on both clients' paths, is a 400 naming the
+// parameter; a project that is not the caller's is a 404. All the calls are
+// GETs: one pair of snapshots around them all proves they changed nothing.
+func TestBadListParams(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	project := fmt.Sprintf("/api/projects/%d", f.g.ProjectID)
+	type param struct{ query, field, says string }
+	common := []param{
+		{"limit=0", "limit", "1 to 500"},
+		{"limit=501", "limit", "1 to 500"},
+		{"limit=abc", "limit", `"abc"`},
+		{"limit=-1", "limit", ""},
+		{"limit=1.5", "limit", ""},
+		{"offset=-1", "offset", "non-negative"},
+		{"offset=abc", "offset", `"abc"`},
+		{"status=bogus", "status", `"bogus"`},
+		{"start_time=garbage", "start_time", "RFC 3339"},
+		{"end_time=garbage", "end_time", "RFC 3339"},
+		{"start_time=2026-13-01T00:00:00Z", "start_time", ""},
+		{"start_date=yesterday", "start_date", ""},
+		{"end_date=2026-02-30", "end_date", ""},
+		{"source_id=abc", "source_id", `"abc"`},
+		{"source_id=0", "source_id", ""},
+		{"source_id=-1", "source_id", ""},
+		{"source_id=src_unknown", "source_id", "src_unknown"},
+		{"source_id=" + f.otherIngestion, "source_id", ""}, // a source of another project
+		{"connection_id=abc", "connection_id", ""},
+		{"destination_id=-3", "destination_id", ""},
+	}
+	attemptsOnly := []param{
+		{"status=processed", "status", "success or failed"}, // an event status, not an attempt's
+		{"sort=bogus", "sort", `"bogus"`},
+		{"sort=TIME", "sort", ""},
+	}
+	lists := []struct {
+		name, path string
+		extra      []param
+	}{
+		{"events", project + "/requests?", nil},
+		{"events (B)", project + "/events?", nil},
+		{"attempts", project + "/delivery-attempts?", attemptsOnly},
+		{"attempts (B)", fmt.Sprintf("/api/delivery-attempts?project_id=%d&", f.g.ProjectID), attemptsOnly},
+	}
+	var tests []badCase
+	for _, l := range lists {
+		for _, p := range append(common, l.extra...) {
+			tests = append(tests, badCase{l.name + " " + p.query, "GET", l.path + p.query, nil, http.StatusBadRequest, p.field, p.says})
+		}
+	}
+	tests = append(tests,
+		badCase{"attempts (B) without project_id", "GET", "/api/delivery-attempts", nil, http.StatusBadRequest, "project_id", "required"},
+		badCase{"attempts (B) with project_id abc", "GET", "/api/delivery-attempts?project_id=abc", nil, http.StatusBadRequest, "project_id", ""},
+		badCase{"attempts (B) with project_id 0", "GET", "/api/delivery-attempts?project_id=0&limit=5", nil, http.StatusBadRequest, "project_id", ""},
+		badCase{"attempts (B) in another tenant's project", "GET", fmt.Sprintf("/api/delivery-attempts?project_id=%d", f.foreignProject), nil, http.StatusNotFound, "", "not found"},
+		badCase{"attempts (B) in no project", "GET", "/api/delivery-attempts?project_id=999999", nil, http.StatusNotFound, "", "not found"},
+		badCase{"events of another tenant's project", "GET", fmt.Sprintf("/api/projects/%d/events", f.foreignProject), nil, http.StatusNotFound, "", "not found"},
+	)
+	before := snapshot(t, f.owner)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { f.refused(t, tt) })
+	}
+	sameSnapshot(t, before, snapshot(t, f.owner))
+
+	// Good values still pass, so the cases above fail for their value only.
+	for _, l := range lists {
+		for _, q := range []string{"limit=1", "limit=500", "offset=0", "start_time=2026-01-02T08:34:05%2B05:30", "start_time=2026-01-02T08:34:05+05:30",
+			"end_time=2026-01-02T03:04:05.123456Z", "start_date=2026-01-02", "source_id=" + fmt.Sprint(f.g.SourceID), "source_id=" + f.g.IngestionID} {
+			f.owner.must(t, http.StatusOK, "GET", l.path+q, nil)
+		}
+	}
+}
+
+// TestBadReplayAndSend: replay and test-event bodies that cannot be acted
+// on are refused, and neither an event nor an attempt is recorded.
+func TestBadReplayAndSend(t *testing.T) {
+	t.Parallel()
+	f := setupBadInput(t)
+	g := f.g
+	const bad, replay, send = http.StatusBadRequest, "/api/replay-event", "/api/webhooks"
+	body := map[string]any{"order": 1}
+	tests := []badCase{
+		{"replay without event_id", "POST", replay, map[string]any{}, bad, "event_id", "required"},
+		{"replay without a body", "POST", replay, nil, bad, "event_id", "required"},
+		{"replay with a blank event_id", "POST", replay, map[string]any{"event_id": ""}, bad, "event_id", "required"},
+		{"replay with a numeric event_id", "POST", replay, map[string]any{"event_id": g.RequestID}, bad, "event_id", "string"},
+		{"replay of an unknown event", "POST", replay, map[string]any{"event_id": "evt_doesnotexist0000000"}, http.StatusNotFound, "", "not found"},
+		{"replay through an unknown connection", "POST", replay, map[string]any{"event_id": g.EventID, "connection_id": 999999}, bad, "connection_id", ""},
+		{"replay to a destination the source does not reach", "POST", replay, map[string]any{"event_id": g.EventID, "destination_id": f.dst2}, bad, "destination_id", ""},
+		{"replay with a connection_id string", "POST", replay, map[string]any{"event_id": g.EventID, "connection_id": "1"}, bad, "connection_id", ""},
+		{"replay of an event whose source has no connection", "POST", replay, map[string]any{"event_id": f.dropped}, http.StatusConflict, "", "no connection"},
+		{"replay as JSON array", "POST", replay, `[]`, bad, "", "must be a JSON object"},
+
+		{"test event without body", "POST", send, map[string]any{"source_id": g.SourceID}, bad, "body", "required"},
+		{"test event with a null body", "POST", send, map[string]any{"source_id": g.SourceID, "body": nil}, bad, "body", "required"},
+		{"test event without source_id", "POST", send, map[string]any{"body": body}, bad, "source_id", "required"},
+		{"test event on an unknown source", "POST", send, map[string]any{"source_id": 999999, "body": body}, bad, "source_id", ""},
+		{"test event with a source_id string", "POST", send, map[string]any{"source_id": "src_x", "body": body}, bad, "source_id", ""},
+		{"test event to an unconnected destination", "POST", send, map[string]any{"source_id": g.SourceID, "destination_id": f.dst2, "body": body}, bad, "destination_id", ""},
+		{"test event with a bad header name", "POST", send, map[string]any{"source_id": g.SourceID, "body": body, "headers": map[string]string{"Bad Name": "x"}}, bad, "headers", "Bad Name"},
+		{"test event with a number header", "POST", send, map[string]any{"source_id": g.SourceID, "body": body, "headers": map[string]any{"X-N": 1}}, bad, "headers", ""},
+		{"test event on a disabled source", "POST", send, map[string]any{"source_id": f.disabledSrc, "body": body}, http.StatusConflict, "", "disabled"},
+		{"test event as malformed JSON", "POST", send, `{"source_id":`, bad, "", "malformed JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { f.check(t, tt) })
+	}
+}
+
 // TestBadPathIDs: a path id that is not a positive integer is a 400 naming
-// the segment, on every route with an id, before anything happens.
+// the segment, on every route with an id, before anything happens. String
+// ids ({event_id}) have no format to violate: a malformed one is an id that
+// does not exist, a 404.
 func TestBadPathIDs(t *testing.T) {
 	t.Parallel()
 	f := setupBadInput(t)
@@ -214,6 +347,14 @@ func TestBadPathIDs(t *testing.T) {
 					continue
 				}
 				resp := f.owner.do(t, method, path, mutationBody(f.g, f.outsider))
+				if stringIDParams[p] {
+					if resp.Status != http.StatusNotFound {
+						t.Errorf("%s %s = %d, want 404; body %s", method, path, resp.Status, resp.Body)
+					} else {
+						errorOf(t, resp)
+					}
+					continue
+				}
 				if resp.Status != http.StatusBadRequest {
 					t.Errorf("%s %s = %d, want 400; body %s", method, path, resp.Status, resp.Body)
 					continue

@@ -11,21 +11,50 @@ import (
 )
 
 type connectionJSON struct {
-	ID              uint64    `json:"id"`
-	ProjectID       uint64    `json:"project_id"`
-	Name            string    `json:"name"`
-	SourceID        uint64    `json:"source_id"`
-	DestinationID   uint64    `json:"destination_id"`
-	Status          string    `json:"status"`
-	EPS             int       `json:"eps"`
-	MaxRetries      int       `json:"max_retries"`
-	SourceSlug      string    `json:"source_slug"`
-	SourceEPS       int       `json:"source_eps"`
-	DestinationName string    `json:"destination_name"`
-	DestinationURL  string    `json:"destination_url"`
-	DestinationEPS  int       `json:"destination_eps"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              uint64       `json:"id"`
+	ProjectID       uint64       `json:"project_id"`
+	Name            string       `json:"name"`
+	SourceID        uint64       `json:"source_id"`
+	DestinationID   uint64       `json:"destination_id"`
+	Status          string       `json:"status"`
+	EPS             int          `json:"eps"`
+	MaxRetries      int          `json:"max_retries"`
+	SourceSlug      string       `json:"source_slug"`
+	SourceEPS       int          `json:"source_eps"`
+	DestinationName string       `json:"destination_name"`
+	DestinationURL  string       `json:"destination_url"`
+	DestinationEPS  int          `json:"destination_eps"`
+	Metrics         *metricsJSON `json:"metrics,omitempty"`
+	CreatedAt       time.Time    `json:"created_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
+}
+
+// metricsJSON is a connection's traffic over the last 24 hours.
+type metricsJSON struct {
+	Since          time.Time  `json:"since"`
+	EventsRouted   int64      `json:"events_routed"`
+	Delivered      int64      `json:"delivered"`
+	Failed         int64      `json:"failed"`
+	Pending        int64      `json:"pending"`
+	SuccessRate    float64    `json:"success_rate"`
+	LatencyP50MS   int64      `json:"latency_p50_ms"`
+	LatencyP95MS   int64      `json:"latency_p95_ms"`
+	LastDeliveryAt *time.Time `json:"last_delivery_at,omitempty"`
+}
+
+// metricsWindow is the period GET /api/connections/{id} summarises.
+const metricsWindow = 24 * time.Hour
+
+func metricsOut(m *volley.ConnectionMetrics) *metricsJSON {
+	out := &metricsJSON{
+		Since: m.Since, EventsRouted: m.EventsRouted, Delivered: m.Delivered, Failed: m.Failed, Pending: m.Pending,
+		SuccessRate: m.SuccessRate(), LatencyP50MS: m.LatencyP50MS, LatencyP95MS: m.LatencyP95MS,
+	}
+	if !m.LastDeliveryAt.IsZero() {
+		t := m.LastDeliveryAt
+		out.LastDeliveryAt = &t
+	}
+	return out
 }
 
 func connectionOut(c *volley.Connection) connectionJSON {
@@ -162,7 +191,13 @@ func (a *API) getConnection(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	return writeMerged(w, http.StatusOK, "connection", connectionOut(conn))
+	m, err := a.cfg.Store.ConnectionMetrics(r.Context(), conn.ID, a.now().Add(-metricsWindow))
+	if err != nil {
+		return err
+	}
+	out := connectionOut(conn)
+	out.Metrics = metricsOut(m)
+	return writeMerged(w, http.StatusOK, "connection", out)
 }
 
 func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, c *caller) error {

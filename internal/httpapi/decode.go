@@ -21,24 +21,31 @@ const maxBodyBytes = 1 << 20
 // unknown keys are ignored so that every client's extra fields pass. An
 // empty body decodes as {}.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	_, err := decodeFields(w, r, dst)
+	return err
+}
+
+// decodeFields is decodeBody that also returns the body's top-level values
+// as sent, byte for byte, for fields that must be kept exactly.
+func decodeFields(w http.ResponseWriter, r *http.Request, dst any) (map[string]json.RawMessage, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return nil, err
 		}
-		return &Error{Status: http.StatusBadRequest, Message: "could not read the request body"}
+		return nil, &Error{Status: http.StatusBadRequest, Message: "could not read the request body"}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
+		return nil, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return errorf(http.StatusBadRequest, "request body must be a JSON object")
+			return nil, errorf(http.StatusBadRequest, "request body must be a JSON object")
 		}
-		return &Error{Status: http.StatusBadRequest, Message: "malformed JSON", Detail: err.Error()}
+		return nil, &Error{Status: http.StatusBadRequest, Message: "malformed JSON", Detail: err.Error()}
 	}
 	norm := make(map[string]json.RawMessage, len(obj))
 	for k, v := range obj {
@@ -54,12 +61,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err := json.Unmarshal(canon, dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return &Error{Status: http.StatusBadRequest, Field: typeErr.Field,
+			return nil, &Error{Status: http.StatusBadRequest, Field: typeErr.Field,
 				Message: fmt.Sprintf("%s: must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value)}
 		}
-		return &Error{Status: http.StatusBadRequest, Message: "invalid request body", Detail: err.Error()}
+		return nil, &Error{Status: http.StatusBadRequest, Message: "invalid request body", Detail: err.Error()}
 	}
-	return nil
+	return obj, nil
 }
 
 // jsonKind names a Go type the way a JSON client thinks of it.

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,6 +71,15 @@ var goldenCases = map[string]string{
 	"GET /api/connections/{connection_id}":        "connection_get",
 	"PUT /api/connections/{connection_id}":        "connection_update",
 	"DELETE /api/connections/{connection_id}":     "connection_delete",
+
+	"GET /api/projects/{project_id}/requests":          "event_list",
+	"GET /api/projects/{project_id}/events":            "event_list_b",
+	"GET /api/requests/{request_id}":                   "event_get",
+	"GET /api/projects/{project_id}/events/{event_id}": "event_get_b",
+	"GET /api/projects/{project_id}/delivery-attempts": "attempt_list",
+	"GET /api/delivery-attempts":                       "attempt_list_b",
+	"POST /api/replay-event":                           "replay",
+	"POST /api/webhooks":                               "webhook_send",
 }
 
 // pendingGolden lists routes whose production code is still being written
@@ -78,10 +90,17 @@ var pendingGolden = map[string]string{}
 // TestGolden calls every route once, in a fixed order on a server with a
 // fixed clock and seeded randomness, and compares each response with its
 // golden file. Run with -update to rewrite the files.
+//
+// Events are delivered by the real delivery engine, in real time, to a sink
+// on 127.0.0.1 that always answers the same bytes (see goldenSink); the
+// test waits for every delivery to be recorded before the next call. What
+// still varies from run to run is normalised by goldenRun.normalise.
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	srv, clk := startFixed(t)
-	g := &goldenRun{t: t, srv: srv, routes: apiRoutes(t, srv), seen: map[string]bool{}}
+	sink := goldenSink(t)
+	g := &goldenRun{t: t, srv: srv, routes: apiRoutes(t, srv), seen: map[string]bool{},
+		urls: []string{srv.URL, "http://volley.test", sink.URL, "http://sink.test"}}
 	admin := callerOf(srv, testserver.AdminToken)
 	no := map[string]uint64(nil)
 
@@ -141,9 +160,68 @@ func TestGolden(t *testing.T) {
 		map[string]any{"source_id": sid, "destination_id": did, "max_retries": 3}), "connection")
 	conn := map[string]uint64{"connection_id": cid}
 	g.route(admin, "GET /api/projects/{project_id}/connections", project, nil)
-	g.route(admin, "GET /api/connections/{connection_id}", conn, nil)
 	clk.Advance(time.Minute)
 	g.route(admin, "PUT /api/connections/{connection_id}", conn, map[string]any{"status": "paused", "eps": 2})
+
+	// Traffic, in a project of its own: "checkout" delivers to the sink's
+	// /ok, "legacy" to its /fail without retries. No rate limits: the
+	// engine's clock stands still, so a paced delivery would never start.
+	clk.Advance(time.Minute)
+	tp := idOf(t, admin.must(t, http.StatusCreated, "POST", "/api/projects", map[string]any{"name": "Traffic"}), "project")
+	traffic := map[string]uint64{"project_id": tp}
+	tbase := fmt.Sprintf("/api/projects/%d", tp)
+	checkout := admin.must(t, http.StatusCreated, "POST", tbase+"/sources",
+		map[string]any{"name": "Checkout", "auth_type": "api_key", "auth_key": "checkout-key"})
+	checkoutID, checkoutIngest := idOf(t, checkout, "source"), stringOf(t, checkout, "source", "ingestion_id")
+	legacy := admin.must(t, http.StatusCreated, "POST", tbase+"/sources", map[string]any{"name": "Legacy"})
+	legacyIngest := stringOf(t, legacy, "source", "ingestion_id")
+	receiver := idOf(t, admin.must(t, http.StatusCreated, "POST", tbase+"/destinations",
+		map[string]any{"name": "Receiver", "url": sink.URL + "/ok"}), "destination")
+	broken := idOf(t, admin.must(t, http.StatusCreated, "POST", tbase+"/destinations",
+		map[string]any{"name": "Broken", "url": sink.URL + "/fail"}), "destination")
+	checkoutConn := idOf(t, admin.must(t, http.StatusCreated, "POST", tbase+"/connections",
+		map[string]any{"source_id": checkoutID, "destination_id": receiver}), "connection")
+	admin.must(t, http.StatusCreated, "POST", tbase+"/connections",
+		map[string]any{"source_id": idOf(t, legacy, "source"), "destination_id": broken, "max_retries": 0})
+
+	// One event at a time, each settled before the next, so that ids and
+	// list orders do not depend on the engine's timing. ingest sends fixed
+	// Content-Type and User-Agent headers; checkout's api key is not stored.
+	var attempts int64
+	hook := func(path, body string, header map[string]string) string {
+		t.Helper()
+		clk.Advance(time.Minute)
+		uid := ingest(t, srv, path, header, body)
+		attempts++
+		waitSettled(t, admin, tp, attempts)
+		return uid
+	}
+	key := map[string]string{"X-API-Key": "checkout-key", "X-Shop": "eu-1"}
+	first := hook(checkoutIngest+"?attempt=1", `{"order":1001,"total":"12.50"}`, key)
+	hook(checkoutIngest, `{"order":1002,"note":"<gift> & \"wrap\""}`, key)
+	failed := hook(legacyIngest, `{"legacy":true}`, map[string]string{"X-Shop": "eu-2"})
+
+	clk.Advance(time.Minute)
+	g.route(admin, "POST /api/webhooks", no, map[string]any{"source_id": checkoutID, "destination_id": receiver,
+		"body": map[string]any{"test": true, "order": 1003}, "headers": map[string]string{"X-Test": "golden"}})
+	attempts++
+	waitSettled(t, admin, tp, attempts)
+	clk.Advance(time.Minute)
+	g.route(admin, "POST /api/replay-event", no, map[string]any{"event_id": first})
+	attempts++
+	waitSettled(t, admin, tp, attempts)
+	clk.Advance(time.Minute)
+
+	g.route(admin, "GET /api/projects/{project_id}/requests", traffic, nil)
+	g.routeQuery(admin, "GET /api/projects/{project_id}/events", map[string]string{"project_id": fmt.Sprint(tp)},
+		"source_id="+checkoutIngest+"&start_date=2026-01-02&end_date=2026-01-02&limit=2&offset=1", nil)
+	g.route(admin, "GET /api/requests/{request_id}", map[string]uint64{"request_id": requestIDOf(t, admin, tp, first)}, nil)
+	g.routeQuery(admin, "GET /api/projects/{project_id}/events/{event_id}",
+		map[string]string{"project_id": fmt.Sprint(tp), "event_id": failed}, "", nil)
+	g.route(admin, "GET /api/projects/{project_id}/delivery-attempts", traffic, nil)
+	g.routeQuery(admin, "GET /api/delivery-attempts", map[string]string{"project_id": fmt.Sprint(tp)},
+		"event_id="+first+"&status=success&sort=time_oldest", nil)
+	g.route(admin, "GET /api/connections/{connection_id}", map[string]uint64{"connection_id": checkoutConn}, nil)
 
 	// Error bodies, one per status.
 	g.pin("error_400", admin, "POST /api/projects/{project_id}/sources", project, map[string]any{"name": "Ten", "eps": "ten"})
@@ -200,16 +278,73 @@ func TestGoldenCoversEveryRoute(t *testing.T) {
 	}
 }
 
+// goldenSink is the destination of the golden traffic. It answers every
+// request with the same bytes: a fixed status and body, and explicit
+// Content-Type and Date headers (net/http would otherwise send the current
+// date), so the response headers and bodies recorded with each attempt are
+// deterministic. /ok answers 200, /fail 503.
+func goldenSink(t *testing.T) *httptest.Server {
+	t.Helper()
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Date", "Fri, 02 Jan 2026 03:04:05 GMT")
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":"down for maintenance"}`)
+			return
+		}
+		io.WriteString(w, `{"received":true}`)
+	}))
+	t.Cleanup(sink.Close)
+	return sink
+}
+
 // goldenRun pins responses in call order and remembers which cases ran.
 type goldenRun struct {
 	t      *testing.T
 	srv    *testserver.Server
 	routes []string
 	seen   map[string]bool
+	// urls lists pairs of base URLs with random ports and what they
+	// become in golden files.
+	urls []string
+}
+
+// goldenTimings matches the values measured with the wall clock: how long
+// attempts took (duration_ms of attempts and of replay results) and the
+// latency percentiles of connection metrics computed from them.
+var goldenTimings = regexp.MustCompile(`"(duration_ms|latency_p50_ms|latency_p95_ms)":[0-9]+`)
+
+// normalise replaces what differs between runs in a response body, and
+// nothing else:
+//   - the test server's base URL (random port, in ingestion URLs) becomes
+//     http://volley.test;
+//   - the sink's base URL (random port, in destination URLs) becomes
+//     http://sink.test;
+//   - duration_ms, latency_p50_ms and latency_p95_ms become 0 (see
+//     goldenTimings).
+//
+// Everything else is deterministic at its source and pinned as is: times
+// come from the fixed clock (the delivery engine reads it too), ids from
+// the seeded rand and the call order, and the sink answers fixed bytes with
+// fixed Date and Content-Type headers.
+func (g *goldenRun) normalise(body []byte) []byte {
+	for i := 0; i+1 < len(g.urls); i += 2 {
+		body = bytes.ReplaceAll(body, []byte(g.urls[i]), []byte(g.urls[i+1]))
+	}
+	return goldenTimings.ReplaceAll(body, []byte(`"${1}":0`))
 }
 
 // route calls a listed route and pins the response as its golden case.
 func (g *goldenRun) route(c *caller, pattern string, vars map[string]uint64, body any) *testserver.Response {
+	g.t.Helper()
+	return g.routeQuery(c, pattern, idVals(vars), "", body)
+}
+
+// routeQuery is route for string ids ({event_id}) and with query appended
+// to the path.
+func (g *goldenRun) routeQuery(c *caller, pattern string, vals map[string]string, query string, body any) *testserver.Response {
 	g.t.Helper()
 	name, ok := goldenCases[pattern]
 	if !ok {
@@ -218,27 +353,45 @@ func (g *goldenRun) route(c *caller, pattern string, vars map[string]uint64, bod
 	if !slices.Contains(g.routes, pattern) {
 		g.t.Fatalf("route %q is not in Server.APIRoutes()", pattern)
 	}
-	return g.pin(name, c, pattern, vars, body)
+	return g.pinQuery(name, c, pattern, vals, query, body)
+}
+
+// idVals formats numeric ids for fill.
+func idVals(vars map[string]uint64) map[string]string {
+	vals := map[string]string{}
+	for k, v := range vars {
+		vals[k] = strconv.FormatUint(v, 10)
+	}
+	return vals
 }
 
 // pin calls pattern with vars and compares the response with the golden
 // file of name.
 func (g *goldenRun) pin(name string, c *caller, pattern string, vars map[string]uint64, body any) *testserver.Response {
 	g.t.Helper()
+	return g.pinQuery(name, c, pattern, idVals(vars), "", body)
+}
+
+// pinQuery is pin for string ids and with query appended to the path.
+func (g *goldenRun) pinQuery(name string, c *caller, pattern string, vals map[string]string, query string, body any) *testserver.Response {
+	g.t.Helper()
 	if g.seen[name] {
 		g.t.Fatalf("golden case %s pinned twice", name)
 	}
 	g.seen[name] = true
-	vals := map[string]string{}
-	for k, v := range vars {
-		vals[k] = strconv.FormatUint(v, 10)
-	}
 	method, path := mustFill(g.t, pattern, vals)
+	if query != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + query
+	}
 	resp := c.do(g.t, method, path, body)
 	if resp.Status >= 500 {
 		g.t.Fatalf("%s %s: status %d: %s", method, path, resp.Status, resp.Body)
 	}
-	got := goldenBytes(g.t, resp, g.srv.URL)
+	got := goldenBytes(g.t, resp, g.normalise)
 	file := filepath.Join(goldenDir, name+".json")
 	if *update {
 		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
@@ -287,10 +440,9 @@ func (g *goldenRun) finish() {
 }
 
 // goldenBytes renders a response as an indented JSON document holding its
-// status, content type and body. The body is embedded verbatim, so only
-// whitespace outside strings is reformatted; the test server's random port
-// in ingestion URLs becomes http://volley.test.
-func goldenBytes(t testing.TB, resp *testserver.Response, baseURL string) []byte {
+// status, content type and body. The body is embedded verbatim after
+// normalise, so only whitespace outside strings is reformatted.
+func goldenBytes(t testing.TB, resp *testserver.Response, normalise func([]byte) []byte) []byte {
 	t.Helper()
 	var doc bytes.Buffer
 	fmt.Fprintf(&doc, `{"status":%d`, resp.Status)
@@ -298,7 +450,7 @@ func goldenBytes(t testing.TB, resp *testserver.Response, baseURL string) []byte
 		ctJSON, _ := json.Marshal(ct)
 		fmt.Fprintf(&doc, `,"content_type":%s`, ctJSON)
 	}
-	body := bytes.ReplaceAll(resp.Body, []byte(baseURL), []byte("http://volley.test"))
+	body := normalise(resp.Body)
 	if len(body) > 0 {
 		if !json.Valid(body) {
 			t.Errorf("status %d: body is not JSON: %q", resp.Status, body)

@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	vclock "github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/testserver"
 )
 
@@ -48,6 +52,13 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// NewTimer makes c a clock for the delivery engine: the engine reads the
+// time from c, so attempts carry the same standing time as the events, but
+// its timers (polling, backoff) run in real time so that it keeps working.
+// Retries planned from a standing time only come due when a test advances
+// the clock.
+func (c *clock) NewTimer(d time.Duration) vclock.Timer { return vclock.Real{}.NewTimer(d) }
+
 // lockedReader makes a deterministic source safe for handlers that read it
 // concurrently.
 type lockedReader struct {
@@ -69,11 +80,15 @@ func seededRand(seed string) io.Reader {
 }
 
 // startFixed starts a server whose clock stands still at t0 (unless the test
-// advances it) and whose randomness is seeded.
+// advances it) and whose randomness is seeded. The delivery engine reads the
+// same clock (the node does not hand NowFunc to it).
 func startFixed(t *testing.T) (*testserver.Server, *clock) {
 	t.Helper()
 	clk := newClock(t0)
-	srv := testserver.Start(t, testserver.Options{NowFunc: clk.Now, Rand: seededRand("volley httpapi tests")})
+	srv := testserver.Start(t, testserver.Options{
+		NowFunc: clk.Now, Rand: seededRand("volley httpapi tests"),
+		Delivery: delivery.Config{Clock: clk},
+	})
 	return srv, clk
 }
 
@@ -197,12 +212,18 @@ func stringOf(t testing.TB, resp *testserver.Response, key, field string) string
 }
 
 // graph is one tenant's routing graph: a project with a source, a
-// destination and a connection between them.
+// destination and a connection between them, and one event that went
+// through it (its single attempt failed: the destination refuses
+// connections and the connection makes no retries, so the graph's traffic
+// no longer changes by itself).
 type graph struct {
 	AccountID, OrgID, DefaultProjectID      uint64
 	ProjectID, SourceID, DestinationID      uint64
 	ConnectionID                            uint64
 	SourceSlug, IngestionID, DestinationURL string
+	// RequestID and EventID are the event's numeric and public ids.
+	RequestID uint64
+	EventID   string
 	// Secrets lists every name, slug, id string and URL of the graph: none
 	// of them may appear in another tenant's responses.
 	Secrets []string
@@ -226,17 +247,100 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 		map[string]any{"name": label + " Destination", "url": g.DestinationURL, "headers": map[string]string{"X-Tenant": label + "-header"}})
 	g.DestinationID = idOf(t, dst, "destination")
 	conn := c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/connections", g.ProjectID),
-		map[string]any{"source_id": g.SourceID, "destination_id": g.DestinationID, "name": label + " Connection"})
+		map[string]any{"source_id": g.SourceID, "destination_id": g.DestinationID, "name": label + " Connection", "max_retries": 0})
 	g.ConnectionID = idOf(t, conn, "connection")
 	secret := c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/destinations/%d/secret", g.DestinationID), nil)
 	var sec struct{ Secret string }
 	secret.JSON(t, &sec)
+	payload := label + "-payload"
+	g.EventID = ingest(t, srv, g.IngestionID, map[string]string{"Authorization": basicAuth(label+"-user", label+"-password"),
+		"X-Tenant-Trace": label + "-trace"}, `{"tenant":"`+payload+`"}`)
+	g.RequestID = requestIDOf(t, c, g.ProjectID, g.EventID)
+	waitSettled(t, c, g.ProjectID, 1)
 	g.Secrets = []string{
 		email, org["name"].(string), org["slug"].(string), projectName,
 		label + " Source", g.SourceSlug, g.IngestionID, label + "-user",
 		label + " Destination", g.DestinationURL, label + "-header", label + " Connection", sec.Secret,
+		g.EventID, payload, label + "-trace",
 	}
 	return g
+}
+
+// basicAuth is the Authorization header value of HTTP basic auth.
+func basicAuth(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// ingest posts body to a source's ingestion URL (pathAndQuery is
+// "<ingestion id>[?query]") with the given headers and returns the event id
+// of the 202 answer.
+func ingest(t testing.TB, srv *testserver.Server, pathAndQuery string, header map[string]string, body string) string {
+	t.Helper()
+	h := map[string]string{"Content-Type": "application/json", "User-Agent": "volley-httpapi-test/1.0"}
+	maps.Copy(h, header)
+	resp := rawDo(t, srv, "POST", "/hook/"+pathAndQuery, h, []byte(body))
+	var out struct {
+		EventID string `json:"event_id"`
+	}
+	if resp.Status != http.StatusAccepted || json.Unmarshal(resp.Body, &out) != nil || !strings.HasPrefix(out.EventID, "evt_") {
+		t.Fatalf("POST /hook/%s = %d, want 202 with an event_id; body %s", pathAndQuery, resp.Status, resp.Body)
+	}
+	return out.EventID
+}
+
+// requestIDOf finds the numeric id of event uid in a project.
+func requestIDOf(t testing.TB, c *caller, projectID uint64, uid string) uint64 {
+	t.Helper()
+	var list struct {
+		Requests []struct {
+			ID      uint64 `json:"id"`
+			EventID string `json:"event_id"`
+		} `json:"requests"`
+	}
+	c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/projects/%d/requests?search=%s", projectID, uid), nil).JSON(t, &list)
+	for _, r := range list.Requests {
+		if r.EventID == uid {
+			return r.ID
+		}
+	}
+	t.Fatalf("event %s not listed in project %d", uid, projectID)
+	return 0
+}
+
+// total reads the "total" of a list envelope.
+func total(t testing.TB, resp *testserver.Response) int64 {
+	t.Helper()
+	var v struct {
+		Total *int64 `json:"total"`
+	}
+	resp.JSON(t, &v)
+	if v.Total == nil {
+		t.Fatalf("no total in %s", resp.Body)
+	}
+	return *v.Total
+}
+
+// waitSettled waits until the delivery engine has recorded exactly attempts
+// attempts in the project and no event there is pending any more: the
+// engine works in the background, so list and detail calls must wait for it
+// to have a result to show.
+func waitSettled(t testing.TB, c *caller, projectID uint64, attempts int64) {
+	t.Helper()
+	base := fmt.Sprintf("/api/projects/%d", projectID)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := total(t, c.must(t, http.StatusOK, "GET", base+"/delivery-attempts?limit=1", nil))
+		pending := total(t, c.must(t, http.StatusOK, "GET", base+"/requests?status=pending&limit=1", nil))
+		switch {
+		case got > attempts:
+			t.Fatalf("project %d: %d attempts recorded, want %d", projectID, got, attempts)
+		case got == attempts && pending == 0:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("project %d: %d of %d attempts recorded and %d events pending after 20s", projectID, got, attempts, pending)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // ids maps every path placeholder to this graph's id for it.
@@ -247,8 +351,14 @@ func (g graph) ids() map[string]string {
 		"source_id":      strconv.FormatUint(g.SourceID, 10),
 		"destination_id": strconv.FormatUint(g.DestinationID, 10),
 		"connection_id":  strconv.FormatUint(g.ConnectionID, 10),
+		"request_id":     strconv.FormatUint(g.RequestID, 10),
+		"event_id":       g.EventID,
 	}
 }
+
+// stringIDParams are the placeholders whose ids are strings ("evt_…"), not
+// positive integers: a malformed one is just an id that does not exist.
+var stringIDParams = map[string]bool{"event_id": true}
 
 // idStrings lists the graph's numeric ids as strings.
 func (g graph) idStrings() []string {
@@ -270,7 +380,7 @@ func (g graph) leaks(body []byte, withIDs bool) []string {
 	}
 	if withIDs {
 		for _, id := range g.idStrings() {
-			if regexp.MustCompile(`(^|[^0-9])` + id + `([^0-9]|$)`).Match(body) {
+			if regexp.MustCompile(`(^|[^0-9])` + regexp.QuoteMeta(id) + `([^0-9]|$)`).Match(body) {
 				found = append(found, "id "+id)
 			}
 		}
@@ -281,26 +391,41 @@ func (g graph) leaks(body []byte, withIDs bool) []string {
 // placeholderRE matches the {name} segments of a route pattern.
 var placeholderRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 
+// routeQuery lists the query a route cannot do without, as a template with
+// placeholders like a path's: family B's attempt list names its project in
+// the query. fill and placeholders treat it as part of the route's path.
+var routeQuery = map[string]string{
+	"GET /api/delivery-attempts": "project_id={project_id}",
+}
+
 // splitPattern splits "GET /api/x" into its method and path.
 func splitPattern(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
 	return method, path
 }
 
-// placeholders lists the {names} of a pattern's path.
+// withQuery returns pattern followed by its routeQuery, if any.
+func withQuery(pattern string) string {
+	if q := routeQuery[pattern]; q != "" {
+		return pattern + "?" + q
+	}
+	return pattern
+}
+
+// placeholders lists the {names} of a pattern's path and required query.
 func placeholders(pattern string) []string {
 	var out []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
+	for _, m := range placeholderRE.FindAllStringSubmatch(withQuery(pattern), -1) {
 		out = append(out, m[1])
 	}
 	return out
 }
 
-// fill substitutes the placeholders of pattern from vals. It reports the
-// placeholders vals has no value for, so that a route with a new kind of id
-// fails loudly instead of being skipped.
+// fill substitutes the placeholders of pattern (and of its routeQuery) from
+// vals. It reports the placeholders vals has no value for, so that a route
+// with a new kind of id fails loudly instead of being skipped.
 func fill(pattern string, vals map[string]string) (method, path string, missing []string) {
-	method, path = splitPattern(pattern)
+	method, path = splitPattern(withQuery(pattern))
 	path = placeholderRE.ReplaceAllStringFunc(path, func(m string) string {
 		name := m[1 : len(m)-1]
 		v, ok := vals[name]
@@ -355,8 +480,9 @@ func mutationBody(g graph, email string) map[string]any {
 
 // snapshot reads everything c can see in its organization context, keyed by
 // path: the org, its members, projects and their sources, destinations,
-// connections and destination secrets. Comparing two snapshots proves that
-// calls in between changed nothing. c must be an owner or admin.
+// connections, destination secrets, events and delivery attempts. Comparing
+// two snapshots proves that calls in between changed nothing; the traffic
+// must be settled (see waitSettled) for that. c must be an owner or admin.
 func snapshot(t testing.TB, c *caller) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -378,6 +504,8 @@ func snapshot(t testing.TB, c *caller) map[string]string {
 		get(base)
 		get(base + "/sources")
 		get(base + "/connections")
+		get(base + "/requests?limit=500")
+		get(base + "/delivery-attempts?limit=500")
 		var ds struct{ Destinations []struct{ ID uint64 } }
 		if err := json.Unmarshal(get(base+"/destinations"), &ds); err != nil {
 			t.Fatal(err)

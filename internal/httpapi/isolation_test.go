@@ -80,38 +80,121 @@ func TestIsolationByID(t *testing.T) {
 }
 
 // TestIsolationBodyReferences: ids of A's resources in B's request bodies are
-// rejected without revealing anything about them.
+// rejected without revealing anything about them: as a bad field when they
+// name a resource to use (400), as an unknown event when they name the
+// event to act on (404). Replays and test events aimed at A send nothing
+// and record nothing.
 func TestIsolationBodyReferences(t *testing.T) {
 	t.Parallel()
 	e := setupTenants(t)
 	before := snapshot(t, e.asA)
 	conns := fmt.Sprintf("/api/projects/%d/connections", e.b.ProjectID)
 	conn := fmt.Sprintf("/api/connections/%d", e.b.ConnectionID)
+	body := map[string]any{"intrusion": true}
 	tests := []struct {
 		name, method, path string
 		body               map[string]any
+		status             int
 		field              string
 	}{
-		{"A's source", "POST", conns, map[string]any{"source_id": e.a.SourceID, "destination_id": e.b.DestinationID}, "source_id"},
-		{"A's destination", "POST", conns, map[string]any{"source_id": e.b.SourceID, "destination_id": e.a.DestinationID}, "destination_id"},
-		{"move to A's source", "PUT", conn, map[string]any{"source_id": e.a.SourceID}, "source_id"},
-		{"move to A's destination", "PUT", conn, map[string]any{"destination_id": e.a.DestinationID}, "destination_id"},
+		{"A's source", "POST", conns, map[string]any{"source_id": e.a.SourceID, "destination_id": e.b.DestinationID}, 400, "source_id"},
+		{"A's destination", "POST", conns, map[string]any{"source_id": e.b.SourceID, "destination_id": e.a.DestinationID}, 400, "destination_id"},
+		{"move to A's source", "PUT", conn, map[string]any{"source_id": e.a.SourceID}, 400, "source_id"},
+		{"move to A's destination", "PUT", conn, map[string]any{"destination_id": e.a.DestinationID}, 400, "destination_id"},
+		{"replay of A's event", "POST", "/api/replay-event", map[string]any{"event_id": e.a.EventID}, 404, ""},
+		{"replay of A's event through B's connection", "POST", "/api/replay-event",
+			map[string]any{"event_id": e.a.EventID, "connection_id": e.b.ConnectionID}, 404, ""},
+		{"replay through A's connection", "POST", "/api/replay-event",
+			map[string]any{"event_id": e.b.EventID, "connection_id": e.a.ConnectionID}, 400, "connection_id"},
+		{"replay to A's destination", "POST", "/api/replay-event",
+			map[string]any{"event_id": e.b.EventID, "destination_id": e.a.DestinationID}, 400, "destination_id"},
+		{"test event on A's source", "POST", "/api/webhooks", map[string]any{"source_id": e.a.SourceID, "body": body}, 400, "source_id"},
+		{"test event on A's source to B's destination", "POST", "/api/webhooks",
+			map[string]any{"source_id": e.a.SourceID, "destination_id": e.b.DestinationID, "body": body}, 400, "source_id"},
+		{"test event to A's destination", "POST", "/api/webhooks",
+			map[string]any{"source_id": e.b.SourceID, "destination_id": e.a.DestinationID, "body": body}, 400, "destination_id"},
 	}
+	bBefore := snapshot(t, e.asB)
 	for _, tt := range tests {
 		resp := e.asB.do(t, tt.method, tt.path, tt.body)
-		if resp.Status != http.StatusBadRequest {
-			t.Errorf("%s: status %d, want 400; body %s", tt.name, resp.Status, resp.Body)
+		if resp.Status != tt.status {
+			t.Errorf("%s: status %d, want %d; body %s", tt.name, resp.Status, tt.status, resp.Body)
 			continue
 		}
 		if got := errorOf(t, resp); got.Field != tt.field {
-			t.Errorf("%s: error %+v, want field %s", tt.name, got, tt.field)
+			t.Errorf("%s: error %+v, want field %q", tt.name, got, tt.field)
 		}
-		// The ids are B's own input, so only A's other data counts as a leak.
-		if leaks := e.a.leaks(resp.Body, false); len(leaks) > 0 {
-			t.Errorf("%s: response leaks %q of A: %s", tt.name, leaks, resp.Body)
+		// The ids are B's own input, so only A's other data counts as a
+		// leak; A's event id too is B's input where B sent it.
+		for _, leak := range e.a.leaks(resp.Body, false) {
+			if leak != tt.body["event_id"] {
+				t.Errorf("%s: response leaks %q of A: %s", tt.name, leak, resp.Body)
+			}
 		}
 	}
 	sameSnapshot(t, before, snapshot(t, e.asA))
+	sameSnapshot(t, bBefore, snapshot(t, e.asB))
+}
+
+// TestIsolationFilters: B filtering its own lists by A's ids finds nothing
+// and learns nothing; a filter naming A's source by ingestion id is refused
+// like an unknown one.
+func TestIsolationFilters(t *testing.T) {
+	t.Parallel()
+	e := setupTenants(t)
+	events := fmt.Sprintf("/api/projects/%d/requests", e.b.ProjectID)
+	eventsB := fmt.Sprintf("/api/projects/%d/events", e.b.ProjectID)
+	attempts := fmt.Sprintf("/api/projects/%d/delivery-attempts", e.b.ProjectID)
+	attemptsB := fmt.Sprintf("/api/delivery-attempts?project_id=%d", e.b.ProjectID)
+	var empty []string
+	for _, list := range []string{events, eventsB, attempts, attemptsB} {
+		sep := "?"
+		if list == attemptsB {
+			sep = "&"
+		}
+		// B's own unfiltered list holds exactly B's event (or its attempt).
+		if n := total(t, e.asB.must(t, http.StatusOK, "GET", list, nil)); n != 1 {
+			t.Errorf("B: GET %s: total %d, want B's 1", list, n)
+		}
+		for _, q := range []string{
+			fmt.Sprintf("source_id=%d", e.a.SourceID),
+			fmt.Sprintf("connection_id=%d", e.a.ConnectionID),
+			fmt.Sprintf("destination_id=%d", e.a.DestinationID),
+		} {
+			empty = append(empty, list+sep+q)
+		}
+		if list == events || list == eventsB {
+			empty = append(empty, list+sep+"search="+e.a.EventID, list+sep+"search=Alpha-payload",
+				list+sep+"search="+e.a.EventID[:12])
+		} else {
+			empty = append(empty, list+sep+"event_id="+e.a.EventID)
+		}
+	}
+	for _, path := range empty {
+		resp := e.asB.must(t, http.StatusOK, "GET", path, nil)
+		if n := total(t, resp); n != 0 {
+			t.Errorf("B: GET %s: total %d, want 0; body %s", path, n, resp.Body)
+		}
+		if leaks := e.a.leaks(resp.Body, false); len(leaks) > 0 {
+			t.Errorf("B: GET %s leaks %q of A: %s", path, leaks, resp.Body)
+		}
+	}
+	for _, list := range []string{eventsB, attempts} {
+		path := list + "?source_id=" + e.a.IngestionID
+		resp := e.asB.do(t, "GET", path, nil)
+		if resp.Status != http.StatusBadRequest {
+			t.Errorf("B: GET %s = %d, want 400; body %s", path, resp.Status, resp.Body)
+			continue
+		}
+		if got := errorOf(t, resp); got.Field != "source_id" {
+			t.Errorf("B: GET %s: error %+v, want field source_id", path, got)
+		}
+		for _, leak := range e.a.leaks(resp.Body, false) {
+			if leak != e.a.IngestionID { // B's own input
+				t.Errorf("B: GET %s leaks %q of A: %s", path, leak, resp.Body)
+			}
+		}
+	}
 }
 
 // TestIsolationForeignOrgHeader: B naming A's organization in

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,13 +12,12 @@ import (
 
 // anyMemberMay lists the non-GET routes a plain member may call: creating an
 // organization of one's own is not a change inside the current one, and
-// members may replay events and send test events (semantics.md §1; those
-// routes do not exist yet, and the entries do nothing until they do).
+// members may replay events and send test events (semantics.md §1).
+// TestRolesMemberReplaysAndSends checks that every entry is a route.
 var anyMemberMay = map[string]bool{
-	"POST /api/org":                                true,
-	"POST /api/replay-event":                       true,
-	"POST /api/projects/{project_id}/replay-event": true,
-	"POST /api/webhooks":                           true,
+	"POST /api/org":          true,
+	"POST /api/replay-event": true,
+	"POST /api/webhooks":     true,
 }
 
 // needsConfigure reports whether a route changes configuration or reveals a
@@ -102,6 +102,56 @@ func TestRolesMemberReadsEverything(t *testing.T) {
 			t.Errorf("member: %s %s = %d, want 200; body %s", method, path, resp.Status, resp.Body)
 		}
 	}
+}
+
+// TestRolesMemberReplaysAndSends: a member may replay an event and send a
+// test event, which are recorded like the owner's; every other non-GET
+// route member may call is exercised too.
+func TestRolesMemberReplaysAndSends(t *testing.T) {
+	t.Parallel()
+	r := setupRoles(t)
+	for pattern := range anyMemberMay {
+		if !slices.Contains(r.routes, pattern) {
+			t.Errorf("anyMemberMay names %q, which Server.APIRoutes() does not list", pattern)
+		}
+	}
+	var replay struct {
+		Success   *bool  `json:"success"`
+		AttemptID uint64 `json:"attempt_id"`
+		Message   string `json:"message"`
+		Attempts  []any  `json:"attempts"`
+	}
+	// A's destination refuses connections: the replay fails, and says so
+	// with a 200.
+	r.member.must(t, http.StatusOK, "POST", "/api/replay-event", map[string]any{"event_id": r.a.EventID}).JSON(t, &replay)
+	if replay.Success == nil || *replay.Success || replay.AttemptID == 0 || len(replay.Attempts) != 1 || replay.Message == "" {
+		t.Errorf("member replay = %+v, want one failed attempt reported", replay)
+	}
+	var sent struct {
+		EventID string `json:"event_id"`
+		Message string `json:"message"`
+	}
+	r.member.must(t, http.StatusAccepted, "POST", "/api/webhooks",
+		map[string]any{"source_id": r.a.SourceID, "body": map[string]any{"sent_by": "member"}}).JSON(t, &sent)
+	if !strings.HasPrefix(sent.EventID, "evt_") || sent.Message == "" {
+		t.Errorf("member test event = %+v, want an event id and a message", sent)
+	}
+	// The owner sees both: the replay attempt and the new event.
+	var ev struct {
+		Request struct {
+			DeliveryAttempts []struct {
+				ID      uint64 `json:"id"`
+				Trigger string `json:"trigger"`
+			} `json:"delivery_attempts"`
+		} `json:"request"`
+	}
+	r.owner.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/requests/%d", r.a.RequestID), nil).JSON(t, &ev)
+	if n := len(ev.Request.DeliveryAttempts); n != 2 || ev.Request.DeliveryAttempts[1].ID != replay.AttemptID ||
+		ev.Request.DeliveryAttempts[1].Trigger != "replay" {
+		t.Errorf("event after the member's replay: attempts %+v, want the first one and replay attempt %d", ev.Request.DeliveryAttempts, replay.AttemptID)
+	}
+	r.owner.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/projects/%d/events/%s", r.a.ProjectID, sent.EventID), nil)
+	idOf(t, r.member.must(t, http.StatusCreated, "POST", "/api/org", map[string]any{"name": "Member's own"}), "")
 }
 
 // TestRolesAdmin: an admin changes configuration and manages members, but

@@ -14,13 +14,20 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
+	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/httpapi"
+	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/retention"
+	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // Config configures a node.
@@ -52,17 +59,35 @@ type Config struct {
 	// PasswordCost is the bcrypt cost of account passwords; 0 means the
 	// default.
 	PasswordCost int
+	// ExclusiveStore says that no other process uses the store (the
+	// embedded SQLite, guarded by its lock file): leases left by a previous
+	// run are released at start instead of waiting for them to expire.
+	ExclusiveStore bool
+
+	// Delivery tunes the delivery engine (Store, Routes, Egress and Logger
+	// are filled in by the server, and Clock when nil, from NowFunc).
+	Delivery delivery.Config
+	// MaxBodyBytes bounds ingested bodies; 0 means 10 MiB.
+	MaxBodyBytes int64
+	// Retention is how long events are kept; 0 means 30 days.
+	Retention time.Duration
+	// Committers is the number of concurrent ingest group commits; 0 means 1.
+	Committers int
 }
 
 // Server is one running Volley node.
 type Server struct {
-	cfg    Config
-	api    *httpapi.API
-	log    *slog.Logger
-	tenant *tenant.Service
-	http   *http.Server
-	ln     net.Listener
-	done   chan error
+	cfg     Config
+	api     *httpapi.API
+	log     *slog.Logger
+	tenant  *tenant.Service
+	routes  *routing.Cache
+	engine  *delivery.Engine
+	ingest  *ingest.Handler
+	sweeper *retention.Sweeper
+	http    *http.Server
+	ln      net.Listener
+	done    chan error
 }
 
 // New wires a node from cfg without doing any I/O.
@@ -93,14 +118,47 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	tenants := tenant.New(tenant.Config{Store: cfg.Store, Box: box, Rand: cfg.Rand, NowFunc: cfg.NowFunc, PasswordCost: cfg.PasswordCost})
+	routes := routing.New(routing.Config{Store: cfg.Store, Box: box, NowFunc: cfg.NowFunc})
+	policy := egress.NewPolicy(cfg.EgressAllow)
+
+	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
+	dc := cfg.Delivery
+	dc.Store, dc.Routes, dc.Egress, dc.Logger = cfg.Store, routes, policy, cfg.Logger
+	if dc.Clock == nil {
+		dc.Clock = clk
+	}
+	if dc.Owner == "" {
+		owner, err := nodeName(cfg.Rand)
+		if err != nil {
+			return nil, err
+		}
+		dc.Owner = owner
+	}
+	engine, err := delivery.New(dc)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	hooks := ingest.New(ingest.Config{
+		Store: cfg.Store, Sources: routes, Engine: engine, MaxBodyBytes: cfg.MaxBodyBytes,
+		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand,
+	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
-		Egress: egress.NewPolicy(cfg.EgressAllow), LookupFunc: cfg.LookupFunc,
+		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
+		Replayer: engine, Ingest: hooks, Routes: routes,
+		OnConfigChange: func() {
+			routes.Invalidate()
+			engine.Wake() // resumed connections release held deliveries
+		},
 	})
-	s := &Server{cfg: cfg, api: api, log: cfg.Logger, tenant: tenants}
+	s := &Server{
+		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks,
+		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
+	mux.Handle("/hook/{ingestion_id}", hooks)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.http = &http.Server{
 		Handler:           mux,
@@ -111,6 +169,17 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// nodeName names this process in delivery leases: host, pid and a random
+// suffix, unique among nodes sharing a database.
+func nodeName(r io.Reader) (string, error) {
+	host, _ := os.Hostname()
+	suffix, err := volley.RandomToken(r, 6)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), suffix), nil
+}
+
 // Tenant returns the node's tenancy service (bootstrap and the users command
 // create accounts through it).
 func (s *Server) Tenant() *tenant.Service { return s.tenant }
@@ -118,13 +187,29 @@ func (s *Server) Tenant() *tenant.Service { return s.tenant }
 // APIRoutes lists the management API's authenticated routes.
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
-// Start listens on the configured address and serves in the background.
+// Start starts the engine, ingestion and retention, then listens on the
+// configured address and serves in the background.
 func (s *Server) Start(ctx context.Context) error {
+	if s.cfg.ExclusiveStore {
+		n, err := s.cfg.Store.DeliveryResetLeases(ctx, s.cfg.NowFunc())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.log.Info("released deliveries left in flight by the previous run", "count", n)
+		}
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if err := s.engine.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	s.ingest.Start()
+	s.sweeper.Start()
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	s.log.Info("volley listening", "addr", ln.Addr().String())
@@ -137,8 +222,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the base URL clients on this machine use, after Start.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-// Stop shuts the server down gracefully: it stops accepting connections and
-// waits for requests in flight, up to the shutdown timeout.
+// Stop shuts the node down gracefully, within the shutdown timeout: it stops
+// accepting connections and answers the requests in flight, then drains the
+// delivery engine (attempts in flight finish and are recorded; queued ones
+// go back to the store) and stops retention.
 func (s *Server) Stop(ctx context.Context) error {
 	if s.ln == nil {
 		return nil
@@ -149,6 +236,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
+	s.ingest.Stop()
+	err = errors.Join(err, s.engine.Stop(ctx))
+	s.sweeper.Stop()
 	return err
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
@@ -34,6 +35,8 @@ type Options struct {
 	// NowFunc and Rand make times and generated ids deterministic.
 	NowFunc func() time.Time
 	Rand    io.Reader
+	// Delivery tunes the delivery engine (retry schedule, timeout, …).
+	Delivery delivery.Config
 }
 
 // Server is a running test node.
@@ -80,7 +83,9 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		NowFunc:    opts.NowFunc,
 		Rand:       r,
 		// The lowest bcrypt cost: tests create many accounts.
-		PasswordCost: bcrypt.MinCost,
+		PasswordCost:   bcrypt.MinCost,
+		ExclusiveStore: true,
+		Delivery:       opts.Delivery,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount
