@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/volleyhq/volley/internal/bench"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "bench [flags]", stderr)
+	var cfg bench.Config
+	fs.DurationVar(&cfg.Duration, "duration", 0, "length of each throughput phase (default 10s)")
+	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent ingest clients (default 16)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "events per second of the end-to-end phase (default 100)")
+	fs.IntVar(&cfg.Burst, "burst", 0, "events in the burst phase (default 20000)")
+	fs.IntVar(&cfg.BodySize, "body-size", 0, "bytes per webhook body (default 512)")
+	fs.StringVar(&cfg.Database, "database", "", "database URL for the node; empty runs it on the embedded SQLite store")
+	fs.StringVar(&cfg.Phases, "phases", "abc", "phases to run: a (ingest), b (end-to-end), c (burst)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
+	}
+	return bench.Run(ctx, cfg, stdout)
+}

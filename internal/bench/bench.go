@@ -1,0 +1,397 @@
+// Package bench is Volley's reproducible benchmark (`volley bench`): it runs
+// a bare net/http server as the ceiling, a sink, and Volley itself as a
+// child process on its embedded store, drives the same load through each in
+// one run on loopback, and reports durable ingest throughput and latency,
+// end-to-end latency at a fixed rate, and the sustained delivery rate of a
+// burst with every attempt recorded.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/volleyhq/volley"
+)
+
+// Config configures a run. Zero values take the defaults in brackets.
+type Config struct {
+	Exe      string        // the volley binary to run as the node [os.Executable]
+	Duration time.Duration // each throughput phase [10s]
+	Clients  int           // concurrent ingest clients [16]
+	Rate     int           // events per second of the end-to-end phase [100]
+	Burst    int           // events of the burst phase [20000]
+	BodySize int           // bytes per webhook body [512]
+	// Database is passed to the node as VOLLEY_DATABASE_URL; "" is the
+	// embedded SQLite store in a temporary directory.
+	Database string
+	Env      []string // extra environment for the node
+	// Phases selects the phases to run, a subset of "abc" [abc].
+	Phases string
+}
+
+const benchToken = "vk_benchbenchbenchbenchbenchbenchbenchbench"
+
+// Run runs every phase and writes the report to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	if cfg.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		cfg.Exe = exe
+	}
+	cfg.Duration = orDefault(cfg.Duration, 10*time.Second)
+	cfg.Clients = orDefault(cfg.Clients, 16)
+	cfg.Rate = orDefault(cfg.Rate, 100)
+	cfg.Burst = orDefault(cfg.Burst, 20000)
+	cfg.BodySize = orDefault(cfg.BodySize, 512)
+	cfg.Phases = orDefault(cfg.Phases, "abc")
+	body := payload(cfg.BodySize)
+
+	dir, err := os.MkdirTemp("", "volley-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	logFile, err := os.Create(dir + "/node.log")
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+
+	store := "SQLite (WAL, synchronous=FULL) in " + dir
+	if cfg.Database != "" {
+		store = "PostgreSQL"
+	}
+	fmt.Fprintf(out, "volley bench: %d CPUs, %s, %s/%s, store %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, store)
+	fmt.Fprintf(out, "load: %d clients, %s per phase, %d-byte JSON bodies, loopback only\n\n", cfg.Clients, cfg.Duration, cfg.BodySize)
+
+	bareSrv, bareURL, err := startBare()
+	if err != nil {
+		return err
+	}
+	defer bareSrv.Close()
+	sk, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer sk.close()
+
+	env := append([]string{"VOLLEY_DATA_DIR=" + dir, "VOLLEY_ADMIN_TOKEN=" + benchToken}, cfg.Env...)
+	if cfg.Database != "" {
+		env = append(env, "VOLLEY_DATABASE_URL="+cfg.Database)
+	}
+	n, err := startNode(ctx, cfg.Exe, env, logFile)
+	if err != nil {
+		return err
+	}
+	defer n.stop()
+	var peak rssPeak
+	stopSampling := peak.sample(n)
+	defer stopSampling()
+
+	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
+	g, err := setupGraph(ctx, api, sk.url)
+	if err != nil {
+		return err
+	}
+	hookURL := n.url + "/hook/" + g.ingestionID
+
+	r := &runner{cfg: cfg, out: out, api: api, graph: g, sink: sk, body: body, bareURL: bareURL, hookURL: hookURL, peak: &peak}
+	for _, p := range []struct {
+		name string
+		run  func(context.Context) error
+	}{{"a", r.ingest}, {"b", r.endToEnd}, {"c", r.burst}} {
+		if strings.Contains(cfg.Phases, p.name) {
+			if err := p.run(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runner holds what the phases share.
+type runner struct {
+	cfg              Config
+	out              io.Writer
+	api              *volley.Client
+	graph            *graph
+	sink             *sink
+	body             []byte
+	bareURL, hookURL string
+	peak             *rssPeak
+}
+
+// ingest is phase (a): durable ingest throughput against the bare server's.
+func (r *runner) ingest(ctx context.Context) error {
+	cfg, out, body, sk, bareURL, hookURL := r.cfg, r.out, r.body, r.sink, r.bareURL, r.hookURL
+	fmt.Fprintln(out, "(a) durable ingest, each event routed to one connection and delivered meanwhile")
+	bare := hammer(ctx, []string{bareURL}, cfg.Clients, cfg.Duration, body, 202)
+	fmt.Fprintf(out, "    bare net/http 202  %s\n", bare)
+	vol := hammer(ctx, []string{hookURL}, cfg.Clients, cfg.Duration, body, 202)
+	fmt.Fprintf(out, "    volley             %s\n", vol)
+	fmt.Fprintf(out, "    ratio volley/bare  %.2f\n\n", vol.perSecond/bare.perSecond)
+	if err := waitCount(ctx, sk, vol.n, 2*time.Minute); err != nil {
+		return fmt.Errorf("deliveries of phase (a): %w", err)
+	}
+	return nil
+}
+
+// endToEnd is phase (b): send → sink latency at a fixed rate.
+func (r *runner) endToEnd(ctx context.Context) error {
+	cfg, out, body, sk, hookURL := r.cfg, r.out, r.body, r.sink, r.hookURL
+	sk.reset()
+	lat, err := measureEndToEnd(ctx, hookURL, sk, cfg.Rate, cfg.Duration, body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "(b) end-to-end, send → sink, at %d events/s for %s\n", cfg.Rate, cfg.Duration)
+	fmt.Fprintf(out, "    p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d events)\n\n", ms(lat.p50), ms(lat.p99), ms(lat.max), lat.n)
+	return nil
+}
+
+// burst is phase (c): the sustained delivery rate of a burst ingested with
+// the connection paused, then released at once, every attempt recorded.
+func (r *runner) burst(ctx context.Context) error {
+	cfg, out, body, sk, hookURL, api, g, peak := r.cfg, r.out, r.body, r.sink, r.hookURL, r.api, r.graph, r.peak
+	sk.reset()
+	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "paused"}); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := sendAll(ctx, hookURL, cfg.Clients, cfg.Burst, body); err != nil {
+		return err
+	}
+	ingestTook := time.Since(t0)
+	recordedBefore, err := attemptsRecorded(ctx, api, g.projectID)
+	if err != nil {
+		return err
+	}
+	peak.reset()
+	t1 := time.Now()
+	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
+		return err
+	}
+	if err := waitCount(ctx, sk, cfg.Burst, 5*time.Minute); err != nil {
+		return fmt.Errorf("burst deliveries: %w", err)
+	}
+	delivered := time.Since(t1)
+	var recorded int64
+	for {
+		if recorded, err = attemptsRecorded(ctx, api, g.projectID); err != nil {
+			return err
+		}
+		if recorded-recordedBefore >= int64(cfg.Burst) || time.Since(t1) > 5*time.Minute {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	allRecorded := time.Since(t1)
+	fmt.Fprintf(out, "(c) burst of %d events: ingested in %.2f s (%.0f/s) with the connection paused, then resumed\n",
+		cfg.Burst, ingestTook.Seconds(), float64(cfg.Burst)/ingestTook.Seconds())
+	fmt.Fprintf(out, "    delivered to the sink in %.2f s: %.0f events/s\n", delivered.Seconds(), float64(cfg.Burst)/delivered.Seconds())
+	fmt.Fprintf(out, "    every attempt recorded after %.2f s: %.0f events/s sustained (%d attempts)\n",
+		allRecorded.Seconds(), float64(cfg.Burst)/allRecorded.Seconds(), recorded-recordedBefore)
+	fmt.Fprintf(out, "    peak resident memory of the node during the burst: %.0f MiB\n", peak.max())
+	return nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// payload is a JSON object of about n bytes.
+func payload(n int) []byte {
+	pad := max(n-60, 1)
+	return []byte(fmt.Sprintf(`{"type":"invoice.paid","data":{"id":"in_123","pad":"%s"}}`, strings.Repeat("x", pad)))
+}
+
+type graph struct {
+	projectID, connectionID uint64
+	ingestionID             string
+}
+
+func setupGraph(ctx context.Context, api *volley.Client, sinkURL string) (*graph, error) {
+	projects, err := api.ListProjectsContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	pid := projects[0].ID
+	src, err := api.CreateSourceContext(ctx, pid, volley.CreateSourceRequest{Name: "bench"})
+	if err != nil {
+		return nil, fmt.Errorf("create source: %w", err)
+	}
+	dst, err := api.CreateDestinationContext(ctx, pid, volley.CreateDestinationRequest{Name: "sink", URL: sinkURL})
+	if err != nil {
+		return nil, fmt.Errorf("create destination: %w", err)
+	}
+	conn, err := api.CreateConnectionContext(ctx, pid, volley.CreateConnectionRequest{
+		SourceID: src.ID, DestinationID: dst.ID, Status: "enabled", MaxRetries: 5,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	return &graph{projectID: pid, connectionID: conn.ID, ingestionID: src.IngestionID}, nil
+}
+
+func attemptsRecorded(ctx context.Context, api *volley.Client, pid uint64) (int64, error) {
+	one := 1
+	res, err := api.ListDeliveryAttemptsContext(ctx, pid, &volley.ListDeliveryAttemptsOptions{Status: "success", Limit: &one})
+	if err != nil {
+		return 0, fmt.Errorf("count attempts: %w", err)
+	}
+	return res.Total, nil
+}
+
+// waitCount waits until the sink has seen n distinct events.
+func waitCount(ctx context.Context, sk *sink, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for sk.count() < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sink got %d of %d events", sk.count(), n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sk.notify:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// sendAll sends n events as fast as clients allow.
+func sendAll(ctx context.Context, url string, clients, n int, body []byte) error {
+	c := newClient(clients)
+	defer c.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan struct{}, n)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	for range clients {
+		wg.Go(func() {
+			for range next {
+				code, err := post(ctx, c, url, body)
+				if err == nil && code != 202 {
+					err = fmt.Errorf("ingest answered %d", code)
+				}
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+type latency struct {
+	n             int
+	p50, p99, max time.Duration
+}
+
+// measureEndToEnd sends rate events per second for d and measures, for
+// each, the time from sending it to its arrival at the sink.
+func measureEndToEnd(ctx context.Context, url string, sk *sink, rate int, d time.Duration, body []byte) (latency, error) {
+	c := newClient(32)
+	defer c.CloseIdleConnections()
+	type sent struct {
+		id string
+		at time.Time
+	}
+	var mu sync.Mutex
+	var all []sent
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		<-tick.C
+		wg.Go(func() {
+			t0 := time.Now()
+			req, _ := newPost(ctx, url, body)
+			resp, err := c.Do(req)
+			if err != nil {
+				return
+			}
+			var r struct {
+				EventID string `json:"event_id"`
+			}
+			json.NewDecoder(resp.Body).Decode(&r)
+			resp.Body.Close()
+			mu.Lock()
+			all = append(all, sent{r.EventID, t0})
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if err := waitCount(ctx, sk, len(all), time.Minute); err != nil {
+		return latency{}, err
+	}
+	ds := make([]time.Duration, 0, len(all))
+	for _, s := range all {
+		if at, ok := sk.at(s.id); ok {
+			ds = append(ds, at.Sub(s.at))
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return latency{n: len(ds), p50: percentile(ds, 0.5), p99: percentile(ds, 0.99), max: ds[len(ds)-1]}, nil
+}
+
+// rssPeak samples a node's resident memory.
+type rssPeak struct {
+	mu   sync.Mutex
+	peak float64
+}
+
+func (p *rssPeak) sample(n *node) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				v := n.rssMB()
+				p.mu.Lock()
+				p.peak = max(p.peak, v)
+				p.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (p *rssPeak) reset() {
+	p.mu.Lock()
+	p.peak = 0
+	p.mu.Unlock()
+}
+
+func (p *rssPeak) max() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
+}

@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// node is a `volley serve` child process.
+type node struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startNode runs `<exe> serve` on a free loopback port with env added to the
+// environment, and waits until it answers /healthz.
+func startNode(ctx context.Context, exe string, env []string, logTo *os.File) (*node, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(exe, "serve", "--addr", addr, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logTo, logTo
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start volley serve: %w", err)
+	}
+	n := &node{cmd: cmd, url: "http://" + addr}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			n.stop()
+			return nil, ctx.Err()
+		}
+		resp, err := http.Get(n.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return n, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	n.stop()
+	return nil, fmt.Errorf("volley serve on %s did not become healthy", addr)
+}
+
+// stop ends the node gracefully (SIGTERM) and waits for it.
+func (n *node) stop() {
+	n.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { n.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		n.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// rssMB reads the node's resident set size in MiB from /proc (Linux); 0
+// where unavailable.
+func (n *node) rssMB() float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(n.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
