@@ -203,3 +203,69 @@ func ExampleAPIError() {
 	// API Error: Source not found (Status: 404)
 	// unauthorized
 }
+
+func ExampleClient_SendWebhook() {
+	client := volley.NewClient(apiToken("Webhooks"), volley.WithBaseURL(baseURL()))
+	projects, err := client.ListProjects()
+	if err != nil {
+		log.Fatal(err)
+	}
+	projectID := projects[0].ID
+	source, err := client.CreateSource(projectID, volley.CreateSourceRequest{Name: "Signups"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Send a webhook to a source
+	eventID, err := client.SendWebhook(source.IngestionID, map[string]interface{}{
+		"event": "user.created",
+		"data": map[string]interface{}{
+			"user_id": "123",
+			"email":   "user@example.com",
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// List events with filters
+	events, err := client.ListEvents(projectID, &volley.ListEventsOptions{
+		SourceID: &source.ID,
+		Limit:    &[]int{50}[0],
+		Offset:   &[]int{0}[0],
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range events.Requests {
+		// No connection yet, so the event is stored but routed nowhere.
+		fmt.Println(e.EventID == eventID, e.Status, e.RawBody)
+	}
+
+	// Get event details
+	event, err := client.GetEvent(events.Requests[0].ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(event.EventID == eventID, len(event.DeliveryAttempts))
+
+	// Replaying needs a connection to replay to
+	_, err = client.ReplayEvent(volley.ReplayEventRequest{EventID: eventID})
+	fmt.Println(err)
+
+	// List delivery attempts
+	attempts, err := client.ListDeliveryAttempts(projectID, &volley.ListDeliveryAttemptsOptions{
+		EventID: eventID,
+		Status:  "failed",
+		Limit:   &[]int{50}[0],
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(attempts.Total)
+	// Output:
+	// true dropped {"data":{"email":"user@example.com","user_id":"123"},"event":"user.created"}
+	// true 0
+	// the event's source has no connection to replay it to
+	// 0
+}
