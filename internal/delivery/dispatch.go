@@ -178,8 +178,17 @@ func (e *Engine) deliver(l *lane, j *job) {
 		e.settle(d, volley.DeliveryPending, start)
 		return
 	}
+	ctx := e.fence.context()
+	if !e.clusterStart(ctx, d, dest, conn) {
+		e.settle(d, volley.DeliveryPending, e.clock.Now())
+		return
+	}
+	if now := e.clock.Now(); e.cfg.Cluster != nil && (e.fence.check(now, e.cfg.NodeTTL/2) || d.NextAttemptAt.Sub(now) < timeout+leaseSafety) {
+		e.settle(d, volley.DeliveryPending, now)
+		return
+	}
 	number := d.Attempts + 1
-	res := e.send(e.base, &j.ev, d, dest, number)
+	res := e.send(ctx, &j.ev, d, dest, number)
 	now := e.clock.Now()
 	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
 	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())

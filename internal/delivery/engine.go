@@ -59,6 +59,13 @@ type Config struct {
 	UserAgent string
 	// Rand returns uniform floats in [0,1) for jitter; nil means math/rand.
 	Rand func() float64
+	// Cluster coordinates this node with the others sharing the store
+	// (heartbeats, lease takeover, shared eps); nil when one process owns
+	// the store.
+	Cluster store.Cluster
+	// NodeTTL is how long a node may stay silent before the others take
+	// over its leases; 0 means DefaultNodeTTL. Used with Cluster.
+	NodeTTL time.Duration
 }
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
@@ -94,12 +101,14 @@ type Engine struct {
 	results chan store.Outcome
 	// base is the context of attempts: it is only cancelled when a drain
 	// runs out of time.
-	base       context.Context
-	cancelBase context.CancelFunc
-	stop       chan struct{}
-	leaserDone chan struct{}
-	recordDone chan struct{}
-	attempts   sync.WaitGroup
+	base        context.Context
+	cancelBase  context.CancelFunc
+	stop        chan struct{}
+	fence       *fence
+	clusterDone sync.WaitGroup
+	leaserDone  chan struct{}
+	recordDone  chan struct{}
+	attempts    sync.WaitGroup
 }
 
 // New returns an engine. It does no I/O; Start runs it.
@@ -143,6 +152,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
+	if cfg.NodeTTL <= 0 {
+		cfg.NodeTTL = DefaultNodeTTL
+	}
 	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2})
 	base, cancel := context.WithCancel(context.Background())
 	return &Engine{
@@ -162,8 +174,19 @@ func New(cfg Config) (*Engine, error) {
 	}, nil
 }
 
-// Start runs the leaser and the recorder in the background.
+// Start runs the leaser and the recorder in the background, and with a
+// Cluster, the heartbeat and the reaper; the first heartbeat is sent before
+// Start returns.
 func (e *Engine) Start(ctx context.Context) error {
+	e.fence = newFence(e.base, e.clock.Now())
+	if e.cfg.Cluster != nil {
+		if err := e.cfg.Cluster.NodeHeartbeat(ctx, e.cfg.Owner); err != nil {
+			return fmt.Errorf("delivery: first heartbeat: %w", err)
+		}
+		e.clusterDone.Add(2)
+		go e.heartbeats()
+		go e.reaper()
+	}
 	go e.recorder()
 	go e.leaser()
 	return nil
@@ -248,6 +271,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Unlock()
 	close(e.stop)
 	<-e.leaserDone
+	e.clusterDone.Wait()
 	for _, l := range lanes {
 		l.shutdown()
 	}

@@ -191,7 +191,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The rate limit counts only requests that would be stored: forged or
 	// oversized ones must not use up a provider's budget.
-	if ok, wait := h.cfg.Limiter.Allow(src.ID, src.EPS, mono); !ok {
+	ok, wait, err := h.cfg.Limiter.Allow(r.Context(), src.ID, src.EPS, mono)
+	if err != nil {
+		h.cfg.Logger.Error("ingest: rate limit", "source_id", src.ID, "err", err)
+		fail(w, http.StatusServiceUnavailable, "temporarily unable to accept webhooks; retry later")
+		return
+	}
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		fail(w, http.StatusTooManyRequests, fmt.Sprintf("source rate limit of %d events per second exceeded", src.EPS))
 		return

@@ -1,15 +1,18 @@
 package ingest
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/volleyhq/volley/internal/store"
 )
 
 // RateLimiter decides whether a source may ingest one more event now.
 type RateLimiter interface {
 	// Allow reports whether an event of the source may be accepted under a
 	// limit of eps events per second, and if not, how long to wait.
-	Allow(sourceID uint64, eps int, now time.Time) (bool, time.Duration)
+	Allow(ctx context.Context, sourceID uint64, eps int, now time.Time) (bool, time.Duration, error)
 }
 
 // WindowLimiter is the single-node source limiter: a sliding log of the
@@ -30,7 +33,12 @@ type window struct {
 func NewWindowLimiter() *WindowLimiter { return &WindowLimiter{logs: map[uint64]*window{}} }
 
 // Allow implements RateLimiter.
-func (l *WindowLimiter) Allow(sourceID uint64, eps int, now time.Time) (bool, time.Duration) {
+func (l *WindowLimiter) Allow(_ context.Context, sourceID uint64, eps int, now time.Time) (bool, time.Duration, error) {
+	ok, wait := l.allow(sourceID, eps, now)
+	return ok, wait, nil
+}
+
+func (l *WindowLimiter) allow(sourceID uint64, eps int, now time.Time) (bool, time.Duration) {
 	if eps <= 0 {
 		return true, 0
 	}
@@ -53,4 +61,40 @@ func (l *WindowLimiter) Allow(sourceID uint64, eps int, now time.Time) (bool, ti
 	w.at[w.head] = now
 	w.head = (w.head + 1) % eps
 	return true, 0
+}
+
+// ClusterLimiter enforces source eps across every node through the shared
+// store. A refusal is remembered until it expires, so a flood over the
+// limit is refused locally without a database round trip per request.
+type ClusterLimiter struct {
+	store store.Cluster
+
+	mu      sync.Mutex
+	blocked map[uint64]time.Time // source → refused until
+}
+
+// NewClusterLimiter returns a limiter over a shared store.
+func NewClusterLimiter(c store.Cluster) *ClusterLimiter {
+	return &ClusterLimiter{store: c, blocked: map[uint64]time.Time{}}
+}
+
+// Allow implements RateLimiter.
+func (l *ClusterLimiter) Allow(ctx context.Context, sourceID uint64, eps int, now time.Time) (bool, time.Duration, error) {
+	if eps <= 0 {
+		return true, 0, nil
+	}
+	l.mu.Lock()
+	until, ok := l.blocked[sourceID]
+	l.mu.Unlock()
+	if ok && now.Before(until) {
+		return false, until.Sub(now), nil
+	}
+	allowed, wait, err := l.store.SourceRateAllow(ctx, sourceID, eps, now)
+	if err != nil || allowed {
+		return allowed, 0, err
+	}
+	l.mu.Lock()
+	l.blocked[sourceID] = now.Add(wait)
+	l.mu.Unlock()
+	return false, wait, nil
 }

@@ -13,7 +13,7 @@ func TestWindowLimiterNeverExceedsEPSInAnyWindow(t *testing.T) {
 	// Offer an event every 7ms for 5 seconds to a source limited to 20 eps.
 	for i := 0; i < 5000/7; i++ {
 		now := start.Add(time.Duration(i) * 7 * time.Millisecond)
-		ok, wait := l.Allow(1, 20, now)
+		ok, wait := l.allow(1, 20, now)
 		if ok {
 			accepted = append(accepted, now)
 		} else if wait <= 0 || wait > time.Second {
@@ -39,21 +39,21 @@ func TestWindowLimiterBurstAndRetryAfter(t *testing.T) {
 	l := NewWindowLimiter()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if ok, _ := l.Allow(1, 3, now); !ok {
+		if ok, _ := l.allow(1, 3, now); !ok {
 			t.Fatalf("burst event %d refused", i)
 		}
 	}
-	ok, wait := l.Allow(1, 3, now.Add(400*time.Millisecond))
+	ok, wait := l.allow(1, 3, now.Add(400*time.Millisecond))
 	if ok || wait != 600*time.Millisecond {
 		t.Fatalf("4th event: ok=%v wait=%v, want refused for 600ms", ok, wait)
 	}
-	if ok, _ := l.Allow(2, 3, now); !ok {
+	if ok, _ := l.allow(2, 3, now); !ok {
 		t.Fatal("another source is limited by the first one's traffic")
 	}
-	if ok, _ := l.Allow(1, 3, now.Add(time.Second)); !ok {
+	if ok, _ := l.allow(1, 3, now.Add(time.Second)); !ok {
 		t.Fatal("refused after the window passed")
 	}
-	if ok, _ := l.Allow(1, 0, now); !ok {
+	if ok, _ := l.allow(1, 0, now); !ok {
 		t.Fatal("eps 0 must be unlimited")
 	}
 }

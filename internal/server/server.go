@@ -77,17 +77,20 @@ type Config struct {
 
 // Server is one running Volley node.
 type Server struct {
-	cfg     Config
-	api     *httpapi.API
-	log     *slog.Logger
-	tenant  *tenant.Service
-	routes  *routing.Cache
-	engine  *delivery.Engine
-	ingest  *ingest.Handler
-	sweeper *retention.Sweeper
-	http    *http.Server
-	ln      net.Listener
-	done    chan error
+	cfg        Config
+	api        *httpapi.API
+	log        *slog.Logger
+	tenant     *tenant.Service
+	routes     *routing.Cache
+	engine     *delivery.Engine
+	ingest     *ingest.Handler
+	sweeper    *retention.Sweeper
+	cluster    store.Cluster // nil for a store owned by one process
+	stopListen context.CancelFunc
+	listenDone chan struct{}
+	http       *http.Server
+	ln         net.Listener
+	done       chan error
 }
 
 // New wires a node from cfg without doing any I/O.
@@ -122,8 +125,9 @@ func New(cfg Config) (*Server, error) {
 	policy := egress.NewPolicy(cfg.EgressAllow)
 
 	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
+	cluster, _ := cfg.Store.(store.Cluster) // nil for a store owned by one process
 	dc := cfg.Delivery
-	dc.Store, dc.Routes, dc.Egress, dc.Logger = cfg.Store, routes, policy, cfg.Logger
+	dc.Store, dc.Routes, dc.Egress, dc.Logger, dc.Cluster = cfg.Store, routes, policy, cfg.Logger, cluster
 	if dc.Clock == nil {
 		dc.Clock = clk
 	}
@@ -138,8 +142,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	var limiter ingest.RateLimiter // nil: the single-node limiter
+	if cluster != nil {
+		limiter = ingest.NewClusterLimiter(cluster)
+	}
 	hooks := ingest.New(ingest.Config{
-		Store: cfg.Store, Sources: routes, Engine: engine, MaxBodyBytes: cfg.MaxBodyBytes,
+		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
 		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand,
 	})
 	api := httpapi.New(httpapi.Config{
@@ -150,16 +158,24 @@ func New(cfg Config) (*Server, error) {
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.Wake() // resumed connections release held deliveries
+			if cluster != nil {
+				// Other nodes drop their caches too (their TTL bounds the
+				// staleness if this notification is lost).
+				if err := cluster.NotifyConfig(context.Background()); err != nil {
+					cfg.Logger.Warn("notify other nodes of a configuration change", "err", err)
+				}
+			}
 		},
 	})
 	s := &Server{
-		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks,
+		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/hook/{ingestion_id}", hooks)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -210,6 +226,11 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ingest.Start()
 	s.sweeper.Start()
+	if s.cluster != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopListen, s.listenDone = cancel, make(chan struct{})
+		go s.listen(ctx)
+	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	s.log.Info("volley listening", "addr", ln.Addr().String())
@@ -239,20 +260,72 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.ingest.Stop()
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listenDone
+	}
 	return err
 }
 
-// healthz answers 200 while the store is reachable. The server only listens
-// once the store is open and migrated, so reaching it means "ready".
+// healthz answers 200 while the process serves requests: liveness.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// migrationChecker is a store that can tell whether its schema is current.
+type migrationChecker interface {
+	MigrationsCurrent(ctx context.Context) (bool, error)
+}
+
+// readyz answers 200 when the store is reachable and its schema is the one
+// this binary expects, else 503 with the reason: readiness.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.log.Warn("health check: store unreachable", "err", err)
+	unready := func(reason string) {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `{"status":"unavailable"}`+"\n")
+		fmt.Fprintf(w, "{\"status\":\"unavailable\",\"reason\":%q}\n", reason)
+	}
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: store unreachable", "err", err)
+		unready("the database is unreachable")
 		return
 	}
+	if m, ok := s.cfg.Store.(migrationChecker); ok {
+		current, err := m.MigrationsCurrent(ctx)
+		if err != nil {
+			unready("the database schema cannot be read")
+			return
+		}
+		if !current {
+			unready("the database schema is not the one this binary expects (volley migrate up)")
+			return
+		}
+	}
 	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// listen relays the other nodes' notifications (work to do, configuration
+// changed) to this node, reconnecting until ctx ends.
+func (s *Server) listen(ctx context.Context) {
+	defer close(s.listenDone)
+	onConfig := func() {
+		s.routes.Invalidate()
+		s.engine.Wake()
+	}
+	for ctx.Err() == nil {
+		err := s.cluster.Listen(ctx, s.engine.Wake, onConfig)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("listen for other nodes' notifications; retrying", "err", err)
+		// Anything missed meanwhile: the caches expire and the engine polls.
+		onConfig()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }

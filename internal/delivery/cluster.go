@@ -1,0 +1,146 @@
+package delivery
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/volleyhq/volley/internal/routing"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// DefaultNodeTTL is how long a node may stay silent before the others take
+// over its leases.
+const DefaultNodeTTL = 15 * time.Second
+
+// fence stops this node from sending when it cannot prove it is alive.
+//
+// Other nodes take over a silent node's leases NodeTTL after its last
+// heartbeat. So that a delivery is never in flight on two nodes at once, a
+// node whose heartbeats have failed for half that time cancels its attempts
+// in flight and starts no new ones until a heartbeat succeeds again.
+type fence struct {
+	mu       sync.Mutex
+	lastBeat time.Time
+	tripped  bool
+	ctx      context.Context // attempts run under it; cancelled when tripped
+	cancel   context.CancelFunc
+}
+
+func newFence(parent context.Context, now time.Time) *fence {
+	ctx, cancel := context.WithCancel(parent)
+	return &fence{lastBeat: now, ctx: ctx, cancel: cancel}
+}
+
+// beat records a heartbeat that started at t.
+func (f *fence) beat(parent context.Context, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.After(f.lastBeat) {
+		f.lastBeat = t
+	}
+	if f.tripped {
+		f.tripped = false
+		f.ctx, f.cancel = context.WithCancel(parent)
+	}
+}
+
+// check trips the fence when the last heartbeat is older than limit, and
+// reports whether it is tripped.
+func (f *fence) check(now time.Time, limit time.Duration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.tripped && now.Sub(f.lastBeat) > limit {
+		f.tripped = true
+		f.cancel()
+	}
+	return f.tripped
+}
+
+// context returns the context attempts must run under now.
+func (f *fence) context() context.Context {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ctx
+}
+
+// heartbeats records this node's liveness every NodeTTL/3 and trips the
+// fence when that has failed for NodeTTL/2.
+func (e *Engine) heartbeats() {
+	defer e.clusterDone.Done()
+	every := e.cfg.NodeTTL / 3
+	for {
+		t := e.clock.NewTimer(every)
+		select {
+		case <-e.stop:
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		start := e.clock.Now()
+		ctx, cancel := context.WithTimeout(e.base, every)
+		err := e.cfg.Cluster.NodeHeartbeat(ctx, e.cfg.Owner)
+		cancel()
+		if err == nil {
+			e.fence.beat(e.base, start)
+			continue
+		}
+		if e.fence.check(e.clock.Now(), e.cfg.NodeTTL/2) {
+			e.log.Error("heartbeat failed: not sending until the database is reachable again", "err", err)
+		}
+	}
+}
+
+// reaper takes over the leases of nodes that stopped, every NodeTTL/2.
+func (e *Engine) reaper() {
+	defer e.clusterDone.Done()
+	for {
+		t := e.clock.NewTimer(e.cfg.NodeTTL / 2)
+		select {
+		case <-e.stop:
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		n, err := e.cfg.Cluster.NodeReap(e.base, e.cfg.NodeTTL)
+		switch {
+		case err != nil:
+			e.log.Warn("reap leases of stopped nodes", "err", err)
+		case n > 0:
+			e.log.Info("took over deliveries leased by a stopped node", "count", n)
+			e.Wake()
+		}
+	}
+}
+
+// clusterStart waits, when the destination or connection has an eps limit
+// shared with other nodes, until the slot reserved for this attempt. It
+// returns false when the attempt must not start now (the store failed or
+// the engine is stopping); the caller puts the delivery back.
+func (e *Engine) clusterStart(ctx context.Context, d *volley.Delivery, dest *routing.Destination, conn *volley.Connection) bool {
+	if e.cfg.Cluster == nil || (dest.EPS <= 0 && conn.EPS <= 0) {
+		return true
+	}
+	start, err := e.cfg.Cluster.RateReserve(ctx, []store.RateLimit{
+		{Key: "d:" + strconv.FormatUint(d.DestinationID, 10), EPS: dest.EPS},
+		{Key: "c:" + strconv.FormatUint(d.ConnectionID, 10), EPS: conn.EPS},
+	}, e.clock.Now())
+	if err != nil {
+		e.log.Warn("reserve a rate-limit slot", "destination_id", d.DestinationID, "err", err)
+		return false
+	}
+	wait := start.Sub(e.clock.Now())
+	if wait <= 0 {
+		return true
+	}
+	t := e.clock.NewTimer(wait)
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+}
