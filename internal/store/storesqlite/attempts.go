@@ -76,11 +76,17 @@ func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]v
 	if !p.End.IsZero() {
 		w.add("a.created_at <= ?", micros(p.End))
 	}
+	// One read transaction: the count and the page see the same snapshot.
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list attempts: %w", err)
+	}
+	defer tx.Rollback()
 	var total int64
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.sql(), w.args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.sql(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count attempts: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.sql()+
+	rows, err := tx.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.sql()+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list attempts: %w", err)

@@ -238,11 +238,17 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 			w.add("instr(e.body, ?) > 0", []byte(p.Search))
 		}
 	}
+	// One read transaction: the count and the page see the same snapshot.
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list events: %w", err)
+	}
+	defer tx.Rollback()
 	var total int64
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.sql(), w.args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.sql(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.sql()+
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.sql()+
 		` ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
