@@ -43,8 +43,9 @@ type Traffic interface {
 	// when it expires.
 	DeliveryLease(ctx context.Context, p LeaseParams) ([]Job, error)
 	// DeliveryFinish applies the outcomes of leased deliveries in one
-	// transaction, without waiting for the disk (a lost outcome means one
-	// more attempt): it records their attempts, moves each delivery to its
+	// transaction (a driver may let it yield to writes clients wait on, and
+	// may skip waiting for the disk: a lost outcome only means one more
+	// attempt): it records their attempts, moves each delivery to its
 	// new state (only if its lease token still matches and it is still
 	// pending; the attempt is recorded either way, unless its event is gone)
 	// and recomputes the affected events' statuses. A held outcome for a

@@ -165,7 +165,7 @@ const retentionWindow = 10_000
 // RetentionDelete implements store.Traffic.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
 	var n int64
-	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		// Traffic of deleted projects first, one project at a time.
 		var project uint64
 		err := tx.QueryRowContext(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1`).Scan(&project)

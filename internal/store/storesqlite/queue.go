@@ -32,7 +32,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	}
 	args = append(args, p.Limit)
 	var jobs []store.Job
-	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_token = lease_token + 1, next_attempt_at = ?
 			WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+skip+`
 				ORDER BY next_attempt_at LIMIT ?)
@@ -107,7 +107,7 @@ func final(state string) bool {
 
 // DeliveryFinish implements store.Traffic.
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
-	_, err := s.txFast(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
 
 // DeliveryResetLeases implements store.Traffic.
 func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error) {
-	r, _, err := s.execFast(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ''
+	r, err := s.execBackground(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ''
 		WHERE state = 'pending' AND lease_owner <> ''`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("reset leases: %w", err)

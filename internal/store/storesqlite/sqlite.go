@@ -4,11 +4,14 @@
 // Durability: every transaction commits with synchronous=FULL, so the WAL is
 // fsynced before Commit returns and an acknowledged write survives a process
 // crash and a power loss. Throughput comes from callers batching many rows
-// into one transaction (group commit), not from weaker syncing.
+// into one transaction (group commit), not from weaker syncing. (Deferring
+// the fsync to a separate goroutine was measured and lost: smaller batches
+// wrote more WAL per event and checkpoints fell behind.)
 //
 // Concurrency: SQLite has a single writer. All writes go through one
-// connection, so writers queue in Go instead of spinning on SQLITE_BUSY;
-// reads use a separate pool and, thanks to WAL, never wait for the writer.
+// connection, queued in Go by priority (see writer.go) instead of spinning on
+// SQLITE_BUSY; reads use a separate pool and, thanks to WAL, never wait for
+// the writer.
 package storesqlite
 
 import (
@@ -38,10 +41,7 @@ var migrationFiles embed.FS
 type Store struct {
 	write      *sql.DB // one connection: SQLite's single writer
 	read       *sql.DB
-	ckpt       *sql.DB // one connection for background checkpoints
-	sync       *syncer
-	ckptStop   chan struct{}
-	ckptDone   chan struct{}
+	writer     *writer // orders writers by priority ahead of the one connection
 	unlock     func() error
 	migrations []migration.Migration
 
@@ -127,21 +127,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
-	ckpt, err := sql.Open("sqlite", dsn(cfg.Path, false))
-	if err != nil {
-		read.Close()
-		write.Close()
-		unlock()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	ckpt.SetMaxOpenConns(1)
-	s := &Store{
-		write: write, read: read, ckpt: ckpt, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{},
-		sync: newSyncer(cfg.Path), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
-	}
-	go s.sync.run()
-	go checkpointer(ckpt, s.ckptStop, s.ckptDone)
-	return s, nil
+	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter()}, nil
 }
 
 // dsn builds the connection string. Pragmas run on every new connection.
@@ -156,11 +142,8 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		pragmas = append(pragmas, "query_only(1)")
 	} else {
-		// synchronous=NORMAL plus the syncer's fsync of the WAL before
-		// anything is acknowledged: see durable.go. Checkpoints run in the
-		// background, never in the write path.
-		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(0)",
-			"journal_size_limit(67108864)")
+		// The WAL is truncated back to 64 MiB after a checkpoint resets it.
+		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(FULL)", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	}
 	for _, p := range pragmas {
@@ -175,10 +158,7 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		err = errors.Join(err, st.Close())
 	}
-	close(s.ckptStop)
-	<-s.ckptDone
-	s.sync.close()
-	err = errors.Join(err, s.read.Close(), s.ckpt.Close(), s.write.Close())
+	err = errors.Join(err, s.read.Close(), s.write.Close())
 	if s.unlock != nil {
 		err = errors.Join(err, s.unlock())
 	}
@@ -193,51 +173,50 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// tx runs fn in a write transaction, commits it and waits until the commit
-// is on disk: what every acknowledged write uses.
+// tx runs fn in a write transaction, ahead of background writers: for
+// writes a client is waiting on (an ingest's 202, an API change). It returns
+// once the commit is on disk.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	seq, err := s.txFast(ctx, fn)
-	if err != nil {
-		return err
-	}
-	return s.sync.wait(ctx, seq)
+	return s.txRun(ctx, true, fn)
 }
 
-// txFast runs fn in a write transaction and commits it without waiting for
-// the disk (see syncer): for writes a crash may lose because they are
-// redone anyway (delivery outcomes, leases). It returns the commit's
-// sequence number.
-func (s *Store) txFast(ctx context.Context, fn func(*sql.Tx) error) (uint64, error) {
+// txBackground runs fn in a write transaction after the urgent writers
+// waiting: for the engine's outcomes and leases and for retention.
+func (s *Store) txBackground(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.txRun(ctx, false, fn)
+}
+
+func (s *Store) txRun(ctx context.Context, urgent bool, fn func(*sql.Tx) error) error {
+	s.writer.lock(urgent)
+	defer s.writer.unlock()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return 0, err
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
-	return s.sync.committedNow(), nil
+	return nil
 }
 
-// exec runs one autocommit write and waits until it is on disk.
+// exec runs one urgent autocommit write.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	r, seq, err := s.execFast(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return r, s.sync.wait(ctx, seq)
+	return s.execRun(ctx, true, query, args...)
 }
 
-// execFast runs one autocommit write without waiting for the disk.
-func (s *Store) execFast(ctx context.Context, query string, args ...any) (sql.Result, uint64, error) {
-	r, err := s.write.ExecContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	return r, s.sync.committedNow(), nil
+// execBackground runs one background autocommit write.
+func (s *Store) execBackground(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.execRun(ctx, false, query, args...)
+}
+
+func (s *Store) execRun(ctx context.Context, urgent bool, query string, args ...any) (sql.Result, error) {
+	s.writer.lock(urgent)
+	defer s.writer.unlock()
+	return s.write.ExecContext(ctx, query, args...)
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.

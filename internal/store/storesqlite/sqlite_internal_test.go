@@ -7,9 +7,7 @@ import (
 )
 
 // TestPragmas checks the durability and safety settings of both pools: the
-// file is in WAL mode and the writer commits with synchronous=NORMAL and no
-// automatic checkpoint: durability comes from the syncer (durable.go) and
-// checkpoints from the background checkpointer.
+// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL).
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
@@ -24,8 +22,7 @@ func TestPragmas(t *testing.T) {
 		want   string
 	}{
 		{"write", s.write, "journal_mode", "wal"},
-		{"write", s.write, "synchronous", "1"}, // NORMAL, plus the syncer's fsync
-		{"write", s.write, "wal_autocheckpoint", "0"},
+		{"write", s.write, "synchronous", "2"}, // FULL
 		{"write", s.write, "foreign_keys", "1"},
 		{"write", s.write, "busy_timeout", "10000"},
 		{"write", s.write, "query_only", "0"},
