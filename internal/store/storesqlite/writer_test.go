@@ -1,0 +1,62 @@
+package storesqlite
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitFor polls until the writer has the given waiters queued.
+func waitFor(t *testing.T, w *writer, urgent, bg int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		ok := w.urgentWait == urgent && w.bgWait == bg
+		w.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiters never reached urgent=%d background=%d", urgent, bg)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestWriterServesUrgentFirstWithoutStarvingBackground(t *testing.T) {
+	t.Parallel()
+	w := newWriter()
+	w.lock(true) // held while the queue forms
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	enter := func(name string, urgent bool) {
+		wg.Go(func() {
+			w.lock(urgent)
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			w.unlock()
+		})
+	}
+	enter("bg", false)
+	waitFor(t, w, 0, 1)
+	for i, name := range []string{"u1", "u2", "u3", "u4", "u5", "u6"} {
+		enter(name, true)
+		waitFor(t, w, i+1, 1)
+	}
+	w.unlock()
+	wg.Wait()
+	// Urgent writers pass the background one, but only maxUrgentStreak times
+	// in a row.
+	pos := -1
+	for i, n := range order {
+		if n == "bg" {
+			pos = i
+		}
+	}
+	if pos != maxUrgentStreak {
+		t.Fatalf("order = %v: the background writer went at %d, want %d", order, pos, maxUrgentStreak)
+	}
+}
