@@ -1,0 +1,208 @@
+package storepg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+const attemptCols = `a.id, a.delivery_id, a.event_id, a.event_uid, a.project_id, a.source_id, a.connection_id,
+	a.destination_id, a.number, a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.created_at`
+
+func scanAttempt(row scanner) (*volley.Attempt, error) {
+	var a volley.Attempt
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
+		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &a.CreatedAt); err != nil {
+		return nil, mapErr(err)
+	}
+	return &a, nil
+}
+
+func scanAttemptFull(row scanner) (*volley.Attempt, error) {
+	var a volley.Attempt
+	var headers string
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
+		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &a.CreatedAt,
+		&headers, &a.ResponseBody); err != nil {
+		return nil, mapErr(err)
+	}
+	var err error
+	if a.ResponseHeaders, err = decodeHTTPHeader(headers); err != nil {
+		return nil, fmt.Errorf("attempt %d: %w", a.ID, err)
+	}
+	return &a, nil
+}
+
+// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
+// the newest first.
+var attemptOrder = map[string]string{
+	"":                          "a.created_at DESC, a.id DESC",
+	store.AttemptSortTime:       "a.created_at DESC, a.id DESC",
+	store.AttemptSortOldest:     "a.created_at ASC, a.id ASC",
+	store.AttemptSortDuration:   "a.duration_ms DESC, a.id DESC",
+	store.AttemptSortStatusCode: "a.status_code DESC, a.id DESC",
+}
+
+// AttemptList implements store.Traffic.
+func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
+	order, ok := attemptOrder[p.Sort]
+	if !ok {
+		return nil, 0, fmt.Errorf("list attempts: unknown sort %q", p.Sort)
+	}
+	var w where
+	w.add("a.project_id = ?", p.ProjectID)
+	for _, f := range []struct {
+		col string
+		v   uint64
+	}{{"a.event_id", p.EventID}, {"a.source_id", p.SourceID}, {"a.destination_id", p.DestinationID}, {"a.connection_id", p.ConnectionID}} {
+		if f.v != 0 {
+			w.add(f.col+" = ?", f.v)
+		}
+	}
+	if p.Status != "" {
+		w.add("a.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.add("a.created_at >= ?", ts(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.add("a.created_at <= ?", ts(p.End))
+	}
+	count, countArgs := `SELECT count(*) FROM attempts a`+w.sql(), w.args
+	page := `SELECT ` + attemptCols + ` FROM attempts a` + w.sql() + ` ORDER BY ` + order +
+		` LIMIT ` + w.next(p.Limit) + ` OFFSET ` + w.next(p.Offset)
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(count, countArgs...)
+		b.Queue(page, w.args...)
+		return b
+	}
+	var list []volley.Attempt
+	var total int64
+	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(&total); err != nil {
+			return fmt.Errorf("count attempts: %w", err)
+		}
+		rows, err := br.Query()
+		list, err = collect(rows, err, scanAttempt)
+		return err
+	})
+	if err != nil {
+		return nil, 0, wrap(err, "list attempts")
+	}
+	return list, total, nil
+}
+
+// AttemptListByEvent implements store.Traffic.
+func (s *Store) AttemptListByEvent(ctx context.Context, eventID uint64) ([]volley.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptCols+`, a.response_headers, a.response_body
+		FROM attempts a WHERE a.event_id = $1 ORDER BY a.id`, eventID)
+	list, err := collect(rows, err, scanAttemptFull)
+	return list, wrap(err, "list event attempts")
+}
+
+// AttemptListByConnection implements store.Traffic.
+func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64, limit int) ([]volley.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptCols+` FROM attempts a WHERE a.connection_id = $1
+		ORDER BY a.created_at DESC, a.id DESC LIMIT $2`, connectionID, limit)
+	list, err := collect(rows, err, scanAttempt)
+	return list, wrap(err, "list connection attempts")
+}
+
+// latencySample bounds how many recent successful attempts the latency
+// percentiles are computed from.
+const latencySample = 10_000
+
+// ConnectionMetrics implements store.Traffic.
+func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
+	m := &volley.ConnectionMetrics{Since: since}
+	// Lower nearest rank, as SQLite's driver computes it in Go:
+	// the value at index floor((n-1)·p) of the sorted sample.
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND created_at >= $2
+			AND state IN ('pending', 'held', 'success', 'failed', 'cancelled')),
+		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state = 'success' AND finished_at >= $2),
+		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state = 'failed' AND finished_at >= $2),
+		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state IN ('pending', 'held')),
+		(SELECT coalesce(max(created_at), `+zeroTime+`) FROM attempts WHERE connection_id = $1),
+		coalesce(l.p50, 0), coalesce(l.p95, 0)
+		FROM (SELECT
+			(array_agg(duration_ms ORDER BY duration_ms))[(count(*) - 1) * 50 / 100 + 1] AS p50,
+			(array_agg(duration_ms ORDER BY duration_ms))[(count(*) - 1) * 95 / 100 + 1] AS p95
+			FROM (SELECT duration_ms FROM attempts WHERE connection_id = $1 AND created_at >= $2 AND status = 'success'
+				ORDER BY created_at DESC LIMIT $3) sample) l`, connectionID, ts(since), latencySample).
+		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &m.LastDeliveryAt, &m.LatencyP50MS, &m.LatencyP95MS)
+	if err != nil {
+		return nil, wrap(err, "connection metrics")
+	}
+	return m, nil
+}
+
+// retentionWindow bounds how far past the oldest event one retention round
+// looks, so a round costs the same on a store of any size.
+const retentionWindow = 10_000
+
+// RetentionDelete implements store.Traffic.
+func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		n = 0
+		// Traffic of deleted projects first, one project at a time. Nodes
+		// sweeping at once take different projects (SKIP LOCKED): two on one
+		// project could see the other's deletions as "nothing left" and drop
+		// its tombstone early.
+		var project uint64
+		err := tx.QueryRow(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1
+			FOR UPDATE SKIP LOCKED`).Scan(&project)
+		switch {
+		case err == nil:
+			tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
+				SELECT id FROM events WHERE project_id = $1 LIMIT $2)`, project, p.Limit)
+			if err != nil {
+				return err
+			}
+			if n = tag.RowsAffected(); n == 0 {
+				_, err = tx.Exec(ctx, `DELETE FROM project_tombstones WHERE project_id = $1`, project)
+				n = 1 // more may be left to do
+			}
+			return err
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		// Events are stored in time order, so the old ones are the lowest
+		// ids: scan from the start and stop at the first recent one. (Old
+		// events with unfinished deliveries stay and are skipped, and so are
+		// events another node is sweeping or recording an attempt on.)
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
+			SELECT e.id FROM events e WHERE e.id <= (
+				SELECT coalesce(max(id), 0) FROM (SELECT id, created_at FROM events ORDER BY id LIMIT $3) w WHERE created_at < $1)
+			AND e.created_at < $1
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
+			ORDER BY e.id LIMIT $2
+			FOR UPDATE SKIP LOCKED)`, ts(p.Before), p.Limit, retentionWindow)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		// The expiry is checked again on the row as deleted: an event
+		// inserted meanwhile may have taken the key for a new window.
+		tag, err = tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at < $1 AND (source_id, key) IN (
+			SELECT source_id, key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+			ts(p.Now), p.Limit)
+		if err != nil {
+			return err
+		}
+		n += tag.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err, "retention")
+	}
+	return int(n), nil
+}

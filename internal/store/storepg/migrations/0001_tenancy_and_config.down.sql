@@ -1,0 +1,8 @@
+DROP TABLE connections;
+DROP TABLE destinations;
+DROP TABLE sources;
+DROP TABLE projects;
+DROP TABLE memberships;
+DROP TABLE orgs;
+DROP TABLE api_tokens;
+DROP TABLE accounts;

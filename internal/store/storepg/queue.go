@@ -1,0 +1,374 @@
+package storepg
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// sqlEventStatus derives the status of the events $1 from their deliveries,
+// ignoring cancelled ones: none left → dropped; any pending or held →
+// pending; else any failed → failed; else processed. Rows whose status does
+// not change are not rewritten. (The repeated id condition lets the planner
+// look the events up by primary key whatever its statistics say.)
+const sqlEventStatus = `UPDATE events e SET status = s.status FROM (
+	SELECT event_id, CASE
+		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
+		WHEN count(*) FILTER (WHERE state IN ('pending', 'held')) > 0 THEN 'pending'
+		WHEN count(*) FILTER (WHERE state = 'failed') > 0 THEN 'failed'
+		ELSE 'processed' END AS status
+	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id) s
+WHERE e.id = ANY($1::bigint[]) AND e.id = s.event_id AND e.status <> s.status`
+
+// sqlLease leases due deliveries and returns them with their events, in one
+// statement. FOR UPDATE SKIP LOCKED makes nodes leasing at once take
+// disjoint rows: a row another lease holds is skipped, and one it leased
+// and committed meanwhile is re-checked, no longer due, and left out. An
+// event leased with several deliveries is sent once, with the first.
+const sqlLease = `WITH due AS MATERIALIZED (
+	SELECT id FROM deliveries
+	WHERE state = 'pending' AND next_attempt_at <= $2 AND destination_id <> ALL($4::bigint[])
+	ORDER BY next_attempt_at LIMIT $5
+	FOR UPDATE SKIP LOCKED
+), leased AS (
+	UPDATE deliveries d SET lease_owner = $1, lease_token = d.lease_token + 1, next_attempt_at = $3
+	FROM due WHERE d.id = due.id
+	RETURNING d.id, d.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id, d.state, d.attempts,
+		d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at
+), numbered AS (
+	SELECT leased.*, row_number() OVER (PARTITION BY leased.event_id) = 1 AS first FROM leased
+)
+SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
+	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at,
+	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query,
+	CASE WHEN l.first THEN e.headers END, CASE WHEN l.first THEN e.body END, e.status, e.created_at
+FROM numbered l JOIN events e ON e.id = l.event_id LEFT JOIN sources s ON s.id = e.source_id`
+
+// DeliveryLease implements store.Traffic.
+func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, sqlLease, validText(p.Owner), ts(p.Now), ts(p.Until),
+		nonNilSlice(p.SkipDestinations), p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	var jobs []store.Job
+	events := map[uint64]*volley.Event{}
+	var d volley.Delivery
+	var e volley.Event
+	var first bool
+	var query []byte
+	var headers *string
+	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt,
+		&first, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers, &e.Body, &e.Status, &e.CreatedAt,
+	}, func() error {
+		d.EventUID = e.UID
+		jobs = append(jobs, store.Job{Delivery: d})
+		if !first {
+			return nil
+		}
+		ev := e
+		ev.ID, ev.Query, ev.Body = d.EventID, string(query), nonNil(e.Body)
+		if headers != nil {
+			h, err := decodeHTTPHeader(*headers)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", ev.ID, err)
+			}
+			ev.Headers = h
+		}
+		events[ev.ID] = &ev
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	for i := range jobs {
+		jobs[i].Event = *events[jobs[i].Delivery.EventID]
+	}
+	return jobs, nil
+}
+
+// sqlAttemptInsert records attempts ($1…$16, in order) whose event still
+// exists: one swept while its attempt was in flight has nothing left to
+// record it on, and the batch's other outcomes must still apply (in
+// PostgreSQL a failed statement would abort the whole transaction).
+const sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
+	destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at)
+SELECT a.delivery_id, a.event_id, a.event_uid, a.project_id, a.source_id, a.connection_id, a.destination_id, a.number,
+	a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.response_headers, a.response_body, a.created_at
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::integer[],
+	$9::text[], $10::text[], $11::integer[], $12::text[], $13::bigint[], $14::text[], $15::bytea[], $16::timestamptz[])
+	WITH ORDINALITY AS a(delivery_id, event_id, event_uid, project_id, source_id, connection_id, destination_id, number,
+		trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at, ord)
+WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)
+ORDER BY a.ord
+RETURNING id`
+
+// sqlFinish moves leased deliveries ($1…$7 by position: id, lease token,
+// new state, attempts made, due time, finish time, now) to their new state
+// when their token still matches and they are still pending. A held
+// outcome for a connection that is enabled again, with an active
+// destination, makes the delivery due now instead: the worker saw it
+// paused, and a resume that committed before this found nothing held to
+// release.
+//
+// "state IS NOT DISTINCT FROM 'pending'" (the column is NOT NULL) is
+// "state = 'pending'" that cannot be answered from the partial work-queue
+// index: with "=", stale statistics (a queue that grew since the last
+// ANALYZE) lead the planner to read every pending delivery through that
+// index instead of looking the batch's deliveries up by id.
+const sqlFinish = `UPDATE deliveries d SET state = o.state, attempts = d.attempts + o.counted,
+	next_attempt_at = o.next_attempt_at, lease_owner = '', finished_at = o.finished_at
+FROM (
+	SELECT u.id, u.token, u.counted, u.finished_at,
+		CASE WHEN r.runnable THEN 'pending' ELSE u.state END AS state,
+		CASE WHEN r.runnable THEN u.now ELSE u.next_attempt_at END AS next_attempt_at
+	FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
+		AS u(id, token, state, counted, next_attempt_at, finished_at, now)
+	LEFT JOIN LATERAL (
+		SELECT true AS runnable FROM deliveries x
+		JOIN connections c ON c.id = x.connection_id JOIN destinations t ON t.id = c.destination_id
+		WHERE u.state = 'held' AND x.id = u.id AND c.status = 'enabled' AND t.status = 'active'
+	) r ON true
+) o
+WHERE d.id = o.id AND d.lease_token = o.token AND d.state IS NOT DISTINCT FROM 'pending'`
+
+// sqlLockRunnable locks (FOR SHARE) the connections and destinations of
+// deliveries about to be held. A ConnectionUpdate or DestinationUpdate on
+// another node that enables them then either commits first, and sqlFinish
+// sees it and releases, or waits for this transaction and then finds the
+// deliveries held and releases them itself.
+const sqlLockRunnable = `SELECT 1 FROM deliveries d
+	JOIN connections c ON c.id = d.connection_id JOIN destinations t ON t.id = c.destination_id
+	WHERE d.id = ANY($1::bigint[]) ORDER BY c.id FOR SHARE OF c, t`
+
+// final reports whether a delivery state is final.
+func final(state string) bool {
+	return state == volley.DeliverySuccess || state == volley.DeliveryFailed || state == volley.DeliveryCancelled
+}
+
+// attemptArrays are the columns of attempts to insert with sqlAttemptInsert.
+type attemptArrays struct {
+	delivery, event, project, source, connection, destination []uint64
+	number, code                                              []int
+	uid, trigger, status, reason, headers                     []string
+	body                                                      [][]byte
+	created                                                   []time.Time
+	durationMS                                                []int64
+}
+
+func (a *attemptArrays) add(at *volley.Attempt) {
+	a.delivery, a.event, a.uid = append(a.delivery, at.DeliveryID), append(a.event, at.EventID), append(a.uid, validText(at.EventUID))
+	a.project, a.source = append(a.project, at.ProjectID), append(a.source, at.SourceID)
+	a.connection, a.destination = append(a.connection, at.ConnectionID), append(a.destination, at.DestinationID)
+	a.number, a.trigger, a.status = append(a.number, at.Number), append(a.trigger, at.Trigger), append(a.status, at.Status)
+	a.code, a.reason, a.durationMS = append(a.code, at.StatusCode), append(a.reason, validText(at.ErrorReason)), append(a.durationMS, at.DurationMS)
+	a.headers, a.body = append(a.headers, encodeHTTPHeader(at.ResponseHeaders)), append(a.body, nonNil(at.ResponseBody))
+	a.created = append(a.created, ts(at.CreatedAt))
+}
+
+func (a *attemptArrays) queue(b *pgx.Batch) {
+	b.Queue(sqlAttemptInsert, a.delivery, a.event, a.uid, a.project, a.source, a.connection, a.destination, a.number,
+		a.trigger, a.status, a.code, a.reason, a.durationMS, a.headers, a.body, a.created)
+}
+
+// DeliveryFinish implements store.Traffic.
+//
+// The whole batch is one pipelined round trip run as one implicit
+// transaction. Deliveries are updated in id order, so that finishes on
+// several nodes lock shared rows in one order.
+func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	sorted := slices.Clone(outcomes)
+	slices.SortStableFunc(sorted, func(a, b store.Outcome) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
+	n := len(sorted)
+	ids, tokens, states := make([]uint64, n), make([]uint64, n), make([]string, n)
+	counted, next, finished, nows := make([]int, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	var held, touched []uint64
+	var attempts attemptArrays
+	var recorded []*volley.Attempt
+	for _, o := range outcomes { // attempts are recorded in the order given
+		if o.Attempt != nil {
+			attempts.add(o.Attempt)
+			recorded = append(recorded, o.Attempt)
+		}
+	}
+	for i, o := range sorted {
+		ids[i], tokens[i], states[i], next[i], nows[i] = o.DeliveryID, o.LeaseToken, o.State, ts(o.NextAttemptAt), ts(o.Now)
+		if o.Attempt != nil {
+			// An attempt whose event is gone is not recorded, but its
+			// delivery went with the event, so counting it changes nothing.
+			counted[i] = 1
+		}
+		if final(o.State) {
+			finished[i] = ts(o.Now)
+		}
+		if o.State == volley.DeliveryHeld {
+			held = append(held, o.DeliveryID)
+		}
+		if o.State != volley.DeliveryPending {
+			touched = append(touched, o.EventID)
+		}
+	}
+	slices.Sort(touched)
+	touched = slices.Compact(touched)
+
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		if len(held) > 0 {
+			b.Queue(sqlLockRunnable, held)
+		}
+		if len(recorded) > 0 {
+			attempts.queue(b)
+		}
+		b.Queue(sqlFinish, ids, tokens, states, counted, next, finished, nows)
+		if len(touched) > 0 {
+			b.Queue(sqlEventStatus, touched)
+		}
+		return b
+	}
+	read := func(br pgx.BatchResults) error {
+		if len(held) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock connections: %w", err)
+			}
+		}
+		if len(recorded) > 0 {
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("insert attempts: %w", err)
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+			if err != nil {
+				return fmt.Errorf("insert attempts: %w", err)
+			}
+			if len(ids) == len(recorded) { // else some events were swept: ids are unknown
+				for i, id := range ids {
+					recorded[i].ID = id
+				}
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("update deliveries: %w", err)
+		}
+		if len(touched) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("update event status: %w", err)
+			}
+		}
+		return nil
+	}
+	err := s.sendBatch(ctx, build, read)
+	if pgCode(err) == codeForeignKey {
+		// An event was swept between the attempts' existence check and
+		// their insert: run the batch again, which skips it.
+		err = s.sendBatch(ctx, build, read)
+	}
+	return wrap(err, "finish deliveries")
+}
+
+// DeliveryReplayed implements store.Traffic.
+func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
+	var attempts attemptArrays
+	attempts.add(a)
+	success := a.Status == volley.AttemptSuccess
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		attempts.queue(b)
+		if success {
+			b.Queue(`UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = $1 WHERE id = $2`,
+				ts(a.CreatedAt), a.DeliveryID)
+			b.Queue(sqlEventStatus, []uint64{a.EventID})
+		}
+		return b
+	}
+	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
+		// The event's existence is checked by the insert: none inserted
+		// means it is gone, and so is the delivery.
+		if err := br.QueryRow().Scan(&a.ID); err != nil {
+			return err
+		}
+		if success {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			_, err := br.Exec()
+			return err
+		}
+		return nil
+	})
+	return wrap(err, "record replay")
+}
+
+// DeliveryResetLeases implements store.Traffic.
+func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1, lease_owner = ''
+		WHERE state = 'pending' AND lease_owner <> ''`, ts(now))
+	if err != nil {
+		return 0, wrap(err, "reset leases")
+	}
+	return tag.RowsAffected(), nil
+}
+
+// DeliveryNextDue implements store.Traffic.
+func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
+	var next time.Time
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(min(next_attempt_at), `+zeroTime+`) FROM deliveries
+		WHERE state = 'pending'`).Scan(&next)
+	return next, wrap(err, "next due delivery")
+}
+
+// holdDeliveries moves the pending deliveries matching cond (whose
+// arguments are $1, …) to held, except leased ones: a leased delivery is
+// checked by its worker before it is sent.
+func holdDeliveries(ctx context.Context, tx pgx.Tx, cond string, args ...any) error {
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'held'
+		WHERE state = 'pending' AND lease_owner = '' AND `+cond, args...); err != nil {
+		return fmt.Errorf("hold deliveries: %w", err)
+	}
+	return nil
+}
+
+// releaseDeliveries makes the held deliveries matching cond (whose
+// arguments are $2, …) due at now.
+func releaseDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) error {
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1
+		WHERE state = 'held' AND `+cond, append([]any{ts(now)}, args...)...); err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	return nil
+}
+
+// cancelDeliveries cancels the unfinished deliveries matching cond (whose
+// arguments are $2, …) and recomputes their events' statuses.
+func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) error {
+	rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = $1
+		WHERE state IN ('pending', 'held') AND `+cond+` RETURNING event_id`, append([]any{ts(now)}, args...)...)
+	if err != nil {
+		return fmt.Errorf("cancel deliveries: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+	if err != nil {
+		return fmt.Errorf("cancel deliveries: %w", err)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	slices.Sort(events)
+	if _, err := tx.Exec(ctx, sqlEventStatus, slices.Compact(events)); err != nil {
+		return fmt.Errorf("update event status: %w", err)
+	}
+	return nil
+}

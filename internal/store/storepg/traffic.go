@@ -1,0 +1,470 @@
+package storepg
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// sqlEventInsert stores a batch of events (the unnest arrays $1…$9), their
+// deliveries ($10…$16, tied to their event by its public id) and the
+// idempotency keys they now hold ($17…$19), in one statement. It returns
+// each event's public id, database id and delivery ids. The deliveries are
+// inserted in input order, so their identity values grow in that order:
+// sorting an event's delivery ids gives NewEvent.Deliveries' order.
+const sqlEventInsert = `WITH ev AS (
+	INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::bytea[],
+		$8::text[], $9::timestamptz[])
+	RETURNING id, event_id, project_id, source_id, created_at
+), dl AS (
+	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
+		next_attempt_at, lease_owner, lease_token, created_at)
+	SELECT ev.id, ev.project_id, ev.source_id, d.connection_id, d.destination_id, d.state,
+		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at
+	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[])
+		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, ord)
+	JOIN ev ON ev.event_id = d.uid
+	ORDER BY d.ord
+	RETURNING id, event_id
+), ik AS (
+	INSERT INTO idempotency_keys (source_id, key, event_id, expires_at)
+	SELECT ev.source_id, k.key, ev.id, k.expires_at
+	FROM unnest($17::text[], $18::bytea[], $19::timestamptz[]) AS k(uid, key, expires_at)
+	JOIN ev ON ev.event_id = k.uid
+	ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+)
+SELECT ev.event_id, ev.id, coalesce((SELECT array_agg(dl.id ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}')
+FROM ev`
+
+// sqlIdemLock takes a transaction-level advisory lock for each idempotency
+// key of a batch (a hash of source and key, sorted so that batches lock in
+// one order): inserts of one key on several nodes take turns, and the later
+// one sees the earlier one's key.
+const sqlIdemLock = `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`
+
+// sqlIdemGet finds, for each keyed event ($1…$3, by position), the live
+// event that holds its key unexpired at the event's time. (The LATERAL
+// subquery, kept apart by its LIMIT, makes each lookup a primary key probe,
+// whatever the planner's statistics of the table say.)
+const sqlIdemGet = `SELECT u.ord, k.event_id, e.event_id
+	FROM unnest($1::bigint[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS u(source_id, key, created_at, ord)
+	JOIN LATERAL (SELECT event_id FROM idempotency_keys
+		WHERE source_id = u.source_id AND key = u.key AND expires_at > u.created_at LIMIT 1) k ON true
+	JOIN events e ON e.id = k.event_id`
+
+func encodeHTTPHeader(h http.Header) string {
+	if len(h) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(h) // a map of string slices always encodes
+	return string(b)
+}
+
+func decodeHTTPHeader(s string) (http.Header, error) {
+	h := http.Header{}
+	if err := json.Unmarshal([]byte(s), &h); err != nil {
+		return nil, fmt.Errorf("decode headers: %w", err)
+	}
+	return h, nil
+}
+
+// idemKey is an idempotency key on its source.
+type idemKey struct {
+	source uint64
+	key    string
+}
+
+// lockID is the advisory lock key of k.
+func (k idemKey) lockID() int64 {
+	h := fnv.New64a()
+	h.Write(binary.BigEndian.AppendUint64(nil, k.source))
+	h.Write([]byte(k.key))
+	return int64(h.Sum64())
+}
+
+// EventInsert implements store.Traffic.
+//
+// A batch without idempotency keys is one statement: one round trip, its
+// own transaction. With keys it is a transaction of three round trips:
+// begin, lock the keys and look them up; insert; commit.
+func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
+	if len(events) == 0 {
+		return []store.InsertedEvent{}, nil
+	}
+	var keyed []int
+	for i := range events {
+		if events[i].IdempotencyKey != "" {
+			keyed = append(keyed, i)
+		}
+	}
+	var out []store.InsertedEvent
+	var err error
+	if len(keyed) == 0 {
+		out, err = eventInsert(ctx, s.pool, events, nil)
+	} else {
+		err = retry(func() (err error) {
+			out, err = s.eventInsertKeyed(ctx, events, keyed)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, wrap(err, "insert events")
+	}
+	return out, nil
+}
+
+// dup is the event an idempotency key names: stored earlier (ID, UID) or
+// stored earlier in the same batch (Index).
+type dup struct {
+	ID    uint64
+	UID   string
+	Index int // -1 unless the original is in the batch
+}
+
+// eventInsertKeyed stores a batch with idempotency keys: it begins a
+// transaction, locks the batch's keys and looks them up in one round trip,
+// then inserts and commits.
+func (s *Store) eventInsertKeyed(ctx context.Context, events []store.NewEvent, keyed []int) ([]store.InsertedEvent, error) {
+	locks := make([]int64, 0, len(keyed))
+	sources, keys, created := make([]uint64, len(keyed)), make([][]byte, len(keyed)), make([]time.Time, len(keyed))
+	for j, i := range keyed {
+		ne := &events[i]
+		k := idemKey{ne.Event.SourceID, ne.IdempotencyKey}
+		locks = append(locks, k.lockID())
+		sources[j], keys[j], created[j] = k.source, []byte(k.key), ts(ne.Event.CreatedAt)
+	}
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
+
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(sqlIdemLock, locks)
+	b.Queue(sqlIdemGet, sources, keys, created)
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op once committed
+	// By event index: the live event that holds the event's key unexpired.
+	held := map[int]dup{}
+	err := func() error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("lock idempotency keys: %w", err)
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("check idempotency keys: %w", err)
+		}
+		var ord int
+		var d dup
+		_, err = pgx.ForEachRow(rows, []any{&ord, &d.ID, &d.UID}, func() error {
+			d.Index = -1
+			held[keyed[ord-1]] = d
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("check idempotency keys: %w", err)
+		}
+		return nil
+	}()
+	if err = errors.Join(err, br.Close()); err != nil {
+		return nil, err
+	}
+	out, err := eventInsert(ctx, tx, events, idemDups(events, keyed, held))
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return out, nil
+}
+
+// idemDups returns, by event index, the events of the batch that are
+// duplicates, deciding in order as one event at a time would: an event
+// takes its key when no live event holds it unexpired (held, as stored
+// before the batch), and a later event of the batch is then a duplicate of
+// it.
+func idemDups(events []store.NewEvent, keyed []int, held map[int]dup) map[int]dup {
+	type taken struct {
+		index int
+		until time.Time
+	}
+	inBatch := map[idemKey]taken{}
+	dups := map[int]dup{}
+	for _, i := range keyed {
+		ne := &events[i]
+		k := idemKey{ne.Event.SourceID, ne.IdempotencyKey}
+		if t, ok := inBatch[k]; ok {
+			if ts(t.until).After(ts(ne.Event.CreatedAt)) {
+				dups[i] = dup{Index: t.index}
+				continue
+			}
+		} else if d, ok := held[i]; ok {
+			dups[i] = d
+			continue
+		}
+		inBatch[k] = taken{i, ne.IdempotencyUntil}
+	}
+	return dups
+}
+
+// querier runs a query on the pool or in a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// eventInsert stores the events that are not in dups with sqlEventInsert
+// and returns every event's result.
+func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups map[int]dup) ([]store.InsertedEvent, error) {
+	n := len(events) - len(dups)
+	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
+	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
+	statuses, created := make([]string, 0, n), make([]time.Time, 0, n)
+	var dUIDs, dOwners, dStates []string
+	var dConns, dDests, dTokens []uint64
+	var dNext []time.Time
+	kUIDs, kKeys, kUntil := []string{}, [][]byte{}, []time.Time{}
+	holder := map[idemKey]int{} // the last stored event of the batch with each key
+	for i := range events {
+		if _, ok := dups[i]; ok {
+			continue
+		}
+		ne := &events[i]
+		e := &ne.Event
+		status := volley.EventPending
+		if len(ne.Deliveries) == 0 {
+			status = volley.EventDropped
+		}
+		uids, projects, sources = append(uids, e.UID), append(projects, e.ProjectID), append(sources, e.SourceID)
+		methods, queries = append(methods, e.Method), append(queries, []byte(e.Query))
+		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
+		statuses, created = append(statuses, status), append(created, ts(e.CreatedAt))
+		for _, d := range ne.Deliveries {
+			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
+			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
+			dOwners, dTokens = append(dOwners, validText(d.LeaseOwner)), append(dTokens, d.LeaseToken)
+		}
+		if ne.IdempotencyKey != "" {
+			holder[idemKey{e.SourceID, ne.IdempotencyKey}] = i
+		}
+	}
+	for k, i := range holder {
+		kUIDs, kKeys, kUntil = append(kUIDs, events[i].Event.UID), append(kKeys, []byte(k.key)), append(kUntil, ts(events[i].IdempotencyUntil))
+	}
+	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
+		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil)
+	if err != nil {
+		return nil, err
+	}
+	type stored struct {
+		id         uint64
+		deliveries []uint64
+	}
+	byUID := make(map[string]stored, n)
+	var uid string
+	var st stored
+	if _, err := pgx.ForEachRow(rows, []any{&uid, &st.id, &st.deliveries}, func() error {
+		byUID[uid] = st
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]store.InsertedEvent, len(events))
+	for i := range events {
+		if _, ok := dups[i]; ok {
+			continue
+		}
+		st, ok := byUID[events[i].Event.UID]
+		if !ok || len(st.deliveries) != len(events[i].Deliveries) {
+			return nil, fmt.Errorf("event %s was not stored as sent", events[i].Event.UID)
+		}
+		out[i] = store.InsertedEvent{ID: st.id, UID: events[i].Event.UID, DeliveryIDs: st.deliveries}
+	}
+	for i, d := range dups {
+		if d.Index >= 0 {
+			d.ID, d.UID = out[d.Index].ID, out[d.Index].UID
+		}
+		out[i] = store.InsertedEvent{ID: d.ID, UID: d.UID, Duplicate: true}
+	}
+	return out, nil
+}
+
+// nonNilSlice keeps an empty slice an empty array: pgx sends a nil slice as
+// NULL, and "x <> ALL(NULL)" is NULL, not true.
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query, e.headers,
+	e.body, e.status, e.created_at`
+
+const eventFrom = ` FROM events e LEFT JOIN sources s ON s.id = e.source_id`
+
+func scanEvent(row scanner) (*volley.Event, error) {
+	var e volley.Event
+	var query []byte
+	var headers string
+	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers,
+		&e.Body, &e.Status, &e.CreatedAt); err != nil {
+		return nil, mapErr(err)
+	}
+	var err error
+	if e.Headers, err = decodeHTTPHeader(headers); err != nil {
+		return nil, fmt.Errorf("event %d: %w", e.ID, err)
+	}
+	e.Query, e.Body = string(query), nonNil(e.Body)
+	return &e, nil
+}
+
+// prefixEnd returns the smallest string greater than every string with the
+// given ASCII prefix, so "col >= p AND col < prefixEnd(p)" is an indexable
+// prefix match under the "C" collation.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0x7e {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\x7f"
+}
+
+// printableASCII reports whether s could be part of an event id.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// EventList implements store.Traffic.
+func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
+	var w where
+	w.add("e.project_id = ?", p.ProjectID)
+	if p.SourceID != 0 {
+		w.add("e.source_id = ?", p.SourceID)
+	}
+	if p.Status != "" {
+		w.add("e.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.add("e.created_at >= ?", ts(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.add("e.created_at <= ?", ts(p.End))
+	}
+	if p.ConnectionID != 0 {
+		w.add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
+	}
+	if p.DestinationID != 0 {
+		w.add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
+			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
+	}
+	switch {
+	case p.Search == "":
+	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search):
+		w.add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
+	case strings.HasPrefix(p.Search, "evt_"):
+		w.add("false")
+	default:
+		w.add("position(?::bytea in e.body) > 0", []byte(p.Search))
+	}
+	count, countArgs := `SELECT count(*) FROM events e`+w.sql(), w.args
+	page := `SELECT ` + eventCols + eventFrom + w.sql() + ` ORDER BY e.created_at DESC, e.id DESC LIMIT ` +
+		w.next(p.Limit) + ` OFFSET ` + w.next(p.Offset)
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(count, countArgs...)
+		b.Queue(page, w.args...)
+		return b
+	}
+	var list []volley.Event
+	var total int64
+	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(&total); err != nil {
+			return fmt.Errorf("count events: %w", err)
+		}
+		rows, err := br.Query()
+		list, err = collect(rows, err, scanEvent)
+		return err
+	})
+	if err != nil {
+		return nil, 0, wrap(err, "list events")
+	}
+	return list, total, nil
+}
+
+// EventGet implements store.Traffic.
+func (s *Store) EventGet(ctx context.Context, orgID, id uint64) (*volley.Event, error) {
+	return scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+eventFrom+`
+		JOIN projects p ON p.id = e.project_id WHERE e.id = $1 AND p.org_id = $2`, id, orgID))
+}
+
+// EventGetByUID implements store.Traffic.
+func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*volley.Event, error) {
+	return scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+eventFrom+`
+		JOIN projects p ON p.id = e.project_id WHERE e.event_id = $1 AND p.org_id = $2`, uid, orgID))
+}
+
+const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at`
+
+func scanDelivery(row scanner) (*volley.Delivery, error) {
+	var d volley.Delivery
+	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt); err != nil {
+		return nil, mapErr(err)
+	}
+	return &d, nil
+}
+
+// DeliveryListByEvent implements store.Traffic.
+func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]volley.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.event_id = $1 ORDER BY d.id`, eventID)
+	list, err := collect(rows, err, scanDelivery)
+	return list, wrap(err, "list deliveries")
+}
+
+// DeliveryCreate implements store.Traffic.
+func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
+		next_attempt_at, lease_owner, lease_token, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID, d.State, ts(d.NextAttemptAt),
+			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt))
+		b.Queue(sqlEventStatus, []uint64{d.EventID})
+		return b
+	}
+	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(&d.ID); err != nil {
+			return err
+		}
+		_, err := br.Exec()
+		return err
+	})
+	return wrap(err, "create delivery")
+}
