@@ -155,6 +155,9 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 		return releaseDeliveries(ctx, tx, d.UpdatedAt,
 			`connection_id IN (SELECT id FROM connections WHERE destination_id = $2 AND status = 'enabled' FOR SHARE)`, d.ID)
 	})
+	if err == nil && d.Status == volley.DestinationActive {
+		s.notify(ctx, channelWork) // released deliveries are due on every node
+	}
 	return wrap(err, "update destination")
 }
 
@@ -250,6 +253,9 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 		}
 		return nil
 	})
+	if err == nil && c.Status == volley.ConnectionEnabled {
+		s.notify(ctx, channelWork) // released deliveries are due on every node
+	}
 	return wrap(err, "update connection")
 }
 

@@ -276,6 +276,9 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		// their insert: run the batch again, which skips it.
 		err = s.sendBatch(ctx, build, read)
 	}
+	if err == nil && putBackNow(outcomes) {
+		s.notify(ctx, channelWork) // given back unattempted: any node may take them
+	}
 	return wrap(err, "finish deliveries")
 }
 
@@ -371,4 +374,15 @@ func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string
 		return fmt.Errorf("update event status: %w", err)
 	}
 	return nil
+}
+
+// putBackNow reports whether outcomes make deliveries due again right away
+// (put back by a draining or overloaded node, or released from hold).
+func putBackNow(outcomes []store.Outcome) bool {
+	for _, o := range outcomes {
+		if o.State == volley.DeliveryPending && o.Attempt == nil && !o.NextAttemptAt.After(o.Now.Add(time.Second)) {
+			return true
+		}
+	}
+	return false
 }

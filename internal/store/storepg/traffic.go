@@ -123,7 +123,23 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 	if err != nil {
 		return nil, wrap(err, "insert events")
 	}
+	if unleasedWork(events) {
+		s.notify(ctx, channelWork) // the inserting node had no room: any node may take them
+	}
 	return out, nil
+}
+
+// unleasedWork reports whether a batch holds deliveries due without a
+// lease.
+func unleasedWork(events []store.NewEvent) bool {
+	for i := range events {
+		for _, d := range events[i].Deliveries {
+			if d.State == volley.DeliveryPending && d.LeaseOwner == "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dup is the event an idempotency key names: stored earlier (ID, UID) or
