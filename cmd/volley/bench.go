@@ -16,7 +16,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Rate, "rate", 0, "events per second of the end-to-end phase (default 100)")
 	fs.IntVar(&cfg.Burst, "burst", 0, "events in the burst phase (default 20000)")
 	fs.IntVar(&cfg.BodySize, "body-size", 0, "bytes per webhook body (default 512)")
-	fs.StringVar(&cfg.Database, "database", "", "database URL for the node; empty runs it on the embedded SQLite store")
+	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL the nodes share (in a fresh schema, dropped afterwards); empty runs one node on the embedded SQLite store")
+	fs.IntVar(&cfg.Nodes, "nodes", 1, "nodes sharing --database; the load is spread over them")
 	fs.StringVar(&cfg.Phases, "phases", "abc", "phases to run: a (ingest), b (end-to-end), c (burst)")
 	if err := fs.Parse(args); err != nil {
 		return err

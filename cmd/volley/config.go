@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storepg"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
 )
 
@@ -87,6 +87,11 @@ func (r *envReader) err() error {
 	return usageError{strings.Join(r.errs, "; ")}
 }
 
+// postgres reports whether the database is PostgreSQL.
+func (f *storeFlags) postgres() bool {
+	return strings.HasPrefix(f.database, "postgres://") || strings.HasPrefix(f.database, "postgresql://")
+}
+
 // exclusive reports whether the store belongs to this process alone.
 func (f *storeFlags) exclusive() bool {
 	return f.database == "" || strings.HasPrefix(f.database, "sqlite:")
@@ -116,8 +121,12 @@ func (f *storeFlags) openStore(ctx context.Context, migrate bool) (store.Store, 
 			return storesqlite.Open(ctx, cfg)
 		}
 		return storesqlite.OpenNoMigrate(cfg)
-	case strings.HasPrefix(f.database, "postgres://"), strings.HasPrefix(f.database, "postgresql://"):
-		return nil, errors.New("PostgreSQL is not supported by this build yet; leave --database empty to use the embedded SQLite store")
+	case f.postgres():
+		cfg := storepg.Config{URL: f.database}
+		if migrate {
+			return storepg.Open(ctx, cfg)
+		}
+		return storepg.OpenNoMigrate(ctx, cfg)
 	}
 	return nil, usageError{fmt.Sprintf("--database: unsupported URL %q (use postgres://… or leave it empty for SQLite)", redactURL(f.database))}
 }
@@ -133,7 +142,9 @@ func redactURL(s string) string {
 }
 
 // secretKey returns the key that seals secrets at rest: VOLLEY_SECRET_KEY,
-// else the key file in the data directory (created on first use).
+// else (embedded store only) the key file in the data directory, created
+// on first use. With PostgreSQL every node must seal with the same key, so
+// the key must be given.
 func (f *storeFlags) secretKey() ([]byte, error) {
 	if v := os.Getenv("VOLLEY_SECRET_KEY"); v != "" {
 		k, err := seal.ParseKey(v)
@@ -141,6 +152,10 @@ func (f *storeFlags) secretKey() ([]byte, error) {
 			return nil, fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
 		}
 		return k, nil
+	}
+	if f.postgres() {
+		return nil, usageError{"VOLLEY_SECRET_KEY is required with PostgreSQL: every node must seal secrets with the same key " +
+			"(generate one with: openssl rand -hex 32)"}
 	}
 	return seal.LoadOrCreateKeyFile(filepath.Join(f.dataDir, "secret.key"), rand.Reader)
 }

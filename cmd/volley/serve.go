@@ -18,7 +18,8 @@ import (
 const serveEnvHelp = `
 Environment only:
   VOLLEY_SECRET_KEY      key sealing tokens and secrets at rest (64 hex chars or base64 of 32 bytes);
-                         default: <data-dir>/secret.key, created on first start
+                         default: <data-dir>/secret.key, created on first start; required with
+                         PostgreSQL, the same on every node
   VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
   VOLLEY_ADMIN_TOKEN     its API token (at least 32 characters); default: generated
   VOLLEY_ADMIN_PASSWORD  its password; default: generated
@@ -106,6 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		MaxBodyBytes: *maxBody,
 		Retention:    *retentionPeriod,
+		Committers:   committers(&sf),
 	})
 	if err != nil {
 		return err
@@ -142,4 +144,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	<-ctx.Done()
 	log.Info("shutting down")
 	return srv.Stop(context.WithoutCancel(ctx))
+}
+
+// committers is how many ingest group commits may overlap: one for SQLite's
+// single writer; a few for PostgreSQL, whose commits travel the network.
+func committers(sf *storeFlags) int {
+	if sf.postgres() {
+		return 4
+	}
+	return 1
 }

@@ -8,6 +8,8 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,10 +31,14 @@ type Config struct {
 	Rate     int           // events per second of the end-to-end phase [100]
 	Burst    int           // events of the burst phase [20000]
 	BodySize int           // bytes per webhook body [512]
-	// Database is passed to the node as VOLLEY_DATABASE_URL; "" is the
-	// embedded SQLite store in a temporary directory.
+	// Database is a PostgreSQL URL: the nodes share a fresh schema in it,
+	// dropped at the end; "" runs one node on the embedded SQLite store in a
+	// temporary directory.
 	Database string
-	Env      []string // extra environment for the node
+	// Nodes is how many nodes share the database [1]; more than one needs
+	// Database.
+	Nodes int
+	Env   []string // extra environment for the node
 	// Phases selects the phases to run, a subset of "abc" [abc].
 	Phases string
 }
@@ -54,6 +60,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	cfg.Burst = orDefault(cfg.Burst, 20000)
 	cfg.BodySize = orDefault(cfg.BodySize, 512)
 	cfg.Phases = orDefault(cfg.Phases, "abc")
+	cfg.Nodes = orDefault(cfg.Nodes, 1)
+	if cfg.Nodes > 1 && cfg.Database == "" {
+		return fmt.Errorf("bench: --nodes %d needs --database (a PostgreSQL URL): the embedded store belongs to one process", cfg.Nodes)
+	}
 	body := payload(cfg.BodySize)
 
 	dir, err := os.MkdirTemp("", "volley-bench-")
@@ -69,7 +79,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 
 	store := "SQLite (WAL, synchronous=FULL) in " + dir
 	if cfg.Database != "" {
-		store = "PostgreSQL"
+		store = fmt.Sprintf("PostgreSQL, %d node(s)", cfg.Nodes)
 	}
 	fmt.Fprintf(out, "volley bench: %d CPUs, %s, %s/%s, store %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, store)
 	fmt.Fprintf(out, "load: %d clients, %s per phase, %d-byte JSON bodies, loopback only\n\n", cfg.Clients, cfg.Duration, cfg.BodySize)
@@ -85,27 +95,41 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	defer sk.close()
 
-	env := append([]string{"VOLLEY_DATA_DIR=" + dir, "VOLLEY_ADMIN_TOKEN=" + benchToken}, cfg.Env...)
+	env := append([]string{"VOLLEY_ADMIN_TOKEN=" + benchToken}, cfg.Env...)
 	if cfg.Database != "" {
-		env = append(env, "VOLLEY_DATABASE_URL="+cfg.Database)
+		url, drop, err := freshSchema(ctx, cfg.Database)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		key := make([]byte, 32)
+		rand.Read(key)
+		env = append(env, "VOLLEY_DATABASE_URL="+url, "VOLLEY_SECRET_KEY="+hex.EncodeToString(key))
 	}
-	n, err := startNode(ctx, cfg.Exe, env, logFile)
-	if err != nil {
-		return err
+	var nodes []*node
+	for i := range cfg.Nodes {
+		n, err := startNode(ctx, cfg.Exe, append(env, fmt.Sprintf("VOLLEY_DATA_DIR=%s/node%d", dir, i)), logFile)
+		if err != nil {
+			return err
+		}
+		defer n.stop()
+		nodes = append(nodes, n)
 	}
-	defer n.stop()
 	var peak rssPeak
-	stopSampling := peak.sample(n)
+	stopSampling := peak.sample(nodes)
 	defer stopSampling()
 
-	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
+	api := volley.NewClient(benchToken, volley.WithBaseURL(nodes[0].url))
 	g, err := setupGraph(ctx, api, sk.url)
 	if err != nil {
 		return err
 	}
-	hookURL := n.url + "/hook/" + g.ingestionID
+	var hookURLs []string
+	for _, n := range nodes {
+		hookURLs = append(hookURLs, n.url+"/hook/"+g.ingestionID)
+	}
 
-	r := &runner{cfg: cfg, out: out, api: api, graph: g, sink: sk, body: body, bareURL: bareURL, hookURL: hookURL, peak: &peak}
+	r := &runner{cfg: cfg, out: out, api: api, graph: g, sink: sk, body: body, bareURL: bareURL, hookURLs: hookURLs, peak: &peak}
 	for _, p := range []struct {
 		name string
 		run  func(context.Context) error
@@ -121,23 +145,24 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 
 // runner holds what the phases share.
 type runner struct {
-	cfg              Config
-	out              io.Writer
-	api              *volley.Client
-	graph            *graph
-	sink             *sink
-	body             []byte
-	bareURL, hookURL string
-	peak             *rssPeak
+	cfg      Config
+	out      io.Writer
+	api      *volley.Client
+	graph    *graph
+	sink     *sink
+	body     []byte
+	bareURL  string
+	hookURLs []string // one per node; load is spread over them
+	peak     *rssPeak
 }
 
 // ingest is phase (a): durable ingest throughput against the bare server's.
 func (r *runner) ingest(ctx context.Context) error {
-	cfg, out, body, sk, bareURL, hookURL := r.cfg, r.out, r.body, r.sink, r.bareURL, r.hookURL
+	cfg, out, body, sk, bareURL, hookURLs := r.cfg, r.out, r.body, r.sink, r.bareURL, r.hookURLs
 	fmt.Fprintln(out, "(a) durable ingest, each event routed to one connection and delivered meanwhile")
 	bare := hammer(ctx, []string{bareURL}, cfg.Clients, cfg.Duration, body, 202)
 	fmt.Fprintf(out, "    bare net/http 202  %s\n", bare)
-	vol := hammer(ctx, []string{hookURL}, cfg.Clients, cfg.Duration, body, 202)
+	vol := hammer(ctx, hookURLs, cfg.Clients, cfg.Duration, body, 202)
 	fmt.Fprintf(out, "    volley             %s\n", vol)
 	fmt.Fprintf(out, "    ratio volley/bare  %.2f\n\n", vol.perSecond/bare.perSecond)
 	if err := waitCount(ctx, sk, vol.n, 2*time.Minute); err != nil {
@@ -148,9 +173,9 @@ func (r *runner) ingest(ctx context.Context) error {
 
 // endToEnd is phase (b): send → sink latency at a fixed rate.
 func (r *runner) endToEnd(ctx context.Context) error {
-	cfg, out, body, sk, hookURL := r.cfg, r.out, r.body, r.sink, r.hookURL
+	cfg, out, body, sk, hookURLs := r.cfg, r.out, r.body, r.sink, r.hookURLs
 	sk.reset()
-	lat, err := measureEndToEnd(ctx, hookURL, sk, cfg.Rate, cfg.Duration, body)
+	lat, err := measureEndToEnd(ctx, hookURLs, sk, cfg.Rate, cfg.Duration, body)
 	if err != nil {
 		return err
 	}
@@ -162,13 +187,13 @@ func (r *runner) endToEnd(ctx context.Context) error {
 // burst is phase (c): the sustained delivery rate of a burst ingested with
 // the connection paused, then released at once, every attempt recorded.
 func (r *runner) burst(ctx context.Context) error {
-	cfg, out, body, sk, hookURL, api, g, peak := r.cfg, r.out, r.body, r.sink, r.hookURL, r.api, r.graph, r.peak
+	cfg, out, body, sk, hookURLs, api, g, peak := r.cfg, r.out, r.body, r.sink, r.hookURLs, r.api, r.graph, r.peak
 	sk.reset()
 	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "paused"}); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	if err := sendAll(ctx, hookURL, cfg.Clients, cfg.Burst, body); err != nil {
+	if err := sendAll(ctx, hookURLs, cfg.Clients, cfg.Burst, body); err != nil {
 		return err
 	}
 	ingestTook := time.Since(t0)
@@ -201,7 +226,7 @@ func (r *runner) burst(ctx context.Context) error {
 	fmt.Fprintf(out, "    delivered to the sink in %.2f s: %.0f events/s\n", delivered.Seconds(), float64(cfg.Burst)/delivered.Seconds())
 	fmt.Fprintf(out, "    every attempt recorded after %.2f s: %.0f events/s sustained (%d attempts)\n",
 		allRecorded.Seconds(), float64(cfg.Burst)/allRecorded.Seconds(), recorded-recordedBefore)
-	fmt.Fprintf(out, "    peak resident memory of the node during the burst: %.0f MiB\n", peak.max())
+	fmt.Fprintf(out, "    peak resident memory of a node during the burst: %.0f MiB\n", peak.max())
 	return nil
 }
 
@@ -274,7 +299,7 @@ func waitCount(ctx context.Context, sk *sink, n int, timeout time.Duration) erro
 }
 
 // sendAll sends n events as fast as clients allow.
-func sendAll(ctx context.Context, url string, clients, n int, body []byte) error {
+func sendAll(ctx context.Context, urls []string, clients, n int, body []byte) error {
 	c := newClient(clients)
 	defer c.CloseIdleConnections()
 	var wg sync.WaitGroup
@@ -285,7 +310,8 @@ func sendAll(ctx context.Context, url string, clients, n int, body []byte) error
 		next <- struct{}{}
 	}
 	close(next)
-	for range clients {
+	for i := range clients {
+		url := urls[i%len(urls)]
 		wg.Go(func() {
 			for range next {
 				code, err := post(ctx, c, url, body)
@@ -312,7 +338,7 @@ type latency struct {
 
 // measureEndToEnd sends rate events per second for d and measures, for
 // each, the time from sending it to its arrival at the sink.
-func measureEndToEnd(ctx context.Context, url string, sk *sink, rate int, d time.Duration, body []byte) (latency, error) {
+func measureEndToEnd(ctx context.Context, urls []string, sk *sink, rate int, d time.Duration, body []byte) (latency, error) {
 	c := newClient(32)
 	defer c.CloseIdleConnections()
 	type sent struct {
@@ -325,8 +351,9 @@ func measureEndToEnd(ctx context.Context, url string, sk *sink, rate int, d time
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	end := time.Now().Add(d)
-	for time.Now().Before(end) {
+	for i := 0; time.Now().Before(end); i++ {
 		<-tick.C
+		url := urls[i%len(urls)]
 		wg.Go(func() {
 			t0 := time.Now()
 			req, _ := newPost(ctx, url, body)
@@ -364,7 +391,7 @@ type rssPeak struct {
 	peak float64
 }
 
-func (p *rssPeak) sample(n *node) (stop func()) {
+func (p *rssPeak) sample(nodes []*node) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(50 * time.Millisecond)
@@ -374,10 +401,12 @@ func (p *rssPeak) sample(n *node) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				v := n.rssMB()
-				p.mu.Lock()
-				p.peak = max(p.peak, v)
-				p.mu.Unlock()
+				for _, n := range nodes {
+					v := n.rssMB()
+					p.mu.Lock()
+					p.peak = max(p.peak, v)
+					p.mu.Unlock()
+				}
 			}
 		}
 	}()
