@@ -18,7 +18,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/volleyhq/volley/internal/volley"
@@ -232,13 +231,4 @@ type ProjectUpdateParams struct {
 	Name        string // "" keeps the name
 	MakeDefault bool
 	Now         time.Time
-}
-
-// Errorf wraps err with a formatted context, keeping nil as nil so drivers
-// can wrap unconditionally.
-func Errorf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
 }

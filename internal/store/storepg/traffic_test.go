@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -17,7 +18,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 	t.Parallel()
 	schema := freshSchema(t)
 	a, b := open(t, schema), open(t, schema)
-	conn := graph(t, a)
+	conn := storetest.Graph(t, a)
 	now := time.Now().UTC()
 	for round := range 5 {
 		key := fmt.Sprintf("order-%d", round)
@@ -30,7 +31,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 				s = b
 			}
 			wg.Go(func() {
-				batch := newEvents(3, round*100+i, conn, now)
+				batch := storetest.Events(3, round*100+i, conn, now)
 				batch[1].IdempotencyKey, batch[1].IdempotencyUntil = key, now.Add(time.Hour)
 				res, err := s.EventInsert(t.Context(), batch)
 				if err != nil {
@@ -70,21 +71,21 @@ func TestBytesFromOutside(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := setup(t)
-	conn := graph(t, s)
+	conn := storetest.Graph(t, s)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	batch := newEvents(2, 0, conn, now)
+	batch := storetest.Events(2, 0, conn, now)
 	batch[0].Event.Query = "a=\xff\xfe&b=%00"
 	batch[0].IdempotencyKey, batch[0].IdempotencyUntil = "key-\xff\x00", now.Add(time.Hour)
 	res, err := s.EventInsert(ctx, batch)
 	if err != nil {
 		t.Fatalf("EventInsert: %v", err)
 	}
-	dup := newEvents(1, 1, conn, now)
+	dup := storetest.Events(1, 1, conn, now)
 	dup[0].IdempotencyKey, dup[0].IdempotencyUntil = "key-\xff\x00", now.Add(time.Hour)
 	if again, err := s.EventInsert(ctx, dup); err != nil || !again[0].Duplicate || again[0].ID != res[0].ID {
 		t.Fatalf("EventInsert with the same binary key = %+v, %v; want a duplicate of %d", again, err, res[0].ID)
 	}
-	other := newEvents(1, 2, conn, now)
+	other := storetest.Events(1, 2, conn, now)
 	other[0].IdempotencyKey, other[0].IdempotencyUntil = "key-\xfe\x00", now.Add(time.Hour)
 	if again, err := s.EventInsert(ctx, other); err != nil || again[0].Duplicate {
 		t.Fatalf("EventInsert with another binary key = %+v, %v; want a new event", again, err)
@@ -125,11 +126,11 @@ func TestHoldRacesResume(t *testing.T) {
 	t.Parallel()
 	schema := freshSchema(t)
 	a, b := open(t, schema), open(t, schema)
-	conn := graph(t, a)
+	conn := storetest.Graph(t, a)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for round := range 30 {
 		at := now.Add(time.Duration(round) * time.Second)
-		res, err := a.EventInsert(t.Context(), newEvents(1, round, conn, time.Time{}))
+		res, err := a.EventInsert(t.Context(), storetest.Events(1, round, conn, time.Time{}))
 		if err != nil {
 			t.Fatalf("EventInsert: %v", err)
 		}
