@@ -11,7 +11,7 @@ run: ## run the server on the embedded store in ./volley-data
 	go run ./cmd/volley serve
 
 test: ## run every test with the race detector (what CI runs)
-	go test -race -count=1 ./...
+	go run ./internal/testall
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
