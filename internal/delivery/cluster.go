@@ -25,8 +25,11 @@ type fence struct {
 	mu       sync.Mutex
 	lastBeat time.Time
 	tripped  bool
-	ctx      context.Context // attempts run under it; cancelled when tripped
-	cancel   context.CancelFunc
+	// since is when the node last proved alive again after a silence:
+	// leases taken before it may have been taken over meanwhile.
+	since  time.Time
+	ctx    context.Context // attempts run under it; cancelled when tripped
+	cancel context.CancelFunc
 }
 
 func newFence(parent context.Context, now time.Time) *fence {
@@ -34,17 +37,33 @@ func newFence(parent context.Context, now time.Time) *fence {
 	return &fence{lastBeat: now, ctx: ctx, cancel: cancel}
 }
 
-// beat records a heartbeat that started at t.
-func (f *fence) beat(parent context.Context, t time.Time) {
+// beat records a heartbeat that started at start and succeeded at end. One
+// that follows a silence longer than limit ends it, whether the fence
+// tripped or nothing ran to notice (the process was paused): attempts
+// started before are cancelled, and leases taken before end are stale.
+func (f *fence) beat(parent context.Context, start, end time.Time, limit time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if t.After(f.lastBeat) {
-		f.lastBeat = t
+	if !f.tripped && start.Sub(f.lastBeat) > limit {
+		f.tripped = true
+		f.cancel()
+	}
+	if start.After(f.lastBeat) {
+		f.lastBeat = start
 	}
 	if f.tripped {
 		f.tripped = false
+		f.since = end
 		f.ctx, f.cancel = context.WithCancel(parent)
 	}
+}
+
+// stale reports whether a lease taken at leasedAt may have been taken over
+// by other nodes during a silence of this one.
+func (f *fence) stale(leasedAt time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return leasedAt.Before(f.since)
 }
 
 // check trips the fence when the last heartbeat is older than limit, and
@@ -84,7 +103,7 @@ func (e *Engine) heartbeats() {
 		err := e.cfg.Cluster.NodeHeartbeat(ctx, e.cfg.Owner)
 		cancel()
 		if err == nil {
-			e.fence.beat(e.base, start)
+			e.fence.beat(e.base, start, e.clock.Now(), e.cfg.NodeTTL/2)
 			continue
 		}
 		if e.fence.check(e.clock.Now(), e.cfg.NodeTTL/2) {

@@ -183,7 +183,8 @@ func (e *Engine) deliver(l *lane, j *job) {
 		e.settle(d, volley.DeliveryPending, e.clock.Now())
 		return
 	}
-	if now := e.clock.Now(); e.cfg.Cluster != nil && (e.fence.check(now, e.cfg.NodeTTL/2) || d.NextAttemptAt.Sub(now) < timeout+leaseSafety) {
+	if now := e.clock.Now(); e.cfg.Cluster != nil && (e.fence.check(now, e.cfg.NodeTTL/2) || e.fence.stale(d.NextAttemptAt.Add(-LeaseDuration)) ||
+		d.NextAttemptAt.Sub(now) < timeout+leaseSafety) {
 		e.settle(d, volley.DeliveryPending, now)
 		return
 	}
