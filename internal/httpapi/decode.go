@@ -89,16 +89,21 @@ func jsonKind(goType string) string {
 	return "of type " + t
 }
 
-// snakeCase rewrites camelCase to snake_case ("maxRetries" → "max_retries");
-// other keys come back unchanged.
+// snakeCase rewrites camelCase to snake_case ("maxRetries" → "max_retries",
+// "sourceID" → "source_id"); other keys come back unchanged. A run of
+// capitals is one word, whose last capital starts the next word when a
+// lower-case letter follows ("HTTPStatus" → "http_status").
 func snakeCase(s string) string {
 	if strings.IndexFunc(s, unicode.IsUpper) < 0 {
 		return s
 	}
+	rs := []rune(s)
 	var b strings.Builder
-	for i, r := range s {
+	for i, r := range rs {
 		if unicode.IsUpper(r) {
-			if i > 0 {
+			prevLower := i > 0 && !unicode.IsUpper(rs[i-1]) && rs[i-1] != '_'
+			endsRun := i > 0 && unicode.IsUpper(rs[i-1]) && i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if prevLower || endsRun {
 				b.WriteByte('_')
 			}
 			r = unicode.ToLower(r)

@@ -182,6 +182,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if src.VerifySignature {
 		v := signature.Verifier{Scheme: src.Type, Secret: src.WebhookSecret, HMAC: signature.HMACConfig(src.HMAC)}
 		if err := v.Verify(r.Header, body, now); err != nil {
+			w.Header().Set("WWW-Authenticate", `Signature realm="volley"`)
 			fail(w, http.StatusUnauthorized, "signature verification failed: "+err.Error())
 			return
 		}

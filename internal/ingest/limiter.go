@@ -19,9 +19,15 @@ type RateLimiter interface {
 // last eps acceptance times per source. It allows bursts of up to eps
 // events, and never more than eps in any one-second window.
 type WindowLimiter struct {
-	mu   sync.Mutex
-	logs map[uint64]*window
+	mu    sync.Mutex
+	logs  map[uint64]*window
+	calls int // since the last sweep of idle sources
 }
+
+// sweepEvery is how many calls pass between sweeps of sources idle for more
+// than a second, whose windows say nothing any more (deleted or quiet
+// sources would otherwise stay in memory for good).
+const sweepEvery = 4096
 
 type window struct {
 	at   []time.Time // ring of the last len(at) acceptances
@@ -44,6 +50,14 @@ func (l *WindowLimiter) allow(sourceID uint64, eps int, now time.Time) (bool, ti
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.calls++; l.calls >= sweepEvery {
+		l.calls = 0
+		for id, w := range l.logs {
+			if w.n > 0 && now.Sub(w.at[(w.head+w.n-1)%len(w.at)]) > time.Second {
+				delete(l.logs, id)
+			}
+		}
+	}
 	w := l.logs[sourceID]
 	if w == nil || len(w.at) != eps {
 		w = &window{at: make([]time.Time, eps)} // a changed limit starts afresh
@@ -85,6 +99,9 @@ func (l *ClusterLimiter) Allow(ctx context.Context, sourceID uint64, eps int, no
 	}
 	l.mu.Lock()
 	until, ok := l.blocked[sourceID]
+	if ok && !now.Before(until) {
+		delete(l.blocked, sourceID) // expired refusals do not pile up
+	}
 	l.mu.Unlock()
 	if ok && now.Before(until) {
 		return false, until.Sub(now), nil

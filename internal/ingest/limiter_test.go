@@ -57,3 +57,21 @@ func TestWindowLimiterBurstAndRetryAfter(t *testing.T) {
 		t.Fatal("eps 0 must be unlimited")
 	}
 }
+
+func TestWindowLimiterForgetsIdleSources(t *testing.T) {
+	t.Parallel()
+	l := NewWindowLimiter()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for id := range uint64(100) {
+		l.allow(id, 5, now)
+	}
+	later := now.Add(2 * time.Second)
+	for range sweepEvery {
+		l.allow(1000, 5000, later)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.logs) != 1 {
+		t.Fatalf("%d sources remembered after they went idle, want 1", len(l.logs))
+	}
+}
