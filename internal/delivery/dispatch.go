@@ -90,24 +90,8 @@ func (e *Engine) leaseDue() time.Duration {
 func (e *Engine) admit(sj *store.Job) {
 	d := sj.Delivery
 	now := e.clock.Now()
-	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
-	if err == nil && conn.DestinationID != d.DestinationID {
-		err = store.ErrNotFound // cannot happen: a connection's destination never changes
-	}
-	var dest *routing.Destination
-	if err == nil {
-		dest, err = e.cfg.Routes.Destination(e.base, d.DestinationID)
-	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		e.settle(&d, volley.DeliveryCancelled, now)
-		return
-	case err != nil:
-		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
-		e.settle(&d, volley.DeliveryPending, now.Add(e.cfg.PollInterval))
-		return
-	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
-		e.settle(&d, volley.DeliveryHeld, now)
+	conn, dest, ok := e.route(&d, now)
+	if !ok {
 		return
 	}
 	j := &job{d: d, conn: conn, ev: eventView{
@@ -120,7 +104,7 @@ func (e *Engine) admit(sj *store.Job) {
 		e.lanes[d.DestinationID] = l
 		go l.run()
 	}
-	ok := l != nil && l.push(j, dest)
+	ok = l != nil && l.push(j, dest)
 	e.mu.Unlock()
 	if !ok {
 		wait := time.Duration(0)
@@ -129,6 +113,33 @@ func (e *Engine) admit(sj *store.Job) {
 		}
 		e.settle(&d, volley.DeliveryPending, now.Add(wait))
 	}
+}
+
+// route loads a delivery's connection and destination. When the delivery
+// cannot be attempted now it settles it (cancelled when either is gone,
+// held when either is paused or disabled, put back when the store fails)
+// and returns false.
+func (e *Engine) route(d *volley.Delivery, now time.Time) (*volley.Connection, *routing.Destination, bool) {
+	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
+	if err == nil && conn.DestinationID != d.DestinationID {
+		err = store.ErrNotFound // cannot happen: a connection's destination never changes
+	}
+	var dest *routing.Destination
+	if err == nil {
+		dest, err = e.cfg.Routes.Destination(e.base, d.DestinationID)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		e.settle(d, volley.DeliveryCancelled, now)
+	case err != nil:
+		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
+		e.settle(d, volley.DeliveryPending, now.Add(e.cfg.PollInterval))
+	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
+		e.settle(d, volley.DeliveryHeld, now)
+	default:
+		return conn, dest, true
+	}
+	return nil, nil, false
 }
 
 // settle ends a job without an attempt.
@@ -144,6 +155,20 @@ func (e *Engine) settle(d *volley.Delivery, state string, next time.Time) {
 // attempt timeout plus this.
 const leaseSafety = 5 * time.Second
 
+// mayStart reports whether an attempt of d may start at now: its lease must
+// outlive the attempt (else another node could send the same delivery at
+// the same time), and with other nodes, this one must be able to prove it
+// is alive and must not have been silent since it took the lease.
+func (e *Engine) mayStart(d *volley.Delivery, timeout time.Duration, now time.Time) bool {
+	if d.NextAttemptAt.Sub(now) < timeout+leaseSafety {
+		return false
+	}
+	if e.cfg.Cluster == nil {
+		return true
+	}
+	return !e.fence.check(now, e.cfg.NodeTTL/2) && !e.fence.stale(d.NextAttemptAt.Add(-LeaseDuration))
+}
+
 // deliver runs one attempt of a job taken from lane l and reports its
 // outcome.
 func (e *Engine) deliver(l *lane, j *job) {
@@ -152,29 +177,15 @@ func (e *Engine) deliver(l *lane, j *job) {
 	var took time.Duration
 	defer func() { l.done(took) }()
 	d := &j.d
-	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
-	var dest *routing.Destination
-	if err == nil {
-		dest, err = e.cfg.Routes.Destination(e.base, d.DestinationID)
+	conn, dest, ok := e.route(d, start)
+	if !ok {
+		return
 	}
 	timeout := e.cfg.Timeout
-	if err == nil && dest.TimeoutMS > 0 {
+	if dest.TimeoutMS > 0 {
 		timeout = time.Duration(dest.TimeoutMS) * time.Millisecond
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		e.settle(d, volley.DeliveryCancelled, start)
-		return
-	case err != nil:
-		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
-		e.settle(d, volley.DeliveryPending, start.Add(e.cfg.PollInterval))
-		return
-	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
-		e.settle(d, volley.DeliveryHeld, start)
-		return
-	case d.NextAttemptAt.Sub(start) < timeout+leaseSafety:
-		// The lease would not outlive this attempt: give it back rather than
-		// risk another node sending the same delivery concurrently.
+	if !e.mayStart(d, timeout, start) {
 		e.settle(d, volley.DeliveryPending, start)
 		return
 	}
@@ -183,8 +194,7 @@ func (e *Engine) deliver(l *lane, j *job) {
 		e.settle(d, volley.DeliveryPending, e.clock.Now())
 		return
 	}
-	if now := e.clock.Now(); e.cfg.Cluster != nil && (e.fence.check(now, e.cfg.NodeTTL/2) || e.fence.stale(d.NextAttemptAt.Add(-LeaseDuration)) ||
-		d.NextAttemptAt.Sub(now) < timeout+leaseSafety) {
+	if now := e.clock.Now(); !e.mayStart(d, timeout, now) { // the eps slot may have been far ahead
 		e.settle(d, volley.DeliveryPending, now)
 		return
 	}
