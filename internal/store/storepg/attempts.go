@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -39,53 +40,24 @@ func scanAttemptFull(row scanner) (*volley.Attempt, error) {
 	return &a, nil
 }
 
-// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
-// the newest first.
-var attemptOrder = map[string]string{
-	"":                          "a.created_at DESC, a.id DESC",
-	store.AttemptSortTime:       "a.created_at DESC, a.id DESC",
-	store.AttemptSortOldest:     "a.created_at ASC, a.id ASC",
-	store.AttemptSortDuration:   "a.duration_ms DESC, a.id DESC",
-	store.AttemptSortStatusCode: "a.status_code DESC, a.id DESC",
-}
-
 // AttemptList implements store.Traffic.
 func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
-	order, ok := attemptOrder[p.Sort]
-	if !ok {
-		return nil, 0, fmt.Errorf("list attempts: unknown sort %q", p.Sort)
+	w, order, err := storesql.AttemptFilters(p, dialect)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list attempts: %w", err)
 	}
-	var w where
-	w.add("a.project_id = ?", p.ProjectID)
-	for _, f := range []struct {
-		col string
-		v   uint64
-	}{{"a.event_id", p.EventID}, {"a.source_id", p.SourceID}, {"a.destination_id", p.DestinationID}, {"a.connection_id", p.ConnectionID}} {
-		if f.v != 0 {
-			w.add(f.col+" = ?", f.v)
-		}
-	}
-	if p.Status != "" {
-		w.add("a.status = ?", p.Status)
-	}
-	if !p.Start.IsZero() {
-		w.add("a.created_at >= ?", ts(p.Start))
-	}
-	if !p.End.IsZero() {
-		w.add("a.created_at <= ?", ts(p.End))
-	}
-	count, countArgs := `SELECT count(*) FROM attempts a`+w.sql(), w.args
-	page := `SELECT ` + attemptCols + ` FROM attempts a` + w.sql() + ` ORDER BY ` + order +
-		` LIMIT ` + w.next(p.Limit) + ` OFFSET ` + w.next(p.Offset)
+	count, countArgs := storesql.Numbered(`SELECT count(*) FROM attempts a`+w.SQL()), w.Args
+	page := storesql.Numbered(`SELECT ` + attemptCols + ` FROM attempts a` + w.SQL() + order + ` LIMIT ? OFFSET ?`)
+	pageArgs := append(w.Args[:len(w.Args):len(w.Args)], p.Limit, p.Offset)
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
 		b.Queue(count, countArgs...)
-		b.Queue(page, w.args...)
+		b.Queue(page, pageArgs...)
 		return b
 	}
 	var list []volley.Attempt
 	var total int64
-	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
+	err = s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
 		if err := br.QueryRow().Scan(&total); err != nil {
 			return fmt.Errorf("count attempts: %w", err)
 		}

@@ -315,36 +315,6 @@ func collect[T any](rows pgx.Rows, err error, scan func(scanner) (*T, error)) ([
 	return out, mapErr(rows.Err())
 }
 
-// where accumulates SQL conditions written with "?" placeholders, numbering
-// them $1, $2, … in order.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, args ...any) {
-	var b strings.Builder
-	n := len(w.args)
-	for _, part := range strings.SplitAfter(cond, "?") {
-		if p, ok := strings.CutSuffix(part, "?"); ok {
-			n++
-			fmt.Fprintf(&b, "%s$%d", p, n)
-		} else {
-			b.WriteString(part)
-		}
-	}
-	w.conds = append(w.conds, b.String())
-	w.args = append(w.args, args...)
-}
-
-func (w *where) sql() string { return " WHERE " + strings.Join(w.conds, " AND ") }
-
-// next returns the placeholder of the argument after the conditions'.
-func (w *where) next(arg any) string {
-	w.args = append(w.args, arg)
-	return fmt.Sprintf("$%d", len(w.args))
-}
-
 func mustSub(fsys fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {

@@ -9,12 +9,12 @@ import (
 	"hash/fnv"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -351,69 +351,22 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	return &e, nil
 }
 
-// prefixEnd returns the smallest string greater than every string with the
-// given ASCII prefix, so "col >= p AND col < prefixEnd(p)" is an indexable
-// prefix match under the "C" collation.
-func prefixEnd(p string) string {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0x7e {
-			b[i]++
-			return string(b[:i+1])
-		}
-	}
-	return "\x7f"
-}
-
-// printableASCII reports whether s could be part of an event id.
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+// dialect is how PostgreSQL binds the shared list queries' arguments.
+var dialect = storesql.Dialect{
+	Time:         func(t time.Time) any { return ts(t) },
+	BodyContains: "position(?::bytea in e.body) > 0",
 }
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	var w where
-	w.add("e.project_id = ?", p.ProjectID)
-	if p.SourceID != 0 {
-		w.add("e.source_id = ?", p.SourceID)
-	}
-	if p.Status != "" {
-		w.add("e.status = ?", p.Status)
-	}
-	if !p.Start.IsZero() {
-		w.add("e.created_at >= ?", ts(p.Start))
-	}
-	if !p.End.IsZero() {
-		w.add("e.created_at <= ?", ts(p.End))
-	}
-	if p.ConnectionID != 0 {
-		w.add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
-	}
-	if p.DestinationID != 0 {
-		w.add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
-			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
-	}
-	switch {
-	case p.Search == "":
-	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search):
-		w.add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
-	case strings.HasPrefix(p.Search, "evt_"):
-		w.add("false")
-	default:
-		w.add("position(?::bytea in e.body) > 0", []byte(p.Search))
-	}
-	count, countArgs := `SELECT count(*) FROM events e`+w.sql(), w.args
-	page := `SELECT ` + eventCols + eventFrom + w.sql() + ` ORDER BY e.created_at DESC, e.id DESC LIMIT ` +
-		w.next(p.Limit) + ` OFFSET ` + w.next(p.Offset)
+	w := storesql.EventFilters(p, dialect)
+	count, countArgs := storesql.Numbered(`SELECT count(*) FROM events e`+w.SQL()), w.Args
+	page := storesql.Numbered(`SELECT ` + eventCols + eventFrom + w.SQL() + storesql.EventOrder + ` LIMIT ? OFFSET ?`)
+	pageArgs := append(w.Args[:len(w.Args):len(w.Args)], p.Limit, p.Offset)
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
 		b.Queue(count, countArgs...)
-		b.Queue(page, w.args...)
+		b.Queue(page, pageArgs...)
 		return b
 	}
 	var list []volley.Event

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -41,40 +42,11 @@ func scanAttemptFull(row scanner) (*volley.Attempt, error) {
 	return &a, nil
 }
 
-// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
-// the newest first.
-var attemptOrder = map[string]string{
-	"":                          "a.created_at DESC, a.id DESC",
-	store.AttemptSortTime:       "a.created_at DESC, a.id DESC",
-	store.AttemptSortOldest:     "a.created_at ASC, a.id ASC",
-	store.AttemptSortDuration:   "a.duration_ms DESC, a.id DESC",
-	store.AttemptSortStatusCode: "a.status_code DESC, a.id DESC",
-}
-
 // AttemptList implements store.Traffic.
 func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
-	order, ok := attemptOrder[p.Sort]
-	if !ok {
-		return nil, 0, fmt.Errorf("list attempts: unknown sort %q", p.Sort)
-	}
-	var w where
-	w.add("a.project_id = ?", p.ProjectID)
-	for _, f := range []struct {
-		col string
-		v   uint64
-	}{{"a.event_id", p.EventID}, {"a.source_id", p.SourceID}, {"a.destination_id", p.DestinationID}, {"a.connection_id", p.ConnectionID}} {
-		if f.v != 0 {
-			w.add(f.col+" = ?", f.v)
-		}
-	}
-	if p.Status != "" {
-		w.add("a.status = ?", p.Status)
-	}
-	if !p.Start.IsZero() {
-		w.add("a.created_at >= ?", micros(p.Start))
-	}
-	if !p.End.IsZero() {
-		w.add("a.created_at <= ?", micros(p.End))
+	w, order, err := storesql.AttemptFilters(p, dialect)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list attempts: %w", err)
 	}
 	// One read transaction: the count and the page see the same snapshot.
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -83,11 +55,11 @@ func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]v
 	}
 	defer tx.Rollback()
 	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.sql(), w.args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.SQL(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count attempts: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.sql()+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.SQL()+order+` LIMIT ? OFFSET ?`,
+		append(w.Args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list attempts: %w", err)
 	}

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -181,63 +182,15 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	return &e, nil
 }
 
-// where accumulates SQL conditions and their arguments.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, args ...any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
-}
-
-func (w *where) sql() string { return " WHERE " + strings.Join(w.conds, " AND ") }
-
-// prefixEnd returns the smallest string greater than every string with the
-// given prefix, so "col >= p AND col < prefixEnd(p)" is an indexable prefix
-// match. Event ids are ASCII.
-func prefixEnd(p string) string {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1])
-		}
-	}
-	return "\xff"
+// dialect is how SQLite binds the shared list queries' arguments.
+var dialect = storesql.Dialect{
+	Time:         func(t time.Time) any { return micros(t) },
+	BodyContains: "instr(e.body, ?) > 0",
 }
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	var w where
-	w.add("e.project_id = ?", p.ProjectID)
-	if p.SourceID != 0 {
-		w.add("e.source_id = ?", p.SourceID)
-	}
-	if p.Status != "" {
-		w.add("e.status = ?", p.Status)
-	}
-	if !p.Start.IsZero() {
-		w.add("e.created_at >= ?", micros(p.Start))
-	}
-	if !p.End.IsZero() {
-		w.add("e.created_at <= ?", micros(p.End))
-	}
-	if p.ConnectionID != 0 {
-		w.add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
-	}
-	if p.DestinationID != 0 {
-		w.add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
-			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
-	}
-	if p.Search != "" {
-		if strings.HasPrefix(p.Search, "evt_") {
-			w.add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
-		} else {
-			w.add("instr(e.body, ?) > 0", []byte(p.Search))
-		}
-	}
+	w := storesql.EventFilters(p, dialect)
 	// One read transaction: the count and the page see the same snapshot.
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -245,11 +198,11 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	}
 	defer tx.Rollback()
 	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.sql(), w.args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.SQL(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.sql()+
-		` ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?`, append(w.args, p.Limit, p.Offset)...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.SQL()+storesql.EventOrder+` LIMIT ? OFFSET ?`,
+		append(w.Args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}

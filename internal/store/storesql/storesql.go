@@ -1,0 +1,158 @@
+// Package storesql holds the SQL both storage drivers share: the filters
+// and orders of the event and attempt lists, written once with "?"
+// placeholders. A driver supplies its Dialect (how a time is bound, how a
+// body is searched); PostgreSQL renumbers the placeholders with Numbered.
+package storesql
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+)
+
+// Dialect is what differs between the drivers in the shared queries.
+type Dialect struct {
+	// Time turns a time into a query argument.
+	Time func(time.Time) any
+	// BodyContains is a condition with one placeholder, bound to the search
+	// text as []byte, that holds when the event body contains it.
+	BodyContains string
+}
+
+// Where accumulates conditions and their arguments.
+type Where struct {
+	conds []string
+	Args  []any
+}
+
+// Add appends a condition with its arguments.
+func (w *Where) Add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.Args = append(w.Args, args...)
+}
+
+// SQL returns the WHERE clause, with a leading space.
+func (w *Where) SQL() string { return " WHERE " + strings.Join(w.conds, " AND ") }
+
+// EventOrder sorts event lists: newest first.
+const EventOrder = " ORDER BY e.created_at DESC, e.id DESC"
+
+// EventFilters returns the conditions of an event list over `events e`.
+func EventFilters(p store.EventListParams, d Dialect) *Where {
+	w := &Where{}
+	w.Add("e.project_id = ?", p.ProjectID)
+	if p.SourceID != 0 {
+		w.Add("e.source_id = ?", p.SourceID)
+	}
+	if p.Status != "" {
+		w.Add("e.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.Add("e.created_at >= ?", d.Time(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.Add("e.created_at <= ?", d.Time(p.End))
+	}
+	if p.ConnectionID != 0 {
+		w.Add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
+	}
+	if p.DestinationID != 0 {
+		w.Add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
+			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
+	}
+	switch {
+	case p.Search == "":
+	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search):
+		// An indexable prefix range over the ASCII event ids.
+		w.Add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
+	case strings.HasPrefix(p.Search, "evt_"):
+		w.Add("1 = 0") // no event id holds other bytes
+	default:
+		w.Add(d.BodyContains, []byte(p.Search))
+	}
+	return w
+}
+
+// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
+// the newest first.
+var attemptOrder = map[string]string{
+	"":                          " ORDER BY a.created_at DESC, a.id DESC",
+	store.AttemptSortTime:       " ORDER BY a.created_at DESC, a.id DESC",
+	store.AttemptSortOldest:     " ORDER BY a.created_at ASC, a.id ASC",
+	store.AttemptSortDuration:   " ORDER BY a.duration_ms DESC, a.id DESC",
+	store.AttemptSortStatusCode: " ORDER BY a.status_code DESC, a.id DESC",
+}
+
+// AttemptFilters returns the conditions of an attempt list over
+// `attempts a`, and its ORDER BY clause.
+func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, string, error) {
+	order, ok := attemptOrder[p.Sort]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown sort %q", p.Sort)
+	}
+	w := &Where{}
+	w.Add("a.project_id = ?", p.ProjectID)
+	for _, f := range []struct {
+		col string
+		v   uint64
+	}{{"a.event_id", p.EventID}, {"a.source_id", p.SourceID}, {"a.destination_id", p.DestinationID}, {"a.connection_id", p.ConnectionID}} {
+		if f.v != 0 {
+			w.Add(f.col+" = ?", f.v)
+		}
+	}
+	if p.Status != "" {
+		w.Add("a.status = ?", p.Status)
+	}
+	if !p.Start.IsZero() {
+		w.Add("a.created_at >= ?", d.Time(p.Start))
+	}
+	if !p.End.IsZero() {
+		w.Add("a.created_at <= ?", d.Time(p.End))
+	}
+	return w, order, nil
+}
+
+// Numbered rewrites "?" placeholders as $1, $2, … for PostgreSQL. The
+// shared queries have no "?" anywhere else.
+func Numbered(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, part := range strings.SplitAfter(query, "?") {
+		if p, ok := strings.CutSuffix(part, "?"); ok {
+			n++
+			b.WriteString(p)
+			b.WriteString("$" + strconv.Itoa(n))
+		} else {
+			b.WriteString(part)
+		}
+	}
+	return b.String()
+}
+
+// prefixEnd returns the smallest string greater than every string with the
+// given printable-ASCII prefix, so "col >= p AND col < prefixEnd(p)" is an
+// indexable prefix match (under PostgreSQL's "C" collation, and SQLite's
+// byte order).
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0x7e {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\x7f"
+}
+
+// printableASCII reports whether s could be part of an event id.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
