@@ -91,32 +91,12 @@ func (req *connectionRequest) apply(c *volley.Connection) error {
 
 // connection loads the connection named by {connection_id}.
 func (a *API) connection(r *http.Request, org *volley.Membership) (*volley.Connection, error) {
-	id, err := pathID(r, "connection_id")
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.cfg.Store.ConnectionGet(r.Context(), org.ID, id)
-	return c, notFoundAs(err, "Connection")
+	return loadInOrg(r, org, "connection_id", "Connection", a.cfg.Store.ConnectionGet,
+		func(c *volley.Connection) uint64 { return c.ProjectID })
 }
 
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request, c *caller) error {
-	org, err := a.orgFor(r, c, nil)
-	if err != nil {
-		return err
-	}
-	p, err := a.project(r, org)
-	if err != nil {
-		return err
-	}
-	cs, err := a.cfg.Store.ConnectionList(r.Context(), p.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]connectionJSON, len(cs))
-	for i := range cs {
-		out[i] = connectionOut(&cs[i])
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"connections": out})
+	return listInProject(a, w, r, c, "connections", a.cfg.Store.ConnectionList, connectionOut)
 }
 
 // endpoints loads the source and destination a new connection joins; both

@@ -88,38 +88,12 @@ func (a *API) applyDestination(r *http.Request, req *destinationRequest, d *voll
 // destination loads the destination named by {destination_id}; on the
 // family B route it must also belong to {project_id}.
 func (a *API) destination(r *http.Request, org *volley.Membership) (*volley.Destination, error) {
-	id, err := pathID(r, "destination_id")
-	if err != nil {
-		return nil, err
-	}
-	d, err := a.cfg.Store.DestinationGet(r.Context(), org.ID, id)
-	if err != nil {
-		return nil, notFoundAs(err, "Destination")
-	}
-	if err := inProject(r, d.ProjectID, "Destination"); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return loadInOrg(r, org, "destination_id", "Destination", a.cfg.Store.DestinationGet,
+		func(d *volley.Destination) uint64 { return d.ProjectID })
 }
 
 func (a *API) listDestinations(w http.ResponseWriter, r *http.Request, c *caller) error {
-	org, err := a.orgFor(r, c, nil)
-	if err != nil {
-		return err
-	}
-	p, err := a.project(r, org)
-	if err != nil {
-		return err
-	}
-	ds, err := a.cfg.Store.DestinationList(r.Context(), p.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]destinationJSON, len(ds))
-	for i := range ds {
-		out[i] = destinationOut(&ds[i])
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"destinations": out})
+	return listInProject(a, w, r, c, "destinations", a.cfg.Store.DestinationList, destinationOut)
 }
 
 func (a *API) createDestination(w http.ResponseWriter, r *http.Request, c *caller) error {

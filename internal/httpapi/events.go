@@ -129,10 +129,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err != nil {
 		return err
 	}
-	out := make([]eventJSON, len(list))
-	for i := range list {
-		out[i] = eventOut(&list[i])
-	}
+	out := showAll(list, eventOut)
 	return writeJSON(w, http.StatusOK, map[string]any{"requests": out, "total": total, "limit": params.Limit, "offset": params.Offset})
 }
 
@@ -197,10 +194,7 @@ func (a *API) writeEvent(w http.ResponseWriter, r *http.Request, ev *volley.Even
 		return err
 	}
 	out := eventOut(ev)
-	list := make([]attemptJSON, len(attempts))
-	for i := range attempts {
-		list[i] = attemptOut(&attempts[i])
-	}
+	list := showAll(attempts, attemptOut)
 	out.DeliveryAttempts = &list
 	return writeMerged(w, http.StatusOK, "request", out)
 }
@@ -271,9 +265,6 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	out := make([]attemptJSON, len(list))
-	for i := range list {
-		out[i] = attemptOut(&list[i])
-	}
+	out := showAll(list, attemptOut)
 	return writeJSON(w, http.StatusOK, map[string]any{"attempts": out, "total": total, "limit": params.Limit, "offset": params.Offset})
 }

@@ -30,10 +30,7 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
-	out := make([]memberJSON, len(ms))
-	for i := range ms {
-		out[i] = memberOut(&ms[i])
-	}
+	out := showAll(ms, memberOut)
 	return writeJSON(w, http.StatusOK, map[string]any{"members": out})
 }
 

@@ -90,10 +90,7 @@ func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if err != nil {
 		return err
 	}
-	out := make([]orgJSON, len(orgs))
-	for i := range orgs {
-		out[i] = orgOut(&orgs[i])
-	}
+	out := showAll(orgs, orgOut)
 	return writeJSON(w, http.StatusOK, map[string]any{"organizations": out})
 }
 

@@ -41,10 +41,7 @@ func (a *API) listProjects(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	out := make([]projectJSON, len(ps))
-	for i := range ps {
-		out[i] = projectOut(&ps[i])
-	}
+	out := showAll(ps, projectOut)
 	return writeJSON(w, http.StatusOK, map[string]any{"projects": out})
 }
 

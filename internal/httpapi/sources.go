@@ -185,18 +185,8 @@ func (a *API) validateSource(s *volley.Source) error {
 // source loads the source named by {source_id}; on the family B route it
 // must also belong to {project_id}.
 func (a *API) source(r *http.Request, org *volley.Membership) (*volley.Source, error) {
-	id, err := pathID(r, "source_id")
-	if err != nil {
-		return nil, err
-	}
-	s, err := a.cfg.Store.SourceGet(r.Context(), org.ID, id)
-	if err != nil {
-		return nil, notFoundAs(err, "Source")
-	}
-	if err := inProject(r, s.ProjectID, "Source"); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return loadInOrg(r, org, "source_id", "Source", a.cfg.Store.SourceGet,
+		func(s *volley.Source) uint64 { return s.ProjectID })
 }
 
 // inProject checks the optional {project_id} of a nested route against the
@@ -216,23 +206,8 @@ func inProject(r *http.Request, projectID uint64, what string) error {
 }
 
 func (a *API) listSources(w http.ResponseWriter, r *http.Request, c *caller) error {
-	org, err := a.orgFor(r, c, nil)
-	if err != nil {
-		return err
-	}
-	p, err := a.project(r, org)
-	if err != nil {
-		return err
-	}
-	ss, err := a.cfg.Store.SourceList(r.Context(), p.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]sourceJSON, len(ss))
-	for i := range ss {
-		out[i] = a.sourceOut(r, &ss[i])
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"sources": out})
+	return listInProject(a, w, r, c, "sources", a.cfg.Store.SourceList,
+		func(s *volley.Source) sourceJSON { return a.sourceOut(r, s) })
 }
 
 func (a *API) createSource(w http.ResponseWriter, r *http.Request, c *caller) error {
