@@ -100,13 +100,20 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 // instead of writing one, and one place turns errors into responses.
 type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 
-// route registers an authenticated endpoint.
-func (a *API) route(pattern string, h handler) {
+// route registers an authenticated endpoint. Every successful write
+// through it is a configuration change (see changeNotifier).
+func (a *API) route(pattern string, h handler) { a.register(pattern, h, true) }
+
+// action registers an authenticated endpoint that writes traffic, not
+// configuration (replay, test sends): it leaves the caches alone.
+func (a *API) action(pattern string, h handler) { a.register(pattern, h, false) }
+
+func (a *API) register(pattern string, h handler, changesConfig bool) {
 	a.patterns = append(a.patterns, pattern)
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err == nil {
-			if r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
+			if changesConfig && r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
 				w = &changeNotifier{ResponseWriter: w, hook: a.cfg.OnConfigChange}
 			}
 			err = h(w, r, c)
@@ -166,8 +173,8 @@ func (a *API) routes() {
 	a.route("GET /api/projects/{project_id}/events/{event_id}", a.getEventByUID)
 	a.route("GET /api/projects/{project_id}/delivery-attempts", a.listAttempts)
 	a.route("GET /api/delivery-attempts", a.listAttempts)
-	a.route("POST /api/replay-event", a.replayEvent)
-	a.route("POST /api/webhooks", a.sendWebhook)
+	a.action("POST /api/replay-event", a.replayEvent)
+	a.action("POST /api/webhooks", a.sendWebhook)
 
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",

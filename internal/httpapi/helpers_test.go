@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	vclock "github.com/volleyhq/volley/internal/clock"
-	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/testserver"
 )
 
@@ -52,13 +50,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// NewTimer makes c a clock for the delivery engine: the engine reads the
-// time from c, so attempts carry the same standing time as the events, but
-// its timers (polling, backoff) run in real time so that it keeps working.
-// Retries planned from a standing time only come due when a test advances
-// the clock.
-func (c *clock) NewTimer(d time.Duration) vclock.Timer { return vclock.Real{}.NewTimer(d) }
-
 // lockedReader makes a deterministic source safe for handlers that read it
 // concurrently.
 type lockedReader struct {
@@ -81,13 +72,14 @@ func seededRand(seed string) io.Reader {
 
 // startFixed starts a server whose clock stands still at t0 (unless the test
 // advances it) and whose randomness is seeded. The delivery engine reads the
-// same clock (the node does not hand NowFunc to it).
+// same clock.
 func startFixed(t *testing.T) (*testserver.Server, *clock) {
 	t.Helper()
 	clk := newClock(t0)
 	srv := testserver.Start(t, testserver.Options{
+		// The node gives NowFunc to the delivery engine too (timers stay
+		// real), so attempts carry the same standing time as the events.
 		NowFunc: clk.Now, Rand: seededRand("volley httpapi tests"),
-		Delivery: delivery.Config{Clock: clk},
 	})
 	return srv, clk
 }
