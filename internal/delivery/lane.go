@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/routing"
-	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -163,7 +162,7 @@ func (l *lane) run() {
 			l.mu.Unlock()
 			now := l.e.clock.Now()
 			for _, j := range jobs {
-				l.e.putBack(j, now)
+				l.e.settle(&j.d, volley.DeliveryPending, now) // back in the store, due now
 			}
 			return
 		}
@@ -266,14 +265,4 @@ func (e *Engine) retire(l *lane) (retired bool, paced time.Time) {
 	}
 	delete(e.lanes, l.id)
 	return true, time.Time{}
-}
-
-// putBack releases a job's lease without an attempt: the delivery is due
-// again at at.
-func (e *Engine) putBack(j *job, at time.Time) {
-	e.results <- store.Outcome{
-		DeliveryID: j.d.ID, LeaseToken: j.d.LeaseToken, EventID: j.d.EventID,
-		State: volley.DeliveryPending, NextAttemptAt: at, Now: e.clock.Now(),
-	}
-	e.finished()
 }
