@@ -9,7 +9,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -199,9 +198,10 @@ func (c *changeNotifier) WriteHeader(code int) {
 	c.ResponseWriter.WriteHeader(code)
 }
 
-// writeJSON writes v as a JSON response.
+// writeJSON writes v as a JSON response, with the camelCase twin of every
+// multi-word key (see marshalTwinned).
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
+	b, err := marshalTwinned(v)
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // {"source":{…},"id":…,…}. Family A clients read the wrapper, family B the
 // top-level fields.
 func writeMerged(w http.ResponseWriter, status int, key string, v any) error {
-	obj, err := json.Marshal(v)
+	obj, err := marshalTwinned(v)
 	if err != nil {
 		return err
 	}

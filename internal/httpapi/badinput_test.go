@@ -453,11 +453,11 @@ func TestCamelCaseAliases(t *testing.T) {
 		project = wrapped(t, resp, "project", "id")
 		resp = c.must(t, http.StatusCreated, "POST", base+"/sources", sp.source)
 		sid := idOf(t, resp, "source")
-		source = wrapped(t, resp, "source", "id", "project_id", "ingestion_id", "ingestion_url")
+		source = wrapped(t, resp, "source", "id", "project_id", "projectId", "ingestion_id", "ingestionId", "ingestion_url", "ingestionUrl")
 		did := idOf(t, c.must(t, http.StatusCreated, "POST", base+"/destinations",
 			map[string]any{"name": "Sink", "url": "http://127.0.0.1:9/sink"}), "destination")
 		resp = c.must(t, http.StatusCreated, "POST", base+"/connections", sp.connection(sid, did))
-		connection = wrapped(t, resp, "connection", "id", "project_id")
+		connection = wrapped(t, resp, "connection", "id", "project_id", "projectId", "sourceId", "destinationId")
 		if fmt.Sprintf("%v→%v", connection["source_id"], connection["destination_id"]) != fmt.Sprintf("%d→%d", sid, did) {
 			t.Errorf("connection joins %v → %v, want %d → %d", connection["source_id"], connection["destination_id"], sid, did)
 		}
