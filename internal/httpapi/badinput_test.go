@@ -270,7 +270,6 @@ func TestBadListParams(t *testing.T) {
 		}
 	}
 	tests = append(tests,
-		badCase{"attempts (B) without project_id", "GET", "/api/delivery-attempts", nil, http.StatusBadRequest, "project_id", "required"},
 		badCase{"attempts (B) with project_id abc", "GET", "/api/delivery-attempts?project_id=abc", nil, http.StatusBadRequest, "project_id", ""},
 		badCase{"attempts (B) with project_id 0", "GET", "/api/delivery-attempts?project_id=0&limit=5", nil, http.StatusBadRequest, "project_id", ""},
 		badCase{"attempts (B) in another tenant's project", "GET", fmt.Sprintf("/api/delivery-attempts?project_id=%d", f.foreignProject), nil, http.StatusNotFound, "", "not found"},

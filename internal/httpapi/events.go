@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,7 +120,8 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *caller) erro
 			return err
 		}
 	}
-	if params.SourceID, err = a.sourceFilter(r, q, p); err != nil {
+	inProject := func(id uint64) bool { return id == p.ID }
+	if params.SourceID, err = a.sourceFilter(r, q, inProject); err != nil {
 		return err
 	}
 	if q.err != nil {
@@ -134,20 +136,53 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *caller) erro
 }
 
 // sourceFilter reads source_id as a numeric id or, as family B's docs show
-// it, a source's ingestion id ("src_…").
-func (a *API) sourceFilter(r *http.Request, q *query, p *volley.Project) (uint64, error) {
+// it, a source's ingestion id ("src_…"), which must be in one of the listed
+// projects.
+func (a *API) sourceFilter(r *http.Request, q *query, inScope func(projectID uint64) bool) (uint64, error) {
 	v, _ := q.str("source_id")
 	if !strings.HasPrefix(v, "src_") {
 		return q.id("source_id"), nil
 	}
 	s, err := a.cfg.Store.SourceGetByIngestionID(r.Context(), v)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && s.ProjectID != p.ID) {
-		return 0, &Error{Status: http.StatusBadRequest, Field: "source_id", Message: "source_id: no source " + v + " in this project"}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !inScope(s.ProjectID)) {
+		return 0, &Error{Status: http.StatusBadRequest, Field: "source_id", Message: "source_id: no source " + v + " here"}
 	}
 	if err != nil {
 		return 0, err
 	}
 	return s.ID, nil
+}
+
+// attemptProjects returns the projects an attempt list covers: the one in
+// the path or in ?project_id=, else every project of the organization.
+func (a *API) attemptProjects(r *http.Request, q *query, org *volley.Membership) ([]uint64, error) {
+	if r.PathValue("project_id") != "" {
+		p, err := a.project(r, org)
+		if err != nil {
+			return nil, err
+		}
+		return []uint64{p.ID}, nil
+	}
+	pid := q.id("project_id")
+	if q.err != nil {
+		return nil, q.err
+	}
+	if pid != 0 {
+		p, err := a.cfg.Store.ProjectGet(r.Context(), org.ID, pid)
+		if err != nil {
+			return nil, notFoundAs(err, "Project")
+		}
+		return []uint64{p.ID}, nil
+	}
+	ps, err := a.cfg.Store.ProjectList(r.Context(), org.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(ps))
+	for i := range ps {
+		ids[i] = ps[i].ID
+	}
+	return ids, nil
 }
 
 // getEvent serves GET /api/requests/{request_id}: an event by database id,
@@ -203,39 +238,28 @@ var attemptSorts = map[string]bool{"": true, store.AttemptSortTime: true, store.
 	store.AttemptSortDuration: true, store.AttemptSortStatusCode: true}
 
 // listAttempts serves GET /api/projects/{project_id}/delivery-attempts and
-// family B's GET /api/delivery-attempts?project_id=….
+// family B's GET /api/delivery-attempts, which lists one project's attempts
+// with ?project_id= and those of every project of the organization without.
 func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) error {
 	org, err := a.orgFor(r, c, nil)
 	if err != nil {
 		return err
 	}
 	q := newQuery(r)
-	var p *volley.Project
-	if r.PathValue("project_id") != "" {
-		if p, err = a.project(r, org); err != nil {
-			return err
-		}
-	} else {
-		pid := q.id("project_id")
-		if q.err == nil && pid == 0 {
-			return volley.Invalid("project_id", "is required")
-		}
-		if q.err != nil {
-			return q.err
-		}
-		if p, err = a.cfg.Store.ProjectGet(r.Context(), org.ID, pid); err != nil {
-			return notFoundAs(err, "Project")
-		}
+	pids, err := a.attemptProjects(r, q, org)
+	if err != nil {
+		return err
 	}
+	inScope := func(id uint64) bool { return slices.Contains(pids, id) }
 	params := store.AttemptListParams{
-		ProjectID:     p.ID,
+		ProjectIDs:    pids,
 		DestinationID: q.id("destination_id"),
 		ConnectionID:  q.id("connection_id"),
 		Start:         q.time(false, "start_time", "start_date"),
 		End:           q.time(true, "end_time", "end_date"),
 	}
 	params.Limit, params.Offset = q.page()
-	if params.SourceID, err = a.sourceFilter(r, q, p); err != nil {
+	if params.SourceID, err = a.sourceFilter(r, q, inScope); err != nil {
 		return err
 	}
 	if v, _ := q.str("status"); v != "" {
@@ -253,7 +277,7 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 	if uid, _ := q.str("event_id"); uid != "" {
 		ev, err := a.cfg.Store.EventGetByUID(r.Context(), org.ID, uid)
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && ev.ProjectID != p.ID):
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !inScope(ev.ProjectID)):
 			// An unknown event has no attempts.
 			return writeJSON(w, http.StatusOK, map[string]any{"attempts": []attemptJSON{}, "total": 0, "limit": params.Limit, "offset": params.Offset})
 		case err != nil:

@@ -313,8 +313,9 @@ type goldenRun struct {
 
 // goldenTimings matches the values measured with the wall clock: how long
 // attempts took (duration_ms of attempts and of replay results) and the
-// latency percentiles of connection metrics computed from them.
-var goldenTimings = regexp.MustCompile(`"(duration_ms|latency_p50_ms|latency_p95_ms)":[0-9]+`)
+// latency percentiles of connection metrics computed from them, and their
+// camelCase twins.
+var goldenTimings = regexp.MustCompile(`"(duration_ms|durationMs|latency_p50_ms|latencyP50Ms|latency_p95_ms|latencyP95Ms)":[0-9]+`)
 
 // normalise replaces what differs between runs in a response body, and
 // nothing else:
@@ -322,8 +323,8 @@ var goldenTimings = regexp.MustCompile(`"(duration_ms|latency_p50_ms|latency_p95
 //     http://volley.test;
 //   - the sink's base URL (random port, in destination URLs) becomes
 //     http://sink.test;
-//   - duration_ms, latency_p50_ms and latency_p95_ms become 0 (see
-//     goldenTimings).
+//   - duration_ms, latency_p50_ms and latency_p95_ms (and their twins)
+//     become 0 (see goldenTimings).
 //
 // Everything else is deterministic at its source and pinned as is: times
 // come from the fixed clock (the delivery engine reads it too), ids from

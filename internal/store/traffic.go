@@ -66,7 +66,8 @@ type Traffic interface {
 	// or the zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
 
-	// AttemptList returns a page of a project's attempts (without response
+	// AttemptList returns a page of the attempts of a project or of a set of
+	// projects (without response
 	// headers and bodies) and the number matching the filters. Sorts:
 	// newest first, oldest first, longest first, highest status code first;
 	// ties newest first.
@@ -128,9 +129,13 @@ type EventListParams struct {
 	Limit, Offset int
 }
 
-// AttemptListParams filters, sorts and pages a project's attempts.
+// AttemptListParams filters, sorts and pages a project's attempts, or those
+// of several projects (an organization's).
 type AttemptListParams struct {
-	ProjectID     uint64
+	ProjectID uint64
+	// ProjectIDs, used when ProjectID is 0, lists the attempts of any of
+	// these projects.
+	ProjectIDs    []uint64
 	EventID       uint64 // Event.ID; 0 = any
 	SourceID      uint64
 	DestinationID uint64

@@ -94,7 +94,18 @@ func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, string, error
 		return nil, "", fmt.Errorf("unknown sort %q", p.Sort)
 	}
 	w := &Where{}
-	w.Add("a.project_id = ?", p.ProjectID)
+	switch {
+	case p.ProjectID != 0:
+		w.Add("a.project_id = ?", p.ProjectID)
+	case len(p.ProjectIDs) > 0:
+		args := make([]any, len(p.ProjectIDs))
+		for i, id := range p.ProjectIDs {
+			args[i] = id
+		}
+		w.Add("a.project_id IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
+	default:
+		return nil, "", fmt.Errorf("attempt list: no project given")
+	}
 	for _, f := range []struct {
 		col string
 		v   uint64

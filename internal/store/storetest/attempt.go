@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -187,6 +189,34 @@ func testAttemptList(t *testing.T, s store.Store) {
 			}
 		})
 	}
+
+	t.Run("Projects", func(t *testing.T) {
+		// Both projects' attempts, merged newest first (ties: newest id).
+		both := append(slices.Clone(l.a), other.a...)
+		slices.SortFunc(both, func(x, y volley.Attempt) int {
+			if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(y.ID, x.ID)
+		})
+		p := store.AttemptListParams{ProjectIDs: []uint64{ada.Project.ID, staging.ID}, Limit: 100}
+		got, total, err := s.AttemptList(t.Context(), p)
+		noErr(t, "AttemptList", err)
+		sameAttemptList(t, "AttemptList of two projects", got, both)
+		if total != int64(len(both)) {
+			t.Errorf("AttemptList of two projects: total = %d, want %d", total, len(both))
+		}
+		p = store.AttemptListParams{ProjectIDs: []uint64{staging.ID}, Status: volley.AttemptFailed, Limit: 2, Offset: 1}
+		got, total, err = s.AttemptList(t.Context(), p)
+		noErr(t, "AttemptList", err)
+		sameAttemptList(t, "AttemptList of one project in a set, failed, paged", got, other.pick(2, 0))
+		if total != 3 {
+			t.Errorf("AttemptList of one project in a set, failed: total = %d, want 3", total)
+		}
+		if _, _, err := s.AttemptList(t.Context(), store.AttemptListParams{Limit: 10}); err == nil {
+			t.Error("AttemptList with no project: no error")
+		}
+	})
 
 	t.Run("Paging", func(t *testing.T) {
 		for _, tc := range []struct {
