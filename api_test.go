@@ -247,7 +247,7 @@ func TestJSONTags(t *testing.T) {
 			"AuthType": "auth_type", "VerifySignature": "verify_signature",
 			"WebhookSecretSet": "webhook_secret_set", "AuthUsername": "auth_username,omitempty",
 			"AuthKeyName": "auth_key_name,omitempty", "CreatedAt": "created_at",
-			"UpdatedAt": "updated_at",
+			"UpdatedAt": "updated_at", "AuthKey": "auth_key,omitempty",
 		}},
 		{reflect.TypeFor[volley.CreateSourceRequest](), map[string]string{
 			"Name": "name", "EPS": "eps", "AuthType": "auth_type",

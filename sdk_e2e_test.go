@@ -151,7 +151,12 @@ func TestSDKSourcesDestinationsConnections(t *testing.T) {
 		!upd.CreatedAt.Equal(src.CreatedAt) || upd.UpdatedAt.Before(src.UpdatedAt) {
 		t.Fatalf("UpdateSource = %+v", upd)
 	}
-	_, err = c.UpdateSource(src.ID, volley.UpdateSourceRequest{AuthType: "basic"})
+	// The SDK cannot send credentials: switching to basic generates them.
+	basic, err := c.UpdateSource(src.ID, volley.UpdateSourceRequest{AuthType: "basic"})
+	if err != nil || basic.AuthType != "basic" || basic.AuthUsername != "volley" || len(basic.AuthKey) < 32 {
+		t.Fatalf("UpdateSource to basic = %+v, %v; want generated credentials", basic, err)
+	}
+	_, err = c.UpdateSource(src.ID, volley.UpdateSourceRequest{AuthType: "oauth"})
 	wantStatus(t, err, http.StatusBadRequest)
 
 	dst, err := c.CreateDestination(pid, volley.CreateDestinationRequest{Name: "Prod", URL: "http://127.0.0.1:9/hook", EPS: 5})

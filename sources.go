@@ -9,20 +9,24 @@ import (
 // Source represents a webhook source: an ingestion URL that receives
 // webhooks, /hook/{IngestionID}.
 type Source struct {
-	ID               uint64    `json:"id"`
-	Slug             string    `json:"slug"`
-	IngestionID      string    `json:"ingestion_id"` // the ID that SendWebhook takes
-	Type             string    `json:"type"`
-	EPS              int       `json:"eps"` // events-per-second limit
-	Status           string    `json:"status"`
-	ConnectionCount  int64     `json:"connection_count"`
-	AuthType         string    `json:"auth_type"` // "none", "basic", "api_key"
-	VerifySignature  bool      `json:"verify_signature"`
-	WebhookSecretSet bool      `json:"webhook_secret_set"` // the secret itself is never returned
-	AuthUsername     string    `json:"auth_username,omitempty"`
-	AuthKeyName      string    `json:"auth_key_name,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ID               uint64 `json:"id"`
+	Slug             string `json:"slug"`
+	IngestionID      string `json:"ingestion_id"` // the ID that SendWebhook takes
+	Type             string `json:"type"`
+	EPS              int    `json:"eps"` // events-per-second limit
+	Status           string `json:"status"`
+	ConnectionCount  int64  `json:"connection_count"`
+	AuthType         string `json:"auth_type"` // "none", "basic", "api_key"
+	VerifySignature  bool   `json:"verify_signature"`
+	WebhookSecretSet bool   `json:"webhook_secret_set"` // the secret itself is never returned
+	AuthUsername     string `json:"auth_username,omitempty"`
+	AuthKeyName      string `json:"auth_key_name,omitempty"`
+	// AuthKey is the credential the server generated for a basic or api_key
+	// source created or switched without one (the basic password, or the
+	// api key). It is only in the answer of the call that generated it.
+	AuthKey   string    `json:"auth_key,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // CreateSourceRequest represents the request to create a source.

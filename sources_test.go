@@ -10,13 +10,13 @@ import (
 
 const sourceJSON = `{"id":1,"slug":"stripe-webhooks","ingestion_id":"src_xyz789","type":"webhook","eps":10,` +
 	`"status":"active","connection_count":2,"auth_type":"basic","verify_signature":true,` +
-	`"webhook_secret_set":true,"auth_username":"stripe","auth_key_name":"X-Api-Key",` +
+	`"webhook_secret_set":true,"auth_username":"stripe","auth_key_name":"X-Api-Key","auth_key":"generated-once",` +
 	`"created_at":"2024-01-02T03:04:05Z","updated_at":"2024-02-03T04:05:06Z"}`
 
 var wantSource = &volley.Source{
 	ID: 1, Slug: "stripe-webhooks", IngestionID: "src_xyz789", Type: "webhook", EPS: 10,
 	Status: "active", ConnectionCount: 2, AuthType: "basic", VerifySignature: true,
-	WebhookSecretSet: true, AuthUsername: "stripe", AuthKeyName: "X-Api-Key",
+	WebhookSecretSet: true, AuthUsername: "stripe", AuthKeyName: "X-Api-Key", AuthKey: "generated-once",
 	CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 	UpdatedAt: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
 }

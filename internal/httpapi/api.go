@@ -147,6 +147,8 @@ func (a *API) routes() {
 		a.route("GET "+prefix, a.getSource)
 		a.route("PUT "+prefix, a.updateSource)
 		a.route("DELETE "+prefix, a.deleteSource)
+		a.route("GET "+prefix+"/credentials", a.getSourceCredentials)
+		a.route("POST "+prefix+"/credentials/rotate", a.rotateSourceCredentials)
 	}
 
 	a.route("GET /api/projects/{project_id}/destinations", a.listDestinations)

@@ -184,9 +184,6 @@ func TestBadInput(t *testing.T) {
 		{"unknown role", "POST", "/api/org/members", map[string]any{"email": f.member, "role": "boss"}, bad, "role", "boss"},
 
 		// Source rules.
-		{"basic without auth_username", "POST", srcs, map[string]any{"name": "x", "auth_type": "basic", "auth_key": "pw"}, bad, "auth_username", "required"},
-		{"basic without auth_key", "POST", srcs, map[string]any{"name": "x", "auth_type": "basic", "auth_username": "u"}, bad, "auth_key", "required"},
-		{"api_key without auth_key", "PUT", fmt.Sprintf("/api/sources/%d", f.src2), map[string]any{"auth_type": "api_key"}, bad, "auth_key", "required"},
 		{"verify_signature without webhook_secret", "POST", srcs, map[string]any{"name": "x", "type": "stripe", "verify_signature": true}, bad, "webhook_secret", "required"},
 		{"verify_signature on a generic source", "POST", srcs, map[string]any{"name": "x", "verify_signature": true, "webhook_secret": "s3cret"}, bad, "verify_signature", ""},
 		{"invalid slug", "POST", srcs, map[string]any{"slug": "Not A Slug"}, bad, "slug", ""},

@@ -58,6 +58,10 @@ var goldenCases = map[string]string{
 	"GET /api/destinations/{destination_id}":                                      "destination_get",
 	"PUT /api/destinations/{destination_id}":                                      "destination_update",
 	"DELETE /api/destinations/{destination_id}":                                   "destination_delete",
+	"GET /api/sources/{source_id}/credentials":                                    "source_credentials",
+	"POST /api/sources/{source_id}/credentials/rotate":                            "source_credentials_rotate",
+	"GET /api/projects/{project_id}/sources/{source_id}/credentials":              "source_credentials_nested",
+	"POST /api/projects/{project_id}/sources/{source_id}/credentials/rotate":      "source_credentials_rotate_nested",
 	"GET /api/destinations/{destination_id}/secret":                               "destination_secret",
 	"POST /api/destinations/{destination_id}/secret/rotate":                       "destination_secret_rotate",
 	"GET /api/projects/{project_id}/destinations/{destination_id}":                "destination_get_nested",
@@ -137,6 +141,12 @@ func TestGolden(t *testing.T) {
 	g.route(admin, "PUT /api/sources/{source_id}", source, map[string]any{"eps": 20, "status": "disabled"})
 	g.route(admin, "PUT /api/projects/{project_id}/sources/{source_id}", source,
 		map[string]any{"auth_type": "basic", "auth_username": "shop", "auth_key": "pw"})
+	g.route(admin, "GET /api/sources/{source_id}/credentials", source, nil)
+	g.route(admin, "GET /api/projects/{project_id}/sources/{source_id}/credentials", source, nil)
+	clk.Advance(time.Minute)
+	g.route(admin, "POST /api/sources/{source_id}/credentials/rotate", source, nil)
+	g.route(admin, "POST /api/projects/{project_id}/sources/{source_id}/credentials/rotate", source,
+		map[string]any{"auth_key": "new-shop-password"})
 
 	did := idOf(t, g.route(admin, "POST /api/projects/{project_id}/destinations", project,
 		map[string]any{"name": "Billing", "url": "http://127.0.0.1:9/billing", "eps": 5, "headers": map[string]string{"X-Env": "test"}}), "destination")

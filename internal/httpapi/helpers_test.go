@@ -471,8 +471,8 @@ func mutationBody(g graph, email string) map[string]any {
 }
 
 // snapshot reads everything c can see in its organization context, keyed by
-// path: the org, its members, projects and their sources, destinations,
-// connections, destination secrets, events and delivery attempts. Comparing
+// path: the org, its members, projects and their sources (with their
+// credentials), destinations, connections, destination secrets, events and delivery attempts. Comparing
 // two snapshots proves that calls in between changed nothing; the traffic
 // must be settled (see waitSettled) for that. c must be an owner or admin.
 func snapshot(t testing.TB, c *caller) map[string]string {
@@ -494,7 +494,20 @@ func snapshot(t testing.TB, c *caller) map[string]string {
 	for _, p := range ps.Projects {
 		base := fmt.Sprintf("/api/projects/%d", p.ID)
 		get(base)
-		get(base + "/sources")
+		var ss struct {
+			Sources []struct {
+				ID       uint64
+				AuthType string `json:"auth_type"`
+			}
+		}
+		if err := json.Unmarshal(get(base+"/sources"), &ss); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss.Sources {
+			if s.AuthType != "none" {
+				get(fmt.Sprintf("/api/sources/%d/credentials", s.ID))
+			}
+		}
 		get(base + "/connections")
 		get(base + "/requests?limit=500")
 		get(base + "/delivery-attempts?limit=500")

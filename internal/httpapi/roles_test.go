@@ -21,10 +21,11 @@ var anyMemberMay = map[string]bool{
 }
 
 // needsConfigure reports whether a route changes configuration or reveals a
-// secret, which takes an owner or admin.
+// secret (a destination's signing secret, a source's credentials), which
+// takes an owner or admin.
 func needsConfigure(pattern string) bool {
 	method, path := splitPattern(pattern)
-	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret"))
+	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret") || strings.HasSuffix(path, "/credentials"))
 }
 
 // roles is A's organization with A as owner, plus a member and an admin

@@ -12,20 +12,22 @@ import (
 )
 
 type sourceJSON struct {
-	ID                 uint64    `json:"id"`
-	ProjectID          uint64    `json:"project_id"`
-	Name               string    `json:"name"`
-	Slug               string    `json:"slug"`
-	IngestionID        string    `json:"ingestion_id"`
-	IngestionURL       string    `json:"ingestion_url"`
-	Type               string    `json:"type"`
-	EPS                int       `json:"eps"`
-	Status             string    `json:"status"`
-	ConnectionCount    int64     `json:"connection_count"`
-	AuthType           string    `json:"auth_type"`
-	AuthUsername       string    `json:"auth_username,omitempty"`
-	AuthKeyName        string    `json:"auth_key_name,omitempty"`
-	AuthKeySet         bool      `json:"auth_key_set"`
+	ID              uint64 `json:"id"`
+	ProjectID       uint64 `json:"project_id"`
+	Name            string `json:"name"`
+	Slug            string `json:"slug"`
+	IngestionID     string `json:"ingestion_id"`
+	IngestionURL    string `json:"ingestion_url"`
+	Type            string `json:"type"`
+	EPS             int    `json:"eps"`
+	Status          string `json:"status"`
+	ConnectionCount int64  `json:"connection_count"`
+	AuthType        string `json:"auth_type"`
+	AuthUsername    string `json:"auth_username,omitempty"`
+	AuthKeyName     string `json:"auth_key_name,omitempty"`
+	AuthKeySet      bool   `json:"auth_key_set"`
+	// AuthKey is a generated key, shown once in the answer that made it.
+	AuthKey            string    `json:"auth_key,omitempty"`
 	VerifySignature    bool      `json:"verify_signature"`
 	WebhookSecretSet   bool      `json:"webhook_secret_set"`
 	SignatureHeader    string    `json:"signature_header,omitempty"`
@@ -128,7 +130,7 @@ func (a *API) applySource(req *sourceRequest, s *volley.Source) error {
 	if req.AuthKeyName != nil {
 		s.AuthKeyName = *req.AuthKeyName
 	}
-	if req.AuthKey != nil {
+	if deref(req.AuthKey) != "" {
 		if s.AuthKey, err = a.cfg.Box.SealString(*req.AuthKey); err != nil {
 			return err
 		}
@@ -231,6 +233,10 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.applySource(&req, s); err != nil {
 		return err
 	}
+	generated, err := a.fillCredentials(s)
+	if err != nil {
+		return err
+	}
 	switch {
 	case s.Name == "" && s.Slug == "":
 		return volley.Invalid("name", "is required (or give a slug)")
@@ -250,7 +256,9 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.cfg.Store.SourceCreate(r.Context(), s); err != nil {
 		return sourceConflict(notFoundAs(err, "Project"), s.Slug)
 	}
-	return writeMerged(w, http.StatusCreated, "source", a.sourceOut(r, s))
+	out := a.sourceOut(r, s)
+	out.AuthKey = generated
+	return writeMerged(w, http.StatusCreated, "source", out)
 }
 
 func (a *API) getSource(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -281,6 +289,10 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.applySource(&req, s); err != nil {
 		return err
 	}
+	generated, err := a.fillCredentials(s)
+	if err != nil {
+		return err
+	}
 	if err := a.validateSource(s); err != nil {
 		return err
 	}
@@ -288,7 +300,9 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.cfg.Store.SourceUpdate(r.Context(), s); err != nil {
 		return sourceConflict(notFoundAs(err, "Source"), s.Slug)
 	}
-	return writeMerged(w, http.StatusOK, "source", a.sourceOut(r, s))
+	out := a.sourceOut(r, s)
+	out.AuthKey = generated
+	return writeMerged(w, http.StatusOK, "source", out)
 }
 
 func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, c *caller) error {
