@@ -121,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed JSON", "POST", projects, `{"name":`, bad, "", "malformed JSON"},
 		{"trailing garbage", "PUT", src, `{"eps":1} {`, bad, "", "malformed JSON"},
 		{"JSON array", "POST", projects, `[{"name":"x"}]`, bad, "", "must be a JSON object"},
-		{"JSON array on update", "PUT", conn, `[]`, bad, "", "must be a JSON object"},
+		{"JSON array on update", "PUT", conn, `[{"eps":1}]`, bad, "", "must be a JSON object"},
 		{"JSON string", "POST", srcs, `"x"`, bad, "", "must be a JSON object"},
 
 		// Wrong JSON types.

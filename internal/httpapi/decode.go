@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -36,8 +37,8 @@ func decodeFields(w http.ResponseWriter, r *http.Request, dst any) (map[string]j
 		}
 		return nil, &Error{Status: http.StatusBadRequest, Message: "could not read the request body"}
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil
+	if len(bytes.TrimSpace(body)) == 0 || isEmptyArray(body) {
+		return nil, nil // PHP's json_encode writes an empty map as []
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
@@ -57,6 +58,7 @@ func decodeFields(w http.ResponseWriter, r *http.Request, dst any) (map[string]j
 		}
 		norm[k] = v
 	}
+	emptyArraysAsObjects(dst, norm)
 	canon, _ := json.Marshal(norm) // re-encoding raw JSON values cannot fail
 	if err := json.Unmarshal(canon, dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -67,6 +69,36 @@ func decodeFields(w http.ResponseWriter, r *http.Request, dst any) (map[string]j
 		return nil, &Error{Status: http.StatusBadRequest, Message: "invalid request body", Detail: err.Error()}
 	}
 	return obj, nil
+}
+
+// isEmptyArray reports whether raw is the JSON array [] (with any spacing).
+func isEmptyArray(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) >= 2 && raw[0] == '[' && raw[len(raw)-1] == ']' && len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
+}
+
+// emptyArraysAsObjects rewrites [] as {} for the keys of fields whose type
+// is a map: PHP encodes an empty associative array as [], so its SDK sends
+// "headers": [] for no headers.
+func emptyArraysAsObjects(dst any, fields map[string]json.RawMessage) {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if raw, ok := fields[name]; ok && ft.Kind() == reflect.Map && isEmptyArray(raw) {
+			fields[name] = json.RawMessage(`{}`)
+		}
+	}
 }
 
 // jsonKind names a Go type the way a JSON client thinks of it.
