@@ -306,7 +306,7 @@ func TestBadReplayAndSend(t *testing.T) {
 		{"replay to a destination the source does not reach", "POST", replay, map[string]any{"event_id": g.EventID, "destination_id": f.dst2}, bad, "destination_id", ""},
 		{"replay with a connection_id string", "POST", replay, map[string]any{"event_id": g.EventID, "connection_id": "1"}, bad, "connection_id", ""},
 		{"replay of an event whose source has no connection", "POST", replay, map[string]any{"event_id": f.dropped}, http.StatusConflict, "", "no connection"},
-		{"replay as JSON array", "POST", replay, `[]`, bad, "", "must be a JSON object"},
+		{"replay as JSON array", "POST", replay, `["evt_x"]`, bad, "", "must be a JSON object"},
 
 		{"test event without body", "POST", send, map[string]any{"source_id": g.SourceID}, bad, "body", "required"},
 		{"test event with a null body", "POST", send, map[string]any{"source_id": g.SourceID, "body": nil}, bad, "body", "required"},
