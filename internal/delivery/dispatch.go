@@ -120,7 +120,7 @@ func (e *Engine) admit(sj *store.Job) {
 // held when either is paused or disabled, put back when the store fails)
 // and returns false.
 func (e *Engine) route(d *volley.Delivery, now time.Time) (*volley.Connection, *routing.Destination, bool) {
-	conn, err := e.cfg.Routes.Connection(e.base, d.ConnectionID)
+	conn, err := e.connectionOf(d)
 	if err == nil && conn.DestinationID != d.DestinationID {
 		err = store.ErrNotFound // cannot happen: a connection's destination never changes
 	}
@@ -134,12 +134,33 @@ func (e *Engine) route(d *volley.Delivery, now time.Time) (*volley.Connection, *
 	case err != nil:
 		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
 		e.settle(d, volley.DeliveryPending, now.Add(e.cfg.PollInterval))
+	case d.ConnectionID == 0 && dest.Status != volley.DestinationActive:
+		// Held deliveries are released through their connection, which a
+		// direct delivery has none of: it waits pending instead, looked at
+		// again now and then, without an attempt.
+		e.settle(d, volley.DeliveryPending, now.Add(directRecheck))
 	case conn.Status != volley.ConnectionEnabled || dest.Status != volley.DestinationActive:
 		e.settle(d, volley.DeliveryHeld, now)
 	default:
 		return conn, dest, true
 	}
 	return nil, nil, false
+}
+
+// directRecheck is how long a direct delivery to a disabled destination
+// waits before it is looked at again.
+const directRecheck = time.Minute
+
+// connectionOf returns the connection a delivery goes through. A direct
+// delivery (a test send to a destination its source is not connected to,
+// ConnectionID 0) goes through an implicit enabled connection with the
+// default retries and no rate limit of its own.
+func (e *Engine) connectionOf(d *volley.Delivery) (*volley.Connection, error) {
+	if d.ConnectionID == 0 {
+		return &volley.Connection{DestinationID: d.DestinationID, Status: volley.ConnectionEnabled,
+			MaxRetries: volley.DefaultMaxRetries}, nil
+	}
+	return e.cfg.Routes.Connection(e.base, d.ConnectionID)
 }
 
 // settle ends a job without an attempt.

@@ -313,7 +313,7 @@ func TestBadReplayAndSend(t *testing.T) {
 		{"test event without source_id", "POST", send, map[string]any{"body": body}, bad, "source_id", "required"},
 		{"test event on an unknown source", "POST", send, map[string]any{"source_id": 999999, "body": body}, bad, "source_id", ""},
 		{"test event with a source_id string", "POST", send, map[string]any{"source_id": "src_x", "body": body}, bad, "source_id", ""},
-		{"test event to an unconnected destination", "POST", send, map[string]any{"source_id": g.SourceID, "destination_id": f.dst2, "body": body}, bad, "destination_id", ""},
+		{"test event to an unknown destination", "POST", send, map[string]any{"source_id": g.SourceID, "destination_id": 999999, "body": body}, bad, "destination_id", ""},
 		{"test event with a bad header name", "POST", send, map[string]any{"source_id": g.SourceID, "body": body, "headers": map[string]string{"Bad Name": "x"}}, bad, "headers", "Bad Name"},
 		{"test event with a number header", "POST", send, map[string]any{"source_id": g.SourceID, "body": body, "headers": map[string]any{"X-N": 1}}, bad, "headers", ""},
 		{"test event on a disabled source", "POST", send, map[string]any{"source_id": f.disabledSrc, "body": body}, http.StatusConflict, "", "disabled"},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
@@ -156,7 +157,9 @@ var errSourceDisabled = errors.New("source is disabled")
 // sendWebhook serves family B's POST /api/webhooks: the body is ingested on
 // the source (authenticated by the API token instead of the source's own
 // credentials) and routed to its connections, or only to those towards
-// destination_id; it is stored and delivered like any event.
+// destination_id, or, when the source has no connection to that
+// destination, straight to it once (a test send); it is stored and
+// delivered like any event.
 func (a *API) sendWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
 	org, err := a.orgFor(r, c, nil)
 	if err != nil {
@@ -190,13 +193,10 @@ func (a *API) sendWebhook(w http.ResponseWriter, r *http.Request, c *caller) err
 		return notFoundAs(err, "Source")
 	}
 	dest := deref(req.DestinationID)
+	direct := false
 	if dest != 0 {
-		found := false
-		for _, cn := range route.Connections {
-			found = found || cn.DestinationID == dest
-		}
-		if !found {
-			return volley.Invalid("destination_id", "source %d has no enabled or paused connection to destination %d", src.ID, dest)
+		if direct, err = a.directSend(r, org, src, route, dest); err != nil {
+			return err
 		}
 	}
 	if len(req.Body) == 0 || string(req.Body) == "null" { // null means absent, as for every other field
@@ -214,10 +214,35 @@ func (a *API) sendWebhook(w http.ResponseWriter, r *http.Request, c *caller) err
 	}
 	uid, _, err := a.cfg.Ingest.Accept(r.Context(), route, ingest.Request{
 		// The body's bytes exactly as sent, not re-encoded.
-		Method: http.MethodPost, Headers: headers, Body: fields["body"], OnlyDestination: dest,
+		Method: http.MethodPost, Headers: headers, Body: fields["body"], OnlyDestination: dest, Direct: direct,
 	})
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, map[string]any{"message": "Webhook sent", "event_id": uid, "status": "accepted"})
+}
+
+// directSend checks a test send's destination and reports whether it goes
+// there directly: the family B SDKs always name a destination, connected to
+// the source or not. A direct send needs a destination of the source's
+// project that is active (a disabled one would hold it with nothing to
+// release it).
+func (a *API) directSend(r *http.Request, org *volley.Membership, src *volley.Source, route *routing.Source, destID uint64) (bool, error) {
+	for _, cn := range route.Connections {
+		if cn.DestinationID == destID {
+			return false, nil
+		}
+	}
+	d, err := a.cfg.Store.DestinationGet(r.Context(), org.ID, destID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.ProjectID != src.ProjectID) {
+		return false, volley.Invalid("destination_id", "destination %d does not exist in the source's project", destID)
+	}
+	if err != nil {
+		return false, err
+	}
+	if d.Status != volley.DestinationActive {
+		return false, &Error{Status: http.StatusConflict, Field: "destination_id",
+			Message: fmt.Sprintf("destination_id: destination %d is disabled; enable it to send to it", destID)}
+	}
+	return true, nil
 }

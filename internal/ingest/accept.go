@@ -21,6 +21,11 @@ type Request struct {
 	// OnlyDestination restricts routing to the connections towards one
 	// destination (POST /api/webhooks); 0 routes to every connection.
 	OnlyDestination uint64
+	// Direct sends the event to OnlyDestination through no connection (a
+	// test send to a destination the source is not connected to): one
+	// delivery with ConnectionID 0, retried like any other. The caller
+	// checks that the destination is the source's project's and active.
+	Direct bool
 }
 
 // Accept stores an event on src with its deliveries and returns its public
@@ -38,19 +43,8 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	if req.IdempotencyKey != "" {
 		ne.IdempotencyKey, ne.IdempotencyUntil = req.IdempotencyKey, now.Add(h.cfg.IdempotencyTTL)
 	}
-	ready := 0
-	for _, c := range src.Connections {
-		if req.OnlyDestination != 0 && c.DestinationID != req.OnlyDestination {
-			continue
-		}
-		d := volley.Delivery{ConnectionID: c.ID, DestinationID: c.DestinationID, State: volley.DeliveryPending, NextAttemptAt: now}
-		if c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive {
-			d.State = volley.DeliveryHeld
-		} else {
-			ready++
-		}
-		ne.Deliveries = append(ne.Deliveries, d)
-	}
+	var ready int
+	ne.Deliveries, ready = routes(src, req, now)
 	// Deliveries the engine has room for are stored leased to it, and handed
 	// over after the commit without a trip through the queue.
 	leased := ready > 0 && h.cfg.Engine.Reserve(ready)
@@ -93,4 +87,25 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	}
 	h.cfg.Engine.Submit(jobs)
 	return uid, false, nil
+}
+
+// routes returns the deliveries of an event accepted now on src, and how
+// many of them are ready to be attempted (the others are held).
+func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delivery, ready int) {
+	if req.Direct {
+		return []volley.Delivery{{DestinationID: req.OnlyDestination, State: volley.DeliveryPending, NextAttemptAt: now}}, 1
+	}
+	for _, c := range src.Connections {
+		if req.OnlyDestination != 0 && c.DestinationID != req.OnlyDestination {
+			continue
+		}
+		d := volley.Delivery{ConnectionID: c.ID, DestinationID: c.DestinationID, State: volley.DeliveryPending, NextAttemptAt: now}
+		if c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive {
+			d.State = volley.DeliveryHeld
+		} else {
+			ready++
+		}
+		ds = append(ds, d)
+	}
+	return ds, ready
 }

@@ -187,7 +187,18 @@ func TestSendWebhook(t *testing.T) {
 		t.Fatalf("other tenant's source: %d %s", fr.Status, fr.Body)
 	}
 	fr.JSON(t, &foreign)
-	unconnected := n.newDestination(t, k.URL())
+	disabledDest := n.newDestination(t, k.URL())
+	n.must(t, http.StatusOK, "PUT", fmt.Sprintf("/api/destinations/%d", disabledDest), map[string]any{"status": "disabled"})
+	var otherProject struct {
+		ID uint64 `json:"id"`
+	}
+	n.must(t, http.StatusCreated, "POST", "/api/projects", map[string]any{"name": "Elsewhere"}).JSON(t, &otherProject)
+	var od struct {
+		ID uint64 `json:"id"`
+	}
+	n.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/destinations", otherProject.ID),
+		map[string]any{"name": "Elsewhere", "url": k.URL()}).JSON(t, &od)
+	otherProjectDest := od.ID
 	disabled := n.newSource(t, map[string]any{"status": "disabled"})
 	missing := uint64(999999)
 
@@ -199,7 +210,9 @@ func TestSendWebhook(t *testing.T) {
 		{"missing source_id", map[string]any{"body": map[string]any{}}, 400},
 		{"source of another tenant", map[string]any{"source_id": foreign.ID, "body": map[string]any{}}, 400},
 		{"source that does not exist", map[string]any{"source_id": missing, "body": map[string]any{}}, 400},
-		{"destination not connected", map[string]any{"source_id": src.ID, "destination_id": unconnected, "body": map[string]any{}}, 400},
+		{"destination that does not exist", map[string]any{"source_id": src.ID, "destination_id": missing, "body": map[string]any{}}, 400},
+		{"destination of another project", map[string]any{"source_id": src.ID, "destination_id": otherProjectDest, "body": map[string]any{}}, 400},
+		{"disabled destination, not connected", map[string]any{"source_id": src.ID, "destination_id": disabledDest, "body": map[string]any{}}, 409},
 		{"disabled source", map[string]any{"source_id": disabled.ID, "body": map[string]any{}}, 409},
 		{"missing body", map[string]any{"source_id": src.ID}, 400},
 	} {

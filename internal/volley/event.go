@@ -55,7 +55,7 @@ type Delivery struct {
 	EventUID      string
 	ProjectID     uint64
 	SourceID      uint64
-	ConnectionID  uint64
+	ConnectionID  uint64 // 0 for a direct delivery (a test send to an unconnected destination)
 	DestinationID uint64
 	State         string
 	Attempts      int       // attempts made so far, replays excluded
@@ -80,7 +80,11 @@ const (
 // WebhookID is the delivery's stable Standard Webhooks message id: the same
 // on every retry, so receivers can deduplicate.
 func (d *Delivery) WebhookID() string {
-	return "msg_" + strings.TrimPrefix(d.EventUID, "evt_") + "_" + strconv.FormatUint(d.ConnectionID, 10)
+	via := strconv.FormatUint(d.ConnectionID, 10)
+	if d.ConnectionID == 0 {
+		via = "d" + strconv.FormatUint(d.DestinationID, 10)
+	}
+	return "msg_" + strings.TrimPrefix(d.EventUID, "evt_") + "_" + via
 }
 
 // Attempt is one recorded HTTP request to a destination.
