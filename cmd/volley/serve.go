@@ -21,7 +21,7 @@ Environment only:
                          default: <data-dir>/secret.key, created on first start; required with
                          PostgreSQL, the same on every node
   VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
-  VOLLEY_ADMIN_TOKEN     its API token (at least 32 characters); default: generated
+  VOLLEY_ADMIN_TOKEN     its API token (vk_ and letters and digits, at least 32 characters); default: generated
   VOLLEY_ADMIN_PASSWORD  its password; default: generated
 On first start the admin token is printed once and written to <data-dir>/admin-token (mode 0600).
 `

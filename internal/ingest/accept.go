@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/routing"
@@ -30,12 +32,14 @@ type Request struct {
 
 // Accept stores an event on src with its deliveries and returns its public
 // id once it is durable; dup reports an idempotency-key duplicate, whose id
-// is the original event's.
+// is the original event's. Headers that carry a Volley API token are
+// removed from req.Headers first (see dropTokens).
 func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) (uid string, dup bool, err error) {
 	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
 	if uid, err = volley.NewEventID(h.cfg.Rand, now); err != nil {
 		return "", false, err
 	}
+	dropTokens(req.Headers)
 	ne := store.NewEvent{Event: volley.Event{
 		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Query: req.Query,
 		Headers: req.Headers, Body: req.Body, CreatedAt: now,
@@ -108,4 +112,32 @@ func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delive
 		ds = append(ds, d)
 	}
 	return ds, ready
+}
+
+// dropTokens deletes every header that carries a Volley API token, under
+// whatever name, also inside HTTP Basic credentials. A client that sends
+// its API token to an ingestion URL would otherwise have it stored, shown
+// in the events API and forwarded to every destination.
+func dropTokens(h http.Header) {
+	for name, vs := range h {
+		for _, v := range vs {
+			if volley.ContainsToken(v) || volley.ContainsToken(basicCredentials(v)) {
+				delete(h, name)
+				break
+			}
+		}
+	}
+}
+
+// basicCredentials decodes the "user:password" of an HTTP Basic
+// authorization value, or returns "".
+func basicCredentials(v string) string {
+	if len(v) < 6 || !strings.EqualFold(v[:6], "basic ") {
+		return ""
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[6:]))
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

@@ -76,6 +76,8 @@ func TestCreateAccountValidates(t *testing.T) {
 		{Email: "a@b.c", Name: ""},
 		{Email: "a@b.c", Name: "A", Password: "short"},
 		{Email: "a@b.c", Name: "A", Token: "vk_tooshort"},
+		{Email: "a@b.c", Name: "A", Token: strings.Repeat("t", 40)},               // no vk_ prefix
+		{Email: "a@b.c", Name: "A", Token: "vk_" + strings.Repeat("t", 40) + "!"}, // not letters and digits
 	} {
 		var fe *volley.FieldError
 		if _, err := svc.CreateAccount(ctx, p); err == nil || (!errors.As(err, &fe) && !strings.Contains(err.Error(), "token")) {
@@ -88,7 +90,7 @@ func TestOrgSlugsStayUnique(t *testing.T) {
 	t.Parallel()
 	svc, _, _ := setup(t)
 	ctx := context.Background()
-	a, err := svc.CreateAccount(ctx, tenant.AccountParams{Email: "a@x.io", Name: "Sam", Token: strings.Repeat("t", 40)})
+	a, err := svc.CreateAccount(ctx, tenant.AccountParams{Email: "a@x.io", Name: "Sam", Token: "vk_" + strings.Repeat("t", 40)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,15 +57,47 @@ func HashToken(token string) []byte {
 const MinAdminTokenLen = 32
 
 // ValidateGivenToken checks a token chosen by an operator rather than
-// generated.
+// generated: "vk_" and letters and digits, at least MinAdminTokenLen in all,
+// so that it is recognised wherever a generated one is (ContainsToken).
 func ValidateGivenToken(token string) error {
 	if len(token) < MinAdminTokenLen {
 		return fmt.Errorf("token must be at least %d characters, got %d", MinAdminTokenLen, len(token))
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return fmt.Errorf("token must not contain whitespace")
+	if !strings.HasPrefix(token, TokenPrefix) {
+		return fmt.Errorf("token must start with %q (e.g. vk_$(openssl rand -hex 24))", TokenPrefix)
+	}
+	if tokenRunLen(token[len(TokenPrefix):]) != len(token)-len(TokenPrefix) {
+		return fmt.Errorf("token must be %q followed by letters and digits only", TokenPrefix)
 	}
 	return nil
+}
+
+// ContainsToken reports whether s holds something shaped like a Volley API
+// token: "vk_" followed by at least MinAdminTokenLen-3 letters and digits.
+// Every token, generated or given, has that shape.
+func ContainsToken(s string) bool {
+	for {
+		i := strings.Index(s, TokenPrefix)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(TokenPrefix):]
+		if tokenRunLen(s) >= MinAdminTokenLen-len(TokenPrefix) {
+			return true
+		}
+	}
+}
+
+// tokenRunLen is the length of the run of ASCII letters and digits that s
+// starts with.
+func tokenRunLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // DisplayPrefix is the part of a token that listings may show.

@@ -245,3 +245,31 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsToken(t *testing.T) {
+	t.Parallel()
+	tok, err := NewToken(strings.NewReader(strings.Repeat("abcdefghij", 20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateGivenToken(tok); err != nil {
+		t.Errorf("a generated token is not a valid given one: %v", err)
+	}
+	for s, want := range map[string]bool{
+		tok:                                         true,
+		"Bearer " + tok:                             true,
+		"token=" + tok + "; x=1":                    true,
+		"vk_" + strings.Repeat("a", 29):             true,  // the shortest given token
+		"vk_" + strings.Repeat("a", 28):             false, // one short
+		"vk_short vk_" + strings.Repeat("9", 40):    true,
+		"VK_" + strings.Repeat("a", 40):             false,
+		"Bearer sk_live_" + strings.Repeat("a", 40): false,
+		"":    false,
+		"vk_": false,
+		"vk_" + strings.Repeat("a", 20) + "-" + strings.Repeat("a", 20): false,
+	} {
+		if got := ContainsToken(s); got != want {
+			t.Errorf("ContainsToken(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
