@@ -134,6 +134,21 @@ func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, sinc
 // looks, so a round costs the same on a store of any size.
 const retentionWindow = 10_000
 
+// sqlRetentionSweep deletes up to ?2 finished events created before ?1.
+// Events are stored in time order, so the old ones are the lowest ids: it
+// looks at the first ?3 events only and stops at the first recent one. (Old
+// events with unfinished deliveries stay and are skipped.) The window
+// subquery selects created_at itself: without it, "created_at < ?1" would
+// bind to the outer row and the window would be computed again for every
+// candidate (a correlated subquery over the whole table, which held the
+// writer for tens of seconds on a large store).
+const sqlRetentionSweep = `DELETE FROM events WHERE id IN (
+	SELECT e.id FROM events e WHERE e.id <= (
+		SELECT coalesce(max(w.id), 0) FROM (SELECT id, created_at FROM events ORDER BY id LIMIT ?3) w WHERE w.created_at < ?1)
+	AND e.created_at < ?1
+	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
+	ORDER BY e.id LIMIT ?2)`
+
 // RetentionDelete implements store.Traffic.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
 	var n int64
@@ -155,15 +170,7 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (i
 		case err != sql.ErrNoRows:
 			return err
 		}
-		// Events are stored in time order, so the old ones are the lowest
-		// ids: scan from the start and stop at the first recent one. (Old
-		// events with unfinished deliveries stay and are skipped.)
-		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
-			SELECT e.id FROM events e WHERE e.id <= (
-				SELECT coalesce(max(id), 0) FROM (SELECT id FROM events ORDER BY id LIMIT ?3) WHERE created_at < ?1)
-			AND e.created_at < ?1
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
-			ORDER BY e.id LIMIT ?2)`, micros(p.Before), p.Limit, retentionWindow)
+		r, err := tx.ExecContext(ctx, sqlRetentionSweep, micros(p.Before), p.Limit, retentionWindow)
 		if err != nil {
 			return err
 		}
