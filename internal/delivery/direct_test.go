@@ -3,32 +3,14 @@ package delivery_test
 import (
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/testserver"
 	"github.com/volleyhq/volley/internal/volley"
 )
-
-// manualClock is a clock the test moves by hand.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // TestDirectDeliveryWaitsForDisabledDestination: a direct delivery (a test
 // send through no connection) whose destination is disabled is neither
@@ -37,7 +19,7 @@ func (c *manualClock) Advance(d time.Duration) {
 // destination is active.
 func TestDirectDeliveryWaitsForDisabledDestination(t *testing.T) {
 	t.Parallel()
-	clk := &manualClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	cfg := fastConfig()
 	srv := testserver.Start(t, testserver.Options{NowFunc: clk.Now, Delivery: cfg})
 	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
