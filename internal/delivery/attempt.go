@@ -90,9 +90,11 @@ type result struct {
 }
 
 // send performs one attempt: the request, the response capture and the
-// classification into success or a failure a person can read.
-func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, dest *routing.Destination, number int) result {
-	start := e.clock.Now()
+// classification into success or a failure a person can read. start is
+// when the attempt started, as its rate limits granted it: the attempt is
+// stamped with it, so that the limits can be checked on what the engine
+// decided rather than on when the machine got round to each request.
+func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, dest *routing.Destination, number int, start time.Time) result {
 	timeout := e.cfg.Timeout
 	if dest.TimeoutMS > 0 {
 		timeout = time.Duration(dest.TimeoutMS) * time.Millisecond

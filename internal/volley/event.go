@@ -101,7 +101,11 @@ type Attempt struct {
 	DurationMS      int64
 	ResponseHeaders http.Header
 	ResponseBody    []byte // at most MaxResponseBody bytes
-	CreatedAt       time.Time
+	// CreatedAt is when the attempt started: the instant the rate limits
+	// granted it (the engine sends the request as soon as it is scheduled
+	// after that). Rate limits hold exactly on these times, whatever the
+	// load on the machine.
+	CreatedAt time.Time
 }
 
 // Attempt statuses and triggers.
