@@ -104,6 +104,9 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 		ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: number, Trigger: volley.AttemptAuto,
 		Status: volley.AttemptFailed, CreatedAt: start.UTC(),
 	}
+	// The duration is measured from before the timeout starts, so that an
+	// attempt that timed out never reports less than its timeout.
+	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	method := ev.method
@@ -116,7 +119,6 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 		return result{attempt: a}
 	}
 	req.Header = outboundHeaders(ev, d, dest, number, start, e.cfg.UserAgent)
-	t0 := time.Now()
 	resp, err := e.client.Do(req)
 	if err != nil {
 		a.DurationMS = time.Since(t0).Milliseconds()

@@ -102,7 +102,7 @@ func TestDeliverySuccess(t *testing.T) {
 	if a.EventID != uid || a.ConnectionID != connID || a.DestinationID != destID {
 		t.Errorf("attempt names event %s connection %d destination %d, want %s %d %d", a.EventID, a.ConnectionID, a.DestinationID, uid, connID, destID)
 	}
-	if a.DurationMS < 25 || a.DurationMS > 5000 {
+	if a.DurationMS < 25 {
 		t.Errorf("duration_ms %d, want at least the receiver's 25ms", a.DurationMS)
 	}
 	if a.Body == nil || *a.Body != `{"received":true}` || a.Headers["X-Sink"] != "yes" {
@@ -191,10 +191,11 @@ func TestDeliveryTimeout(t *testing.T) {
 	if a.Status != volley.AttemptFailed || a.StatusCode != 0 || a.ErrorReason != "timeout after 1s" {
 		t.Errorf("attempt: status %s code %d reason %q, want failed 0 %q", a.Status, a.StatusCode, a.ErrorReason, "timeout after 1s")
 	}
-	// The timeout runs from before the request is built; the duration
-	// from just before it is sent.
-	if a.DurationMS < 900 || a.DurationMS > 3000 {
-		t.Errorf("duration_ms %d, want about the 1s timeout", a.DurationMS)
+	// The duration spans what the timeout spans, so it cannot be shorter.
+	// No upper bound: how late a loaded machine notices is not ours to
+	// promise.
+	if a.DurationMS < 1000 {
+		t.Errorf("duration_ms %d, want at least the 1s timeout", a.DurationMS)
 	}
 }
 
