@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +18,13 @@ import (
 // delivery is ever in flight twice at once, that only deliveries the killed
 // node had sent without recording the outcome are repeated, and that every
 // event ends processed.
+//
+// A repeat is attributed by the attempts the nodes recorded, not by when it
+// reached the destination: every node records every attempt it finishes
+// (even one whose lease was taken over), so a request without a recorded
+// attempt was sent by the node that died. Arrival times cannot tell: a
+// request the killed node sent just before the kill may be read by the
+// destination after the test noted the kill.
 func TestClusterKillOneNode(t *testing.T) {
 	dbURL := testDatabaseURL(t)
 	t.Parallel()
@@ -113,12 +123,6 @@ func TestClusterKillOneNode(t *testing.T) {
 
 	st := sink.stats()
 	inFlightAtKill := st.aborted // requests whose sender died before the answer
-	for _, id := range st.duplicates {
-		if first := sink.firstStart(id); !first.Before(killed) {
-			t.Errorf("delivery %s was repeated but first sent at %v, after the kill at %v: only the killed node's deliveries may repeat",
-				id, first.Format("15:04:05.000"), killed.Format("15:04:05.000"))
-		}
-	}
 	// The survivors send their own events within moments; what is sent
 	// 10s (NodeTTL minus a heartbeat interval) after the kill or later was
 	// taken over from the victim.
@@ -165,16 +169,77 @@ func TestClusterKillOneNode(t *testing.T) {
 	if processed < acked.len() {
 		t.Errorf("%d events processed, fewer than the %d acknowledged", processed, acked.len())
 	}
+	// With every outcome recorded, each repeated delivery must have had a
+	// request that no node recorded: one the killed node sent.
+	repeated := map[string]bool{}
+	for _, id := range st.duplicates {
+		repeated[id] = true
+	}
+	for id := range repeated {
+		requests, uid := sink.requestsOf(id), sink.event(id)
+		if recorded := ns[0].attemptCount(t, r.project, uid); recorded >= requests {
+			t.Errorf("delivery %s (event %s) reached the destination %d times and %d attempts were recorded: "+
+				"a repeat must stand for a send of the killed node, which recorded nothing", id, uid, requests, recorded)
+		}
+	}
+}
+
+// attemptCount returns how many attempts of event uid the nodes recorded.
+func (p *volleyProc) attemptCount(t *testing.T, project uint64, uid string) int {
+	t.Helper()
+	var out struct{ Total int }
+	p.apiJSON(t, "GET", fmt.Sprintf("/api/projects/%d/delivery-attempts?limit=1&event_id=%s", project, url.QueryEscape(uid)), nil, &out)
+	return out.Total
+}
+
+// attemptStarts returns when each attempt to a destination started, as the
+// nodes recorded it (the start its rate limits granted), in order, and
+// fails the test unless each is a first attempt that succeeded.
+func (p *volleyProc) attemptStarts(t *testing.T, project, destination uint64) []time.Time {
+	t.Helper()
+	var out struct {
+		Attempts []struct {
+			ID        uint64    `json:"id"`
+			Status    string    `json:"status"`
+			Number    int       `json:"attempt_number"`
+			CreatedAt time.Time `json:"created_at"`
+		}
+	}
+	p.apiJSON(t, "GET", fmt.Sprintf("/api/projects/%d/delivery-attempts?destination_id=%d&sort=time_oldest&limit=500", project, destination), nil, &out)
+	starts := make([]time.Time, 0, len(out.Attempts))
+	for _, a := range out.Attempts {
+		if a.Status != "success" || a.Number != 1 {
+			t.Errorf("attempt %d: %s, number %d; want a first attempt that succeeded", a.ID, a.Status, a.Number)
+		}
+		starts = append(starts, a.CreatedAt)
+	}
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	return starts
+}
+
+// maxInWindow returns the most times that fall in one closed window
+// [a, a+w] of a sorted list.
+func maxInWindow(times []time.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range times {
+		for j < len(times) && !times[j].After(times[i].Add(w)) {
+			j++
+		}
+		best = max(best, j-i)
+	}
+	return best
 }
 
 // TestClusterEPS runs two nodes sending to one destination limited to 20
 // events per second and checks that together they never exceed it: the
-// slots are reserved through the database. One request over the limit is
-// tolerated for the jitter between a slot and the request's arrival.
+// slots are reserved through the database. The check is on the attempts
+// the nodes recorded, whose start is the slot each was granted: at most
+// eps+1 in any one-second window, spread over at least (n-1)/eps. When
+// the requests reached the destination is only logged: on a loaded machine
+// requests sent exactly on their slots arrive bunched up.
 func TestClusterEPS(t *testing.T) {
 	dbURL := testDatabaseURL(t)
-	// Not parallel: the check is about timing, which other tests' load on
-	// a small machine would blur.
+	t.Parallel()
 	const (
 		nodes   = 2
 		events  = 100
@@ -221,15 +286,11 @@ func TestClusterEPS(t *testing.T) {
 	sink.waitDelivered(t, acked.all(), 30*time.Second, ns...)
 	took := time.Since(start)
 
-	most := sink.maxPerSecond()
 	st := sink.stats()
-	t.Logf("%d events ingested in %v, delivered in %v; at most %d requests in one second (limit %d); "+
-		"the closest %d requests spanned %v, the closest %d %v",
-		events, ingested.Round(time.Millisecond), took.Round(time.Millisecond), most, eps,
-		eps+1, sink.tightestSpan(eps+1).Round(time.Millisecond), eps+2, sink.tightestSpan(eps+2).Round(time.Millisecond))
-	if most > eps+1 {
-		t.Errorf("%d requests reached the destination within one second; its limit is %d", most, eps)
-	}
+	t.Logf("%d events ingested in %v, delivered in %v; the destination saw at most %d requests arrive in one second "+
+		"(limit %d; arrivals are not checked), the closest %d spanning %v",
+		events, ingested.Round(time.Millisecond), took.Round(time.Millisecond), sink.maxPerSecond(), eps,
+		eps+1, sink.tightestSpan(eps+1).Round(time.Millisecond))
 	if len(st.duplicates) > 0 || len(st.overlaps) > 0 {
 		t.Errorf("%d deliveries repeated, %d overlapping, with no node failing", len(st.duplicates), len(st.overlaps))
 	}
@@ -239,7 +300,18 @@ func TestClusterEPS(t *testing.T) {
 	if n := ns[0].total(t, "delivery-attempts", r.project, "failed"); n > 0 {
 		t.Errorf("%d attempts recorded as failed: waiting for the rate limit must not be an attempt", n)
 	}
-	if n := ns[0].total(t, "delivery-attempts", r.project, "success"); n != events {
-		t.Errorf("%d successful attempts recorded, want %d", n, events)
+	starts := ns[0].attemptStarts(t, r.project, r.destination)
+	if len(starts) != events {
+		t.Fatalf("%d attempts recorded, want %d", len(starts), events)
+	}
+	if most := maxInWindow(starts, time.Second); most > eps+1 {
+		t.Errorf("%d attempts started within one second across the nodes, want at most %d (eps %d)", most, eps+1, eps)
+	}
+	// A thousandth less for a wall clock being slewed; the slots are
+	// whole microseconds apart, as stored.
+	least := time.Duration(events-1) * time.Second / eps
+	least -= least / 1000
+	if span := starts[events-1].Sub(starts[0]); span < least {
+		t.Errorf("%d attempts started over %v, want at least %v at %d per second", events, span, least, eps)
 	}
 }

@@ -41,9 +41,12 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// waitHealthy polls url's /healthz until it answers 200; the deadline only
+// bounds the wait (a first start hashes the admin password, slow under
+// -race on a loaded machine).
 func waitHealthy(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(url + "/healthz")
 		if err == nil {

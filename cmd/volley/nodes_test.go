@@ -250,16 +250,16 @@ type hookSink struct {
 	delay time.Duration
 
 	mu        sync.Mutex
-	inflight  map[string]int       // Webhook-Id → requests in flight
-	received  map[string]int       // Webhook-Id → requests started
-	first     map[string]time.Time // Webhook-Id → start of its first request
-	idOf      map[int]string       // sequence number → Webhook-Id
-	seqFirst  map[int]time.Time    // sequence number → start of its first request
-	delivered map[int]int          // sequence number → requests answered to a sender still there
-	overlaps  []string             // "id at time" of each overlapping request
-	twoIDs    []int                // sequence numbers seen under two Webhook-Ids
-	arrivals  []time.Time          // start of every request
-	aborted   int                  // requests whose sender hung up before the answer
+	inflight  map[string]int    // Webhook-Id → requests in flight
+	received  map[string]int    // Webhook-Id → requests started
+	eventOf   map[string]string // Webhook-Id → X-Volley-Event-Id
+	idOf      map[int]string    // sequence number → Webhook-Id
+	seqFirst  map[int]time.Time // sequence number → start of its first request
+	delivered map[int]int       // sequence number → requests answered to a sender still there
+	overlaps  []string          // "id at time" of each overlapping request
+	twoIDs    []int             // sequence numbers seen under two Webhook-Ids
+	arrivals  []time.Time       // start of every request
+	aborted   int               // requests whose sender hung up before the answer
 	requests  int
 	maxFlight int
 }
@@ -267,7 +267,7 @@ type hookSink struct {
 func newHookSink(t *testing.T, delay time.Duration) *hookSink {
 	t.Helper()
 	s := &hookSink{
-		delay: delay, inflight: map[string]int{}, received: map[string]int{}, first: map[string]time.Time{},
+		delay: delay, inflight: map[string]int{}, received: map[string]int{}, eventOf: map[string]string{},
 		idOf: map[int]string{}, seqFirst: map[int]time.Time{}, delivered: map[int]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -301,9 +301,7 @@ func (s *hookSink) serve(w http.ResponseWriter, r *http.Request) {
 	s.inflight[id]++
 	s.maxFlight = max(s.maxFlight, s.inflight[id])
 	s.received[id]++
-	if s.received[id] == 1 {
-		s.first[id] = start
-	}
+	s.eventOf[id] = r.Header.Get("X-Volley-Event-Id")
 	if prev, ok := s.idOf[seq]; ok && prev != id {
 		s.twoIDs = append(s.twoIDs, seq)
 	}
@@ -394,11 +392,18 @@ func (s *hookSink) stats() sinkStats {
 	return st
 }
 
-// firstStart returns when the first request with Webhook-Id id started.
-func (s *hookSink) firstStart(id string) time.Time {
+// event returns the event id of the delivery with Webhook-Id id.
+func (s *hookSink) event(id string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.first[id]
+	return s.eventOf[id]
+}
+
+// requestsOf returns how many requests with Webhook-Id id started.
+func (s *hookSink) requestsOf(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received[id]
 }
 
 // startedSince returns how many requests started at t or later.
@@ -422,7 +427,9 @@ func (s *hookSink) firstDelivery(seq int) time.Time {
 	return s.seqFirst[seq]
 }
 
-// sortedArrivals returns when each request started, in order.
+// sortedArrivals returns when each request started, in order. Arrivals are
+// for the log only: on a loaded machine they bunch up however evenly the
+// requests were sent.
 func (s *hookSink) sortedArrivals() []time.Time {
 	s.mu.Lock()
 	a := slices.Clone(s.arrivals)

@@ -90,9 +90,11 @@ type result struct {
 }
 
 // send performs one attempt: the request, the response capture and the
-// classification into success or a failure a person can read.
-func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, dest *routing.Destination, number int) result {
-	start := e.clock.Now()
+// classification into success or a failure a person can read. start is
+// when the attempt started, as its rate limits granted it: the attempt is
+// stamped with it, so that the limits can be checked on what the engine
+// decided rather than on when the machine got round to each request.
+func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, dest *routing.Destination, number int, start time.Time) result {
 	timeout := e.cfg.Timeout
 	if dest.TimeoutMS > 0 {
 		timeout = time.Duration(dest.TimeoutMS) * time.Millisecond
@@ -102,6 +104,9 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 		ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: number, Trigger: volley.AttemptAuto,
 		Status: volley.AttemptFailed, CreatedAt: start.UTC(),
 	}
+	// The duration is measured from before the timeout starts, so that an
+	// attempt that timed out never reports less than its timeout.
+	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	method := ev.method
@@ -114,7 +119,6 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 		return result{attempt: a}
 	}
 	req.Header = outboundHeaders(ev, d, dest, number, start, e.cfg.UserAgent)
-	t0 := time.Now()
 	resp, err := e.client.Do(req)
 	if err != nil {
 		a.DurationMS = time.Since(t0).Milliseconds()

@@ -135,12 +135,14 @@ func (e *Engine) reaper() {
 }
 
 // clusterStart waits, when the destination or connection has an eps limit
-// shared with other nodes, until the slot reserved for this attempt. It
-// returns false when the attempt must not start now (the store failed or
-// the engine is stopping); the caller puts the delivery back.
-func (e *Engine) clusterStart(ctx context.Context, d *volley.Delivery, dest *routing.Destination, conn *volley.Connection) bool {
+// shared with other nodes, until the slot reserved for this attempt, and
+// returns the slot; otherwise it returns granted, the start the lane gave
+// the attempt. It returns false when the attempt must not start now (the
+// store failed or the engine is stopping); the caller puts the delivery
+// back.
+func (e *Engine) clusterStart(ctx context.Context, d *volley.Delivery, dest *routing.Destination, conn *volley.Connection, granted time.Time) (time.Time, bool) {
 	if e.cfg.Cluster == nil || (dest.EPS <= 0 && conn.EPS <= 0) {
-		return true
+		return granted, true
 	}
 	start, err := e.cfg.Cluster.RateReserve(ctx, []store.RateLimit{
 		{Key: "d:" + strconv.FormatUint(d.DestinationID, 10), EPS: dest.EPS},
@@ -148,18 +150,18 @@ func (e *Engine) clusterStart(ctx context.Context, d *volley.Delivery, dest *rou
 	}, e.clock.Now())
 	if err != nil {
 		e.log.Warn("reserve a rate-limit slot", "destination_id", d.DestinationID, "err", err)
-		return false
+		return time.Time{}, false
 	}
 	wait := start.Sub(e.clock.Now())
 	if wait <= 0 {
-		return true
+		return start, true
 	}
 	t := e.clock.NewTimer(wait)
 	select {
 	case <-t.C():
-		return true
+		return start, true
 	case <-ctx.Done():
 		t.Stop()
-		return false
+		return time.Time{}, false
 	}
 }

@@ -190,9 +190,9 @@ func (e *Engine) mayStart(d *volley.Delivery, timeout time.Duration, now time.Ti
 	return !e.fence.check(now, e.cfg.NodeTTL/2) && !e.fence.stale(d.NextAttemptAt.Add(-LeaseDuration))
 }
 
-// deliver runs one attempt of a job taken from lane l and reports its
-// outcome.
-func (e *Engine) deliver(l *lane, j *job) {
+// deliver runs one attempt of a job that lane l let start at granted, and
+// reports its outcome.
+func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 	defer e.attempts.Done()
 	start := e.clock.Now()
 	var took time.Duration
@@ -211,7 +211,8 @@ func (e *Engine) deliver(l *lane, j *job) {
 		return
 	}
 	ctx := e.fence.context()
-	if !e.clusterStart(ctx, d, dest, conn) {
+	granted, ok = e.clusterStart(ctx, d, dest, conn, granted)
+	if !ok {
 		e.settle(d, volley.DeliveryPending, e.clock.Now())
 		return
 	}
@@ -220,7 +221,7 @@ func (e *Engine) deliver(l *lane, j *job) {
 		return
 	}
 	number := d.Attempts + 1
-	res := e.send(ctx, &j.ev, d, dest, number)
+	res := e.send(ctx, &j.ev, d, dest, number, granted)
 	now := e.clock.Now()
 	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
 	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())

@@ -102,7 +102,7 @@ func TestDeliverySuccess(t *testing.T) {
 	if a.EventID != uid || a.ConnectionID != connID || a.DestinationID != destID {
 		t.Errorf("attempt names event %s connection %d destination %d, want %s %d %d", a.EventID, a.ConnectionID, a.DestinationID, uid, connID, destID)
 	}
-	if a.DurationMS < 25 || a.DurationMS > 5000 {
+	if a.DurationMS < 25 {
 		t.Errorf("duration_ms %d, want at least the receiver's 25ms", a.DurationMS)
 	}
 	if a.Body == nil || *a.Body != `{"received":true}` || a.Headers["X-Sink"] != "yes" {
@@ -191,10 +191,11 @@ func TestDeliveryTimeout(t *testing.T) {
 	if a.Status != volley.AttemptFailed || a.StatusCode != 0 || a.ErrorReason != "timeout after 1s" {
 		t.Errorf("attempt: status %s code %d reason %q, want failed 0 %q", a.Status, a.StatusCode, a.ErrorReason, "timeout after 1s")
 	}
-	// The timeout runs from before the request is built; the duration
-	// from just before it is sent.
-	if a.DurationMS < 900 || a.DurationMS > 3000 {
-		t.Errorf("duration_ms %d, want about the 1s timeout", a.DurationMS)
+	// The duration spans what the timeout spans, so it cannot be shorter.
+	// No upper bound: how late a loaded machine notices is not ours to
+	// promise.
+	if a.DurationMS < 1000 {
+		t.Errorf("duration_ms %d, want at least the 1s timeout", a.DurationMS)
 	}
 }
 
@@ -237,8 +238,11 @@ func TestDeliveryRetryAfter(t *testing.T) {
 	t.Parallel()
 	e := setup(t, fastConfig())
 	var calls atomic.Int32
+	var answered atomic.Pointer[time.Time] // when the sink answered 429
 	s := newSink(t, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
+			now := time.Now() // before the engine can have the answer
+			answered.Store(&now)
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
 		}
@@ -252,14 +256,19 @@ func TestDeliveryRetryAfter(t *testing.T) {
 	if ev.Attempts[0].StatusCode != 429 || ev.Attempts[1].StatusCode != 200 {
 		t.Errorf("status codes %d then %d, want 429 then 200", ev.Attempts[0].StatusCode, ev.Attempts[1].StatusCode)
 	}
-	// The schedule says 50ms; Retry-After says 1s, and wins.
+	// The schedule says 50ms; Retry-After says 1s, and wins. Only lower
+	// bounds: how much later a loaded machine gets to the retry is not
+	// the engine's to promise. The waits are measured from points that
+	// come before what the engine waits from (the first attempt's start,
+	// the sink's answer), so they cannot come out short; a millisecond is
+	// allowed for the store's microseconds and a slewed wall clock.
 	gap := ev.Attempts[1].CreatedAt.Sub(ev.Attempts[0].CreatedAt)
-	if gap < time.Second-time.Millisecond || gap > 3*time.Second {
-		t.Errorf("retry %v after the 429, want Retry-After's 1s", gap)
+	if gap < time.Second-time.Millisecond {
+		t.Errorf("retry started %v after the first attempt, want at least Retry-After's 1s", gap)
 	}
 	reqs := s.requests()
-	if d := reqs[1].At.Sub(reqs[0].At); d < time.Second-10*time.Millisecond {
-		t.Errorf("the sink saw the retry %v after the 429, want at least 1s", d)
+	if d := reqs[1].At.Sub(*answered.Load()); d < time.Second-time.Millisecond {
+		t.Errorf("the retry reached the sink %v after it answered 429, want at least 1s", d)
 	}
 }
 

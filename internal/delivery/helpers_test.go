@@ -231,7 +231,7 @@ func (e *env) attempts(t *testing.T, query string) []attemptJSON {
 func (e *env) awaitStatus(t *testing.T, uid, want string) eventJSON {
 	t.Helper()
 	var ev eventJSON
-	eventually(t, 5*time.Second, func() bool {
+	eventually(t, 15*time.Second, func() bool {
 		ev = e.event(t, uid)
 		return ev.Status == want
 	}, func() string { return fmt.Sprintf("event %s has status %q, want %q", uid, ev.Status, want) })

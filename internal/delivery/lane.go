@@ -203,7 +203,7 @@ func (l *lane) run() {
 			continue
 		}
 		l.e.attempts.Add(1)
-		go l.e.deliver(l, j)
+		go l.e.deliver(l, j, at)
 	}
 }
 

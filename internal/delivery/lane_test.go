@@ -54,3 +54,51 @@ func TestLanePacingSurvivesIdle(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionEPSSparesOthers checks that a connection's eps holds back
+// that connection only. The fake clock stands still, so the connection
+// limited to one event a second gets exactly one start, whatever the speed
+// of the machine, while another connection to the same destination, queued
+// behind it, gets all of its events through.
+func TestConnectionEPSSparesOthers(t *testing.T) {
+	t.Parallel()
+	const n = 5
+	s := setupEngine(t, engineOptions{connEPS: 1, retry: time.Second})
+	var limited, free []uint64
+	for range n {
+		limited = append(limited, s.insertOn(t, 1))
+	}
+	for range n {
+		free = append(free, s.insertOn(t, 2))
+	}
+	poll(t, "every delivery of the unlimited connection to succeed", func() bool {
+		for _, id := range free {
+			if s.delivery(t, id).State != volley.DeliverySuccess {
+				return false
+			}
+		}
+		return true
+	})
+	// Stop settles everything: what the limited connection did not send is
+	// given back unsent.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.engine.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, id := range limited {
+		switch d := s.delivery(t, id); {
+		case d.State == volley.DeliverySuccess && d.Attempts == 1:
+			sent++
+		case d.State != volley.DeliveryPending || d.Attempts != 0:
+			t.Errorf("limited delivery of event %d: %s after %d attempts, want sent once or pending and unsent", id, d.State, d.Attempts)
+		}
+	}
+	if sent != 1 {
+		t.Errorf("the limited connection sent %d deliveries in one instant, want 1 (eps 1)", sent)
+	}
+	if got := len(s.arrived); got != n+1 {
+		t.Errorf("the destination received %d requests, want %d", got, n+1)
+	}
+}

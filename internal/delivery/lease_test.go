@@ -84,7 +84,8 @@ func (s *spyTraffic) leasedAt(now time.Time) (jobs int, ok bool) {
 }
 
 // engineSetup is an engine on a fake clock over a real SQLite store, with
-// one connection to one destination whose answers the test controls.
+// one destination whose answers the test controls and two connections to
+// it: 1, shaped by engineOptions, and 2, without limits.
 type engineSetup struct {
 	t0      time.Time
 	clock   *clock.Fake
@@ -136,6 +137,8 @@ func setupEngine(t *testing.T, o engineOptions) *engineSetup {
 		}},
 		conns: map[uint64]*volley.Connection{1: {
 			ID: 1, SourceID: 1, DestinationID: 1, Status: volley.ConnectionEnabled, EPS: o.connEPS, MaxRetries: o.maxRetries,
+		}, 2: {
+			ID: 2, SourceID: 1, DestinationID: 1, Status: volley.ConnectionEnabled, MaxRetries: o.maxRetries,
 		}},
 	}
 	s.engine, err = New(Config{
@@ -160,16 +163,22 @@ func setupEngine(t *testing.T, o engineOptions) *engineSetup {
 	return s
 }
 
-// insert stores an event with one delivery due now on the fake clock, not
-// leased, wakes the engine and returns the event's id.
+// insert stores an event with one delivery on connection 1 due now on the
+// fake clock, not leased, wakes the engine and returns the event's id.
 func (s *engineSetup) insert(t *testing.T) uint64 {
+	t.Helper()
+	return s.insertOn(t, 1)
+}
+
+// insertOn is insert for connection connID.
+func (s *engineSetup) insertOn(t *testing.T, connID uint64) uint64 {
 	t.Helper()
 	s.events++
 	now := s.clock.Now()
 	res, err := s.store.EventInsert(context.Background(), []store.NewEvent{{
 		Event: volley.Event{UID: fmt.Sprintf("evt_fake%d", s.events), ProjectID: 1, SourceID: 1, Method: http.MethodPost,
 			Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"n":1}`), CreatedAt: now},
-		Deliveries: []volley.Delivery{{ConnectionID: 1, DestinationID: 1, State: volley.DeliveryPending, NextAttemptAt: now}},
+		Deliveries: []volley.Delivery{{ConnectionID: connID, DestinationID: 1, State: volley.DeliveryPending, NextAttemptAt: now}},
 	}})
 	if err != nil {
 		t.Fatal(err)

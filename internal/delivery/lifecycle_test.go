@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,10 +131,12 @@ func TestReplayFailedEvent(t *testing.T) {
 	verifySigned(t, reqs[1], e.secret(t, destID))
 }
 
-// TestGracefulStopAndRestart stops a node while a slow destination has
-// attempts in flight and more queued: the attempts in flight finish and are
+// TestGracefulStopAndRestart stops a node while a destination has attempts
+// in flight and more queued: the attempts in flight finish and are
 // recorded, and a new node over the same database delivers the rest, each
-// exactly once.
+// exactly once. The destination holds its requests until the test has seen
+// the node give its queue back, so what is in flight at the stop does not
+// depend on the machine's speed.
 func TestGracefulStopAndRestart(t *testing.T) {
 	t.Parallel()
 	const n = 20
@@ -142,8 +145,13 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	cfg.Concurrency = 4
 	opts := testserver.Options{Delivery: cfg}
 	var answered atomic.Int32
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
 	s := newSink(t, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(300 * time.Millisecond) // a slow receiver
+		select {
+		case <-held:
+		case <-t.Context().Done():
+		}
 		answered.Add(1)
 	})
 
@@ -160,21 +168,56 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
 	src, _, _ := e.route(t, s.URL, nil, nil)
 	uids := e.ingestMany(t, src.IngestionID, n)
-	s.awaitCount(t, cfg.Concurrency, 5*time.Second)
+	eventIDs := make([]uint64, len(uids))
+	for i, uid := range uids {
+		eventIDs[i] = e.event(t, uid).ID
+	}
+	s.awaitCount(t, cfg.Concurrency, 30*time.Second)
 
 	// No idle keep-alive connection of ours may hold up the HTTP server's
 	// shutdown, which comes before the engine's.
 	e.client.CloseIdleConnections()
-	if err := stop(); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
+	var stopErr error
+	stopDone := make(chan struct{})
+	go func() {
+		stopErr = stop()
+		close(stopDone)
+	}()
 	stopped = true
+	t.Cleanup(func() { // if the test failed before the stop returned
+		release()
+		<-stopDone
+	})
+	// The stop has begun draining once every delivery not in flight is
+	// back in the store, unleased: the leaser has stopped and the lane has
+	// given its queue back, so nothing more can start. Only then are the
+	// requests in flight answered.
+	eventually(t, 20*time.Second, func() bool {
+		back := 0
+		for _, id := range eventIDs {
+			ds, err := srv.Store.DeliveryListByEvent(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.State == volley.DeliveryPending && d.LeaseOwner == "" {
+					back++
+				}
+			}
+		}
+		return back == n-cfg.Concurrency
+	}, func() string { return "the stopping node did not give its queued deliveries back" })
+	release()
+	<-stopDone
+	if stopErr != nil {
+		t.Fatalf("stop: %v", stopErr)
+	}
 	sent := s.count()
 	if got := int(answered.Load()); got != sent {
 		t.Fatalf("stop returned with %d of %d requests unanswered: attempts in flight were cut off", sent-got, sent)
 	}
-	if sent >= n {
-		t.Fatalf("all %d events were delivered before the stop; the test proves nothing", n)
+	if sent != cfg.Concurrency {
+		t.Fatalf("%d requests sent before the stop, want the %d in flight when it began", sent, cfg.Concurrency)
 	}
 
 	// Between the two runs: every answered attempt is recorded, the rest

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/delivery"
+	"github.com/volleyhq/volley/internal/testserver"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -106,7 +108,11 @@ func TestDeleteConnectionCancelsRetries(t *testing.T) {
 	t.Parallel()
 	cfg := fastConfig()
 	cfg.Retry = delivery.RetryPolicy{Schedule: []time.Duration{time.Second}}
-	e := setup(t, cfg)
+	// The node's clock stands still until the test moves it, so the retry
+	// cannot fall due before the delete however slow the machine is.
+	clk := clock.NewFake(time.Now())
+	srv := testserver.Start(t, testserver.Options{Delivery: cfg, NowFunc: clk.Now})
+	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
 	s := newSink(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
 	src, _, connID := e.route(t, s.URL, nil, map[string]any{"max_retries": 5})
 	uid := e.ingest(t, src.IngestionID, `{}`)
@@ -128,7 +134,9 @@ func TestDeleteConnectionCancelsRetries(t *testing.T) {
 	if got := e.event(t, uid).Status; got != volley.EventDropped {
 		t.Errorf("event status %q after the delete, want %q", got, volley.EventDropped)
 	}
-	// The retry was due 1s after the first attempt; it never comes.
+	// The retry would now be due; the engine looks for due work every
+	// PollInterval, and finds none.
+	clk.Advance(2 * time.Second)
 	consistently(t, 1500*time.Millisecond, func() bool { return s.count() == 1 },
 		func() string { return fmt.Sprintf("the sink received %d requests after the delete", s.count()-1) })
 	if got := e.event(t, uid); len(got.Attempts) != 1 {

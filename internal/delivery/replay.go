@@ -17,7 +17,7 @@ func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery
 	}
 	d.EventUID = ev.UID
 	view := eventView{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body}
-	res := e.send(ctx, &view, &d, dest, d.Attempts+1)
+	res := e.send(ctx, &view, &d, dest, d.Attempts+1, e.clock.Now())
 	res.attempt.Trigger = volley.AttemptReplay
 	if err := e.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), &res.attempt); err != nil {
 		return nil, err

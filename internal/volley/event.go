@@ -89,23 +89,30 @@ func (d *Delivery) WebhookID() string {
 
 // Attempt is one recorded HTTP request to a destination.
 type Attempt struct {
-	ID              uint64
-	DeliveryID      uint64
-	EventID         uint64 // Event.ID
-	EventUID        string
-	ProjectID       uint64
-	SourceID        uint64
-	ConnectionID    uint64
-	DestinationID   uint64
-	Number          int    // 1 for the first attempt of the delivery
-	Trigger         string // AttemptAuto or AttemptReplay
-	Status          string // AttemptSuccess or AttemptFailed
-	StatusCode      int    // 0 when there was no response
-	ErrorReason     string // for a person: "timeout after 15s", "HTTP 503"
+	ID            uint64
+	DeliveryID    uint64
+	EventID       uint64 // Event.ID
+	EventUID      string
+	ProjectID     uint64
+	SourceID      uint64
+	ConnectionID  uint64
+	DestinationID uint64
+	Number        int    // 1 for the first attempt of the delivery
+	Trigger       string // AttemptAuto or AttemptReplay
+	Status        string // AttemptSuccess or AttemptFailed
+	StatusCode    int    // 0 when there was no response
+	ErrorReason   string // for a person: "timeout after 15s", "HTTP 503"
+	// DurationMS spans what the attempt timeout spans, from before the
+	// request is built to the end of the response: an attempt that timed
+	// out lasted at least its timeout.
 	DurationMS      int64
 	ResponseHeaders http.Header
 	ResponseBody    []byte // at most MaxResponseBody bytes
-	CreatedAt       time.Time
+	// CreatedAt is when the attempt started: the instant the rate limits
+	// granted it (the engine sends the request as soon as it is scheduled
+	// after that). Rate limits hold exactly on these times, whatever the
+	// load on the machine.
+	CreatedAt time.Time
 }
 
 // Attempt statuses and triggers.
