@@ -17,8 +17,9 @@ import (
 )
 
 // Migration 0003 rebuilds the tables whose ids are visible with
-// AUTOINCREMENT. These tests build a store as 0002 left it, with rows whose
-// ids only traffic still references, and migrate it.
+// AUTOINCREMENT, and adds the creator of each project. These tests build a
+// store as 0002 left it, with rows whose ids only traffic still references,
+// and migrate it.
 
 // preIDsVersion is the last schema version before ids were kept unique.
 const preIDsVersion = 2
@@ -236,20 +237,28 @@ func wantSchema(t *testing.T, what string, got, want map[string]schemaObject, di
 	}
 }
 
-// autoincrement is the change 0003 makes to a table of idTables.
-func autoincrement(o schemaObject) schemaObject {
+// migrated is the change 0003 makes to a table: AUTOINCREMENT for those of
+// idTables, and the creator of each project.
+func migrated(o schemaObject) schemaObject {
 	if o.typ == "table" && slices.Contains(idTables, o.table) {
 		o.sql = strings.Replace(o.sql, "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
+	}
+	if o.typ == "table" && o.table == "projects" {
+		o.sql = strings.Replace(o.sql, "updated_at INTEGER NOT NULL )", "updated_at INTEGER NOT NULL, account_id INTEGER NOT NULL )", 1)
 	}
 	return o
 }
 
+// projectCreator matches the column 0003 adds in a row of snapshot.
+var projectCreator = regexp.MustCompile(`account_id=\d+ $`)
+
 func unchanged(o schemaObject) schemaObject { return o }
 
 // TestMigrateIDs migrates a store with rows from before 0003: every row
-// stays, the schema changes only by AUTOINCREMENT, new ids continue past
-// the highest id ever referenced, and migrating down restores the old
-// schema with every row.
+// stays, each project gets its organization's creator, the schema changes
+// only by AUTOINCREMENT and that column, new ids continue past the highest
+// id ever referenced, and migrating down restores the old schema with every
+// row.
 func TestMigrateIDs(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -267,8 +276,10 @@ func TestMigrateIDs(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	wantRows(t, "after migrating", snapshot(t, s.write), rowsBefore)
-	wantSchema(t, "after migrating", schemaObjects(t, s.write), schemaBefore, autoincrement)
+	want := maps.Clone(rowsBefore)
+	want["projects"] = []string{rowsBefore["projects"][0] + "account_id=1 ", rowsBefore["projects"][1] + "account_id=2 "}
+	wantRows(t, "after migrating", snapshot(t, s.write), want)
+	wantSchema(t, "after migrating", schemaObjects(t, s.write), schemaBefore, migrated)
 	if seqs := sequences(t, s.write); !maps.Equal(seqs, preIDsHigh) {
 		t.Errorf("sqlite_sequence = %v, want %v", seqs, preIDsHigh)
 	}
@@ -331,6 +342,9 @@ func TestMigrateIDs(t *testing.T) {
 
 	// Down again: the old schema, and every row (old and new) kept.
 	rowsAfter := snapshot(t, s.write)
+	for i, row := range rowsAfter["projects"] {
+		rowsAfter["projects"][i] = projectCreator.ReplaceAllString(row, "")
+	}
 	if v, err := s.MigrateDown(ctx); err != nil || v != 3 {
 		t.Fatalf("MigrateDown = %d, %v; want 3", v, err)
 	}

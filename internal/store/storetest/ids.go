@@ -72,9 +72,9 @@ func testIDsTokens(t *testing.T, s store.Store) {
 func testIDsProjects(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	doomed := createProject(t, s, ada.Org.ID, "Doomed", false)
+	doomed := createProject(t, s, ada.Org.ID, ada.Account.ID, "Doomed", false)
 	noErr(t, "ProjectDelete", s.ProjectDelete(ctx, ada.Org.ID, doomed.ID, now))
-	next := createProject(t, s, ada.Org.ID, "Next", false)
+	next := createProject(t, s, ada.Org.ID, ada.Account.ID, "Next", false)
 	wantNewer(t, "ProjectCreate", next.ID, doomed.ID)
 }
 
@@ -215,12 +215,12 @@ func testIDsDeletedSourceTraffic(t *testing.T, s store.Store) {
 func testIDsDeletedProjectTraffic(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
-	doomedProject := createProject(t, s, ada.Org.ID, "Doomed", false)
+	doomedProject := createProject(t, s, ada.Org.ID, ada.Account.ID, "Doomed", false)
 	doomed := newGraph(t, s, doomedProject.ID, "doomed")
 	trafficOn(t, s, doomed, "doomed")
 	noErr(t, "ProjectDelete", s.ProjectDelete(ctx, ada.Org.ID, doomedProject.ID, minute(2)))
 
-	next := createProject(t, s, bob.Org.ID, "Next", false)
+	next := createProject(t, s, bob.Org.ID, bob.Account.ID, "Next", false)
 	wantNewer(t, "ProjectCreate", next.ID, doomedProject.ID)
 	g := newGraph(t, s, next.ID, "next")
 	noTraffic(t, s, next.ID, g)
