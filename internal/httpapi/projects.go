@@ -99,7 +99,9 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	if req.Name == nil && req.IsDefault == nil {
-		return volley.Invalid("name", "is required")
+		// Every field is optional, so an empty body is a valid update that
+		// changes nothing, updated_at included.
+		return writeMerged(w, http.StatusOK, "project", projectOut(cur))
 	}
 	if req.Name != nil {
 		if err := volley.ValidateName("name", *req.Name); err != nil {

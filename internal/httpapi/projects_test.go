@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/volleyhq/volley/internal/testserver"
 )
@@ -87,4 +89,44 @@ func TestProjectUserID(t *testing.T) {
 		t.Fatalf("projects of a new organization: %+v, want its default", ps)
 	}
 	wantCreator(t, "the default project of POST /api/org", ps[0], bob.AccountID)
+}
+
+// TestProjectUpdatePartial: PUT /api/projects/{id} takes any subset of its
+// fields. {} changes nothing (not even updated_at) and answers the project;
+// is_default alone moves the flag and keeps the name.
+func TestProjectUpdatePartial(t *testing.T) {
+	t.Parallel()
+	srv, clk := startFixed(t)
+	admin := callerOf(srv, testserver.AdminToken)
+	created := projectOf(t, admin.must(t, http.StatusCreated, "POST", "/api/projects", map[string]any{"name": "Staging"}))
+	path := fmt.Sprintf("/api/projects/%d", created.ID)
+
+	clk.Advance(time.Minute)
+	got := projectOf(t, admin.must(t, http.StatusOK, "PUT", path, map[string]any{}))
+	if !reflect.DeepEqual(got, created) {
+		t.Errorf("PUT {} = %+v, want the project unchanged: %+v", got, created)
+	}
+	if got := projectOf(t, admin.must(t, http.StatusOK, "GET", path, nil)); !reflect.DeepEqual(got, created) {
+		t.Errorf("GET after PUT {} = %+v, want %+v", got, created)
+	}
+
+	clk.Advance(time.Minute)
+	got = projectOf(t, admin.must(t, http.StatusOK, "PUT", path, map[string]any{"is_default": true}))
+	if !got.IsDefault || got.Name != "Staging" || got.UpdatedAt == created.UpdatedAt {
+		t.Errorf(`PUT {"is_default":true} = %+v, want the default, still named Staging, updated`, got)
+	}
+	for _, p := range projectsOf(t, admin) {
+		if p.IsDefault != (p.ID == created.ID) {
+			t.Errorf("after moving the default flag: %+v", p)
+		}
+	}
+
+	got = projectOf(t, admin.must(t, http.StatusOK, "PUT", path, map[string]any{"name": "Main"}))
+	if !got.IsDefault || got.Name != "Main" {
+		t.Errorf(`PUT {"name":"Main"} = %+v, want the default named Main`, got)
+	}
+	if e := errorOf(t, admin.must(t, http.StatusBadRequest, "PUT", path, map[string]any{"name": ""})); e.Field != "name" {
+		t.Errorf(`PUT {"name":""}: error %+v, want one naming name`, e)
+	}
+	admin.must(t, http.StatusConflict, "PUT", path, map[string]any{"is_default": false})
 }
