@@ -20,10 +20,10 @@ func TestMigratePostgres(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := migrate("status"); strings.Contains(out, "pending") || !strings.Contains(out, "0003") {
+	if out := migrate("status"); strings.Contains(out, "pending") || !strings.Contains(out, "0004") {
 		t.Fatalf("status of a migrated schema:\n%s", out)
 	}
-	for _, v := range []string{"0003", "0002", "0001"} {
+	for _, v := range []string{"0004", "0003", "0002", "0001"} {
 		if out := migrate("down"); !strings.Contains(out, "reverted "+v) {
 			t.Fatalf("down: %s, want reverted %s", out, v)
 		}
@@ -31,10 +31,10 @@ func TestMigratePostgres(t *testing.T) {
 	if out := migrate("down"); !strings.Contains(out, "no migration to revert") {
 		t.Fatalf("down on an empty schema: %s", out)
 	}
-	if out := migrate("status"); strings.Count(out, "pending") != 3 {
+	if out := migrate("status"); strings.Count(out, "pending") != 4 {
 		t.Fatalf("status after going down:\n%s", out)
 	}
-	if out := migrate("up"); strings.Count(out, "applied") != 3 {
+	if out := migrate("up"); strings.Count(out, "applied") != 4 {
 		t.Fatalf("up:\n%s", out)
 	}
 	if out := migrate("up"); !strings.Contains(out, "up to date") {

@@ -151,7 +151,7 @@ func TestBadInput(t *testing.T) {
 		// Missing required fields.
 		{"project without name", "POST", projects, map[string]any{}, bad, "name", "required"},
 		{"project with blank name", "POST", projects, map[string]any{"name": "   "}, bad, "name", "required"},
-		{"empty project update", "PUT", project, map[string]any{}, bad, "name", "required"},
+		{"project update with blank name", "PUT", project, map[string]any{"name": "   "}, bad, "name", "required"},
 		{"org without name", "POST", "/api/org", map[string]any{}, bad, "name", "required"},
 		{"source without name or slug", "POST", srcs, map[string]any{"eps": 1}, bad, "name", "required"},
 		{"destination without name", "POST", dsts, map[string]any{"url": "http://127.0.0.1:9/"}, bad, "name", "required"},

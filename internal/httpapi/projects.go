@@ -12,13 +12,15 @@ type projectJSON struct {
 	ID             uint64    `json:"id"`
 	Name           string    `json:"name"`
 	OrganizationID uint64    `json:"organization_id"`
+	UserID         uint64    `json:"user_id"` // the creating account; the Ruby, PHP and .NET SDKs read it
 	IsDefault      bool      `json:"is_default"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func projectOut(p *volley.Project) projectJSON {
-	return projectJSON{ID: p.ID, Name: p.Name, OrganizationID: p.OrgID, IsDefault: p.IsDefault, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	return projectJSON{ID: p.ID, Name: p.Name, OrganizationID: p.OrgID, UserID: p.AccountID, IsDefault: p.IsDefault,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 // project loads the project named by the {project_id} path segment, which
@@ -75,7 +77,8 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	now := a.now()
-	p := &volley.Project{OrgID: org.ID, Name: *req.Name, IsDefault: deref(req.IsDefault), CreatedAt: now, UpdatedAt: now}
+	p := &volley.Project{OrgID: org.ID, AccountID: c.account.ID, Name: *req.Name, IsDefault: deref(req.IsDefault),
+		CreatedAt: now, UpdatedAt: now}
 	if err := a.cfg.Store.ProjectCreate(r.Context(), p); err != nil {
 		return err
 	}
@@ -96,7 +99,9 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	if req.Name == nil && req.IsDefault == nil {
-		return volley.Invalid("name", "is required")
+		// Every field is optional, so an empty body is a valid update that
+		// changes nothing, updated_at included.
+		return writeMerged(w, http.StatusOK, "project", projectOut(cur))
 	}
 	if req.Name != nil {
 		if err := volley.ValidateName("name", *req.Name); err != nil {

@@ -12,7 +12,10 @@
 //   - times come back in UTC, at whole microseconds;
 //   - an empty []byte or map is stored as "unset" and may come back nil;
 //   - a missing parent row (project, source, account, …) is ErrNotFound;
-//   - a violated uniqueness rule is a *ConflictError naming the value.
+//   - a violated uniqueness rule is a *ConflictError naming the value;
+//   - an id is never handed out twice, not even after the row holding the
+//     highest one is deleted: traffic keeps plain ids of the configuration
+//     it came through and must never show up under a newer row.
 package store
 
 import (

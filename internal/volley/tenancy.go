@@ -46,6 +46,7 @@ type Member struct {
 type Project struct {
 	ID        uint64
 	OrgID     uint64
+	AccountID uint64 // creator (for projects older than the column, the organization's creator)
 	Name      string
 	IsDefault bool
 	CreatedAt time.Time

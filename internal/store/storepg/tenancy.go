@@ -143,7 +143,8 @@ func orgCreate(ctx context.Context, tx pgx.Tx, p store.OrgCreateParams) (*volley
 		m.ID, p.AccountID, volley.RoleOwner, m.CreatedAt); err != nil {
 		return nil, nil, err
 	}
-	proj := &volley.Project{OrgID: m.ID, Name: volley.DefaultProjectName, IsDefault: true, CreatedAt: p.Now, UpdatedAt: p.Now}
+	proj := &volley.Project{OrgID: m.ID, AccountID: p.AccountID, Name: volley.DefaultProjectName, IsDefault: true,
+		CreatedAt: p.Now, UpdatedAt: p.Now}
 	if err := projectInsert(ctx, tx, proj); err != nil {
 		return nil, nil, err
 	}
@@ -304,11 +305,11 @@ func (s *Store) MemberDelete(ctx context.Context, orgID, accountID uint64) error
 	return wrap(err, "remove member")
 }
 
-const projectCols = `id, org_id, name, is_default, created_at, updated_at`
+const projectCols = `id, org_id, account_id, name, is_default, created_at, updated_at`
 
 func scanProject(row scanner) (*volley.Project, error) {
 	var p volley.Project
-	if err := row.Scan(&p.ID, &p.OrgID, &p.Name, &p.IsDefault, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	if err := row.Scan(&p.ID, &p.OrgID, &p.AccountID, &p.Name, &p.IsDefault, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return nil, mapErr(err)
 	}
 	return &p, nil
@@ -335,8 +336,8 @@ func projectInsert(ctx context.Context, tx pgx.Tx, p *volley.Project) error {
 			return err
 		}
 	}
-	return tx.QueryRow(ctx, `INSERT INTO projects (org_id, name, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
-		RETURNING id`, p.OrgID, p.Name, p.IsDefault, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
+	return tx.QueryRow(ctx, `INSERT INTO projects (org_id, account_id, name, is_default, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.OrgID, p.AccountID, p.Name, p.IsDefault, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
 }
 
 // ProjectCreate implements store.Tenancy.

@@ -3,8 +3,11 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store/migration"
@@ -34,22 +37,92 @@ func (m migrator) Applied(ctx context.Context) (map[int]bool, error) {
 	return out, rows.Err()
 }
 
-func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) error {
-	return m.s.tx(ctx, func(tx *sql.Tx) error {
-		if up {
-			if _, err := tx.ExecContext(ctx, mig.Up); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				mig.Version, mig.Name, time.Now().UnixMicro())
+// Apply runs one migration and records it in one transaction, with foreign
+// keys off. SQLite changes a table's definition only by rebuilding it (create
+// a copy, fill it, drop the original, rename the copy), and with foreign keys
+// on, dropping the original would first delete its rows and cascade the
+// deletion to every child table. The pragma is a no-op inside a
+// transaction, so it is switched on the connection around it, and
+// PRAGMA foreign_key_check must find no dangling reference before the
+// migration commits.
+func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) (err error) {
+	m.s.writer.lock(true)
+	defer m.s.writer.unlock()
+	conn, err := m.s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("disable foreign keys: %w", err)
+	}
+	defer func() {
+		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); ferr != nil {
+			// A connection without foreign keys must not serve another
+			// write: discard it, and the pool opens a new one with the
+			// pragmas of its DSN.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("enable foreign keys: %w", ferr))
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if up {
+		if _, err := tx.ExecContext(ctx, mig.Up); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			mig.Version, mig.Name, time.Now().UnixMicro()); err != nil {
+			return err
+		}
+	} else {
 		if _, err := tx.ExecContext(ctx, mig.Down); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = ?`, mig.Version)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = ?`, mig.Version); err != nil {
+			return err
+		}
+	}
+	if err := foreignKeyCheck(ctx, tx); err != nil {
 		return err
-	})
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// foreignKeyCheck fails when a row references a parent row that does not
+// exist, naming up to five of them.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return fmt.Errorf("check foreign keys: %w", err)
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return fmt.Errorf("check foreign keys: %w", err)
+		}
+		bad = append(bad, fmt.Sprintf("%s row %d references a missing %s", table, rowid.Int64, parent))
+		if len(bad) == 5 {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check foreign keys: %w", err)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("check foreign keys: %s", strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 // MigrateUp applies pending migrations and returns their versions.

@@ -71,7 +71,7 @@ func TestUniqueViolationColumns(t *testing.T) {
 	for _, stmt := range []string{
 		`INSERT INTO accounts (id, email, name, password_hash, created_at) VALUES (1, 'a@example.com', 'a', 'x', 1)`,
 		`INSERT INTO orgs (id, name, slug, account_id, created_at) VALUES (1, 'o', 'o', 1, 1)`,
-		`INSERT INTO projects (id, org_id, name, is_default, created_at, updated_at) VALUES (1, 1, 'p', 1, 1, 1)`,
+		`INSERT INTO projects (id, org_id, account_id, name, is_default, created_at, updated_at) VALUES (1, 1, 1, 'p', 1, 1, 1)`,
 	} {
 		if _, err := s.write.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -91,7 +91,7 @@ func TestUniqueViolationColumns(t *testing.T) {
 		{`INSERT INTO accounts (email, name, password_hash, created_at) VALUES ('a@example.com', 'b', 'x', 1)`, nil, "accounts.email"},
 		{insertSource, []any{"b", "src_a"}, "sources.ingestion_id"},
 		{insertSource, []any{"a", "src_b"}, "sources.project_id, sources.slug"},
-		{`INSERT INTO projects (org_id, name, is_default, created_at, updated_at) VALUES (1, 'q', 1, 1, 1)`, nil, "projects.org_id"},
+		{`INSERT INTO projects (org_id, account_id, name, is_default, created_at, updated_at) VALUES (1, 1, 'q', 1, 1, 1)`, nil, "projects.org_id"},
 	} {
 		_, err := s.write.ExecContext(ctx, tc.stmt, tc.args...)
 		cols, ok := uniqueViolation(err)

@@ -184,7 +184,8 @@ func orgCreate(ctx context.Context, tx *sql.Tx, p store.OrgCreateParams) (*volle
 		}
 		return nil, nil, err
 	}
-	proj := &volley.Project{OrgID: uint64(orgID), Name: volley.DefaultProjectName, IsDefault: true, CreatedAt: p.Now, UpdatedAt: p.Now}
+	proj := &volley.Project{OrgID: uint64(orgID), AccountID: p.AccountID, Name: volley.DefaultProjectName, IsDefault: true,
+		CreatedAt: p.Now, UpdatedAt: p.Now}
 	if err := projectInsert(ctx, tx, proj); err != nil {
 		return nil, nil, err
 	}
@@ -365,12 +366,12 @@ func (s *Store) MemberDelete(ctx context.Context, orgID, accountID uint64) error
 	return nil
 }
 
-const projectCols = `id, org_id, name, is_default, created_at, updated_at`
+const projectCols = `id, org_id, account_id, name, is_default, created_at, updated_at`
 
 func scanProject(row scanner) (*volley.Project, error) {
 	var p volley.Project
 	var created, updated int64
-	if err := row.Scan(&p.ID, &p.OrgID, &p.Name, &p.IsDefault, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.OrgID, &p.AccountID, &p.Name, &p.IsDefault, &created, &updated); err != nil {
 		return nil, notFound(err)
 	}
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -397,8 +398,8 @@ func projectInsert(ctx context.Context, tx *sql.Tx, p *volley.Project) error {
 			return err
 		}
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO projects (org_id, name, is_default, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		p.OrgID, p.Name, p.IsDefault, micros(p.CreatedAt), micros(p.UpdatedAt))
+	r, err := tx.ExecContext(ctx, `INSERT INTO projects (org_id, account_id, name, is_default, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, p.OrgID, p.AccountID, p.Name, p.IsDefault, micros(p.CreatedAt), micros(p.UpdatedAt))
 	if foreignKeyViolation(err) {
 		return store.ErrNotFound
 	}

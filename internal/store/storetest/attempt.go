@@ -141,7 +141,7 @@ func (l attemptLog) pick(i ...int) []volley.Attempt {
 
 func testAttemptList(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	l := newAttemptLog(t, s, ada.Project.ID, "w")
 	other := newAttemptLog(t, s, staging.ID, "v")
 	wantAttempts(t, s, l.ev[0].Event, l.pick(0, 1, 3)...)

@@ -201,7 +201,7 @@ func testSourceCreate(t *testing.T, s store.Store) {
 func testSourceList(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	busy := createSource(t, s, newSource(ada.Project.ID, "busy"))
 	idle := createSource(t, s, bareSource(ada.Project.ID, "idle"))
 	elsewhere := createSource(t, s, newSource(staging.ID, "elsewhere"))
@@ -275,7 +275,7 @@ func testSourceUpdateUnknown(t *testing.T, s store.Store) {
 func testSourceSlugUnique(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	first := createSource(t, s, newSource(ada.Project.ID, "stripe"))
 	clash := newSource(ada.Project.ID, "stripe")
 	clash.IngestionID = "src_clash"
@@ -361,7 +361,7 @@ func testSourceDelete(t *testing.T, s store.Store) {
 func testSourceCreateMissingProject(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	deleted := createProject(t, s, ada.Org.ID, "Deleted", false)
+	deleted := createProject(t, s, ada.Org.ID, ada.Account.ID, "Deleted", false)
 	noErr(t, "ProjectDelete", s.ProjectDelete(ctx, ada.Org.ID, deleted.ID, now))
 	for name, projectID := range map[string]uint64{"a deleted project": deleted.ID, "an unknown project": deleted.ID + 1000} {
 		src := newSource(projectID, "orphan")

@@ -82,7 +82,7 @@ func wantConnectionCount(t *testing.T, s store.Store, orgID, sourceID uint64, wa
 
 func testConnectionCreate(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	src := createSource(t, s, newSource(ada.Project.ID, "stripe"))
 	one := createDestination(t, s, newDestination(ada.Project.ID, "one"))
 	two := createDestination(t, s, newDestination(ada.Project.ID, "two"))

@@ -55,7 +55,7 @@ func testDestinationCreate(t *testing.T, s store.Store) {
 
 func testDestinationList(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	one := createDestination(t, s, newDestination(ada.Project.ID, "one"))
 	elsewhere := createDestination(t, s, newDestination(staging.ID, "elsewhere"))
 	two := createDestination(t, s, newDestination(ada.Project.ID, "two"))

@@ -24,7 +24,7 @@ func newestFirst(events ...volley.Event) []volley.Event {
 
 func testEventList(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	w := newSite(t, s, ada.Project.ID, "w")
 	v := newSite(t, s, staging.ID, "v")
 	body := func(e volley.Event, b string) volley.Event {

@@ -11,6 +11,7 @@ import (
 func projectTests() []test {
 	return []test{
 		{"Projects/Create", testProjectCreate},
+		{"Projects/Creator", testProjectCreator},
 		{"Projects/DefaultMovesOnCreate", testProjectDefaultMovesOnCreate},
 		{"Projects/Rename", testProjectRename},
 		{"Projects/MakeDefault", testProjectMakeDefault},
@@ -21,10 +22,11 @@ func projectTests() []test {
 	}
 }
 
-// createProject creates a project at now and returns it as stored.
-func createProject(t *testing.T, s store.Store, orgID uint64, name string, isDefault bool) volley.Project {
+// createProject creates a project of orgID, created by the account creator at
+// now, and returns it as stored.
+func createProject(t *testing.T, s store.Store, orgID, creator uint64, name string, isDefault bool) volley.Project {
 	t.Helper()
-	p := volley.Project{OrgID: orgID, Name: name, IsDefault: isDefault, CreatedAt: now, UpdatedAt: now}
+	p := volley.Project{OrgID: orgID, AccountID: creator, Name: name, IsDefault: isDefault, CreatedAt: now, UpdatedAt: now}
 	created := p
 	noErr(t, "ProjectCreate", s.ProjectCreate(t.Context(), &created))
 	if created.ID == 0 {
@@ -51,7 +53,7 @@ func wantProjects(t *testing.T, s store.Store, orgID uint64, want ...volley.Proj
 func testProjectCreate(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
 	bob := newFixture(t, s, "bob")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	if staging.ID == ada.Project.ID || staging.ID == bob.Project.ID {
 		t.Fatalf("ProjectCreate reused ID %d", staging.ID)
 	}
@@ -59,10 +61,34 @@ func testProjectCreate(t *testing.T, s store.Store) {
 	wantProjects(t, s, bob.Org.ID, bob.Project)
 }
 
+// testProjectCreator checks that a project keeps the account that created
+// it, a member who is not the organization's creator, through updates.
+func testProjectCreator(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
+	if ada.Project.AccountID != ada.Account.ID || bob.Project.AccountID != bob.Account.ID {
+		t.Fatalf("default projects created by %d and %d, want their accounts %d and %d",
+			ada.Project.AccountID, bob.Project.AccountID, ada.Account.ID, bob.Account.ID)
+	}
+	_, err := s.MemberAdd(ctx, store.MemberParams{OrgID: ada.Org.ID, AccountID: bob.Account.ID, Role: volley.RoleAdmin, Now: now})
+	noErr(t, "MemberAdd", err)
+	shared := createProject(t, s, ada.Org.ID, bob.Account.ID, "Shared", false)
+	wantProjects(t, s, ada.Org.ID, ada.Project, shared)
+
+	later := now.Add(time.Hour)
+	got, err := s.ProjectUpdate(ctx, store.ProjectUpdateParams{OrgID: ada.Org.ID, ID: shared.ID, Name: "Main", MakeDefault: true, Now: later})
+	noErr(t, "ProjectUpdate", err)
+	shared.Name, shared.IsDefault, shared.UpdatedAt = "Main", true, later
+	same(t, "ProjectUpdate", *got, shared)
+	old := ada.Project
+	old.IsDefault = false
+	wantProjects(t, s, ada.Org.ID, old, shared)
+}
+
 func testProjectDefaultMovesOnCreate(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
 	bob := newFixture(t, s, "bob")
-	staging := createProject(t, s, ada.Org.ID, "Staging", true)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", true)
 	old := ada.Project
 	old.IsDefault = false
 	wantProjects(t, s, ada.Org.ID, old, staging)
@@ -73,7 +99,7 @@ func testProjectDefaultMovesOnCreate(t *testing.T, s store.Store) {
 func testProjectRename(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	later := now.Add(time.Hour)
 	got, err := s.ProjectUpdate(ctx, store.ProjectUpdateParams{OrgID: ada.Org.ID, ID: staging.ID, Name: "Production", Now: later})
 	noErr(t, "ProjectUpdate", err)
@@ -94,7 +120,7 @@ func testProjectRename(t *testing.T, s store.Store) {
 func testProjectMakeDefault(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	later := now.Add(time.Hour)
 	got, err := s.ProjectUpdate(ctx, store.ProjectUpdateParams{OrgID: ada.Org.ID, ID: staging.ID, MakeDefault: true, Now: later})
 	noErr(t, "ProjectUpdate MakeDefault", err)
@@ -115,7 +141,7 @@ func testProjectMakeDefault(t *testing.T, s store.Store) {
 func testProjectDeleteDefault(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	g := newGraph(t, s, ada.Project.ID, "a")
 	err := s.ProjectDelete(ctx, ada.Org.ID, ada.Project.ID, now)
 	wantErr(t, "ProjectDelete of the default project", err, volley.ErrDefaultProject)
@@ -134,7 +160,7 @@ func testProjectDeleteDefault(t *testing.T, s store.Store) {
 func testProjectDelete(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	doomed := newGraph(t, s, staging.ID, "a")
 	kept := newGraph(t, s, ada.Project.ID, "a")
 
@@ -150,7 +176,7 @@ func testProjectDelete(t *testing.T, s store.Store) {
 func testProjectOtherOrg(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	other := bob.Org.ID
 	for _, id := range []uint64{ada.Project.ID, staging.ID} {
 		_, err := s.ProjectGet(ctx, other, id)
@@ -166,6 +192,6 @@ func testProjectOtherOrg(t *testing.T, s store.Store) {
 
 func testProjectCreateUnknownOrg(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	p := volley.Project{OrgID: ada.Org.ID + 1000, Name: "Lost", CreatedAt: now, UpdatedAt: now}
+	p := volley.Project{OrgID: ada.Org.ID + 1000, AccountID: ada.Account.ID, Name: "Lost", CreatedAt: now, UpdatedAt: now}
 	wantErr(t, "ProjectCreate in an unknown org", s.ProjectCreate(t.Context(), &p), store.ErrNotFound)
 }

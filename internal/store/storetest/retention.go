@@ -152,7 +152,7 @@ func testRetentionKeys(t *testing.T, s store.Store) {
 // testSweepProject deletes a project with traffic in every state.
 func testSweepProject(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	testSweep(t, s, ada, []uint64{staging.ID}, func(at time.Time) error {
 		return s.ProjectDelete(t.Context(), ada.Org.ID, staging.ID, at)
 	})
@@ -161,7 +161,7 @@ func testSweepProject(t *testing.T, s store.Store) {
 // testSweepOrg deletes an organization of two projects with traffic.
 func testSweepOrg(t *testing.T, s store.Store) {
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
-	extra := createProject(t, s, bob.Org.ID, "Extra", false)
+	extra := createProject(t, s, bob.Org.ID, bob.Account.ID, "Extra", false)
 	testSweep(t, s, ada, []uint64{bob.Project.ID, extra.ID}, func(at time.Time) error {
 		return s.OrgDelete(t.Context(), bob.Org.ID, at)
 	})
@@ -243,7 +243,7 @@ func testSweep(t *testing.T, s store.Store, keep fixture, doomed []uint64, del f
 // is applied.
 func testFinishAfterSweep(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	w := newSite(t, s, staging.ID, "doomed")
 	k := newSite(t, s, ada.Project.ID, "keep")
 	doomed := insertOne(t, s, newEvent(w.A, "evt_doomed", minute(0)), handed(w.AX, minute(5)))

@@ -36,7 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := [][]test{
 		storeTests(), accountTests(), tokenTests(), orgTests(), memberTests(), projectTests(),
 		sourceTests(), destinationTests(), connectionTests(),
-		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(),
+		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
 	}
 	for _, group := range groups {
 		for _, tc := range group {

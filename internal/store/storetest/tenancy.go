@@ -31,7 +31,8 @@ func testAccountCreate(t *testing.T, s store.Store) {
 		Org:  volley.Org{ID: res.Org.ID, Name: p.OrgName, Slug: p.OrgSlug, AccountID: account.ID, CreatedAt: now},
 		Role: volley.RoleOwner,
 	}
-	project := volley.Project{ID: res.Project.ID, OrgID: org.ID, Name: volley.DefaultProjectName, IsDefault: true, CreatedAt: now, UpdatedAt: now}
+	project := volley.Project{ID: res.Project.ID, OrgID: org.ID, AccountID: account.ID, Name: volley.DefaultProjectName,
+		IsDefault: true, CreatedAt: now, UpdatedAt: now}
 	token := p.Token
 	token.ID, token.AccountID = res.Token.ID, account.ID
 	same(t, "AccountCreate", *res, store.AccountCreateResult{Account: account, Org: org, Project: project, Token: token})
@@ -316,7 +317,8 @@ func testOrgCreate(t *testing.T, s store.Store) {
 		t.Fatalf("ProjectList = %+v, want the default project", projects)
 	}
 	same(t, "ProjectList", projects, []volley.Project{
-		{ID: projects[0].ID, OrgID: m.ID, Name: volley.DefaultProjectName, IsDefault: true, CreatedAt: later, UpdatedAt: later},
+		{ID: projects[0].ID, OrgID: m.ID, AccountID: ada.Account.ID, Name: volley.DefaultProjectName, IsDefault: true,
+			CreatedAt: later, UpdatedAt: later},
 	})
 	members, err := s.MemberList(ctx, m.ID)
 	noErr(t, "MemberList", err)
@@ -376,7 +378,7 @@ func testOrgDelete(t *testing.T, s store.Store) {
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
 	_, err := s.MemberAdd(ctx, store.MemberParams{OrgID: ada.Org.ID, AccountID: bob.Account.ID, Role: volley.RoleMember, Now: now})
 	noErr(t, "MemberAdd", err)
-	extra := createProject(t, s, ada.Org.ID, "Extra", false)
+	extra := createProject(t, s, ada.Org.ID, ada.Account.ID, "Extra", false)
 	graphs := []graph{newGraph(t, s, ada.Project.ID, "a"), newGraph(t, s, extra.ID, "b")}
 	kept := newGraph(t, s, bob.Project.ID, "a")
 

@@ -398,7 +398,7 @@ func testEventIdempotencyBatch(t *testing.T, s store.Store) {
 func testEventOtherOrg(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada, bob := newFixture(t, s, "ada"), newFixture(t, s, "bob")
-	staging := createProject(t, s, ada.Org.ID, "Staging", false)
+	staging := createProject(t, s, ada.Org.ID, ada.Account.ID, "Staging", false)
 	home := insertOne(t, s, newEvent(newSite(t, s, ada.Project.ID, "home").A, "evt_home", minute(0))).Event
 	other := insertOne(t, s, newEvent(newSite(t, s, staging.ID, "staging").A, "evt_staging", minute(1))).Event
 	insertOne(t, s, newEvent(newSite(t, s, bob.Project.ID, "bob").A, "evt_bob", minute(2)))
