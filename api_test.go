@@ -236,6 +236,7 @@ func TestJSONTags(t *testing.T) {
 		{reflect.TypeFor[volley.Project](), map[string]string{
 			"ID": "id", "Name": "name", "OrganizationID": "organization_id",
 			"IsDefault": "is_default", "CreatedAt": "created_at", "UpdatedAt": "updated_at",
+			"UserID": "user_id,omitempty",
 		}},
 		{reflect.TypeFor[volley.CreateProjectRequest](), map[string]string{
 			"Name": "name", "IsDefault": "is_default,omitempty",

@@ -14,6 +14,8 @@ type Project struct {
 	IsDefault      bool      `json:"is_default"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// UserID is the id of the account that created the project.
+	UserID uint64 `json:"user_id,omitempty"`
 }
 
 // CreateProjectRequest represents the request to create a project.

@@ -8,11 +8,11 @@ import (
 	"github.com/volleyhq/volley"
 )
 
-const projectJSON = `{"id":1,"name":"My Project","organization_id":123,"is_default":true,` +
+const projectJSON = `{"id":1,"name":"My Project","organization_id":123,"is_default":true,"user_id":9,` +
 	`"created_at":"2024-01-02T03:04:05Z","updated_at":"2024-02-03T04:05:06Z"}`
 
 var wantProject = &volley.Project{
-	ID: 1, Name: "My Project", OrganizationID: 123, IsDefault: true,
+	ID: 1, Name: "My Project", OrganizationID: 123, IsDefault: true, UserID: 9,
 	CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 	UpdatedAt: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
 }

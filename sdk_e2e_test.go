@@ -77,7 +77,8 @@ func TestSDKOrganizationsAndProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name != "Staging" || p.IsDefault || p.OrganizationID != second.ID || p.ID == 0 || !p.CreatedAt.Equal(p.UpdatedAt) {
+	if p.Name != "Staging" || p.IsDefault || p.OrganizationID != second.ID || p.ID == 0 || !p.CreatedAt.Equal(p.UpdatedAt) ||
+		p.UserID != acct.Account.ID {
 		t.Fatalf("CreateProject = %+v", p)
 	}
 	recent(t, "project created_at", p.CreatedAt)

@@ -240,9 +240,8 @@ type listPage struct {
 // on a basic source, error_reason on a failed attempt, …) are named by the
 // calls that read such an object.
 var (
-	orgFields = []string{"id", "name", "slug", "account_id", "role", "created_at"}
-	// user_id is not required: the server does not send it yet, and the generic rule enforces it once it does.
-	projectFields     = []string{"id", "name", "organization_id", "created_at", "updated_at"}
+	orgFields         = []string{"id", "name", "slug", "account_id", "role", "created_at"}
+	projectFields     = []string{"id", "name", "organization_id", "user_id", "created_at", "updated_at"}
 	sourceFields      = []string{"id", "slug", "ingestion_id", "type", "eps", "status", "auth_type", "created_at", "updated_at"}
 	destinationFields = []string{"id", "name", "url", "eps", "status", "created_at", "updated_at"}
 	connectionFields  = []string{"id", "source_id", "destination_id", "status", "eps", "max_retries", "created_at", "updated_at"}
