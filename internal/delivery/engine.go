@@ -66,6 +66,13 @@ type Config struct {
 	// NodeTTL is how long a node may stay silent before the others take
 	// over its leases; 0 means DefaultNodeTTL. Used with Cluster.
 	NodeTTL time.Duration
+	// SweepBatch bounds the deliveries one sweep transaction changes after a
+	// configuration change (see store.Traffic.DeliverySweep); 0 means 1000.
+	SweepBatch int
+	// SweepInterval is how often the engine looks for configuration
+	// changes to sweep that it was not told about (another node's, or one
+	// left over by a crash); 0 means 5s.
+	SweepInterval time.Duration
 }
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
@@ -98,6 +105,7 @@ type Engine struct {
 	idle    chan struct{} // closed when closing and jobs reaches 0
 
 	wake    chan struct{} // pokes the leaser
+	swept   chan struct{} // pokes the sweeper
 	results chan store.Outcome
 	// base is the context of attempts: it is only cancelled when a drain
 	// runs out of time.
@@ -107,6 +115,7 @@ type Engine struct {
 	fence       *fence
 	clusterDone sync.WaitGroup
 	leaserDone  chan struct{}
+	sweeperDone chan struct{}
 	recordDone  chan struct{}
 	attempts    sync.WaitGroup
 }
@@ -155,22 +164,30 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.NodeTTL <= 0 {
 		cfg.NodeTTL = DefaultNodeTTL
 	}
+	if cfg.SweepBatch <= 0 {
+		cfg.SweepBatch = 1000
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 5 * time.Second
+	}
 	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2})
 	base, cancel := context.WithCancel(context.Background())
 	return &Engine{
-		cfg:        cfg,
-		clock:      cfg.Clock,
-		log:        cfg.Logger,
-		client:     &http.Client{Transport: transport, CheckRedirect: egress.NoRedirect},
-		lanes:      map[uint64]*lane{},
-		wake:       make(chan struct{}, 1),
-		results:    make(chan store.Outcome, 1024),
-		base:       base,
-		cancelBase: cancel,
-		stop:       make(chan struct{}),
-		leaserDone: make(chan struct{}),
-		recordDone: make(chan struct{}),
-		idle:       make(chan struct{}),
+		cfg:         cfg,
+		clock:       cfg.Clock,
+		log:         cfg.Logger,
+		client:      &http.Client{Transport: transport, CheckRedirect: egress.NoRedirect},
+		lanes:       map[uint64]*lane{},
+		wake:        make(chan struct{}, 1),
+		swept:       make(chan struct{}, 1),
+		results:     make(chan store.Outcome, 1024),
+		base:        base,
+		cancelBase:  cancel,
+		stop:        make(chan struct{}),
+		leaserDone:  make(chan struct{}),
+		sweeperDone: make(chan struct{}),
+		recordDone:  make(chan struct{}),
+		idle:        make(chan struct{}),
 	}, nil
 }
 
@@ -189,6 +206,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	go e.recorder()
 	go e.leaser()
+	go e.sweeper()
 	return nil
 }
 
@@ -271,6 +289,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Unlock()
 	close(e.stop)
 	<-e.leaserDone
+	<-e.sweeperDone
 	e.clusterDone.Wait()
 	for _, l := range lanes {
 		l.shutdown()

@@ -157,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 		Replayer: engine, Ingest: hooks, Routes: routes,
 		OnConfigChange: func() {
 			routes.Invalidate()
-			engine.Wake() // resumed connections release held deliveries
+			engine.ConfigChanged() // held, released or cancelled deliveries
 			if cluster != nil {
 				// Other nodes drop their caches too (their TTL bounds the
 				// staleness if this notification is lost).
@@ -313,7 +313,7 @@ func (s *Server) listen(ctx context.Context) {
 	defer close(s.listenDone)
 	onConfig := func() {
 		s.routes.Invalidate()
-		s.engine.Wake()
+		s.engine.ConfigChanged()
 	}
 	for ctx.Err() == nil {
 		err := s.cluster.Listen(ctx, s.engine.Wake, onConfig)

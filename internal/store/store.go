@@ -117,9 +117,9 @@ type Tenancy interface {
 	// default flag to it.
 	ProjectUpdate(ctx context.Context, p ProjectUpdateParams) (*volley.Project, error)
 	// ProjectDelete deletes a project and its sources, destinations and
-	// connections, and cancels its unfinished deliveries
-	// (volley.ErrDefaultProject for the default project). Its events are
-	// swept later by RetentionDelete.
+	// connections (volley.ErrDefaultProject for the default project). Its
+	// unfinished deliveries are cancelled later by DeliverySweep, and its
+	// events deleted by RetentionDelete.
 	ProjectDelete(ctx context.Context, orgID, id uint64, now time.Time) error
 }
 
@@ -139,8 +139,8 @@ type Config interface {
 	// SourceUpdate writes the mutable fields of an existing source (all but
 	// ProjectID, IngestionID and CreatedAt).
 	SourceUpdate(ctx context.Context, s *volley.Source) error
-	// SourceDelete deletes a source and its connections, cancelling their
-	// unfinished deliveries.
+	// SourceDelete deletes a source and its connections, whose unfinished
+	// deliveries DeliverySweep then cancels.
 	SourceDelete(ctx context.Context, orgID, id uint64, now time.Time) error
 
 	// DestinationList returns a project's destinations, by id.
@@ -153,12 +153,12 @@ type Config interface {
 	// DestinationCreate stores a new destination and sets its ID.
 	DestinationCreate(ctx context.Context, d *volley.Destination) error
 	// DestinationUpdate writes the mutable fields of an existing destination
-	// (all but ProjectID and CreatedAt). Like ConnectionUpdate it holds the
-	// destination's pending deliveries when it is disabled and releases the
-	// held ones of its enabled connections when it is active again.
+	// (all but ProjectID and CreatedAt) and records that its connections'
+	// deliveries need a sweep (held while it is disabled, released when it is
+	// active again; see DeliverySweep).
 	DestinationUpdate(ctx context.Context, d *volley.Destination) error
-	// DestinationDelete deletes a destination and its connections,
-	// cancelling their unfinished deliveries.
+	// DestinationDelete deletes a destination and its connections, whose
+	// unfinished deliveries DeliverySweep then cancels.
 	DestinationDelete(ctx context.Context, orgID, id uint64, now time.Time) error
 
 	// ConnectionList returns a project's connections, by id.
@@ -176,13 +176,13 @@ type Config interface {
 	// That both ends belong to the connection's project is the caller's
 	// check.
 	ConnectionCreate(ctx context.Context, c *volley.Connection) error
-	// ConnectionUpdate writes the mutable fields of a connection. In the
-	// same transaction it holds the connection's pending deliveries when it
-	// is paused or disabled, and releases its held deliveries (due at
-	// c.UpdatedAt) when it is enabled and its destination is active.
+	// ConnectionUpdate writes the mutable fields of a connection and records
+	// that its deliveries need a sweep: held while it is paused or disabled,
+	// released when it is enabled with an active destination (see
+	// DeliverySweep). It costs the same whatever the backlog.
 	ConnectionUpdate(ctx context.Context, c *volley.Connection) error
-	// ConnectionDelete deletes a connection, cancelling its unfinished
-	// deliveries.
+	// ConnectionDelete deletes a connection, whose unfinished deliveries
+	// DeliverySweep then cancels.
 	ConnectionDelete(ctx context.Context, orgID, id uint64, now time.Time) error
 }
 

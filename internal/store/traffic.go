@@ -62,6 +62,18 @@ type Traffic interface {
 	// process owning its database calls it at start: leases of a previous
 	// run died with it.
 	DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error)
+	// DeliverySweep applies the latest configuration change of one
+	// connection to at most Limit of its deliveries, in one short
+	// transaction: pending ones are held while the connection is not
+	// enabled or its destination not active (leased ones are left to their
+	// workers), held ones are made due at Now once both are again, and
+	// unfinished ones are cancelled (their events' statuses recomputed) once
+	// the connection is deleted. ConnectionUpdate, DestinationUpdate and the
+	// deletes of connections, destinations, sources and projects only
+	// record which connections need a sweep, so they cost the same whatever
+	// the backlog. It returns how many deliveries it changed, counting a
+	// sweep it found finished as one; 0 means no sweep is left.
+	DeliverySweep(ctx context.Context, p SweepParams) (int, error)
 	// DeliveryNextDue returns the earliest due time of a pending delivery,
 	// or the zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
@@ -183,6 +195,12 @@ type Outcome struct {
 	State         string
 	NextAttemptAt time.Time
 	Now           time.Time
+}
+
+// SweepParams bounds one batch of DeliverySweep.
+type SweepParams struct {
+	Now   time.Time // released deliveries are due then; cancelled ones finish then
+	Limit int
 }
 
 // RetentionParams bounds one round of retention.

@@ -3,7 +3,6 @@ package storepg
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -72,8 +71,8 @@ func (s *Store) SourceUpdate(ctx context.Context, src *volley.Source) error {
 // SourceDelete implements store.Config.
 func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
-			JOIN projects p ON p.id = c.project_id WHERE c.source_id = $2 AND p.org_id = $3)`, id, orgID); err != nil {
+		// Before the connections go with the source.
+		if err := needSweep(ctx, tx, now, `source_id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $3)`, id, orgID); err != nil {
 			return err
 		}
 		return affectedOne(tx.Exec(ctx, `DELETE FROM sources WHERE id = $1
@@ -136,11 +135,6 @@ func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) er
 }
 
 // DestinationUpdate implements store.Config.
-//
-// Holding and releasing race with ConnectionUpdate on another node: the
-// release locks the enabled connections it releases for (FOR SHARE), so a
-// concurrent pause either waits for it and then holds what it released, or
-// commits first and is seen by it.
 func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := affectedOne(tx.Exec(ctx, `UPDATE destinations SET name = $1, url = $2, eps = $3, status = $4, timeout_ms = $5,
@@ -149,14 +143,10 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 			nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.UpdatedAt), d.ID)); err != nil {
 			return err
 		}
-		if d.Status == volley.DestinationDisabled {
-			return holdDeliveries(ctx, tx, `connection_id IN (SELECT id FROM connections WHERE destination_id = $1)`, d.ID)
-		}
-		return releaseDeliveries(ctx, tx, d.UpdatedAt,
-			`connection_id IN (SELECT id FROM connections WHERE destination_id = $2 AND status = 'enabled' FOR SHARE)`, d.ID)
+		return needSweep(ctx, tx, d.UpdatedAt, `destination_id = $2`, d.ID)
 	})
-	if err == nil && d.Status == volley.DestinationActive {
-		s.notify(ctx, channelWork) // released deliveries are due on every node
+	if err == nil {
+		s.notify(ctx, channelWork) // a node sweeps the change promptly
 	}
 	return wrap(err, "update destination")
 }
@@ -164,10 +154,8 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 // DestinationDelete implements store.Config.
 func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		// Cancel through the connections before their rows go with the
-		// destination.
-		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
-			JOIN projects p ON p.id = c.project_id WHERE c.destination_id = $2 AND p.org_id = $3)`, id, orgID); err != nil {
+		// Before the connections go with the destination.
+		if err := needSweep(ctx, tx, now, `destination_id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $3)`, id, orgID); err != nil {
 			return err
 		}
 		return affectedOne(tx.Exec(ctx, `DELETE FROM destinations WHERE id = $1
@@ -226,35 +214,16 @@ func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) erro
 }
 
 // ConnectionUpdate implements store.Config.
-//
-// Enabling locks the destination (FOR SHARE) before the connection, the
-// order DestinationUpdate takes them in, so that a concurrent
-// DestinationUpdate either waits for the release or is seen by it.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		active := false
-		if c.Status == volley.ConnectionEnabled {
-			var status string
-			err := tx.QueryRow(ctx, `SELECT status FROM destinations WHERE id = $1 FOR SHARE`, c.DestinationID).Scan(&status)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			active = status == volley.DestinationActive
-		}
 		if err := affectedOne(tx.Exec(ctx, `UPDATE connections SET name = $1, status = $2, eps = $3, max_retries = $4, updated_at = $5
 			WHERE id = $6`, c.Name, c.Status, c.EPS, c.MaxRetries, ts(c.UpdatedAt), c.ID)); err != nil {
 			return err
 		}
-		switch {
-		case c.Status != volley.ConnectionEnabled:
-			return holdDeliveries(ctx, tx, `connection_id = $1`, c.ID)
-		case active:
-			return releaseDeliveries(ctx, tx, c.UpdatedAt, `connection_id = $2`, c.ID)
-		}
-		return nil
+		return needSweep(ctx, tx, c.UpdatedAt, `id = $2`, c.ID)
 	})
-	if err == nil && c.Status == volley.ConnectionEnabled {
-		s.notify(ctx, channelWork) // released deliveries are due on every node
+	if err == nil {
+		s.notify(ctx, channelWork) // a node sweeps the change promptly
 	}
 	return wrap(err, "update connection")
 }
@@ -262,11 +231,11 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 // ConnectionDelete implements store.Config.
 func (s *Store) ConnectionDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := affectedOne(tx.Exec(ctx, `DELETE FROM connections WHERE id = $1
-			AND project_id IN (SELECT id FROM projects WHERE org_id = $2)`, id, orgID)); err != nil {
+		if err := needSweep(ctx, tx, now, `id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $3)`, id, orgID); err != nil {
 			return err
 		}
-		return cancelDeliveries(ctx, tx, now, `connection_id = $2`, id)
+		return affectedOne(tx.Exec(ctx, `DELETE FROM connections WHERE id = $1
+			AND project_id IN (SELECT id FROM projects WHERE org_id = $2)`, id, orgID))
 	})
 	return wrap(err, "delete connection")
 }

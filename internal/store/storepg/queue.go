@@ -335,45 +335,49 @@ func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
 
 // holdDeliveries moves the pending deliveries matching cond (whose
 // arguments are $1, …) to held, except leased ones: a leased delivery is
-// checked by its worker before it is sent.
-func holdDeliveries(ctx context.Context, tx pgx.Tx, cond string, args ...any) error {
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'held'
-		WHERE state = 'pending' AND lease_owner = '' AND `+cond, args...); err != nil {
-		return fmt.Errorf("hold deliveries: %w", err)
+// checked by its worker before it is sent. It returns how many it moved.
+func holdDeliveries(ctx context.Context, tx pgx.Tx, cond string, args ...any) (int64, error) {
+	tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'held'
+		WHERE state = 'pending' AND lease_owner = '' AND (`+cond+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("hold deliveries: %w", err)
 	}
-	return nil
+	return tag.RowsAffected(), nil
 }
 
 // releaseDeliveries makes the held deliveries matching cond (whose
-// arguments are $2, …) due at now.
-func releaseDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) error {
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1
-		WHERE state = 'held' AND `+cond, append([]any{ts(now)}, args...)...); err != nil {
-		return fmt.Errorf("release deliveries: %w", err)
+// arguments are $2, …) due at now, and returns how many it released.
+func releaseDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int64, error) {
+	tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1
+		WHERE state = 'held' AND (`+cond+`)`, append([]any{ts(now)}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("release deliveries: %w", err)
 	}
-	return nil
+	return tag.RowsAffected(), nil
 }
 
 // cancelDeliveries cancels the unfinished deliveries matching cond (whose
-// arguments are $2, …) and recomputes their events' statuses.
-func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) error {
+// arguments are $2, …), recomputes their events' statuses, and returns how
+// many it cancelled.
+func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int64, error) {
 	rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = $1
-		WHERE state IN ('pending', 'held') AND `+cond+` RETURNING event_id`, append([]any{ts(now)}, args...)...)
+		WHERE state IN ('pending', 'held') AND (`+cond+`) RETURNING event_id`, append([]any{ts(now)}, args...)...)
 	if err != nil {
-		return fmt.Errorf("cancel deliveries: %w", err)
+		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
 	events, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
 	if err != nil {
-		return fmt.Errorf("cancel deliveries: %w", err)
+		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
-	if len(events) == 0 {
-		return nil
+	n := int64(len(events))
+	if n == 0 {
+		return 0, nil
 	}
 	slices.Sort(events)
 	if _, err := tx.Exec(ctx, sqlEventStatus, slices.Compact(events)); err != nil {
-		return fmt.Errorf("update event status: %w", err)
+		return 0, fmt.Errorf("update event status: %w", err)
 	}
-	return nil
+	return n, nil
 }
 
 // putBackNow reports whether outcomes make deliveries due again right away

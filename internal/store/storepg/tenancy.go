@@ -406,14 +406,13 @@ func (s *Store) ProjectDelete(ctx context.Context, orgID, id uint64, now time.Ti
 	return wrap(err, "delete project")
 }
 
-// tombstone cancels the unfinished deliveries of the projects that projects
-// selects (with $1 the time and $2 its argument) and records the projects,
-// so that retention sweeps their traffic in small batches instead of one
-// long transaction now.
+// tombstone records the projects that projects selects (with $2 its
+// argument) so that their connections' unfinished deliveries are cancelled
+// (DeliverySweep) and their traffic is deleted (RetentionDelete) in small
+// batches, instead of in one long transaction now.
 func tombstone(ctx context.Context, tx pgx.Tx, now time.Time, projects string, arg uint64) error {
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = $1
-		WHERE state IN ('pending', 'held') AND project_id IN (`+projects+`)`, ts(now), arg); err != nil {
-		return wrap(err, "cancel deliveries")
+	if err := needSweep(ctx, tx, now, `project_id IN (`+projects+`)`, arg); err != nil {
+		return err
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO project_tombstones (project_id, deleted_at)
 		SELECT p, $1 FROM (`+projects+`) AS t(p) ON CONFLICT (project_id) DO NOTHING`, ts(now), arg)

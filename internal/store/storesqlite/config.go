@@ -98,8 +98,8 @@ func (s *Store) SourceUpdate(ctx context.Context, src *volley.Source) error {
 // SourceDelete implements store.Config.
 func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
-			JOIN projects p ON p.id = c.project_id WHERE c.source_id = ? AND p.org_id = ?)`, id, orgID); err != nil {
+		// Before the connections go with the source.
+		if err := needSweep(ctx, tx, now, `source_id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = ?
@@ -187,11 +187,7 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 		if err := affectedOne(r, err); err != nil {
 			return err
 		}
-		if d.Status == volley.DestinationDisabled {
-			return holdDeliveries(ctx, tx, `connection_id IN (SELECT id FROM connections WHERE destination_id = ?)`, d.ID)
-		}
-		return releaseDeliveries(ctx, tx, d.UpdatedAt,
-			`connection_id IN (SELECT id FROM connections WHERE destination_id = ? AND status = 'enabled')`, d.ID)
+		return needSweep(ctx, tx, d.UpdatedAt, `destination_id = ?`, d.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("update destination: %w", err)
@@ -202,10 +198,8 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 // DestinationDelete implements store.Config.
 func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		// Cancel through the connections before their rows go with the
-		// destination.
-		if err := cancelDeliveries(ctx, tx, now, `connection_id IN (SELECT c.id FROM connections c
-			JOIN projects p ON p.id = c.project_id WHERE c.destination_id = ? AND p.org_id = ?)`, id, orgID); err != nil {
+		// Before the connections go with the destination.
+		if err := needSweep(ctx, tx, now, `destination_id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM destinations WHERE id = ?
@@ -291,11 +285,7 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 		if err := affectedOne(r, err); err != nil {
 			return err
 		}
-		if c.Status != volley.ConnectionEnabled {
-			return holdDeliveries(ctx, tx, `connection_id = ?`, c.ID)
-		}
-		return releaseDeliveries(ctx, tx, c.UpdatedAt, `connection_id = ?
-			AND (SELECT status FROM destinations WHERE id = ?) = 'active'`, c.ID, c.DestinationID)
+		return needSweep(ctx, tx, c.UpdatedAt, `id = ?`, c.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("update connection: %w", err)
@@ -306,12 +296,12 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 // ConnectionDelete implements store.Config.
 func (s *Store) ConnectionDelete(ctx context.Context, orgID, id uint64, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?
-			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID)
-		if err := affectedOne(r, err); err != nil {
+		if err := needSweep(ctx, tx, now, `id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID); err != nil {
 			return err
 		}
-		return cancelDeliveries(ctx, tx, now, `connection_id = ?`, id)
+		r, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?
+			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, id, orgID)
+		return affectedOne(r, err)
 	})
 	if err != nil {
 		return fmt.Errorf("delete connection: %w", err)

@@ -218,50 +218,54 @@ func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
 }
 
 // holdDeliveries moves the matching pending deliveries (not leased: a leased
-// one is checked by its worker before it is sent) to held.
-func holdDeliveries(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
-	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'held' WHERE state = 'pending' AND lease_owner = '' AND `+cond, args...)
+// one is checked by its worker before it is sent) to held, and returns how
+// many it moved.
+func holdDeliveries(ctx context.Context, tx *sql.Tx, cond string, args ...any) (int64, error) {
+	r, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'held' WHERE state = 'pending' AND lease_owner = '' AND (`+cond+`)`, args...)
 	if err != nil {
-		return fmt.Errorf("hold deliveries: %w", err)
+		return 0, fmt.Errorf("hold deliveries: %w", err)
 	}
-	return nil
+	return r.RowsAffected()
 }
 
-// releaseDeliveries makes the matching held deliveries due at now.
-func releaseDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
-	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'held' AND `+cond,
+// releaseDeliveries makes the matching held deliveries due at now, and
+// returns how many it released.
+func releaseDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) (int64, error) {
+	r, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'held' AND (`+cond+`)`,
 		append([]any{micros(now)}, args...)...)
 	if err != nil {
-		return fmt.Errorf("release deliveries: %w", err)
+		return 0, fmt.Errorf("release deliveries: %w", err)
 	}
-	return nil
+	return r.RowsAffected()
 }
 
-// cancelDeliveries cancels the matching unfinished deliveries and recomputes
-// their events' statuses.
-func cancelDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
+// cancelDeliveries cancels the matching unfinished deliveries, recomputes
+// their events' statuses, and returns how many it cancelled.
+func cancelDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) (int64, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = ?
-		WHERE state IN ('pending', 'held') AND `+cond+` RETURNING event_id`, append([]any{micros(now)}, args...)...)
+		WHERE state IN ('pending', 'held') AND (`+cond+`) RETURNING event_id`, append([]any{micros(now)}, args...)...)
 	if err != nil {
-		return fmt.Errorf("cancel deliveries: %w", err)
+		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
+	var n int64
 	events := map[uint64]bool{}
 	for rows.Next() {
 		var id uint64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		events[id] = true
+		n++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	for id := range events {
 		if _, err := tx.ExecContext(ctx, sqlEventStatus, id); err != nil {
-			return fmt.Errorf("update event status: %w", err)
+			return 0, fmt.Errorf("update event status: %w", err)
 		}
 	}
-	return nil
+	return n, nil
 }

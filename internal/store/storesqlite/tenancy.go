@@ -471,14 +471,13 @@ func (s *Store) ProjectDelete(ctx context.Context, orgID, id uint64, now time.Ti
 	return nil
 }
 
-// tombstone cancels the unfinished deliveries of the projects matching cond
-// and records the projects so that retention sweeps their traffic in small
-// batches instead of one long transaction now.
+// tombstone records the projects matching cond so that their connections'
+// unfinished deliveries are cancelled (DeliverySweep) and their traffic is
+// deleted (RetentionDelete) in small batches, instead of in one long
+// transaction now.
 func tombstone(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = ?
-		WHERE state IN ('pending', 'held') AND project_id IN (SELECT id FROM projects WHERE `+cond+`)`,
-		append([]any{micros(now)}, args...)...); err != nil {
-		return fmt.Errorf("cancel deliveries: %w", err)
+	if err := needSweep(ctx, tx, now, `project_id IN (SELECT id FROM projects WHERE `+cond+`)`, args...); err != nil {
+		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO project_tombstones (project_id, deleted_at)
 		SELECT id, ? FROM projects WHERE `+cond, append([]any{micros(now)}, args...)...)

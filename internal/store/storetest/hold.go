@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,7 +29,24 @@ func holdTests() []test {
 				return s.SourceDelete(t.Context(), orgID, w.A.ID, at)
 			}, func(w site, d volley.Delivery) bool { return d.SourceID == w.A.ID })
 		}},
+		{"Sweep/Batches", testSweepBatches},
+		{"Sweep/ChangedMidway", testSweepChangedMidway},
 	}
+}
+
+// sweep runs DeliverySweep at at, two deliveries at a time, until no sweep
+// is left, and returns how many batches it took.
+func sweep(t *testing.T, s store.Store, at time.Time) int {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: at, Limit: 2})
+		noErr(t, "DeliverySweep", err)
+		if n == 0 {
+			return i
+		}
+	}
+	t.Fatal("DeliverySweep never finished")
+	return 0
 }
 
 // setConnection writes c with a new status at at and returns it.
@@ -37,6 +55,7 @@ func setConnection(t *testing.T, s store.Store, c volley.Connection, status stri
 	c.Status, c.UpdatedAt = status, at
 	update := c
 	noErr(t, "ConnectionUpdate "+status, s.ConnectionUpdate(t.Context(), &update))
+	sweep(t, s, at)
 	return c
 }
 
@@ -46,6 +65,7 @@ func setDestination(t *testing.T, s store.Store, d volley.Destination, status st
 	d.Status, d.UpdatedAt = status, at
 	update := d
 	noErr(t, "DestinationUpdate "+status, s.DestinationUpdate(t.Context(), &update))
+	sweep(t, s, at)
 	return d
 }
 
@@ -190,6 +210,7 @@ func testCancel(t *testing.T, s store.Store, del func(orgID uint64, w site, at t
 
 	at := minute(2)
 	noErr(t, "delete", del(ada.Org.ID, w, at))
+	sweep(t, s, at)
 	leasable := map[uint64]bool{}
 	for _, ev := range evs {
 		for i, d := range ev.Deliveries {
@@ -210,4 +231,101 @@ func testCancel(t *testing.T, s store.Store, del func(orgID uint64, w site, at t
 			t.Errorf("DeliveryLease leased delivery %+v, which should be cancelled", j.Delivery)
 		}
 	}
+}
+
+// testSweepBatches pauses, resumes and deletes a connection with a backlog:
+// each change leaves the deliveries alone, and the sweep then changes them
+// a batch at a time, each batch its own transaction that an ingest can
+// commit between.
+func testSweepBatches(t *testing.T, s store.Store) {
+	ada := newFixture(t, s, "ada")
+	w := newSite(t, s, ada.Project.ID, "w")
+	var evs []stored
+	for i := range 5 {
+		evs = append(evs, insertOne(t, s, newEvent(w.A, fmt.Sprintf("evt_backlog%d", i), minute(0)), due(w.AX, minute(0))))
+	}
+	step := func(want int, at time.Time) {
+		t.Helper()
+		n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: at, Limit: 2})
+		noErr(t, "DeliverySweep", err)
+		if n != want {
+			t.Fatalf("DeliverySweep = %d, want %d", n, want)
+		}
+	}
+	states := func(want string) {
+		t.Helper()
+		for _, ev := range evs {
+			if ds := deliveriesOf(t, s, ev.Event); len(ds) != 1 || ds[0].State != want {
+				t.Fatalf("event %s: deliveries %+v, want one %s", ev.Event.UID, ds, want)
+			}
+		}
+	}
+
+	c := w.AX
+	c.Status, c.UpdatedAt = volley.ConnectionPaused, minute(1)
+	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
+	states(volley.DeliveryPending) // the change itself touches no delivery
+	step(2, minute(1))
+	// An ingest between two batches commits at once.
+	in := insertOne(t, s, newEvent(w.A, "evt_between", minute(1)), held(w.AX))
+	step(2, minute(1))
+	step(1, minute(1))
+	step(1, minute(1)) // nothing left: the sweep is finished, and counted
+	step(0, minute(1))
+	states(volley.DeliveryHeld)
+	wantDeliveries(t, s, in.Event, in.Deliveries...)
+
+	c.Status, c.UpdatedAt = volley.ConnectionEnabled, minute(2)
+	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
+	states(volley.DeliveryHeld)
+	if got := sweep(t, s, minute(2)); got != 4 { // 6 held in batches of 2, then the finish
+		t.Errorf("release took %d sweeps, want 4", got)
+	}
+	states(volley.DeliveryPending)
+	for _, ev := range evs {
+		if d := deliveriesOf(t, s, ev.Event)[0]; !d.NextAttemptAt.Equal(minute(2)) {
+			t.Errorf("released delivery due at %v, want %v", d.NextAttemptAt, minute(2))
+		}
+	}
+
+	noErr(t, "ConnectionDelete", s.ConnectionDelete(t.Context(), ada.Org.ID, c.ID, minute(3)))
+	states(volley.DeliveryPending)
+	sweep(t, s, minute(3))
+	states(volley.DeliveryCancelled)
+	for _, ev := range append(evs, in) {
+		wantStatus(t, s, ada.Org.ID, ev.Event, volley.EventDropped)
+	}
+}
+
+// testSweepChangedMidway resumes a connection while its pause is being
+// swept: the sweep does not finish the pause and forget the resume.
+func testSweepChangedMidway(t *testing.T, s store.Store) {
+	ada := newFixture(t, s, "ada")
+	w := newSite(t, s, ada.Project.ID, "w")
+	var evs []stored
+	for i := range 4 {
+		evs = append(evs, insertOne(t, s, newEvent(w.A, fmt.Sprintf("evt_midway%d", i), minute(0)), due(w.AX, minute(0))))
+	}
+	c := w.AX
+	c.Status, c.UpdatedAt = volley.ConnectionPaused, minute(1)
+	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
+	if n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: minute(1), Limit: 2}); err != nil || n != 2 {
+		t.Fatalf("DeliverySweep = %d, %v; want 2", n, err)
+	}
+	c.Status, c.UpdatedAt = volley.ConnectionEnabled, minute(2)
+	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
+	sweep(t, s, minute(2))
+	for _, ev := range evs {
+		if ds := deliveriesOf(t, s, ev.Event); len(ds) != 1 || ds[0].State != volley.DeliveryPending {
+			t.Errorf("event %s: deliveries %+v, want one pending after the resume", ev.Event.UID, ds)
+		}
+	}
+}
+
+// deliveriesOf returns an event's deliveries.
+func deliveriesOf(t *testing.T, s store.Store, e volley.Event) []volley.Delivery {
+	t.Helper()
+	ds, err := s.DeliveryListByEvent(t.Context(), e.ID)
+	noErr(t, "DeliveryListByEvent "+e.UID, err)
+	return ds
 }

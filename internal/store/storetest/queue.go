@@ -203,6 +203,7 @@ func testFinishCancelled(t *testing.T, s store.Store) {
 	st := insertOne(t, s, newEvent(w.A, "evt_cancelled", minute(0)), due(w.AX, minute(0)))
 	d := wantJobs(t, lease(t, s, "w1", minute(0), minute(5), 10), "w1", minute(5), st)[0]
 	noErr(t, "ConnectionDelete", s.ConnectionDelete(ctx, ada.Org.ID, w.AX.ID, minute(1)))
+	sweep(t, s, minute(1))
 	cancelled := after(d, outcome(d, volley.DeliveryCancelled, nil, minute(1)))
 	wantDeliveries(t, s, st.Event, cancelled)
 	wantStatus(t, s, ada.Org.ID, st.Event, volley.EventDropped)

@@ -169,7 +169,7 @@ func testSweepOrg(t *testing.T, s store.Store) {
 
 // testSweep fills the doomed projects and keep's default project with
 // traffic, deletes the doomed ones with del and checks that their
-// unfinished deliveries are cancelled at once and their events swept by
+// unfinished deliveries are cancelled by DeliverySweep and their events swept by
 // RetentionDelete in batches of Limit, whatever their age, while keep's
 // traffic stays.
 func testSweep(t *testing.T, s store.Store, keep fixture, doomed []uint64, del func(time.Time) error) {
@@ -197,6 +197,7 @@ func testSweep(t *testing.T, s store.Store, keep fixture, doomed []uint64, del f
 
 	at := minute(2)
 	noErr(t, "delete", del(at))
+	sweep(t, s, at)
 	for _, ev := range gone {
 		for i, d := range ev.Deliveries {
 			ev.Deliveries[i] = cancelled(d, true, at)

@@ -1,0 +1,98 @@
+package storepg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Configuration changes that affect a connection's deliveries (pause,
+// resume, disable, delete, and the same on its destination, source or
+// project) only record the connection in delivery_sweeps, in the same
+// transaction: they cost the same whatever the backlog. DeliverySweep then
+// applies the change to the deliveries in small batches, each its own
+// short transaction.
+//
+// Races with the other nodes: a node sweeps a connection under a row lock on
+// its delivery_sweeps row (SKIP LOCKED: nodes sweep different
+// connections), which a change of the same connection waits for; the
+// change then bumps the generation, so the sweep is not forgotten. Held
+// outcomes of workers are ordered against changes by sqlLockRunnable and
+// sqlFinish, as before.
+
+// needSweep records that the connections that conns selects (a query over
+// connections with $2, … as args) need a sweep.
+func needSweep(ctx context.Context, tx pgx.Tx, now time.Time, conns string, args ...any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
+		SELECT id, 1, $1 FROM connections WHERE `+conns+`
+		ON CONFLICT (connection_id) DO UPDATE SET generation = delivery_sweeps.generation + 1`,
+		append([]any{ts(now)}, args...)...)
+	return wrap(err, "record delivery sweep")
+}
+
+// DeliverySweep implements store.Traffic.
+func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
+	var n int64
+	released := false
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		n, released = 0, false
+		var conn, gen uint64
+		err := tx.QueryRow(ctx, `SELECT connection_id, generation FROM delivery_sweeps
+			ORDER BY created_at, connection_id LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&conn, &gen)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var connStatus, destStatus string
+		err = tx.QueryRow(ctx, `SELECT c.status, d.status FROM connections c
+			JOIN destinations d ON d.id = c.destination_id WHERE c.id = $1`, conn).Scan(&connStatus, &destStatus)
+		// Each batch reads the connection's deliveries in one state through
+		// the deliveries_connection index, skipping rows other
+		// transactions (leases, outcomes) hold. ARRAY(…) runs the locking
+		// subquery once: as a plain IN subquery the planner may rescan it
+		// for every row, and each rescan skips the rows this statement just
+		// changed and locks the next ones, so the LIMIT would not hold.
+		batch := func(first int, state string) string {
+			return fmt.Sprintf(`id = ANY (ARRAY(SELECT id FROM deliveries WHERE connection_id = $%d AND state = '%s'
+				LIMIT $%d FOR UPDATE SKIP LOCKED))`, first, state, first+1)
+		}
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // deleted
+			n, err = cancelDeliveries(ctx, tx, p.Now, batch(2, volley.DeliveryPending)+` OR `+batch(4, volley.DeliveryHeld),
+				conn, p.Limit, conn, p.Limit)
+		case err != nil:
+			return err
+		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:
+			n, err = releaseDeliveries(ctx, tx, p.Now, batch(2, volley.DeliveryHeld), conn, p.Limit)
+			released = n > 0
+		default:
+			// Leased deliveries are left to their workers, which check the
+			// connection before sending.
+			n, err = holdDeliveries(ctx, tx, `id = ANY (ARRAY(SELECT id FROM deliveries WHERE connection_id = $1
+				AND state = 'pending' AND lease_owner = '' LIMIT $2 FOR UPDATE SKIP LOCKED))`, conn, p.Limit)
+		}
+		if err != nil || n > 0 {
+			return err
+		}
+		// Done: forget the sweep, unless the connection changed again
+		// meanwhile. Counting it keeps the caller sweeping.
+		_, err = tx.Exec(ctx, `DELETE FROM delivery_sweeps WHERE connection_id = $1 AND generation = $2`, conn, gen)
+		n = 1
+		return err
+	})
+	if err != nil {
+		return 0, wrap(err, "sweep deliveries")
+	}
+	if released {
+		s.notify(ctx, channelWork) // released deliveries are due on every node
+	}
+	return int(n), nil
+}

@@ -1,0 +1,86 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// Configuration changes that affect a connection's deliveries (pause,
+// resume, disable, delete, and the same on its destination, source or
+// project) only record the connection in delivery_sweeps, in the same
+// transaction: they cost the same whatever the backlog. DeliverySweep then
+// applies the change to the deliveries in small batches, each its own
+// short transaction behind ingestion in the writer queue.
+
+// needSweep records that the connections matching cond need a sweep. A
+// connection already waiting gets a new generation, so that a sweep that
+// finished the previous change does not forget this one.
+func needSweep(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
+		SELECT id, 1, ? FROM connections WHERE `+cond+`
+		ON CONFLICT (connection_id) DO UPDATE SET generation = generation + 1`,
+		append([]any{micros(now)}, args...)...)
+	if err != nil {
+		return fmt.Errorf("record delivery sweep: %w", err)
+	}
+	return nil
+}
+
+// DeliverySweep implements store.Traffic.
+func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
+	var n int64
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		var conn, gen uint64
+		err := tx.QueryRowContext(ctx, `SELECT connection_id, generation FROM delivery_sweeps
+			ORDER BY created_at, connection_id LIMIT 1`).Scan(&conn, &gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var connStatus, destStatus string
+		err = tx.QueryRowContext(ctx, `SELECT c.status, d.status FROM connections c
+			JOIN destinations d ON d.id = c.destination_id WHERE c.id = ?`, conn).Scan(&connStatus, &destStatus)
+		// Each batch reads the connection's deliveries in one state through
+		// the deliveries_connection index.
+		batch := func(state string) string {
+			return `id IN (SELECT id FROM deliveries WHERE connection_id = ? AND state = '` + state + `' LIMIT ?)`
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // deleted
+			n, err = cancelDeliveries(ctx, tx, p.Now, batch(volley.DeliveryPending)+` OR `+batch(volley.DeliveryHeld),
+				conn, p.Limit, conn, p.Limit)
+		case err != nil:
+			return err
+		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:
+			n, err = releaseDeliveries(ctx, tx, p.Now, batch(volley.DeliveryHeld), conn, p.Limit)
+		default:
+			// Leased deliveries are left to their workers, which check the
+			// connection before sending.
+			n, err = holdDeliveries(ctx, tx, `id IN (SELECT id FROM deliveries WHERE connection_id = ?
+				AND state = 'pending' AND lease_owner = '' LIMIT ?)`, conn, p.Limit)
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		// Done: forget the sweep, unless the connection changed again
+		// meanwhile. Counting it keeps the caller sweeping.
+		_, err = tx.ExecContext(ctx, `DELETE FROM delivery_sweeps WHERE connection_id = ? AND generation = ?`, conn, gen)
+		n = 1
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep deliveries: %w", err)
+	}
+	return int(n), nil
+}
