@@ -134,8 +134,8 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (i
 			FOR UPDATE SKIP LOCKED`).Scan(&project)
 		switch {
 		case err == nil:
-			tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
-				SELECT id FROM events WHERE project_id = $1 LIMIT $2)`, project, p.Limit)
+			tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id = ANY (ARRAY(
+				SELECT id FROM events WHERE project_id = $1 LIMIT $2))`, project, p.Limit)
 			if err != nil {
 				return err
 			}
@@ -151,21 +151,26 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (i
 		// ids: scan from the start and stop at the first recent one. (Old
 		// events with unfinished deliveries stay and are skipped, and so are
 		// events another node is sweeping or recording an attempt on.)
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
+		// ARRAY(…) runs the locking subquery once: as an IN subquery the
+		// planner may rescan it per row, each rescan skipping the rows this
+		// statement just deleted and locking the next ones past the LIMIT.
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id = ANY (ARRAY(
 			SELECT e.id FROM events e WHERE e.id <= (
 				SELECT coalesce(max(id), 0) FROM (SELECT id, created_at FROM events ORDER BY id LIMIT $3) w WHERE created_at < $1)
 			AND e.created_at < $1
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
 			ORDER BY e.id LIMIT $2
-			FOR UPDATE SKIP LOCKED)`, ts(p.Before), p.Limit, retentionWindow)
+			FOR UPDATE SKIP LOCKED))`, ts(p.Before), p.Limit, retentionWindow)
 		if err != nil {
 			return err
 		}
 		n = tag.RowsAffected()
 		// The expiry is checked again on the row as deleted: an event
 		// inserted meanwhile may have taken the key for a new window.
-		tag, err = tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at < $1 AND (source_id, key) IN (
-			SELECT source_id, key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		tag, err = tx.Exec(ctx, `WITH batch AS MATERIALIZED (
+				SELECT source_id, key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+			DELETE FROM idempotency_keys k USING batch b
+			WHERE k.source_id = b.source_id AND k.key = b.key AND k.expires_at < $1`,
 			ts(p.Now), p.Limit)
 		if err != nil {
 			return err
