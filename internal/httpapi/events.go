@@ -115,6 +115,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *caller) erro
 	}
 	params.Search, _ = q.str("search")
 	params.Limit, params.Offset = q.page()
+	params.Page = q.pageParams(cursorEvents)
 	if v, _ := q.str("status"); v != "" {
 		if params.Status, err = volley.ParseEventStatus(v); err != nil {
 			return err
@@ -132,7 +133,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *caller) erro
 		return err
 	}
 	out := showAll(list, eventOut)
-	return writeJSON(w, http.StatusOK, map[string]any{"requests": out, "total": total, "limit": params.Limit, "offset": params.Offset})
+	return writeJSON(w, http.StatusOK, listPage("requests", out, total, params.Limit, params.Offset, params.Page, eventCursor))
 }
 
 // sourceFilter reads source_id as a numeric id or, as family B's docs show
@@ -234,9 +235,6 @@ func (a *API) writeEvent(w http.ResponseWriter, r *http.Request, ev *volley.Even
 	return writeMerged(w, http.StatusOK, "request", out)
 }
 
-var attemptSorts = map[string]bool{"": true, store.AttemptSortTime: true, store.AttemptSortOldest: true,
-	store.AttemptSortDuration: true, store.AttemptSortStatusCode: true}
-
 // listAttempts serves GET /api/projects/{project_id}/delivery-attempts and
 // family B's GET /api/delivery-attempts, which lists one project's attempts
 // with ?project_id= and those of every project of the organization without.
@@ -268,9 +266,11 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	}
 	params.Sort, _ = q.str("sort")
-	if !attemptSorts[params.Sort] {
+	kind, ok := attemptCursorKinds[params.Sort]
+	if !ok {
 		q.fail("sort", "must be time, time_oldest, duration or status_code, not %q", params.Sort)
 	}
+	params.Page = q.pageParams(kind)
 	if q.err != nil {
 		return q.err
 	}
@@ -290,5 +290,5 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	out := showAll(list, attemptOut)
-	return writeJSON(w, http.StatusOK, map[string]any{"attempts": out, "total": total, "limit": params.Limit, "offset": params.Offset})
+	return writeJSON(w, http.StatusOK, listPage("attempts", out, total, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
 }

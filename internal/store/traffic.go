@@ -139,6 +139,26 @@ type EventListParams struct {
 	// "evt_", and otherwise text in the body.
 	Search        string
 	Limit, Offset int
+	Page          PageParams
+}
+
+// PageParams pages a list by position instead of (or besides) an offset,
+// and bounds its count.
+type PageParams struct {
+	// After lists the items that come after this one in the list's order
+	// (the next page); Before those that come before it (the previous
+	// page), still in the list's order. At most one is set.
+	After, Before *Cursor
+	// CountLimit caps the count: 0 counts every match; n > 0 counts at
+	// most n+1 of them, so a count of n+1 means "more than n".
+	CountLimit int
+}
+
+// Cursor is a position in a list: the sort key of an item and its id, which
+// breaks ties. For time orders the key is the time in Unix microseconds.
+type Cursor struct {
+	Key int64
+	ID  uint64
 }
 
 // AttemptListParams filters, sorts and pages a project's attempts, or those
@@ -156,6 +176,7 @@ type AttemptListParams struct {
 	Start, End    time.Time
 	Sort          string // AttemptSortTime (default), AttemptSortOldest, AttemptSortDuration, AttemptSortStatusCode
 	Limit, Offset int
+	Page          PageParams
 }
 
 // Attempt list orders.

@@ -42,33 +42,12 @@ func scanAttemptFull(row scanner) (*volley.Attempt, error) {
 
 // AttemptList implements store.Traffic.
 func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
-	w, order, err := storesql.AttemptFilters(p, dialect)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list attempts: %w", err)
-	}
-	count, countArgs := storesql.Numbered(`SELECT count(*) FROM attempts a`+w.SQL()), w.Args
-	page := storesql.Numbered(`SELECT ` + attemptCols + ` FROM attempts a` + w.SQL() + order + ` LIMIT ? OFFSET ?`)
-	pageArgs := append(w.Args[:len(w.Args):len(w.Args)], p.Limit, p.Offset)
-	build := func() *pgx.Batch {
-		b := &pgx.Batch{}
-		b.Queue(count, countArgs...)
-		b.Queue(page, pageArgs...)
-		return b
-	}
-	var list []volley.Attempt
-	var total int64
-	err = s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
-		if err := br.QueryRow().Scan(&total); err != nil {
-			return fmt.Errorf("count attempts: %w", err)
-		}
-		rows, err := br.Query()
-		list, err = collect(rows, err, scanAttempt)
-		return err
-	})
+	q, err := storesql.AttemptListQuery(p, dialect, attemptCols)
 	if err != nil {
 		return nil, 0, wrap(err, "list attempts")
 	}
-	return list, total, nil
+	list, total, err := readList(ctx, s, q, scanAttempt)
+	return list, total, wrap(err, "list attempts")
 }
 
 // AttemptListByEvent implements store.Traffic.

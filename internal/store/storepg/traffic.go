@@ -359,28 +359,34 @@ var dialect = storesql.Dialect{
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	w := storesql.EventFilters(p, dialect)
-	count, countArgs := storesql.Numbered(`SELECT count(*) FROM events e`+w.SQL()), w.Args
-	page := storesql.Numbered(`SELECT ` + eventCols + eventFrom + w.SQL() + storesql.EventOrder + ` LIMIT ? OFFSET ?`)
-	pageArgs := append(w.Args[:len(w.Args):len(w.Args)], p.Limit, p.Offset)
+	list, total, err := readList(ctx, s, storesql.EventListQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	return list, total, wrap(err, "list events")
+}
+
+// readList runs a list's count and page in one batch, one round trip.
+func readList[T any](ctx context.Context, s *Store, q storesql.ListQuery, scan func(scanner) (*T, error)) ([]T, int64, error) {
+	count, page := storesql.Numbered(q.Count), storesql.Numbered(q.Page)
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
-		b.Queue(count, countArgs...)
-		b.Queue(page, pageArgs...)
+		b.Queue(count, q.CountArgs...)
+		b.Queue(page, q.PageArgs...)
 		return b
 	}
-	var list []volley.Event
+	var list []T
 	var total int64
 	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
 		if err := br.QueryRow().Scan(&total); err != nil {
-			return fmt.Errorf("count events: %w", err)
+			return fmt.Errorf("count: %w", err)
 		}
 		rows, err := br.Query()
-		list, err = collect(rows, err, scanEvent)
+		list, err = collect(rows, err, scan)
 		return err
 	})
 	if err != nil {
-		return nil, 0, wrap(err, "list events")
+		return nil, 0, err
+	}
+	if q.Reversed {
+		slices.Reverse(list)
 	}
 	return list, total, nil
 }

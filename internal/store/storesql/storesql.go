@@ -37,9 +37,6 @@ func (w *Where) Add(cond string, args ...any) {
 // SQL returns the WHERE clause, with a leading space.
 func (w *Where) SQL() string { return " WHERE " + strings.Join(w.conds, " AND ") }
 
-// EventOrder sorts event lists: newest first.
-const EventOrder = " ORDER BY e.created_at DESC, e.id DESC"
-
 // EventFilters returns the conditions of an event list over `events e`.
 func EventFilters(p store.EventListParams, d Dialect) *Where {
 	w := &Where{}
@@ -76,22 +73,11 @@ func EventFilters(p store.EventListParams, d Dialect) *Where {
 	return w
 }
 
-// attemptOrder maps a sort name to its ORDER BY clause; ties fall back to
-// the newest first.
-var attemptOrder = map[string]string{
-	"":                          " ORDER BY a.created_at DESC, a.id DESC",
-	store.AttemptSortTime:       " ORDER BY a.created_at DESC, a.id DESC",
-	store.AttemptSortOldest:     " ORDER BY a.created_at ASC, a.id ASC",
-	store.AttemptSortDuration:   " ORDER BY a.duration_ms DESC, a.id DESC",
-	store.AttemptSortStatusCode: " ORDER BY a.status_code DESC, a.id DESC",
-}
-
 // AttemptFilters returns the conditions of an attempt list over
-// `attempts a`, and its ORDER BY clause.
-func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, string, error) {
-	order, ok := attemptOrder[p.Sort]
-	if !ok {
-		return nil, "", fmt.Errorf("unknown sort %q", p.Sort)
+// `attempts a`.
+func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, error) {
+	if _, ok := attemptSorts[p.Sort]; !ok {
+		return nil, fmt.Errorf("unknown sort %q", p.Sort)
 	}
 	w := &Where{}
 	switch {
@@ -104,7 +90,7 @@ func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, string, error
 		}
 		w.Add("a.project_id IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
 	default:
-		return nil, "", fmt.Errorf("attempt list: no project given")
+		return nil, fmt.Errorf("attempt list: no project given")
 	}
 	for _, f := range []struct {
 		col string
@@ -123,7 +109,7 @@ func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, string, error
 	if !p.End.IsZero() {
 		w.Add("a.created_at <= ?", d.Time(p.End))
 	}
-	return w, order, nil
+	return w, nil
 }
 
 // Numbered rewrites "?" placeholders as $1, $2, … for PostgreSQL. The

@@ -46,7 +46,7 @@ func TestEventFiltersSearch(t *testing.T) {
 
 func TestAttemptFiltersRejectsUnknownSort(t *testing.T) {
 	t.Parallel()
-	if _, _, err := AttemptFilters(store.AttemptListParams{Sort: "size"}, Dialect{}); err == nil {
+	if _, err := AttemptFilters(store.AttemptListParams{Sort: "size"}, Dialect{}); err == nil {
 		t.Fatal("unknown sort accepted")
 	}
 }

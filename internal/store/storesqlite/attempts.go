@@ -44,27 +44,15 @@ func scanAttemptFull(row scanner) (*volley.Attempt, error) {
 
 // AttemptList implements store.Traffic.
 func (s *Store) AttemptList(ctx context.Context, p store.AttemptListParams) ([]volley.Attempt, int64, error) {
-	w, order, err := storesql.AttemptFilters(p, dialect)
+	q, err := storesql.AttemptListQuery(p, dialect, attemptCols)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list attempts: %w", err)
 	}
-	// One read transaction: the count and the page see the same snapshot.
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	list, total, err := readList(ctx, s.read, q, scanAttempt)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list attempts: %w", err)
 	}
-	defer tx.Rollback()
-	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM attempts a`+w.SQL(), w.Args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count attempts: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+attemptCols+` FROM attempts a`+w.SQL()+order+` LIMIT ? OFFSET ?`,
-		append(w.Args, p.Limit, p.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list attempts: %w", err)
-	}
-	list, err := collect(rows, scanAttempt)
-	return list, total, err
+	return list, total, nil
 }
 
 // AttemptListByEvent implements store.Traffic.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -190,23 +191,33 @@ var dialect = storesql.Dialect{
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	w := storesql.EventFilters(p, dialect)
-	// One read transaction: the count and the page see the same snapshot.
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, dialect, eventCols, eventFrom), scanEvent)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
+	}
+	return list, total, nil
+}
+
+// readList runs a list's count and page in one read transaction, so that
+// they see the same snapshot.
+func readList[T any](ctx context.Context, db *sql.DB, q storesql.ListQuery, scan func(scanner) (*T, error)) ([]T, int64, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
 	}
 	defer tx.Rollback()
 	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.SQL(), w.Args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count events: %w", err)
+	if err := tx.QueryRowContext(ctx, q.Count, q.CountArgs...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.SQL()+storesql.EventOrder+` LIMIT ? OFFSET ?`,
-		append(w.Args, p.Limit, p.Offset)...)
+	rows, err := tx.QueryContext(ctx, q.Page, q.PageArgs...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list events: %w", err)
+		return nil, 0, err
 	}
-	list, err := collect(rows, scanEvent)
+	list, err := collect(rows, scan)
+	if q.Reversed {
+		slices.Reverse(list)
+	}
 	return list, total, err
 }
 

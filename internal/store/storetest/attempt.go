@@ -230,6 +230,15 @@ func testAttemptList(t *testing.T, s store.Store) {
 			{store.AttemptListParams{Limit: 3, Offset: 7}, nil, 7},
 			{store.AttemptListParams{Limit: 2, Offset: 1}, l.pick(5, 4), 7},
 			{store.AttemptListParams{Status: volley.AttemptSuccess, Sort: store.AttemptSortOldest, Limit: 2, Offset: 1}, l.pick(3, 5), 4},
+			// Cursors in each order: the item's sort key and id.
+			{store.AttemptListParams{Limit: 2, Page: attemptAfter(l.a[5], timeKey)}, l.pick(4, 3), 7},
+			{store.AttemptListParams{Limit: 2, Page: attemptBefore(l.a[2], timeKey)}, l.pick(4, 3), 7},
+			{store.AttemptListParams{Sort: store.AttemptSortOldest, Limit: 3, Page: attemptAfter(l.a[3], timeKey)}, l.pick(4, 5, 6), 7},
+			{store.AttemptListParams{Sort: store.AttemptSortOldest, Limit: 3, Page: attemptBefore(l.a[1], timeKey)}, l.pick(0), 7},
+			{store.AttemptListParams{Sort: store.AttemptSortDuration, Limit: 3, Page: attemptAfter(l.a[0], durationKey)}, l.pick(1, 3, 6), 7},
+			{store.AttemptListParams{Sort: store.AttemptSortDuration, Limit: 2, Page: attemptBefore(l.a[1], durationKey)}, l.pick(5, 0), 7},
+			{store.AttemptListParams{Sort: store.AttemptSortStatusCode, Limit: 2, Page: attemptAfter(l.a[4], statusKey)}, l.pick(5, 6), 7},
+			{store.AttemptListParams{Limit: 1, Page: store.PageParams{CountLimit: 2}}, l.pick(6), 3},
 		} {
 			p := tc.p
 			p.ProjectID = ada.Project.ID
@@ -339,4 +348,17 @@ func testConnectionMetricsUnused(t *testing.T, s store.Store) {
 	got, err := s.ConnectionMetrics(t.Context(), w.BX.ID, minute(0))
 	noErr(t, "ConnectionMetrics", err)
 	same(t, "ConnectionMetrics of an unused connection", *got, volley.ConnectionMetrics{Since: minute(0)})
+}
+
+// Attempt sort keys, as the API puts them in a cursor.
+func timeKey(a volley.Attempt) int64     { return a.CreatedAt.UnixMicro() }
+func durationKey(a volley.Attempt) int64 { return a.DurationMS }
+func statusKey(a volley.Attempt) int64   { return int64(a.StatusCode) }
+
+func attemptAfter(a volley.Attempt, key func(volley.Attempt) int64) store.PageParams {
+	return store.PageParams{After: &store.Cursor{Key: key(a), ID: a.ID}}
+}
+
+func attemptBefore(a volley.Attempt, key func(volley.Attempt) int64) store.PageParams {
+	return store.PageParams{Before: &store.Cursor{Key: key(a), ID: a.ID}}
 }

@@ -115,6 +115,22 @@ func testEventList(t *testing.T, s store.Store) {
 			{store.EventListParams{Limit: 4, Offset: 5}, all[5:], 6},
 			{store.EventListParams{SourceID: w.A.ID, Limit: 3, Offset: 3}, []volley.Event{a1}, 4},
 			{store.EventListParams{Search: "needle", Limit: 1, Offset: 1}, []volley.Event{b2}, 2},
+			// Cursors: the next page after an item, the previous page
+			// before one, ties (b1 and b2 share a time) broken by id.
+			{store.EventListParams{Limit: 2, Page: pageAfter(all[1])}, all[2:4], 6},
+			{store.EventListParams{Limit: 2, Page: pageAfter(all[2])}, all[3:5], 6},
+			{store.EventListParams{Limit: 2, Page: pageAfter(all[3])}, all[4:6], 6},
+			{store.EventListParams{Limit: 2, Page: pageAfter(all[5])}, nil, 6},
+			{store.EventListParams{Limit: 2, Page: pageBefore(all[4])}, all[2:4], 6},
+			{store.EventListParams{Limit: 2, Page: pageBefore(all[3])}, all[1:3], 6},
+			{store.EventListParams{Limit: 5, Page: pageBefore(all[1])}, all[:1], 6},
+			{store.EventListParams{Limit: 5, Page: pageBefore(all[0])}, nil, 6},
+			{store.EventListParams{Limit: 1, Offset: 1, Page: pageAfter(all[0])}, all[2:3], 6},
+			{store.EventListParams{SourceID: w.A.ID, Limit: 5, Page: pageAfter(a1)}, nil, 4},
+			// A capped count stops at the cap plus one.
+			{store.EventListParams{Limit: 1, Page: store.PageParams{CountLimit: 3}}, all[:1], 4},
+			{store.EventListParams{Limit: 1, Page: store.PageParams{CountLimit: 6}}, all[:1], 6},
+			{store.EventListParams{Limit: 1, Page: store.PageParams{CountLimit: 3, After: cursorOf(all[0])}}, all[1:2], 4},
 		} {
 			p := tc.p
 			p.ProjectID = ada.Project.ID
@@ -149,3 +165,11 @@ func testEventListSourceDeleted(t *testing.T, s store.Store) {
 	sameEvents(t, "EventList of a deleted source", got, []volley.Event{b})
 	wantEvent(t, s, ada.Org.ID, b)
 }
+
+// cursorOf is an event's position in an event list.
+func cursorOf(e volley.Event) *store.Cursor {
+	return &store.Cursor{Key: e.CreatedAt.UnixMicro(), ID: e.ID}
+}
+
+func pageAfter(e volley.Event) store.PageParams  { return store.PageParams{After: cursorOf(e)} }
+func pageBefore(e volley.Event) store.PageParams { return store.PageParams{Before: cursorOf(e)} }
