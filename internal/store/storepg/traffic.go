@@ -357,11 +357,18 @@ var dialect = storesql.Dialect{
 	BodyContains: "position(?::bytea in e.body) > 0",
 }
 
+// eventListSQL returns EventList's queries over w: the count, and the page
+// (its arguments are w's, then the limit and the offset).
+func eventListSQL(w *storesql.Where) (count, page string) {
+	return storesql.Numbered(`SELECT count(*) FROM events e` + w.SQL()),
+		storesql.Numbered(`SELECT ` + eventCols + eventFrom + w.SQL() + storesql.EventOrder + ` LIMIT ? OFFSET ?`)
+}
+
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
 	w := storesql.EventFilters(p, dialect)
-	count, countArgs := storesql.Numbered(`SELECT count(*) FROM events e`+w.SQL()), w.Args
-	page := storesql.Numbered(`SELECT ` + eventCols + eventFrom + w.SQL() + storesql.EventOrder + ` LIMIT ? OFFSET ?`)
+	count, page := eventListSQL(w)
+	countArgs := w.Args
 	pageArgs := append(w.Args[:len(w.Args):len(w.Args)], p.Limit, p.Offset)
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}

@@ -188,6 +188,13 @@ var dialect = storesql.Dialect{
 	BodyContains: "instr(e.body, ?) > 0",
 }
 
+// eventListSQL returns EventList's queries over w: the count, and the page
+// (its arguments are w's, then the limit and the offset).
+func eventListSQL(w *storesql.Where) (count, page string) {
+	return `SELECT count(*) FROM events e` + w.SQL(),
+		`SELECT ` + eventCols + eventFrom + w.SQL() + storesql.EventOrder + ` LIMIT ? OFFSET ?`
+}
+
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
 	w := storesql.EventFilters(p, dialect)
@@ -197,12 +204,12 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
 	defer tx.Rollback()
+	count, page := eventListSQL(w)
 	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events e`+w.SQL(), w.Args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, count, w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+w.SQL()+storesql.EventOrder+` LIMIT ? OFFSET ?`,
-		append(w.Args, p.Limit, p.Offset)...)
+	rows, err := tx.QueryContext(ctx, page, append(w.Args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
