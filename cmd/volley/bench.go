@@ -18,6 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.BodySize, "body-size", 0, "bytes per webhook body (default 512)")
 	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL the nodes share (in a fresh schema, dropped afterwards); empty runs one node on the embedded SQLite store")
 	fs.IntVar(&cfg.Nodes, "nodes", 1, "nodes sharing --database; the load is spread over them")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 0, "how long the burst may take to drain before it is reported incomplete (default 5m)")
 	fs.StringVar(&cfg.Phases, "phases", "abc", "phases to run: a (ingest), b (end-to-end), c (burst)")
 	if err := fs.Parse(args); err != nil {
 		return err
