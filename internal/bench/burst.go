@@ -50,7 +50,7 @@ func (b *burstResult) report(out io.Writer) error {
 		fmt.Fprintf(out, "    by then: %d of %d events delivered to the sink, %d of %d attempts recorded\n",
 			b.delivered, b.events, b.recorded, b.events)
 	}
-	fmt.Fprintf(out, "    peak resident memory of a node over the phase (ingestion and drain): %.0f MiB\n", b.peakMiB)
+	fmt.Fprintf(out, "    peak resident memory of a node over the phase (ingestion and drain): %.0f MiB\n\n", b.peakMiB)
 	if !b.complete() {
 		return fmt.Errorf("bench: phase (c): %w: %d of %d attempts recorded within %s", ErrBurstIncomplete, b.recorded, b.events, b.timeout)
 	}
