@@ -102,8 +102,9 @@ func EventFilters(p store.EventListParams, d Dialect) *Where {
 		// search through the event_id index, which holds every project's
 		// events; PostgreSQL would still combine that index with the
 		// project's, reading all of it for "evt_". "|| ''" keeps the range
-		// out of index choice, so the plan reads this project's events
-		// only, as the unfiltered list does.
+		// out of index choice, so the plan is the unfiltered list's: the
+		// project's events (or, on PostgreSQL, a scan of the table when
+		// the project is most of it), each checked.
 		w.Add("e.event_id || '' >= ? AND e.event_id || '' < ?", p.Search, prefixEnd(p.Search))
 	case strings.HasPrefix(p.Search, "evt_"):
 		w.Add("1 = 0") // no event id holds other bytes
