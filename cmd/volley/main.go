@@ -25,7 +25,7 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"users", "manage accounts (users create)", runUsers},
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
-		{"bench", "measure ingest, end-to-end latency and delivery rate on this machine", runBench},
+		{"bench", "measure ingest, end-to-end latency, delivery rate and list queries on this machine", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

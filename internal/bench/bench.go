@@ -1,9 +1,10 @@
-// Package bench is Volley's reproducible benchmark (`volley bench`): it runs
-// a bare net/http server as the ceiling, a sink, and Volley itself as a
-// child process on its embedded store, drives the same load through each in
-// one run on loopback, and reports durable ingest throughput and latency,
-// end-to-end latency at a fixed rate, and the sustained delivery rate of a
-// burst with every attempt recorded.
+// Package bench is Volley's reproducible benchmark (`volley bench`). Phases
+// (a)–(c) run a bare net/http server as the ceiling, a sink, and Volley
+// itself as a child process, drive the same load through each in one run on
+// loopback, and report durable ingest throughput and latency, end-to-end
+// latency at a fixed rate, and the sustained delivery rate of a burst with
+// every attempt recorded. Phase (d) builds a store of many events and times
+// the management API's list queries on it through an in-process server.
 package bench
 
 import (
@@ -31,38 +32,67 @@ type Config struct {
 	Rate     int           // events per second of the end-to-end phase [100]
 	Burst    int           // events of the burst phase [20000]
 	BodySize int           // bytes per webhook body [512]
+	// DrainTimeout bounds the burst's drain, from the resume to the last
+	// attempt recorded; past it the burst is reported incomplete and Run
+	// returns ErrBurstIncomplete [5m].
+	DrainTimeout time.Duration
+	// Events is the size of the store phase (d) builds [500000].
+	Events int
+	// Runs is how often phase (d) times each query; it reports the median
+	// [5].
+	Runs int
 	// Database is a PostgreSQL URL: the nodes share a fresh schema in it,
 	// dropped at the end; "" runs one node on the embedded SQLite store in a
-	// temporary directory.
+	// temporary directory. Phase (d) follows the same choice.
 	Database string
 	// Nodes is how many nodes share the database [1]; more than one needs
 	// Database.
 	Nodes int
 	Env   []string // extra environment for the node
-	// Phases selects the phases to run, a subset of "abc" [abc].
+	// Phases selects the phases to run, a subset of "abcd" [abc].
 	Phases string
 }
 
 const benchToken = "vk_benchbenchbenchbenchbenchbenchbenchbench"
 
-// Run runs every phase and writes the report to out.
+// Run runs the selected phases and writes the report to out.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	cfg.Duration = orDefault(cfg.Duration, 10*time.Second)
+	cfg.Clients = orDefault(cfg.Clients, 16)
+	cfg.Rate = orDefault(cfg.Rate, 100)
+	cfg.Burst = orDefault(cfg.Burst, 20000)
+	cfg.BodySize = orDefault(cfg.BodySize, 512)
+	cfg.DrainTimeout = orDefault(cfg.DrainTimeout, 5*time.Minute)
+	cfg.Events = orDefault(cfg.Events, 500000)
+	cfg.Runs = orDefault(cfg.Runs, 5)
+	cfg.Phases = orDefault(cfg.Phases, "abc")
+	cfg.Nodes = orDefault(cfg.Nodes, 1)
+	if strings.Trim(cfg.Phases, "abcd") != "" {
+		return fmt.Errorf("bench: phases %q: choose among a, b, c and d", cfg.Phases)
+	}
+	if cfg.Nodes > 1 && cfg.Database == "" {
+		return fmt.Errorf("bench: --nodes %d needs --database (a PostgreSQL URL): the embedded store belongs to one process", cfg.Nodes)
+	}
+	fmt.Fprintf(out, "volley bench: %s, %s, %s/%s\n", machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if strings.ContainsAny(cfg.Phases, "abc") {
+		if err := runNodes(ctx, cfg, out); err != nil {
+			return err
+		}
+	}
+	if strings.Contains(cfg.Phases, "d") {
+		return runLists(ctx, cfg, out)
+	}
+	return nil
+}
+
+// runNodes runs phases (a)–(c) against volley serve child processes.
+func runNodes(ctx context.Context, cfg Config, out io.Writer) error {
 	if cfg.Exe == "" {
 		exe, err := os.Executable()
 		if err != nil {
 			return err
 		}
 		cfg.Exe = exe
-	}
-	cfg.Duration = orDefault(cfg.Duration, 10*time.Second)
-	cfg.Clients = orDefault(cfg.Clients, 16)
-	cfg.Rate = orDefault(cfg.Rate, 100)
-	cfg.Burst = orDefault(cfg.Burst, 20000)
-	cfg.BodySize = orDefault(cfg.BodySize, 512)
-	cfg.Phases = orDefault(cfg.Phases, "abc")
-	cfg.Nodes = orDefault(cfg.Nodes, 1)
-	if cfg.Nodes > 1 && cfg.Database == "" {
-		return fmt.Errorf("bench: --nodes %d needs --database (a PostgreSQL URL): the embedded store belongs to one process", cfg.Nodes)
 	}
 	body := payload(cfg.BodySize)
 
@@ -81,7 +111,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	if cfg.Database != "" {
 		store = fmt.Sprintf("PostgreSQL, %d node(s)", cfg.Nodes)
 	}
-	fmt.Fprintf(out, "volley bench: %d CPUs, %s, %s/%s, store %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, store)
+	fmt.Fprintf(out, "phases (a)-(c): store %s\n", store)
 	fmt.Fprintf(out, "load: %d clients, %s per phase, %d-byte JSON bodies, loopback only\n\n", cfg.Clients, cfg.Duration, cfg.BodySize)
 
 	bareSrv, bareURL, err := startBare()
@@ -181,52 +211,6 @@ func (r *runner) endToEnd(ctx context.Context) error {
 	}
 	fmt.Fprintf(out, "(b) end-to-end, send → sink, at %d events/s for %s\n", cfg.Rate, cfg.Duration)
 	fmt.Fprintf(out, "    p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d events)\n\n", ms(lat.p50), ms(lat.p99), ms(lat.max), lat.n)
-	return nil
-}
-
-// burst is phase (c): the sustained delivery rate of a burst ingested with
-// the connection paused, then released at once, every attempt recorded.
-func (r *runner) burst(ctx context.Context) error {
-	cfg, out, body, sk, hookURLs, api, g, peak := r.cfg, r.out, r.body, r.sink, r.hookURLs, r.api, r.graph, r.peak
-	sk.reset()
-	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "paused"}); err != nil {
-		return err
-	}
-	t0 := time.Now()
-	if err := sendAll(ctx, hookURLs, cfg.Clients, cfg.Burst, body); err != nil {
-		return err
-	}
-	ingestTook := time.Since(t0)
-	recordedBefore, err := attemptsRecorded(ctx, api, g.projectID)
-	if err != nil {
-		return err
-	}
-	peak.reset()
-	t1 := time.Now()
-	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
-		return err
-	}
-	if err := waitCount(ctx, sk, cfg.Burst, 5*time.Minute); err != nil {
-		return fmt.Errorf("burst deliveries: %w", err)
-	}
-	delivered := time.Since(t1)
-	var recorded int64
-	for {
-		if recorded, err = attemptsRecorded(ctx, api, g.projectID); err != nil {
-			return err
-		}
-		if recorded-recordedBefore >= int64(cfg.Burst) || time.Since(t1) > 5*time.Minute {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	allRecorded := time.Since(t1)
-	fmt.Fprintf(out, "(c) burst of %d events: ingested in %.2f s (%.0f/s) with the connection paused, then resumed\n",
-		cfg.Burst, ingestTook.Seconds(), float64(cfg.Burst)/ingestTook.Seconds())
-	fmt.Fprintf(out, "    delivered to the sink in %.2f s: %.0f events/s\n", delivered.Seconds(), float64(cfg.Burst)/delivered.Seconds())
-	fmt.Fprintf(out, "    every attempt recorded after %.2f s: %.0f events/s sustained (%d attempts)\n",
-		allRecorded.Seconds(), float64(cfg.Burst)/allRecorded.Seconds(), recorded-recordedBefore)
-	fmt.Fprintf(out, "    peak resident memory of a node during the burst: %.0f MiB\n", peak.max())
 	return nil
 }
 

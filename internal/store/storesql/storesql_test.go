@@ -28,19 +28,50 @@ func TestPrefixEnd(t *testing.T) {
 func TestEventFiltersSearch(t *testing.T) {
 	t.Parallel()
 	d := Dialect{Time: func(t time.Time) any { return t }, BodyContains: "body has ?"}
+	const (
+		project   = "e.project_id = ?"
+		unindexed = "e.project_id + 0 = ?" // the id range drives the plan
+		idRange   = "e.event_id >= ? AND e.event_id < ?"
+		shortID   = "e.event_id || '' >= ? AND e.event_id || '' < ?"
+	)
 	for _, tc := range []struct {
-		search string
-		cond   string
-		args   []any
+		search  string
+		project string
+		cond    string
+		args    []any
 	}{
-		{"evt_ab", "e.event_id >= ? AND e.event_id < ?", []any{"evt_ab", "evt_ac"}},
-		{"evt_\x01", "1 = 0", nil},
-		{"paid", "body has ?", []any{[]byte("paid")}},
+		{"evt_0ujsswThIGTUYm2K8FjOOfXtY1K", unindexed, idRange, []any{"evt_0ujsswThIGTUYm2K8FjOOfXtY1K", "evt_0ujsswThIGTUYm2K8FjOOfXtY1L"}},
+		{"evt_0ujsswT", unindexed, idRange, []any{"evt_0ujsswT", "evt_0ujsswU"}},
+		{"evt_0ujssw", project, shortID, []any{"evt_0ujssw", "evt_0ujssx"}},
+		{"evt_", project, shortID, []any{"evt_", "evt`"}},
+		{"evt_\x01", project, "1 = 0", nil},
+		{"paid", project, "body has ?", []any{[]byte("paid")}},
 	} {
 		w := EventFilters(store.EventListParams{ProjectID: 7, Search: tc.search}, d)
-		if args := w.Args[1:]; w.conds[1] != tc.cond || len(args) != len(tc.args) || (len(args) > 0 && !reflect.DeepEqual(args, tc.args)) {
-			t.Errorf("search %q: %q %v", tc.search, w.conds[1], w.Args)
+		if args := w.Args[1:]; w.conds[0] != tc.project || w.conds[1] != tc.cond || len(args) != len(tc.args) ||
+			(len(args) > 0 && !reflect.DeepEqual(args, tc.args)) {
+			t.Errorf("search %q: %q %v", tc.search, w.conds, w.Args)
 		}
+	}
+}
+
+// TestEventFiltersIDSearchDrives checks that beside a long id search no
+// other filter is left for an index: the id range must drive the plan.
+func TestEventFiltersIDSearchDrives(t *testing.T) {
+	t.Parallel()
+	d := Dialect{Time: func(t time.Time) any { return t }, BodyContains: "body has ?"}
+	p := store.EventListParams{ProjectID: 7, SourceID: 8, ConnectionID: 9, DestinationID: 10, Status: "failed",
+		Start: time.Unix(1, 0), End: time.Unix(2, 0), Search: "evt_0ujsswT"}
+	want := []string{"e.project_id + 0 = ?", "e.source_id + 0 = ?", "e.status = ?", "e.created_at >= ?", "e.created_at <= ?",
+		"e.id + 0 IN (SELECT event_id FROM deliveries WHERE connection_id = ?)",
+		"e.id + 0 IN (SELECT event_id FROM deliveries WHERE connection_id IN\n\t\t\t(SELECT id FROM connections WHERE destination_id = ?))",
+		"e.event_id >= ? AND e.event_id < ?"}
+	if w := EventFilters(p, d); !reflect.DeepEqual(w.conds, want) {
+		t.Errorf("conditions:\n%q\nwant\n%q", w.conds, want)
+	}
+	p.Search = "evt_0ujssw"
+	if w := EventFilters(p, d); w.conds[0] != "e.project_id = ?" || w.conds[1] != "e.source_id = ?" {
+		t.Errorf("short id search: conditions %q, want them indexable", w.conds)
 	}
 }
 

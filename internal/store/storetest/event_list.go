@@ -73,6 +73,12 @@ func testEventList(t *testing.T, s store.Store) {
 		{"SearchFullID", store.EventListParams{Search: "evt_list_b1"}, []volley.Event{b1e}},
 		{"SearchIDPrefix", store.EventListParams{Search: "evt_list_a"}, []volley.Event{a4, a2e, a1}},
 		{"SearchEveryID", store.EventListParams{Search: "evt_"}, all},
+		// From storesql.IndexedIDPrefix on, the id range drives the plan;
+		// the other filters still apply.
+		{"SearchLongID", store.EventListParams{Search: "evt_other_a3"}, []volley.Event{a3}},
+		{"SearchLongIDOtherSource", store.EventListParams{Search: "evt_other_a3", SourceID: w.B.ID}, nil},
+		{"SearchLongIDConnection", store.EventListParams{Search: "evt_other_a3", ConnectionID: w.AY.ID}, []volley.Event{a3}},
+		{"SearchLongIDOtherProject", store.EventListParams{ProjectID: staging.ID, Search: "evt_other_a3"}, nil},
 		{"SearchUnknownID", store.EventListParams{Search: "evt_nope"}, nil},
 		{"SearchBody", store.EventListParams{Search: "needle"}, []volley.Event{a3, b2}},
 		{"SearchBodyPercentIsLiteral", store.EventListParams{Search: "50%"}, []volley.Event{b2}},

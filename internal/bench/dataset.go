@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// trafficWriter is the part of the store buildDataset writes through.
+type trafficWriter interface {
+	EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error)
+	DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error
+}
+
+// datasetRoute is a source and the connection (and its destination) its
+// events are routed to.
+type datasetRoute struct {
+	SourceID, ConnectionID, DestinationID uint64
+}
+
+// datasetConfig describes the events buildDataset stores. Zero values take
+// the defaults in brackets.
+type datasetConfig struct {
+	ProjectID uint64
+	// Routes carry the events: Routes[1], when given, four events in five
+	// on Routes[0] and the fifth on Routes[1], so that a source filter
+	// selects a fifth of the project.
+	Routes   []datasetRoute
+	Events   int           // how many events
+	BodySize int           // bytes per body [512]
+	End      time.Time     // creation time of the newest event
+	Span     time.Duration // the events are spread evenly over (End-Span, End] [7 days]
+	Batch    int           // events per EventInsert and outcomes per DeliveryFinish [2000]
+	Seed     uint64        // seeds the random part of the event ids
+}
+
+// Kinds of event in the dataset, by what happened to its one delivery.
+const (
+	kindProcessed = iota // one successful attempt
+	kindFailed           // one failed attempt, delivery failed
+	kindRetrying         // one failed attempt, delivery pending until End + 24h
+)
+
+// datasetKind returns what happened to event i: by i/5, so that every
+// route gets its share of each kind; one in twenty failed, one in twenty
+// retrying, the rest processed.
+func datasetKind(i int) int {
+	switch (i / 5) % 20 {
+	case 0:
+		return kindFailed
+	case 1:
+		return kindRetrying
+	}
+	return kindProcessed
+}
+
+// datasetCustomers is how many distinct customers the bodies name, so that
+// a body search for one matches one event in datasetCustomers.
+const datasetCustomers = 1000
+
+// datasetCustomer is the customer named in the body of event i.
+func datasetCustomer(i int) string { return fmt.Sprintf("cus_%06d", i%datasetCustomers) }
+
+// dataset is what buildDataset stored.
+type dataset struct {
+	Events, Processed, Failed, Retrying int
+	Oldest, Newest                      time.Time
+	// MiddleUID is the public id of the event in the middle, for the id
+	// searches.
+	MiddleUID string
+	Took      time.Duration
+}
+
+// buildDataset stores cfg.Events events with one delivery and one attempt
+// each, oldest first, in large batches straight through the store (no
+// HTTP): one EventInsert, then one DeliveryFinish that records the
+// attempts and settles the deliveries. Ids are real Volley ids of the
+// events' creation times, so they sort by time as ingested ones do.
+// Deliveries left pending are due a day after End: a server started on the
+// store leaves them alone for that long.
+func buildDataset(ctx context.Context, st trafficWriter, cfg datasetConfig) (*dataset, error) {
+	cfg.BodySize = orDefault(cfg.BodySize, 512)
+	cfg.Span = orDefault(cfg.Span, 7*24*time.Hour)
+	cfg.Batch = orDefault(cfg.Batch, 2000)
+	if cfg.Events <= 0 || len(cfg.Routes) == 0 {
+		return nil, fmt.Errorf("build dataset: need events (%d) and a route (%d)", cfg.Events, len(cfg.Routes))
+	}
+	start := time.Now()
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], cfg.Seed)
+	rng := rand.NewChaCha8(seed)
+	end := cfg.End.UTC().Truncate(time.Microsecond)
+	step := cfg.Span / time.Duration(cfg.Events)
+	retryAt := end.Add(24 * time.Hour)
+	headers := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"volley-bench"}}
+	respHeaders := http.Header{"Content-Type": {"text/plain"}}
+	ds := &dataset{Events: cfg.Events}
+
+	events := make([]store.NewEvent, 0, cfg.Batch)
+	outcomes := make([]store.Outcome, 0, cfg.Batch)
+	for first := 0; first < cfg.Events; first += cfg.Batch {
+		n := min(cfg.Batch, cfg.Events-first)
+		events = events[:0]
+		for i := first; i < first+n; i++ {
+			created := end.Add(-cfg.Span + step*time.Duration(i+1)).Truncate(time.Microsecond)
+			uid, err := volley.NewEventID(rng, created)
+			if err != nil {
+				return nil, err
+			}
+			r := cfg.Routes[0]
+			if len(cfg.Routes) > 1 && i%5 == 4 {
+				r = cfg.Routes[1]
+			}
+			events = append(events, store.NewEvent{
+				Event: volley.Event{UID: uid, ProjectID: cfg.ProjectID, SourceID: r.SourceID, Method: http.MethodPost,
+					Headers: headers, Body: datasetBody(i, cfg.BodySize), CreatedAt: created},
+				Deliveries: []volley.Delivery{{ConnectionID: r.ConnectionID, DestinationID: r.DestinationID,
+					State: volley.DeliveryPending, NextAttemptAt: retryAt}},
+			})
+			if i == cfg.Events/2 {
+				ds.MiddleUID = uid
+			}
+			if i == 0 {
+				ds.Oldest = created
+			}
+			ds.Newest = created
+		}
+		inserted, err := st.EventInsert(ctx, events)
+		if err != nil {
+			return nil, fmt.Errorf("build dataset: %w", err)
+		}
+		outcomes = outcomes[:0]
+		for j, res := range inserted {
+			i, e := first+j, events[j].Event
+			d := events[j].Deliveries[0]
+			duration := int64(5 + (i*7919)%200) // spread, for the latency percentiles
+			at := e.CreatedAt.Add(time.Duration(duration) * time.Millisecond)
+			a := &volley.Attempt{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, EventUID: res.UID, ProjectID: e.ProjectID,
+				SourceID: e.SourceID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: 1,
+				Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: duration,
+				ResponseHeaders: respHeaders, ResponseBody: []byte("ok"), CreatedAt: at}
+			o := store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: volley.DeliverySuccess, Now: at}
+			switch datasetKind(i) {
+			case kindProcessed:
+				ds.Processed++
+			case kindFailed:
+				a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 500, "HTTP 500", []byte("boom")
+				o.State = volley.DeliveryFailed
+				ds.Failed++
+			case kindRetrying:
+				a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 503, "HTTP 503", []byte("busy")
+				o.State, o.NextAttemptAt = volley.DeliveryPending, retryAt
+				ds.Retrying++
+			}
+			outcomes = append(outcomes, o)
+		}
+		if err := st.DeliveryFinish(ctx, outcomes); err != nil {
+			return nil, fmt.Errorf("build dataset: %w", err)
+		}
+	}
+	ds.Took = time.Since(start)
+	return ds, nil
+}
+
+// datasetBody is the JSON body of event i, padded to about size bytes.
+func datasetBody(i, size int) []byte {
+	head := fmt.Sprintf(`{"type":"invoice.paid","data":{"id":"in_%08d","customer":"%s","pad":"`, i, datasetCustomer(i))
+	const tail = `"}}`
+	return []byte(head + strings.Repeat("x", max(size-len(head)-len(tail), 1)) + tail)
+}

@@ -1,0 +1,96 @@
+package bench
+
+import (
+	"testing"
+	"time"
+
+	sdk "github.com/volleyhq/volley"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/testserver"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// setupDataset starts a node, creates phase (d)'s configuration through its
+// API and returns the node and that configuration.
+func setupDataset(t *testing.T) (*testserver.Server, *listGraph) {
+	t.Helper()
+	ts := testserver.Start(t, testserver.Options{})
+	g, err := setupListGraph(t.Context(), sdk.NewClient(testserver.AdminToken, sdk.WithBaseURL(ts.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts, g
+}
+
+func TestBuildDataset(t *testing.T) {
+	t.Parallel()
+	ts, g := setupDataset(t)
+	ctx := t.Context()
+	const n = 250
+	end := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+	ds, err := buildDataset(ctx, ts.Store, datasetConfig{ProjectID: g.projectID, Routes: g.routes, Events: n, End: end, Batch: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, retrying int
+	for i := range n {
+		switch datasetKind(i) {
+		case kindFailed:
+			failed++
+		case kindRetrying:
+			retrying++
+		}
+	}
+	if ds.Events != n || ds.Failed != failed || ds.Retrying != retrying || ds.Processed != n-failed-retrying || failed == 0 || retrying == 0 {
+		t.Errorf("dataset %+v, want %d events, %d failed, %d retrying", ds, n, failed, retrying)
+	}
+	if !ds.Newest.Equal(end) || ds.Oldest.Before(end.Add(-7*24*time.Hour)) {
+		t.Errorf("dataset spans %s to %s, want (%s, %s]", ds.Oldest, ds.Newest, end.Add(-7*24*time.Hour), end)
+	}
+
+	total := func(p store.EventListParams) int64 {
+		t.Helper()
+		p.ProjectID, p.Limit = g.projectID, n
+		_, total, err := ts.Store.EventList(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return total
+	}
+	for _, tc := range []struct {
+		p    store.EventListParams
+		want int64
+	}{
+		{store.EventListParams{}, n},
+		{store.EventListParams{Status: volley.EventProcessed}, int64(ds.Processed)},
+		{store.EventListParams{Status: volley.EventFailed}, int64(ds.Failed)},
+		{store.EventListParams{Status: volley.EventPending}, int64(ds.Retrying)},
+		{store.EventListParams{SourceID: g.routes[1].SourceID}, n / 5},
+		{store.EventListParams{Search: ds.MiddleUID}, 1},
+		{store.EventListParams{Search: datasetCustomer(7)}, n/datasetCustomers + 1},
+	} {
+		if got := total(tc.p); got != tc.want {
+			t.Errorf("EventList %+v: total %d, want %d", tc.p, got, tc.want)
+		}
+	}
+
+	// Ids sort by creation time, as ingested ones do.
+	list, _, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(list); i++ {
+		if list[i].UID >= list[i-1].UID {
+			t.Fatalf("ids out of time order: %s (%s) before %s (%s)", list[i-1].UID, list[i-1].CreatedAt, list[i].UID, list[i].CreatedAt)
+		}
+	}
+
+	_, attempts, err := ts.Store.AttemptList(ctx, store.AttemptListParams{ProjectID: g.projectID, Status: volley.AttemptFailed, Limit: 1})
+	if err != nil || attempts != int64(failed+retrying) {
+		t.Errorf("failed attempts: %d, %v; want %d", attempts, err, failed+retrying)
+	}
+	// Nothing is due during a run: a node on the store stays idle.
+	if due, err := ts.Store.DeliveryNextDue(ctx); err != nil || !due.Equal(end.Add(24*time.Hour)) {
+		t.Errorf("DeliveryNextDue = %s, %v; want %s", due, err, end.Add(24*time.Hour))
+	}
+}

@@ -1,0 +1,43 @@
+package storepg
+
+import (
+	"context"
+	"strings"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
+)
+
+// ExplainEventList returns PostgreSQL's plans (EXPLAIN, without costs) of
+// EventList's count and page queries for p, for tests of index use.
+func (s *Store) ExplainEventList(ctx context.Context, p store.EventListParams) (count, page string, err error) {
+	q := storesql.EventListQuery(p, dialect, eventCols, eventFrom)
+	if count, err = s.explain(ctx, storesql.Numbered(q.Count), q.CountArgs); err != nil {
+		return "", "", err
+	}
+	page, err = s.explain(ctx, storesql.Numbered(q.Page), q.PageArgs)
+	return count, page, err
+}
+
+func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
+	rows, err := s.pool.Query(ctx, `EXPLAIN (COSTS OFF) `+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String(), rows.Err()
+}
+
+// Analyze refreshes the planner's statistics of the traffic tables.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `ANALYZE events, deliveries, attempts`)
+	return err
+}

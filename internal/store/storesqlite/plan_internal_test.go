@@ -1,0 +1,108 @@
+package storesqlite
+
+import (
+	"crypto/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
+	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// TestEventSearchPlan checks which index serves an event id search, with
+// and without planner statistics (sqlite_stat1 exists only once something
+// ran ANALYZE): a long prefix through the event_id index, a short one
+// through the project's events, never the whole event_id index.
+func TestEventSearchPlan(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	conn := storetest.Graph(t, s)
+	// Real ids, one second apart, so that a prefix is as selective as on a
+	// real store.
+	start := time.Now().Add(-time.Hour)
+	var middle string
+	for i := range 4 {
+		events := storetest.Events(500, i, conn, time.Now())
+		for j := range events {
+			e := &events[j].Event
+			e.CreatedAt = start.Add(time.Duration(i*500+j) * time.Second)
+			e.UID, _ = volley.NewEventID(rand.Reader, e.CreatedAt)
+			if i == 2 && j == 0 {
+				middle = e.UID
+			}
+		}
+		if _, err := s.EventInsert(t.Context(), events); err != nil {
+			t.Fatalf("EventInsert: %v", err)
+		}
+	}
+	const (
+		byID      = "USING INDEX sqlite_autoindex_events_1 (event_id>? AND event_id<?)"
+		byProject = "(project_id=?)"
+	)
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			if _, err := s.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+				t.Fatalf("ANALYZE: %v", err)
+			}
+		}
+		for _, tc := range []struct {
+			search string
+			also   store.EventListParams // other filters
+			want   string
+		}{
+			{middle, store.EventListParams{}, byID},
+			{middle[:storesql.IndexedIDPrefix], store.EventListParams{}, byID},
+			{middle[:storesql.IndexedIDPrefix], store.EventListParams{SourceID: conn.SourceID}, byID},
+			{middle[:storesql.IndexedIDPrefix], store.EventListParams{Status: volley.EventPending}, byID},
+			{middle[:storesql.IndexedIDPrefix], store.EventListParams{ConnectionID: conn.ID}, byID},
+			{middle[:storesql.IndexedIDPrefix], store.EventListParams{DestinationID: conn.DestinationID}, byID},
+			{middle[:storesql.IndexedIDPrefix-1], store.EventListParams{}, byProject},
+			{"evt_", store.EventListParams{}, byProject},
+		} {
+			p := tc.also
+			p.ProjectID, p.Search, p.Limit = conn.ProjectID, tc.search, 50
+			p.Page.CountLimit = 10_000 // as the API counts
+			lq := storesql.EventListQuery(p, dialect, eventCols, eventFrom)
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{{lq.Count, lq.CountArgs}, {lq.Page, lq.PageArgs}} {
+				plan := explain(t, s, q.sql, q.args)
+				if !strings.Contains(plan, tc.want) {
+					t.Errorf("analyzed %v, search %q, filters %+v: plan of\n%s\nis\n%s\nwant %q", analyzed, tc.search, tc.also, q.sql, plan, tc.want)
+				}
+			}
+		}
+	}
+}
+
+// explain returns the plan of query for args, one step a line.
+func explain(t *testing.T, s *Store, query string, args []any) string {
+	t.Helper()
+	rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN: %v", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
