@@ -34,6 +34,20 @@ func (p cursorPage) uids() []string {
 	return out
 }
 
+// seedSetup starts a node and creates a source in the admin's default
+// project.
+func seedSetup(t *testing.T) (srv *testserver.Server, c *caller, projectID, sourceID uint64) {
+	t.Helper()
+	srv = testserver.Start(t, testserver.Options{})
+	c = callerOf(srv, testserver.AdminToken)
+	projectID = srv.AdminAccount().ProjectID
+	var src struct {
+		ID uint64 `json:"id"`
+	}
+	c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/sources", projectID), map[string]any{"name": "Seed"}).JSON(t, &src)
+	return srv, c, projectID, src.ID
+}
+
 // seedEvents stores n events on a source straight through the store, a
 // second apart, and returns their ids oldest first.
 func seedEvents(t *testing.T, srv *testserver.Server, projectID, sourceID uint64, n int, at time.Time) []string {
@@ -59,14 +73,8 @@ func seedEvents(t *testing.T, srv *testserver.Server, projectID, sourceID uint64
 // walks back, and a cursor of another list or order is refused.
 func TestListCursors(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.Options{})
-	c := callerOf(srv, testserver.AdminToken)
-	pid := srv.AdminAccount().ProjectID
-	var src struct {
-		ID uint64 `json:"id"`
-	}
-	c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/sources", pid), map[string]any{"name": "Seed"}).JSON(t, &src)
-	uids := seedEvents(t, srv, pid, src.ID, 23, time.Now().Add(-time.Hour).UTC())
+	srv, c, pid, srcID := seedSetup(t)
+	uids := seedEvents(t, srv, pid, srcID, 23, time.Now().Add(-time.Hour).UTC())
 	newest := slices.Clone(uids)
 	slices.Reverse(newest)
 
@@ -114,7 +122,7 @@ func TestListCursors(t *testing.T) {
 		t.Errorf("before the second page: %v, want the first %v", first.uids(), pages[0].uids())
 	}
 	// Filters apply to cursor pages too.
-	if got := get(fmt.Sprintf("&source_id=%d&after=%s", src.ID, url.QueryEscape(pages[0].Next))).uids(); !slices.Equal(got, pages[1].uids()) {
+	if got := get(fmt.Sprintf("&source_id=%d&after=%s", srcID, url.QueryEscape(pages[0].Next))).uids(); !slices.Equal(got, pages[1].uids()) {
 		t.Errorf("with a source filter: %v, want %v", got, pages[1].uids())
 	}
 
@@ -136,15 +144,9 @@ func TestListCursors(t *testing.T) {
 // 10000 and total_is_estimate says so.
 func TestListTotalCapped(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, testserver.Options{})
-	c := callerOf(srv, testserver.AdminToken)
-	pid := srv.AdminAccount().ProjectID
-	var src struct {
-		ID uint64 `json:"id"`
-	}
-	c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/sources", pid), map[string]any{"name": "Many"}).JSON(t, &src)
+	srv, c, pid, srcID := seedSetup(t)
 	at := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
-	seedEvents(t, srv, pid, src.ID, 10_001, at)
+	seedEvents(t, srv, pid, srcID, 10_001, at)
 	var p cursorPage
 	c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/projects/%d/requests?limit=1", pid), nil).JSON(t, &p)
 	if p.Total != 10_000 || !p.Estimate {
