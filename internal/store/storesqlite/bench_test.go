@@ -8,4 +8,5 @@ import (
 
 func BenchmarkEventInsert(b *testing.B) { storetest.BenchEventInsert(b, setup(b)) }
 
-func BenchmarkLeaseAndFinish(b *testing.B) { storetest.BenchLeaseAndFinish(b, setup(b)) }
+func BenchmarkLeaseAndFinish(b *testing.B)  { storetest.BenchLeaseAndFinish(b, setup(b)) }
+func BenchmarkConnectionPause(b *testing.B) { storetest.BenchConnectionPause(b, setup(b)) }

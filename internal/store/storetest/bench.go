@@ -113,3 +113,50 @@ func Events(n, seq int, c *volley.Connection, due time.Time) []store.NewEvent {
 	}
 	return out
 }
+
+// BenchConnectionPause measures pausing and resuming a connection with a
+// backlog of 100,000 pending deliveries (ns/op is one pause plus one
+// resume, what a person waits for), and then one DeliverySweep batch of
+// 1,000 deliveries over that backlog (ns/sweep, what the engine spends per
+// transaction in the background).
+func BenchConnectionPause(b *testing.B, s store.Store) {
+	c := Graph(b, s)
+	ctx := context.Background()
+	due := time.Now().Add(time.Hour)
+	for i := range 100 {
+		if _, err := s.EventInsert(ctx, Events(1000, i, c, due)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	paused, enabled := *c, *c
+	paused.Status, enabled.Status = volley.ConnectionPaused, volley.ConnectionEnabled
+	for b.Loop() {
+		paused.UpdatedAt = time.Now()
+		if err := s.ConnectionUpdate(ctx, &paused); err != nil {
+			b.Fatal(err)
+		}
+		enabled.UpdatedAt = time.Now()
+		if err := s.ConnectionUpdate(ctx, &enabled); err != nil {
+			b.Fatal(err)
+		}
+	}
+	elapsed := b.Elapsed()
+	// One pause, swept batch by batch.
+	paused.UpdatedAt = time.Now()
+	if err := s.ConnectionUpdate(ctx, &paused); err != nil {
+		b.Fatal(err)
+	}
+	t0, batches := time.Now(), 0
+	for {
+		n, err := s.DeliverySweep(ctx, store.SweepParams{Now: time.Now(), Limit: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		batches++
+	}
+	b.ReportMetric(float64(time.Since(t0).Nanoseconds())/float64(batches), "ns/sweep")
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N), "ns/pause+resume")
+}
