@@ -1,5 +1,5 @@
 # Developer shortcuts. `make help` lists them.
-.PHONY: help build run test lint
+.PHONY: help build run test lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -17,3 +17,7 @@ lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+bench: ## measure ingest, latency and delivery, then list queries at 500k events (see docs/benchmarks.md)
+	go run ./cmd/volley bench
+	go run ./cmd/volley bench --phases d
