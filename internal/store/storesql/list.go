@@ -2,6 +2,8 @@ package storesql
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -49,41 +51,85 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string) L
 }
 
 // AttemptListQuery returns the queries of an attempt list, over
-// `attempts a`.
+// `attempts a`. The page of several projects (an organization's) is the
+// union of each project's own page: one sorted read of the list's index
+// per project, bounded by the page, where "project_id IN (…)" would sort
+// every attempt of every project on each call.
 func AttemptListQuery(p store.AttemptListParams, d Dialect, cols string) (ListQuery, error) {
 	w, err := AttemptFilters(p, d)
 	if err != nil {
 		return ListQuery{}, err
 	}
-	return listQuery(w, attemptSorts[p.Sort], p.Page, p.Limit, p.Offset, d,
-		" FROM attempts a", "SELECT "+cols+" FROM attempts a"), nil
+	k, pageSelect := attemptSorts[p.Sort], "SELECT "+cols+" FROM attempts a"
+	q := listQuery(w, k, p.Page, p.Limit, p.Offset, d, " FROM attempts a", pageSelect)
+	if p.ProjectID != 0 || len(p.ProjectIDs) < 2 {
+		return q, nil
+	}
+	rest := attemptConds(p, d)
+	branches := make([]string, len(p.ProjectIDs))
+	q.PageArgs = nil
+	desc := false
+	for i, id := range p.ProjectIDs {
+		bw := &Where{}
+		bw.Add("a.project_id = ?", id)
+		bw.conds, bw.Args = append(bw.conds, rest.conds...), append(bw.Args, rest.Args...)
+		var page, order string
+		var args []any
+		page, args, order, desc = pageQuery(bw, k, p.Page, d, pageSelect)
+		branches[i] = fmt.Sprintf("SELECT * FROM (%s%s LIMIT ?) b%d", page, order, i)
+		q.PageArgs = append(q.PageArgs, append(args, p.Limit+p.Offset)...)
+	}
+	q.Page = strings.Join(branches, " UNION ALL ") + orderBy(unqualified(k.col), unqualified(k.id), desc) + " LIMIT ? OFFSET ?"
+	q.PageArgs = append(q.PageArgs, p.Limit, p.Offset)
+	return q, nil
 }
 
 func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Dialect, countFrom, pageSelect string) ListQuery {
 	var q ListQuery
 	if pg.CountLimit > 0 {
 		q.Count = "SELECT count(*) FROM (SELECT 1" + countFrom + w.SQL() + " LIMIT ?) c"
-		q.CountArgs = append(clone(w.Args), pg.CountLimit+1)
+		q.CountArgs = append(slices.Clone(w.Args), pg.CountLimit+1)
 	} else {
 		q.Count = "SELECT count(*)" + countFrom + w.SQL()
-		q.CountArgs = clone(w.Args)
+		q.CountArgs = slices.Clone(w.Args)
 	}
-	page := &Where{conds: clone(w.conds), Args: clone(w.Args)}
-	forward := k.desc // the page runs in the list's direction
+	page, args, order, _ := pageQuery(w, k, pg, d, pageSelect)
+	q.Page, q.PageArgs = page+order+" LIMIT ? OFFSET ?", append(args, limit, offset)
+	q.Reversed = pg.Before != nil
+	return q
+}
+
+// pageQuery returns the page of w from its cursor, without LIMIT: the
+// query, its arguments, its ORDER BY clause, and whether it reads towards
+// smaller keys. A Before page reads against the list's order, from the
+// cursor outwards (the caller reverses it).
+func pageQuery(w *Where, k sortKey, pg store.PageParams, d Dialect, pageSelect string) (query string, args []any, order string, desc bool) {
+	page := &Where{conds: slices.Clone(w.conds), Args: slices.Clone(w.Args)}
+	desc = k.desc
 	switch {
 	case pg.After != nil:
 		page.Add(cursorCond(k, !k.desc), cursorArgs(k, *pg.After, d)...)
 	case pg.Before != nil:
 		page.Add(cursorCond(k, k.desc), cursorArgs(k, *pg.Before, d)...)
-		forward, q.Reversed = !k.desc, true
+		desc = !k.desc
 	}
+	return pageSelect + page.SQL(), page.Args, orderBy(k.col, k.id, desc), desc
+}
+
+// orderBy sorts by col, ties by id, both in one direction.
+func orderBy(col, id string, desc bool) string {
 	dir := " ASC"
-	if forward {
+	if desc {
 		dir = " DESC"
 	}
-	q.Page = pageSelect + page.SQL() + " ORDER BY " + k.col + dir + ", " + k.id + dir + " LIMIT ? OFFSET ?"
-	q.PageArgs = append(page.Args, limit, offset)
-	return q
+	return " ORDER BY " + col + dir + ", " + id + dir
+}
+
+// unqualified drops the table alias of a column ("a.created_at" →
+// "created_at"): the name a union's result column has.
+func unqualified(col string) string {
+	_, name, _ := strings.Cut(col, ".")
+	return name
 }
 
 // cursorCond is the condition "after the cursor" towards greater keys (up)
@@ -103,5 +149,3 @@ func cursorArgs(k sortKey, c store.Cursor, d Dialect) []any {
 	}
 	return []any{key, key, c.ID}
 }
-
-func clone[T any](s []T) []T { return append([]T(nil), s...) }

@@ -130,6 +130,15 @@ func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, error) {
 	default:
 		return nil, fmt.Errorf("attempt list: no project given")
 	}
+	rest := attemptConds(p, d)
+	w.conds, w.Args = append(w.conds, rest.conds...), append(w.Args, rest.Args...)
+	return w, nil
+}
+
+// attemptConds returns the conditions of an attempt list other than its
+// projects.
+func attemptConds(p store.AttemptListParams, d Dialect) *Where {
+	w := &Where{}
 	for _, f := range []struct {
 		col string
 		v   uint64
@@ -147,7 +156,7 @@ func AttemptFilters(p store.AttemptListParams, d Dialect) (*Where, error) {
 	if !p.End.IsZero() {
 		w.Add("a.created_at <= ?", d.Time(p.End))
 	}
-	return w, nil
+	return w
 }
 
 // Numbered rewrites "?" placeholders as $1, $2, … for PostgreSQL. The

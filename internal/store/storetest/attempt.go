@@ -206,6 +206,19 @@ func testAttemptList(t *testing.T, s store.Store) {
 		if total != int64(len(both)) {
 			t.Errorf("AttemptList of two projects: total = %d, want %d", total, len(both))
 		}
+		// Paged by offset and by cursor, in both directions, across both.
+		p = store.AttemptListParams{ProjectIDs: []uint64{ada.Project.ID, staging.ID}, Limit: 3, Offset: 2}
+		got, _, err = s.AttemptList(t.Context(), p)
+		noErr(t, "AttemptList", err)
+		sameAttemptList(t, "AttemptList of two projects, offset 2", got, both[2:5])
+		p = store.AttemptListParams{ProjectIDs: []uint64{ada.Project.ID, staging.ID}, Limit: 3, Page: attemptAfter(both[4], timeKey)}
+		got, _, err = s.AttemptList(t.Context(), p)
+		noErr(t, "AttemptList", err)
+		sameAttemptList(t, "AttemptList of two projects after a cursor", got, both[5:8])
+		p = store.AttemptListParams{ProjectIDs: []uint64{ada.Project.ID, staging.ID}, Limit: 3, Page: attemptBefore(both[4], timeKey)}
+		got, _, err = s.AttemptList(t.Context(), p)
+		noErr(t, "AttemptList", err)
+		sameAttemptList(t, "AttemptList of two projects before a cursor", got, both[1:4])
 		p = store.AttemptListParams{ProjectIDs: []uint64{staging.ID}, Status: volley.AttemptFailed, Limit: 2, Offset: 1}
 		got, total, err = s.AttemptList(t.Context(), p)
 		noErr(t, "AttemptList", err)
