@@ -279,7 +279,7 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 		switch {
 		case errors.Is(err, store.ErrNotFound) || (err == nil && !inScope(ev.ProjectID)):
 			// An unknown event has no attempts.
-			return writeJSON(w, http.StatusOK, map[string]any{"attempts": []attemptJSON{}, "total": 0, "limit": params.Limit, "offset": params.Offset})
+			return writeJSON(w, http.StatusOK, listPage("attempts", []attemptJSON{}, 0, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
 		case err != nil:
 			return err
 		}

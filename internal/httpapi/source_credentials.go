@@ -15,16 +15,16 @@ import (
 // characters, about 238 random bits.
 const generatedKeyLen = 40
 
-// DefaultAuthUsername is the user name of a basic-auth source created
+// defaultAuthUsername is the user name of a basic-auth source created
 // without one.
-const DefaultAuthUsername = "volley"
+const defaultAuthUsername = "volley"
 
 // fillCredentials gives a source that authenticates but has no key a
 // generated one (and a basic source without a user name the default), and
 // returns the generated key, or "" when none was needed.
 func (a *API) fillCredentials(s *volley.Source) (string, error) {
 	if s.AuthType == volley.AuthBasic && s.AuthUsername == "" {
-		s.AuthUsername = DefaultAuthUsername
+		s.AuthUsername = defaultAuthUsername
 	}
 	if s.AuthType == volley.AuthNone || len(s.AuthKey) > 0 {
 		return "", nil

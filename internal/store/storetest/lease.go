@@ -100,8 +100,7 @@ func testLeaseDue(t *testing.T, s store.Store) {
 // deliveryOf returns the i-th delivery of e as stored.
 func deliveryOf(t *testing.T, s store.Store, e volley.Event, i int) volley.Delivery {
 	t.Helper()
-	ds, err := s.DeliveryListByEvent(t.Context(), e.ID)
-	noErr(t, "DeliveryListByEvent", err)
+	ds := deliveriesOf(t, s, e)
 	if len(ds) <= i {
 		t.Fatalf("DeliveryListByEvent %s = %+v, want more than %d", e.UID, ds, i)
 	}
