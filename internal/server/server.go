@@ -56,9 +56,9 @@ type Config struct {
 	Rand    io.Reader
 	// ShutdownTimeout bounds graceful shutdown; 0 means 30s.
 	ShutdownTimeout time.Duration
-	// PasswordCost is the bcrypt cost of account passwords; 0 means the
-	// default.
-	PasswordCost int
+	// Password sets the argon2id parameters of new password hashes; the
+	// zero value means tenant.DefaultPasswordParams.
+	Password tenant.PasswordParams
 	// ExclusiveStore says that no other process uses the store (the
 	// embedded SQLite, guarded by its lock file): leases left by a previous
 	// run are released at start instead of waiting for them to expire.
@@ -120,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	tenants := tenant.New(tenant.Config{Store: cfg.Store, Box: box, Rand: cfg.Rand, NowFunc: cfg.NowFunc, PasswordCost: cfg.PasswordCost})
+	tenants := tenant.New(tenant.Config{Store: cfg.Store, Box: box, Rand: cfg.Rand, NowFunc: cfg.NowFunc, Password: cfg.Password})
 	routes := routing.New(routing.Config{Store: cfg.Store, Box: box, NowFunc: cfg.NowFunc})
 	policy := egress.NewPolicy(cfg.EgressAllow)
 

@@ -62,6 +62,8 @@ type Store interface {
 
 // Tenancy stores accounts, tokens, organizations, members and projects.
 type Tenancy interface {
+	People
+
 	// AccountCreate creates an account together with its first organization
 	// (the account as owner), that organization's default project and the
 	// account's API token, atomically.

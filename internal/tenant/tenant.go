@@ -8,10 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
@@ -24,7 +23,7 @@ type Service struct {
 	box   *seal.Box
 	rand  io.Reader
 	now   func() time.Time
-	cost  int
+	pw    *hasher
 }
 
 // Config configures a Service.
@@ -33,9 +32,12 @@ type Config struct {
 	Box     *seal.Box
 	Rand    io.Reader        // tokens and passwords; crypto/rand.Reader in production
 	NowFunc func() time.Time // nil means time.Now
-	// PasswordCost is the bcrypt cost; 0 means bcrypt.DefaultCost. Tests
-	// lower it: under the race detector the default costs a second.
-	PasswordCost int
+	// Password sets the argon2id parameters of new password hashes; the
+	// zero value means DefaultPasswordParams. Tests use TestPasswordParams.
+	Password PasswordParams
+	// HashConcurrency bounds how many password hashes run at once; 0 means
+	// GOMAXPROCS.
+	HashConcurrency int
 }
 
 // New returns a Service.
@@ -44,15 +46,29 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	cost := cfg.PasswordCost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
+	n := cfg.HashConcurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
 	}
-	return &Service{store: cfg.Store, box: cfg.Box, rand: cfg.Rand, now: now, cost: cost}
+	return &Service{store: cfg.Store, box: cfg.Box, rand: cfg.Rand, now: now, pw: newHasher(cfg.Password, cfg.Rand, n)}
 }
 
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 8
+
+// maxPasswordLen bounds what is hashed: argon2 reads it all.
+const maxPasswordLen = 1024
+
+// ValidatePassword checks a password a person chose.
+func ValidatePassword(password string) error {
+	switch {
+	case len(password) < MinPasswordLen:
+		return volley.Invalid("password", "must be at least %d characters", MinPasswordLen)
+	case len(password) > maxPasswordLen:
+		return volley.Invalid("password", "must be at most %d bytes", maxPasswordLen)
+	}
+	return nil
+}
 
 // AccountParams describes an account to create.
 type AccountParams struct {
@@ -87,12 +103,12 @@ func (s *Service) CreateAccount(ctx context.Context, p AccountParams) (*NewAccou
 			return nil, err
 		}
 		out.Password = password
-	} else if len(password) < MinPasswordLen {
-		return nil, volley.Invalid("password", "must be at least %d characters", MinPasswordLen)
+	} else if err := ValidatePassword(password); err != nil {
+		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	hash, err := s.pw.hash(ctx, password)
 	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+		return nil, err
 	}
 	tok, err := s.newToken(p.Token, volley.TokenKindAPI, "API token")
 	if err != nil {
@@ -102,7 +118,7 @@ func (s *Service) CreateAccount(ctx context.Context, p AccountParams) (*NewAccou
 	orgName := p.Name + "'s organization"
 	for attempt := 0; ; attempt++ {
 		res, err := s.store.AccountCreate(ctx, store.AccountCreateParams{
-			Email: email, Name: p.Name, PasswordHash: string(hash),
+			Email: email, Name: p.Name, PasswordHash: hash,
 			OrgName: orgName, OrgSlug: slugCandidate(orgName, attempt, s.rand),
 			Token: tok.APIToken, Now: s.now(),
 		})

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
 	"github.com/volleyhq/volley/internal/tenant"
@@ -30,7 +28,7 @@ func setup(t *testing.T) (*tenant.Service, *storesqlite.Store, *seal.Box) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return tenant.New(tenant.Config{Store: st, Box: box, Rand: rand.Reader, NowFunc: func() time.Time { return now }, PasswordCost: bcrypt.MinCost}), st, box
+	return tenant.New(tenant.Config{Store: st, Box: box, Rand: rand.Reader, NowFunc: func() time.Time { return now }, Password: tenant.TestPasswordParams}), st, box
 }
 
 func TestCreateAccountGeneratesSecrets(t *testing.T) {
@@ -47,8 +45,11 @@ func TestCreateAccountGeneratesSecrets(t *testing.T) {
 	if !strings.HasPrefix(a.Token, volley.TokenPrefix) || len(a.Password) < tenant.MinPasswordLen {
 		t.Fatalf("generated token %q / password %q", a.Token, a.Password)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(a.Account.PasswordHash), []byte(a.Password)) != nil {
-		t.Fatal("stored hash does not match the generated password")
+	if !strings.HasPrefix(a.Account.PasswordHash, "$argon2id$v=19$") {
+		t.Fatalf("stored hash %q is not argon2id", a.Account.PasswordHash)
+	}
+	if _, _, err := svc.SignIn(ctx, tenant.SignInParams{Email: "ada@example.com", Password: a.Password}); err != nil {
+		t.Fatalf("sign in with the generated password: %v", err)
 	}
 	// The token is stored hashed for lookup and sealed for "view token",
 	// never in plain text.

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/server"
@@ -82,8 +81,8 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		LookupFunc: LookupLocalhost,
 		NowFunc:    opts.NowFunc,
 		Rand:       r,
-		// The lowest bcrypt cost: tests create many accounts.
-		PasswordCost:   bcrypt.MinCost,
+		// Cheap hashes: tests create many accounts.
+		Password:       tenant.TestPasswordParams,
 		ExclusiveStore: true,
 		Delivery:       opts.Delivery,
 	})

@@ -12,7 +12,7 @@ type Account struct {
 	ID           uint64
 	Email        string // unique, compared case-insensitively
 	Name         string
-	PasswordHash string // bcrypt; never leaves the server
+	PasswordHash string // argon2id (PHC string), or bcrypt from older versions; never leaves the server
 	CreatedAt    time.Time
 }
 

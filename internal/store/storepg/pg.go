@@ -216,6 +216,8 @@ var conflicts = map[string]string{
 	"api_tokens_hash_key":                      "token",
 	"orgs_slug_key":                            "organization slug",
 	"memberships_pkey":                         "membership",
+	"invitations_org_email_key":                "invitation",
+	"sessions_hash_key":                        "session",
 	"sources_project_id_slug_key":              "source slug",
 	"sources_ingestion_id_key":                 "source ingestion id",
 	"connections_source_id_destination_id_key": "connection between this source and destination",

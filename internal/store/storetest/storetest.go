@@ -35,7 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
 	groups := [][]test{
 		storeTests(), accountTests(), tokenTests(), orgTests(), memberTests(), projectTests(),
-		sourceTests(), destinationTests(), connectionTests(),
+		peopleTests(), sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
 	}
 	for _, group := range groups {
