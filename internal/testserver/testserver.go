@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
