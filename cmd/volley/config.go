@@ -107,16 +107,21 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 // sqlitePath is where the embedded database lives.
 func (f *storeFlags) sqlitePath() string { return filepath.Join(f.dataDir, "volley.db") }
 
+// sqliteFile is the SQLite database the flags name: --database sqlite:PATH,
+// else the one in the data directory.
+func (f *storeFlags) sqliteFile() string {
+	if path := strings.TrimPrefix(f.database, "sqlite:"); path != "" {
+		return path
+	}
+	return f.sqlitePath()
+}
+
 // openStore opens the configured store; with migrate false the schema is
 // left alone (for `volley migrate`).
 func (f *storeFlags) openStore(ctx context.Context, migrate bool) (store.Store, error) {
 	switch {
 	case f.database == "" || strings.HasPrefix(f.database, "sqlite:"):
-		path := strings.TrimPrefix(f.database, "sqlite:")
-		if path == "" {
-			path = f.sqlitePath()
-		}
-		cfg := storesqlite.Config{Path: path}
+		cfg := storesqlite.Config{Path: f.sqliteFile()}
 		if migrate {
 			return storesqlite.Open(ctx, cfg)
 		}

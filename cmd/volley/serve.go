@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/delivery"
+	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/mail"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
 )
@@ -52,6 +54,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pprofAddr := fs.String("pprof-addr", env("VOLLEY_PPROF_ADDR", ""),
 		"serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; empty disables it (env VOLLEY_PPROF_ADDR)")
 	logLevel := fs.String("log-level", env("VOLLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env VOLLEY_LOG_LEVEL)")
+	signup := fs.String("signup", env("VOLLEY_SIGNUP", "closed"),
+		"who may create an account at /signup: closed (invitations and `volley users create` only) or open (env VOLLEY_SIGNUP)")
+	smtpURL := fs.String("smtp-url", env("VOLLEY_SMTP_URL", ""),
+		"SMTP server that mails invitations, smtp[s]://user:password@host:port?from=address; empty shows the links only to the inviter (env VOLLEY_SMTP_URL)")
 	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(stderr, serveEnvHelp) }
@@ -87,6 +93,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *retentionPeriod <= 0 {
 		return usageError{"--retention must be positive, e.g. 720h"}
 	}
+	if *signup != "open" && *signup != "closed" {
+		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
+	}
+	var mailer httpapi.Mailer
+	if *smtpURL != "" {
+		m, err := mail.Parse(*smtpURL)
+		if err != nil {
+			return usageError{"--smtp-url: " + err.Error()}
+		}
+		mailer = m
+	}
 	key, err := sf.secretKey()
 	if err != nil {
 		return err
@@ -108,6 +125,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxBodyBytes: *maxBody,
 		Retention:    *retentionPeriod,
 		Committers:   committers(&sf),
+		Signup:       *signup == "open",
+		Mailer:       mailer,
 	})
 	if err != nil {
 		return err

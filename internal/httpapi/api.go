@@ -52,6 +52,9 @@ type Config struct {
 	Ingest Acceptor
 	// Routes resolves a source for ingestion (the routing cache).
 	Routes SourceRoutes
+	// Mailer also mails invitations; nil shows their links only to the
+	// inviter.
+	Mailer Mailer
 	// OnConfigChange runs after every successful change (invalidating
 	// caches, waking the engine for released deliveries); nil for none.
 	OnConfigChange func()
@@ -134,6 +137,8 @@ func (a *API) routes() {
 	a.route("POST /api/org/members", a.addMember)
 	a.route("PUT /api/org/members/{account_id}", a.updateMember)
 	a.route("DELETE /api/org/members/{account_id}", a.deleteMember)
+	a.route("GET /api/org/invitations", a.listInvitations)
+	a.route("DELETE /api/org/invitations/{invitation_id}", a.deleteInvitation)
 
 	a.route("GET /api/projects", a.listProjects)
 	a.route("POST /api/projects", a.createProject)

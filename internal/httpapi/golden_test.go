@@ -31,20 +31,22 @@ const goldenDir = "testdata/golden"
 var goldenCases = map[string]string{
 	"GET /api/user": "user_get",
 
-	"GET /api/org/list":                      "org_list",
-	"GET /api/org":                           "org_get",
-	"POST /api/org":                          "org_create",
-	"DELETE /api/org":                        "org_delete",
-	"GET /api/org/members":                   "members_list",
-	"POST /api/org/members":                  "member_add",
-	"PUT /api/org/members/{account_id}":      "member_update",
-	"DELETE /api/org/members/{account_id}":   "member_delete",
-	"GET /api/projects":                      "project_list",
-	"POST /api/projects":                     "project_create",
-	"GET /api/projects/{project_id}":         "project_get",
-	"PUT /api/projects/{project_id}":         "project_update",
-	"DELETE /api/projects/{project_id}":      "project_delete",
-	"GET /api/projects/{project_id}/sources": "source_list",
+	"GET /api/org/list":                           "org_list",
+	"GET /api/org":                                "org_get",
+	"POST /api/org":                               "org_create",
+	"DELETE /api/org":                             "org_delete",
+	"GET /api/org/members":                        "members_list",
+	"POST /api/org/members":                       "member_add",
+	"PUT /api/org/members/{account_id}":           "member_update",
+	"DELETE /api/org/members/{account_id}":        "member_delete",
+	"GET /api/org/invitations":                    "invitation_list",
+	"DELETE /api/org/invitations/{invitation_id}": "invitation_delete",
+	"GET /api/projects":                           "project_list",
+	"POST /api/projects":                          "project_create",
+	"GET /api/projects/{project_id}":              "project_get",
+	"PUT /api/projects/{project_id}":              "project_update",
+	"DELETE /api/projects/{project_id}":           "project_delete",
+	"GET /api/projects/{project_id}/sources":      "source_list",
 
 	"POST /api/projects/{project_id}/sources":                                     "source_create",
 	"GET /api/sources/{source_id}":                                                "source_get",
@@ -252,6 +254,12 @@ func TestGolden(t *testing.T) {
 	g.route(admin, "DELETE /api/destinations/{destination_id}", dest, nil)
 	g.route(admin, "DELETE /api/projects/{project_id}", project, nil)
 	g.route(admin.in(acme), "DELETE /api/org", no, nil)
+
+	// Invitations last: their secrets come from the seeded randomness,
+	// which every earlier id depends on too.
+	inv := idOf(t, g.pin("invitation_create", admin, "POST /api/org/members", no, map[string]any{"email": "carol@example.com", "role": "admin"}), "invitation")
+	g.route(admin, "GET /api/org/invitations", no, nil)
+	g.route(admin, "DELETE /api/org/invitations/{invitation_id}", map[string]uint64{"invitation_id": inv}, nil)
 
 	g.finish()
 }

@@ -216,6 +216,10 @@ type graph struct {
 	// RequestID and EventID are the event's numeric and public ids.
 	RequestID uint64
 	EventID   string
+	// InvitationID is a pending invitation to the organization, whose
+	// link InvitationURL carries a secret.
+	InvitationID  uint64
+	InvitationURL string
 	// Secrets lists every name, slug, id string and URL of the graph: none
 	// of them may appear in another tenant's responses.
 	Secrets []string
@@ -249,11 +253,14 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 		"X-Tenant-Trace": label + "-trace"}, `{"tenant":"`+payload+`"}`)
 	g.RequestID = requestIDOf(t, c, g.ProjectID, g.EventID)
 	waitSettled(t, c, g.ProjectID, 1)
+	inv := c.must(t, http.StatusCreated, "POST", "/api/org/members", map[string]any{"email": label + "-invitee@example.com", "role": "member"})
+	g.InvitationID = idOf(t, inv, "invitation")
+	g.InvitationURL = stringOf(t, inv, "invitation", "url")
 	g.Secrets = []string{
 		email, org["name"].(string), org["slug"].(string), projectName,
 		label + " Source", g.SourceSlug, g.IngestionID, label + "-user",
 		label + " Destination", g.DestinationURL, label + "-header", label + " Connection", sec.Secret,
-		g.EventID, payload, label + "-trace",
+		g.EventID, payload, label + "-trace", g.InvitationURL, label + "-invitee@example.com",
 	}
 	return g
 }
@@ -345,6 +352,7 @@ func (g graph) ids() map[string]string {
 		"connection_id":  strconv.FormatUint(g.ConnectionID, 10),
 		"request_id":     strconv.FormatUint(g.RequestID, 10),
 		"event_id":       g.EventID,
+		"invitation_id":  strconv.FormatUint(g.InvitationID, 10),
 	}
 }
 

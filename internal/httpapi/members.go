@@ -70,8 +70,7 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, c *caller) error
 	}
 	acct, err := a.cfg.Store.AccountGetByEmail(r.Context(), email)
 	if errors.Is(err, store.ErrNotFound) {
-		return &Error{Status: http.StatusNotFound, Field: "email",
-			Message: "no account with email " + email, Detail: "the person needs a Volley account first"}
+		return a.invite(w, r, c, org, email, role)
 	}
 	if err != nil {
 		return err

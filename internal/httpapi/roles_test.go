@@ -21,11 +21,12 @@ var anyMemberMay = map[string]bool{
 }
 
 // needsConfigure reports whether a route changes configuration or reveals a
-// secret (a destination's signing secret, a source's credentials), which
-// takes an owner or admin.
+// secret (a destination's signing secret, a source's credentials, the
+// links of invitations), which takes an owner or admin.
 func needsConfigure(pattern string) bool {
 	method, path := splitPattern(pattern)
-	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret") || strings.HasSuffix(path, "/credentials"))
+	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret") ||
+		strings.HasSuffix(path, "/credentials") || strings.HasSuffix(path, "/invitations"))
 }
 
 // roles is A's organization with A as owner, plus a member and an admin

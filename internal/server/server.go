@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/console"
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/httpapi"
@@ -73,6 +74,11 @@ type Config struct {
 	Retention time.Duration
 	// Committers is the number of concurrent ingest group commits; 0 means 1.
 	Committers int
+	// Signup lets anyone create an account at /signup (VOLLEY_SIGNUP=open).
+	Signup bool
+	// Mailer mails invitations (VOLLEY_SMTP_URL); nil only shows their
+	// links to the inviter.
+	Mailer httpapi.Mailer
 }
 
 // Server is one running Volley node.
@@ -154,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 		Store: cfg.Store, Tenant: tenants, Box: box,
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
-		Replayer: engine, Ingest: hooks, Routes: routes,
+		Replayer: engine, Ingest: hooks, Routes: routes, Mailer: cfg.Mailer,
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.ConfigChanged() // held, released or cancelled deliveries
@@ -171,7 +177,14 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
+	pages, err := console.New(console.Config{
+		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/", pages)
 	mux.Handle("/api/", api)
 	mux.Handle("/hook/{ingestion_id}", hooks)
 	mux.HandleFunc("GET /healthz", s.healthz)

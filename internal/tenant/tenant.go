@@ -50,7 +50,7 @@ func New(cfg Config) *Service {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	return &Service{store: cfg.Store, box: cfg.Box, rand: cfg.Rand, now: now, pw: newHasher(cfg.Password, cfg.Rand, n)}
+	return &Service{store: cfg.Store, box: cfg.Box, rand: cfg.Rand, now: now, pw: newHasher(cfg.Password, n)}
 }
 
 // MinPasswordLen is the shortest password accepted.

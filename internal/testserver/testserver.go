@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/delivery"
+	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
@@ -35,6 +36,9 @@ type Options struct {
 	Rand    io.Reader
 	// Delivery tunes the delivery engine (retry schedule, timeout, …).
 	Delivery delivery.Config
+	// Signup opens /signup; Mailer mails invitations.
+	Signup bool
+	Mailer httpapi.Mailer
 }
 
 // Server is a running test node.
@@ -84,6 +88,8 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		Password:       tenant.TestPasswordParams,
 		ExclusiveStore: true,
 		Delivery:       opts.Delivery,
+		Signup:         opts.Signup,
+		Mailer:         opts.Mailer,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount

@@ -18,7 +18,7 @@ func lockFile(path string) (func() error, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("sqlite: %s is in use by another Volley process (lock %s): %w", path[:len(path)-len(".lock")], path, err)
+		return nil, fmt.Errorf("sqlite: %s (lock %s): %w: %v", path[:len(path)-len(".lock")], path, ErrLocked, err)
 	}
 	return f.Close, nil
 }

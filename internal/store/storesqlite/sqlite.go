@@ -56,7 +56,16 @@ type Config struct {
 	Path string
 	// ReadConns bounds concurrent readers; 0 means 2×GOMAXPROCS, at least 4.
 	ReadConns int
+	// Shared opens a database that a running server may hold, for an
+	// operator's short command (`volley users`): no process lock is taken
+	// and Open does not migrate, it requires the schema to be current.
+	// SQLite's own locking keeps the two processes' writes apart; the
+	// command's few writes wait behind the server's (busy_timeout).
+	Shared bool
 }
+
+// ErrLocked means another Volley process holds the database.
+var ErrLocked = errors.New("in use by another Volley process")
 
 // Open opens (creating if needed) the database at cfg.Path, takes the
 // process lock beside it so that no second process can open it, and applies
@@ -66,7 +75,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.MigrateUp(ctx); err != nil {
+	if cfg.Shared {
+		current, err := s.MigrationsCurrent(ctx)
+		if err == nil && !current {
+			err = errors.New("its schema is not the one this binary expects: run the same version of volley as the server")
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: %s: %w", cfg.Path, err)
+		}
+	} else if _, err := s.MigrateUp(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -92,9 +110,12 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
-	unlock, err := lockFile(cfg.Path + ".lock")
-	if err != nil {
-		return nil, err
+	unlock := func() error { return nil }
+	if !cfg.Shared {
+		var err error
+		if unlock, err = lockFile(cfg.Path + ".lock"); err != nil {
+			return nil, err
+		}
 	}
 	migs, err := migration.Load(mustSub(migrationFiles, "migrations"))
 	if err != nil {
