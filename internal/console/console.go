@@ -12,6 +12,7 @@
 package console
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"errors"
@@ -48,6 +49,16 @@ type Config struct {
 	Signup bool
 	// Rand makes CSRF tokens.
 	Rand io.Reader
+	// Devices approves CLI logins (the tenant service); nil serves no
+	// approval page.
+	Devices Devices
+}
+
+// Devices is the part of the tenant service behind the CLI approval page.
+type Devices interface {
+	DeviceLookup(ctx context.Context, pairingCode string) (*tenant.DeviceCode, error)
+	DeviceApprove(ctx context.Context, accountID uint64, pairingCode, deviceName string) error
+	DeviceDeny(ctx context.Context, accountID uint64, pairingCode string) error
 }
 
 // Console is the handler of the console's pages.
@@ -89,6 +100,10 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /account/password", c.signedIn(c.changePassword))
 	c.mux.HandleFunc("GET /account/sessions", c.signedIn(c.sessionsPage))
 	c.mux.HandleFunc("POST /account/sessions/{session_id}/revoke", c.signedIn(c.revokeSession))
+	if c.cfg.Devices != nil {
+		c.mux.HandleFunc("GET /cli/approve", c.signedIn(c.approvePage))
+		c.mux.HandleFunc("POST /cli/approve", c.signedIn(c.approve))
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -275,7 +290,7 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("console: parse layout: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"message", "signin", "signup", "invite", "account", "password", "sessions"} {
+	for _, name := range []string{"message", "signin", "signup", "invite", "account", "password", "sessions", "approve"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: parse %s: %w", name, err)

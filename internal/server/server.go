@@ -179,6 +179,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
+		Devices: tenants,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
 	"github.com/volleyhq/volley/internal/tenant"
@@ -43,7 +41,7 @@ func setupClock(t *testing.T) (*tenant.Service, *fakeClock, *tenant.NewAccount) 
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	svc := tenant.New(tenant.Config{Store: st, Box: box, Rand: rand.Reader, NowFunc: clock.Now, PasswordCost: bcrypt.MinCost})
+	svc := tenant.New(tenant.Config{Store: st, Box: box, Rand: rand.Reader, NowFunc: clock.Now, Password: tenant.TestPasswordParams})
 	a, err := svc.CreateAccount(t.Context(), tenant.AccountParams{Email: "ada@example.com", Name: "Ada"})
 	if err != nil {
 		t.Fatal(err)
