@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		storeTests(), accountTests(), tokenTests(), orgTests(), memberTests(), projectTests(),
 		sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
+		metricsTests(),
 	}
 	for _, group := range groups {
 		for _, tc := range group {
