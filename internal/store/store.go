@@ -53,6 +53,7 @@ type Store interface {
 	Tenancy
 	Config
 	Traffic
+	Stream
 
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
@@ -74,15 +75,38 @@ type Tenancy interface {
 	AccountCount(ctx context.Context) (int64, error)
 
 	// TokenCreate stores a new token. With ReplaceKind set, the account's
-	// other tokens of that kind are revoked in the same transaction.
+	// other tokens of that kind are revoked in the same transaction;
+	// without it, any number of tokens of a kind coexist.
 	TokenCreate(ctx context.Context, p TokenCreateParams) (*volley.APIToken, error)
-	// TokenLookup finds a live token by its hash and records its use, at
-	// most once a minute so that API calls do not all become writes.
+	// TokenLookup finds a live token by its hash (ErrNotFound for one that
+	// expired at or before now) and records its use, at most once a minute
+	// so that API calls do not all become writes.
 	TokenLookup(ctx context.Context, hash []byte, now time.Time) (*volley.APIToken, error)
-	// TokenList returns an account's live tokens, oldest first.
+	// TokenList returns an account's tokens, expired ones included, oldest
+	// first.
 	TokenList(ctx context.Context, accountID uint64) ([]volley.APIToken, error)
 	// TokenDelete revokes one of an account's tokens.
 	TokenDelete(ctx context.Context, accountID, tokenID uint64) error
+
+	// DeviceCodeCreate stores a new pending device login and sets its ID,
+	// first deleting the logins that expired at or before its CreatedAt
+	// (ErrConflict when either hash is taken by a live one).
+	DeviceCodeCreate(ctx context.Context, d *volley.DeviceCode) error
+	// DeviceCodeGetByPairing returns the device login of a pairing code
+	// hash, whatever its status (ErrNotFound once deleted).
+	DeviceCodeGetByPairing(ctx context.Context, pairingHash []byte) (*volley.DeviceCode, error)
+	// DeviceCodeApprove stores the CLI token of a pending device login that
+	// has not expired at Now and marks the login approved by the token's
+	// account, atomically (ErrNotFound when no such login is pending).
+	DeviceCodeApprove(ctx context.Context, p DeviceCodeApproveParams) (*volley.APIToken, error)
+	// DeviceCodeDeny marks a pending device login that has not expired at
+	// now denied by accountID (ErrNotFound when no such login is pending).
+	DeviceCodeDeny(ctx context.Context, pairingHash []byte, accountID uint64, now time.Time) error
+	// DeviceCodeClaim returns the device login of a device code hash. An
+	// approved one comes back once with its token's sealed value and is
+	// marked consumed in the same transaction, so that concurrent polls on
+	// several nodes hand the token out once; later claims see it consumed.
+	DeviceCodeClaim(ctx context.Context, deviceHash []byte) (*volley.DeviceCode, error)
 
 	// OrgCreate creates an organization with the creator as owner and its
 	// default project, atomically.
@@ -209,6 +233,13 @@ type AccountCreateResult struct {
 type TokenCreateParams struct {
 	Token       volley.APIToken
 	ReplaceKind bool // revoke the account's other tokens of the same kind
+}
+
+// DeviceCodeApproveParams approves a device login with a new CLI token.
+type DeviceCodeApproveParams struct {
+	PairingHash []byte
+	Token       volley.APIToken // AccountID is the approver; Name the device name
+	Now         time.Time
 }
 
 // OrgCreateParams describes a new organization.

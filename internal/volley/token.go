@@ -21,10 +21,18 @@ type APIToken struct {
 	Prefix     string // first characters, safe to show in listings
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero when never used
+	// ExpiresAt is when the token stops working, as if revoked; zero means
+	// never (the first admin token, and tokens created without an expiry).
+	ExpiresAt time.Time
 }
 
-// Token kinds. An account has one API token at a time; each CLI login gets
-// its own token, revocable on its own.
+// Expired reports whether the token no longer authenticates at now.
+func (t *APIToken) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// Token kinds. An account may hold several named API tokens; each CLI login
+// gets its own token (named after the device), revocable on its own.
 const (
 	TokenKindAPI = "api"
 	TokenKindCLI = "cli"

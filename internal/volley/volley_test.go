@@ -2,6 +2,7 @@ package volley
 
 import (
 	"bytes"
+	cryptorand "crypto/rand"
 	"errors"
 	"math/rand/v2"
 	"sort"
@@ -270,6 +271,32 @@ func TestContainsToken(t *testing.T) {
 	} {
 		if got := ContainsToken(s); got != want {
 			t.Errorf("ContainsToken(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestPairingCode(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 200 {
+		code, err := NewPairingCode(cryptorand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if NormalizePairingCode(code) != code || len(code) != 9 || code[4] != '-' {
+			t.Fatalf("NewPairingCode = %q, not in its normal form ABCD-1234", code)
+		}
+		seen[code] = true
+	}
+	if len(seen) < 190 {
+		t.Fatalf("200 pairing codes hold only %d distinct ones", len(seen))
+	}
+	for in, want := range map[string]string{
+		"abcd-1234": "ABCD-1234", "ABCD1234": "ABCD-1234", " ab cd 12 34 ": "ABCD-1234",
+		"ABCD-123": "", "ABCI-1234": "", "ABCD-12A4": "", "": "",
+	} {
+		if got := NormalizePairingCode(in); got != want {
+			t.Errorf("NormalizePairingCode(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -219,6 +219,8 @@ var conflicts = map[string]string{
 	"sources_project_id_slug_key":              "source slug",
 	"sources_ingestion_id_key":                 "source ingestion id",
 	"connections_source_id_destination_id_key": "connection between this source and destination",
+	"device_codes_device_hash_key":             "device code",
+	"device_codes_pairing_hash_key":            "pairing code",
 }
 
 // mapErr turns driver errors into the store's: no rows and a missing parent

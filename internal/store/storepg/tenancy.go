@@ -63,10 +63,10 @@ func (s *Store) AccountCount(ctx context.Context) (int64, error) {
 }
 
 func tokenInsert(ctx context.Context, tx pgx.Tx, t *volley.APIToken) error {
-	t.CreatedAt = ts(t.CreatedAt)
-	return tx.QueryRow(ctx, `INSERT INTO api_tokens (account_id, kind, name, hash, sealed, prefix, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		t.AccountID, t.Kind, t.Name, nonNil(t.Hash), nonNil(t.Sealed), t.Prefix, t.CreatedAt).Scan(&t.ID)
+	t.CreatedAt, t.ExpiresAt = ts(t.CreatedAt), ts(t.ExpiresAt)
+	return tx.QueryRow(ctx, `INSERT INTO api_tokens (account_id, kind, name, hash, sealed, prefix, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		t.AccountID, t.Kind, t.Name, nonNil(t.Hash), nonNil(t.Sealed), t.Prefix, t.CreatedAt, optTime(t.ExpiresAt)).Scan(&t.ID)
 }
 
 // TokenCreate implements store.Tenancy.
@@ -87,14 +87,26 @@ func (s *Store) TokenCreate(ctx context.Context, p store.TokenCreateParams) (*vo
 	return &t, nil
 }
 
-const tokenCols = `id, account_id, kind, name, hash, sealed, prefix, created_at, last_used_at`
+const tokenCols = `id, account_id, kind, name, hash, sealed, prefix, created_at, last_used_at, expires_at`
 
 func scanToken(row scanner) (*volley.APIToken, error) {
 	var t volley.APIToken
-	if err := row.Scan(&t.ID, &t.AccountID, &t.Kind, &t.Name, &t.Hash, &t.Sealed, &t.Prefix, &t.CreatedAt, &t.LastUsedAt); err != nil {
+	var expires *time.Time
+	if err := row.Scan(&t.ID, &t.AccountID, &t.Kind, &t.Name, &t.Hash, &t.Sealed, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &expires); err != nil {
 		return nil, mapErr(err)
 	}
+	if expires != nil {
+		t.ExpiresAt = expires.UTC()
+	}
 	return &t, nil
+}
+
+// optTime stores a zero time as NULL ("never").
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // lastUsedGranularity bounds how often a token's last_used_at is written:
@@ -103,7 +115,8 @@ const lastUsedGranularity = time.Minute
 
 // TokenLookup implements store.Tenancy.
 func (s *Store) TokenLookup(ctx context.Context, hash []byte, now time.Time) (*volley.APIToken, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash))
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens
+		WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)`, hash, ts(now)))
 	if err != nil {
 		return nil, err
 	}

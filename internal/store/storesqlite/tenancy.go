@@ -74,8 +74,9 @@ func (s *Store) AccountCount(ctx context.Context) (int64, error) {
 }
 
 func tokenInsert(ctx context.Context, tx *sql.Tx, t *volley.APIToken) error {
-	r, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (account_id, kind, name, hash, sealed, prefix, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, t.AccountID, t.Kind, t.Name, t.Hash, t.Sealed, t.Prefix, micros(t.CreatedAt))
+	r, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (account_id, kind, name, hash, sealed, prefix, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.AccountID, t.Kind, t.Name, t.Hash, t.Sealed, t.Prefix, micros(t.CreatedAt),
+		optMicros(t.ExpiresAt))
 	if _, ok := uniqueViolation(err); ok {
 		return store.Conflict("token")
 	}
@@ -85,6 +86,9 @@ func tokenInsert(ctx context.Context, tx *sql.Tx, t *volley.APIToken) error {
 	id, _ := r.LastInsertId()
 	t.ID = uint64(id)
 	t.CreatedAt = fromMicros(micros(t.CreatedAt))
+	if !t.ExpiresAt.IsZero() {
+		t.ExpiresAt = fromMicros(micros(t.ExpiresAt))
+	}
 	return nil
 }
 
@@ -109,16 +113,28 @@ func (s *Store) TokenCreate(ctx context.Context, p store.TokenCreateParams) (*vo
 	return &t, nil
 }
 
-const tokenCols = `id, account_id, kind, name, hash, sealed, prefix, created_at, last_used_at`
+const tokenCols = `id, account_id, kind, name, hash, sealed, prefix, created_at, last_used_at, expires_at`
 
 func scanToken(row scanner) (*volley.APIToken, error) {
 	var t volley.APIToken
 	var created, used int64
-	if err := row.Scan(&t.ID, &t.AccountID, &t.Kind, &t.Name, &t.Hash, &t.Sealed, &t.Prefix, &created, &used); err != nil {
+	var expires sql.NullInt64
+	if err := row.Scan(&t.ID, &t.AccountID, &t.Kind, &t.Name, &t.Hash, &t.Sealed, &t.Prefix, &created, &used, &expires); err != nil {
 		return nil, notFound(err)
 	}
 	t.CreatedAt, t.LastUsedAt = fromMicros(created), fromMicros(used)
+	if expires.Valid {
+		t.ExpiresAt = fromMicros(expires.Int64)
+	}
 	return &t, nil
+}
+
+// optMicros stores a zero time as NULL ("never").
+func optMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return micros(t)
 }
 
 // lastUsedGranularity bounds how often a token's last_used_at is written:
@@ -127,7 +143,8 @@ const lastUsedGranularity = time.Minute
 
 // TokenLookup implements store.Tenancy.
 func (s *Store) TokenLookup(ctx context.Context, hash []byte, now time.Time) (*volley.APIToken, error) {
-	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = ?`, hash))
+	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens
+		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`, hash, micros(now)))
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
 		metricsTests(),
+		deviceTests(), streamTests(),
 	}
 	for _, group := range groups {
 		for _, tc := range group {

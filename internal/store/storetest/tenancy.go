@@ -157,6 +157,8 @@ func tokenTests() []test {
 		{"Tokens/List", testTokenList},
 		{"Tokens/Delete", testTokenDelete},
 		{"Tokens/HashConflict", testTokenHashConflict},
+		{"Tokens/Expiry", testTokenExpiry},
+		{"Tokens/NamedTokensCoexist", testTokenNamedCoexist},
 	}
 }
 

@@ -1,0 +1,89 @@
+package storepg_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+)
+
+// TestStreamOutOfOrderCommit holds a transaction that inserted an event
+// (the lower id) open while another commits a later one: the stream must
+// not hand out the later event before the earlier commits, or a reader
+// that moved past it would never see the earlier one.
+func TestStreamOutOfOrderCommit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	s := open(t, schema)
+	head, err := s.EventStreamHead(ctx)
+	if err != nil {
+		t.Fatalf("EventStreamHead: %v", err)
+	}
+
+	conn, err := pgx.Connect(ctx, databaseURL(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("set search_path: %v", err)
+	}
+	const ins = `INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
+		VALUES ($1, 1, 7, 'POST', '', '{}', '', 'dropped', $2)`
+	slow, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	defer slow.Rollback(ctx)
+	if _, err := slow.Exec(ctx, ins, "evt_slow", time.Now()); err != nil {
+		t.Fatalf("insert evt_slow: %v", err)
+	}
+	fast, err := pgx.Connect(ctx, databaseURL(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer fast.Close(ctx)
+	if _, err := fast.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("set search_path: %v", err)
+	}
+	if _, err := fast.Exec(ctx, ins, "evt_fast", time.Now()); err != nil {
+		t.Fatalf("insert evt_fast: %v", err)
+	}
+
+	// evt_fast is committed with the greater id, evt_slow is not: nothing
+	// may be handed out yet.
+	got, err := s.EventStream(ctx, store.EventStreamParams{SourceIDs: []uint64{7}, After: head, Limit: 10})
+	if err != nil {
+		t.Fatalf("EventStream: %v", err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("EventStream while the older transaction runs = %v, want nothing", got)
+	}
+
+	if err := slow.Commit(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var uids []string
+	for after := head; len(uids) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("EventStream gave %v before the deadline, want evt_slow and evt_fast", uids)
+		}
+		page, err := s.EventStream(ctx, store.EventStreamParams{SourceIDs: []uint64{7}, After: after, Limit: 10})
+		if err != nil {
+			t.Fatalf("EventStream: %v", err)
+		}
+		for _, e := range page {
+			uids, after = append(uids, e.Event.UID), e.Pos
+		}
+		if len(page) == 0 {
+			time.Sleep(time.Millisecond) // other tests' transactions hold xmin back; poll with a deadline
+		}
+	}
+	if len(uids) != 2 || uids[0] != "evt_slow" || uids[1] != "evt_fast" {
+		t.Fatalf("EventStream = %v, want [evt_slow evt_fast], each once", uids)
+	}
+}
