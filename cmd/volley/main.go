@@ -26,6 +26,13 @@ func commands() []command {
 		{"users", "manage accounts (users create)", runUsers},
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
 		{"bench", "measure ingest, end-to-end latency, delivery rate and list queries on this machine", runBench},
+		{"login", "sign this machine in to a server (device login in the browser)", runLogin},
+		{"logout", "revoke this machine's token on the server and forget it", runLogout},
+		{"status", "show who this machine is signed in as", runStatus},
+		{"listen", "forward a source's new events to a local URL as they arrive", runListen},
+		{"events", "list events or show one (events list, events get)", runEvents},
+		{"replay", "deliver an event again to its connections", runReplay},
+		{"send", "send a test event to a source", runSend},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -51,6 +58,10 @@ func exitCode(err error) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	var ae authError
+	if errors.As(err, &ae) {
+		return exitNotAuthenticated
 	}
 	return 1
 }

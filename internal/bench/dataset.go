@@ -169,9 +169,39 @@ func buildDataset(ctx context.Context, st trafficWriter, cfg datasetConfig) (*da
 	return ds, nil
 }
 
-// datasetBody is the JSON body of event i, padded to about size bytes.
+// datasetBody is the JSON body of event i, about size bytes: a Stripe-like
+// invoice.paid event, with random ids and amounts where real webhooks have
+// them and repeated keys where they repeat, so that it compresses like real
+// JSON webhooks do (zstd: about half), not like padding or random bytes.
+// It names one customer, datasetCustomer(i), and its top-level "id" is a
+// provider id ("evt_" and 24 random characters), as Stripe's is.
 func datasetBody(i, size int) []byte {
-	head := fmt.Sprintf(`{"type":"invoice.paid","data":{"id":"in_%08d","customer":"%s","pad":"`, i, datasetCustomer(i))
-	const tail = `"}}`
-	return []byte(head + strings.Repeat("x", max(size-len(head)-len(tail), 1)) + tail)
+	r := rand.New(rand.NewPCG(uint64(i), 0x5eed))
+	id := func(n int) string {
+		const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = alnum[r.IntN(len(alnum))]
+		}
+		return string(b)
+	}
+	products := []string{"Starter plan", "Pro plan", "Extra seats", "Storage add-on", "Support hours", "API calls"}
+	amount := 500 + r.IntN(200_000)
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"id":"evt_%s","object":"event","api_version":"2024-06-20","created":%d,"type":"invoice.paid",`+
+		`"livemode":false,"pending_webhooks":1,"request":{"id":"req_%s","idempotency_key":null},"data":{"object":{`+
+		`"id":"in_%08d","object":"invoice","customer":"%s","customer_email":"user%d@example.com","currency":"usd",`+
+		`"amount_due":%d,"amount_paid":%d,"amount_remaining":0,"status":"paid","billing_reason":"subscription_cycle",`+
+		`"hosted_invoice_url":"https://invoice.example.com/i/acct_%s/%s","lines":{"object":"list","data":[`,
+		id(24), 1_700_000_000+i, id(14), i, datasetCustomer(i), i%50_000, amount, amount, id(16), id(32))
+	for n := 0; b.Len() < size-120 || n == 0; n++ {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"il_%s","object":"line_item","amount":%d,"currency":"usd","description":"%d × %s",`+
+			`"quantity":%d,"price":{"id":"price_%s","unit_amount":%d}}`,
+			id(24), r.IntN(50_000), 1+r.IntN(9), products[r.IntN(len(products))], 1+r.IntN(9), id(24), r.IntN(10_000))
+	}
+	fmt.Fprintf(&b, `],"has_more":false},"period_start":%d,"period_end":%d}}}`, 1_700_000_000+i-2_592_000, 1_700_000_000+i)
+	return []byte(b.String())
 }

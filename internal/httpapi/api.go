@@ -8,13 +8,16 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/volleyhq/volley/internal/broadcast"
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/ingest"
 	"github.com/volleyhq/volley/internal/routing"
@@ -58,6 +61,15 @@ type Config struct {
 	// OnConfigChange runs after every successful change (invalidating
 	// caches, waking the engine for released deliveries); nil for none.
 	OnConfigChange func()
+	// StreamWake is signalled when this node commits events, waking the
+	// listen streams at once; nil leaves them to StreamPoll.
+	StreamWake *broadcast.Signal
+	// StreamPoll is how often a listen stream reads the store without a
+	// wake-up (events committed by other nodes); 0 means 500ms.
+	StreamPoll time.Duration
+	// StreamHeartbeat is how often an idle stream sends a comment line;
+	// 0 means 15s.
+	StreamHeartbeat time.Duration
 }
 
 // Acceptor stores an event on a source (the ingest handler).
@@ -76,6 +88,10 @@ type API struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	patterns []string
+
+	streamPoll, streamHeartbeat time.Duration
+	stopStreams                 chan struct{} // closed by StopStreams
+	stopOnce                    sync.Once
 }
 
 // New returns the API with every route registered.
@@ -86,7 +102,9 @@ func New(cfg Config) *API {
 	if cfg.SecretRotationGrace == 0 {
 		cfg.SecretRotationGrace = 24 * time.Hour
 	}
-	a := &API{cfg: cfg, now: func() time.Time { return cfg.NowFunc().UTC().Truncate(time.Microsecond) }, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, now: func() time.Time { return cfg.NowFunc().UTC().Truncate(time.Microsecond) }, mux: http.NewServeMux(),
+		streamPoll: cmp.Or(cfg.StreamPoll, defaultStreamPoll), streamHeartbeat: cmp.Or(cfg.StreamHeartbeat, defaultStreamHeartbeat),
+		stopStreams: make(chan struct{})}
 	a.routes()
 	return a
 }
@@ -182,6 +200,20 @@ func (a *API) routes() {
 	a.action("POST /api/replay-event", a.replayEvent)
 	a.action("POST /api/webhooks", a.sendWebhook)
 
+	// The official CLI's listen routes, and the stream ours uses.
+	a.route("GET /api/projects/{project_id}/payloads", a.listPayloads)
+	a.route("GET /api/connections/{connection_id}/attempts", a.listConnectionAttempts)
+	a.route("GET /api/stream", a.streamEvents)
+
+	// Tokens and the CLI's device login (tokens.go, device.go).
+	a.route("GET /api/tokens", a.listTokens)
+	a.action("POST /api/tokens", a.createToken)
+	a.action("DELETE /api/tokens/{token_id}", a.deleteToken)
+	a.public("POST /api/auth/cli/start", a.startDeviceLogin)
+	a.public("GET /api/auth/cli/poll", a.pollDeviceLogin)
+	a.action("POST /api/auth/cli/approve", a.approveDeviceLogin)
+	a.action("POST /api/auth/cli/deny", a.denyDeviceLogin)
+
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",
 			Detail: r.Method + " " + r.URL.Path + " is not part of the Volley API"})
@@ -275,14 +307,15 @@ func bearerToken(r *http.Request) string {
 // context, resolved on first use.
 type caller struct {
 	account   *volley.Account
+	token     *volley.APIToken // the bearer token of the request
 	orgHeader string
 	org       *volley.Membership
 }
 
 func (a *API) authenticate(r *http.Request) (*caller, error) {
-	acct, _, err := a.cfg.Tenant.Authenticate(r.Context(), bearerToken(r))
+	acct, tok, err := a.cfg.Tenant.Authenticate(r.Context(), bearerToken(r))
 	if err != nil {
 		return nil, err
 	}
-	return &caller{account: acct, orgHeader: strings.TrimSpace(r.Header.Get("X-Organization-ID"))}, nil
+	return &caller{account: acct, token: tok, orgHeader: strings.TrimSpace(r.Header.Get("X-Organization-ID"))}, nil
 }

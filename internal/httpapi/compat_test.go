@@ -25,7 +25,11 @@ import (
 
 // nullable lists the keys the contract allows to be null; every other null
 // breaks a client (.NET rejects null numbers and booleans).
-var nullable = map[string]bool{"headers": true, "remarks": true, "entry_time": true, "exit_time": true}
+var nullable = map[string]bool{"headers": true, "remarks": true, "entry_time": true, "exit_time": true, "exitTime": true,
+	// A token never used, or that never expires; a payload without a
+	// delivery (contract §2.8).
+	"last_used_at": true, "lastUsedAt": true, "expires_at": true, "expiresAt": true,
+	"connection_id": true, "connectionId": true, "destination_id": true, "destinationId": true}
 
 // stringIDs are the *_id keys that are strings by contract.
 var stringIDs = map[string]bool{"event_id": true, "ingestion_id": true}

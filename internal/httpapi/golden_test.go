@@ -86,6 +86,15 @@ var goldenCases = map[string]string{
 	"GET /api/delivery-attempts":                       "attempt_list_b",
 	"POST /api/replay-event":                           "replay",
 	"POST /api/webhooks":                               "webhook_send",
+
+	"GET /api/projects/{project_id}/payloads":       "payload_list",
+	"GET /api/connections/{connection_id}/attempts": "connection_attempts",
+	"GET /api/stream":               "stream_400",
+	"GET /api/tokens":               "token_list",
+	"POST /api/tokens":              "token_create",
+	"DELETE /api/tokens/{token_id}": "token_delete",
+	"POST /api/auth/cli/approve":    "device_approve",
+	"POST /api/auth/cli/deny":       "device_deny",
 }
 
 // pendingGolden lists routes whose production code is still being written
@@ -234,6 +243,28 @@ func TestGolden(t *testing.T) {
 	g.routeQuery(admin, "GET /api/delivery-attempts", map[string]string{"project_id": fmt.Sprint(tp)},
 		"event_id="+first+"&status=success&sort=time_oldest", nil)
 	g.route(admin, "GET /api/connections/{connection_id}", map[string]uint64{"connection_id": checkoutConn}, nil)
+	g.routeQuery(admin, "GET /api/projects/{project_id}/payloads", map[string]string{"project_id": fmt.Sprint(tp)},
+		"limit=50&source_id="+fmt.Sprint(checkoutID)+"&start_time=2026-01-02T08%3A30%3A00%2B05%3A30", nil)
+	g.route(admin, "GET /api/connections/{connection_id}/attempts", map[string]uint64{"connection_id": checkoutConn}, nil)
+	// The stream itself never ends; its refusal without a source is pinned
+	// (stream_test.go reads the stream).
+	g.route(admin, "GET /api/stream", no, nil)
+
+	// Tokens and the device login.
+	clk.Advance(time.Minute)
+	tok := idOf(t, g.route(admin, "POST /api/tokens", no, map[string]any{"name": "CI", "expires_at": "2027-01-01T00:00:00+01:00"}), "")
+	var start struct {
+		PairingCode string `json:"pairing_code"`
+		DeviceCode  string `json:"device_code"`
+	}
+	// start and poll take no token: they are not in Routes, and pinned by name.
+	g.pin("device_start", admin, "POST /api/auth/cli/start", no, nil).JSON(t, &start)
+	g.route(admin, "POST /api/auth/cli/approve", no, map[string]any{"pairing_code": start.PairingCode, "device_name": "ada-laptop"})
+	g.pinQuery("device_poll", admin, "GET /api/auth/cli/poll", nil, "device_code="+start.DeviceCode, nil)
+	denied := admin.must(t, http.StatusOK, "POST", "/api/auth/cli/start", nil)
+	g.route(admin, "POST /api/auth/cli/deny", no, map[string]any{"pairing_code": stringField(t, denied, "pairing_code")})
+	g.route(admin, "GET /api/tokens", no, nil)
+	g.route(admin, "DELETE /api/tokens/{token_id}", map[string]uint64{"token_id": tok}, nil)
 
 	// Error bodies, one per status.
 	g.pin("error_400", admin, "POST /api/projects/{project_id}/sources", project, map[string]any{"name": "Ten", "eps": "ten"})
@@ -506,4 +537,16 @@ func lineDiff(want, got string) string {
 		fmt.Fprintf(&b, "+ %s\n", g[j])
 	}
 	return b.String()
+}
+
+// stringField returns a top-level string field of a JSON response.
+func stringField(t *testing.T, resp *testserver.Response, field string) string {
+	t.Helper()
+	var v map[string]any
+	resp.JSON(t, &v)
+	s, ok := v[field].(string)
+	if !ok {
+		t.Fatalf("no string %s in %s", field, resp.Body)
+	}
+	return s
 }

@@ -211,7 +211,7 @@ func stringOf(t testing.TB, resp *testserver.Response, key, field string) string
 type graph struct {
 	AccountID, OrgID, DefaultProjectID      uint64
 	ProjectID, SourceID, DestinationID      uint64
-	ConnectionID                            uint64
+	ConnectionID, TokenID                   uint64
 	SourceSlug, IngestionID, DestinationURL string
 	// RequestID and EventID are the event's numeric and public ids.
 	RequestID uint64
@@ -245,6 +245,7 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 	conn := c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/connections", g.ProjectID),
 		map[string]any{"source_id": g.SourceID, "destination_id": g.DestinationID, "name": label + " Connection", "max_retries": 0})
 	g.ConnectionID = idOf(t, conn, "connection")
+	g.TokenID = idOf(t, c.must(t, http.StatusCreated, "POST", "/api/tokens", map[string]any{"name": label + " Token"}), "")
 	secret := c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/destinations/%d/secret", g.DestinationID), nil)
 	var sec struct{ Secret string }
 	secret.JSON(t, &sec)
@@ -260,7 +261,7 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 		email, org["name"].(string), org["slug"].(string), projectName,
 		label + " Source", g.SourceSlug, g.IngestionID, label + "-user",
 		label + " Destination", g.DestinationURL, label + "-header", label + " Connection", sec.Secret,
-		g.EventID, payload, label + "-trace", g.InvitationURL, label + "-invitee@example.com",
+		g.EventID, payload, label + "-trace", label + " Token", g.InvitationURL, label + "-invitee@example.com",
 	}
 	return g
 }
@@ -347,6 +348,7 @@ func (g graph) ids() map[string]string {
 	return map[string]string{
 		"account_id":     strconv.FormatUint(g.AccountID, 10),
 		"project_id":     strconv.FormatUint(g.ProjectID, 10),
+		"token_id":       strconv.FormatUint(g.TokenID, 10),
 		"source_id":      strconv.FormatUint(g.SourceID, 10),
 		"destination_id": strconv.FormatUint(g.DestinationID, 10),
 		"connection_id":  strconv.FormatUint(g.ConnectionID, 10),

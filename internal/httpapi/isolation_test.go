@@ -240,7 +240,7 @@ func TestIsolationListings(t *testing.T) {
 	e := setupTenants(t)
 	for _, pattern := range e.routes {
 		method, path := splitPattern(pattern)
-		if method != "GET" || len(placeholders(pattern)) > 0 {
+		if method != "GET" || len(placeholders(pattern)) > 0 || neverEnds[pattern] {
 			continue
 		}
 		resp := e.asB.must(t, http.StatusOK, method, path, nil)

@@ -24,8 +24,9 @@ type committed struct {
 // commit): while one batch commits, the next one fills, so a burst costs a
 // few fsyncs instead of one per request.
 type committer struct {
-	store store.Traffic
-	in    chan *pending
+	store    store.Traffic
+	in       chan *pending
+	onCommit func() // nil for none
 }
 
 // run commits batches until in is closed.
@@ -53,6 +54,9 @@ func (c *committer) run() {
 		// The commit is not tied to any one request: a client that hangs up
 		// must not roll back its neighbours' events.
 		res, err := c.store.EventInsert(context.Background(), events)
+		if err == nil && c.onCommit != nil {
+			c.onCommit()
+		}
 		for i, p := range batch {
 			if err != nil {
 				p.done <- committed{err: err}

@@ -62,6 +62,9 @@ type Config struct {
 	Logger     *slog.Logger
 	NowFunc    func() time.Time
 	Rand       io.Reader // event ids; nil means crypto/rand
+	// OnCommit runs after each group commit that stored events (the listen
+	// streams' wake-up); nil for none. It must not block.
+	OnCommit func()
 }
 
 // DefaultMaxBodyBytes is the default ingest body limit.
@@ -102,7 +105,7 @@ func New(cfg Config) *Handler {
 // Start runs the committers until Stop.
 func (h *Handler) Start() {
 	for range h.cfg.Committers {
-		c := &committer{store: h.cfg.Store, in: h.commits}
+		c := &committer{store: h.cfg.Store, in: h.commits, onCommit: h.cfg.OnCommit}
 		go c.run()
 	}
 }

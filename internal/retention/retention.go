@@ -1,6 +1,7 @@
 // Package retention deletes old traffic in the background: events (with
 // their deliveries and attempts) older than the retention period, the
-// traffic of deleted projects, and expired idempotency keys. It works in
+// traffic of deleted projects, expired idempotency keys, and the per-minute
+// connection metrics of the retention period's past. It works in
 // small batches with pauses between them, so it never holds the database
 // for long and never slows ingestion or delivery.
 package retention
@@ -96,7 +97,13 @@ func (s *Sweeper) run() {
 // Sweep runs one batch and returns how many rows it deleted.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := s.cfg.Clock.Now()
-	return s.cfg.Store.RetentionDelete(ctx, store.RetentionParams{
-		Before: now.Add(-s.cfg.Period), Now: now, Limit: s.cfg.Batch,
-	})
+	p := store.RetentionParams{Before: now.Add(-s.cfg.Period), Now: now, Limit: s.cfg.Batch}
+	n, err := s.cfg.Store.RetentionDelete(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	// Connection metrics of the minutes whose events went: a transaction of
+	// its own, so neither batch grows.
+	m, err := s.cfg.Store.ConnectionMetricsDelete(ctx, p)
+	return n + m, err
 }

@@ -53,8 +53,10 @@ func TestSweepDeletesOnlyOldFinishedEventsInBatches(t *testing.T) {
 		}
 		rounds = append(rounds, n)
 	}
-	if len(rounds) != 3 || rounds[0] != 10 || rounds[2] != 4 {
-		t.Fatalf("rounds = %v, want batches of at most 10 deleting 24 events", rounds)
+	// The first round also deletes the per-minute metrics of the held
+	// delivery's connection, whose minute is past the period too.
+	if len(rounds) != 3 || rounds[0] != 10+1 || rounds[1] != 10 || rounds[2] != 4 {
+		t.Fatalf("rounds = %v, want batches of at most 10 deleting 24 events, and 1 metrics row", rounds)
 	}
 	list, total, err := st.EventList(ctx, store.EventListParams{ProjectID: pid, Limit: 50})
 	if err != nil || total != 2 {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/volleyhq/volley/internal/broadcast"
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/console"
 	"github.com/volleyhq/volley/internal/delivery"
@@ -152,15 +153,18 @@ func New(cfg Config) (*Server, error) {
 	if cluster != nil {
 		limiter = ingest.NewClusterLimiter(cluster)
 	}
+	// Listen streams wake when this node commits events; other nodes'
+	// events reach them at their next poll.
+	committed := &broadcast.Signal{}
 	hooks := ingest.New(ingest.Config{
 		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
-		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand,
+		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, OnCommit: committed.Notify,
 	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
-		Replayer: engine, Ingest: hooks, Routes: routes, Mailer: cfg.Mailer,
+		Replayer: engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.ConfigChanged() // held, released or cancelled deliveries
@@ -196,6 +200,9 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for open requests; listen streams never end by
+	// themselves.
+	s.http.RegisterOnShutdown(api.StopStreams)
 	return s, nil
 }
 

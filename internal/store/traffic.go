@@ -90,13 +90,27 @@ type Traffic interface {
 	// AttemptListByConnection returns the newest attempts of a connection.
 	AttemptListByConnection(ctx context.Context, connectionID uint64, limit int) ([]volley.Attempt, error)
 
-	// ConnectionMetrics summarises a connection's traffic since a time:
-	// deliveries created since (EventsRouted), deliveries that finished
-	// succeeded or failed since (Delivered, Failed), the current backlog of
-	// pending and held deliveries, p50/p95 (lower nearest rank) of the
-	// durations of the newest successful attempts since (at most 10,000,
-	// replays included), and the time of its latest attempt ever.
+	// ConnectionMetrics summarises a connection's traffic since a time,
+	// rounded down to its minute (the returned Since): deliveries created
+	// since (EventsRouted), deliveries that finished succeeded or failed
+	// since (Delivered, Failed), the current backlog of pending and held
+	// deliveries (exact), p50/p95 of the durations of the successful attempts
+	// since (replays included), and the time of its latest attempt ever.
+	// Percentiles are read from fixed latency buckets (upper bounds 1, 2, 3,
+	// 5, 7, 10, 15, 20, 30, 50, 70, 100, … 30,000, 60,000 ms, and 120,000 ms
+	// for anything longer): each is the upper bound of the bucket holding
+	// the lower nearest rank ((n-1)·p/100-th of n, from 0). The counts are
+	// kept per connection and minute in the transactions that change the
+	// rows, so the cost does not grow with the store; deleting deliveries
+	// does not lower EventsRouted, Delivered or Failed, whose minutes go
+	// with ConnectionMetricsDelete.
 	ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error)
+	// ConnectionMetricsDelete deletes, in one short transaction, up to Limit
+	// of the per-minute counters of minutes wholly before Before (at most
+	// Limit of each kind), for the retention round to call beside
+	// RetentionDelete. It returns how many rows it deleted; 0 means nothing
+	// is left to do for now.
+	ConnectionMetricsDelete(ctx context.Context, p RetentionParams) (int, error)
 
 	// RetentionDelete deletes, in one short transaction, up to Limit events
 	// of a deleted project or else up to Limit finished events created before

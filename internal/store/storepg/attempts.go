@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,35 +63,6 @@ func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64
 		ORDER BY a.created_at DESC, a.id DESC LIMIT $2`, connectionID, limit)
 	list, err := collect(rows, err, scanAttempt)
 	return list, wrap(err, "list connection attempts")
-}
-
-// latencySample bounds how many recent successful attempts the latency
-// percentiles are computed from.
-const latencySample = 10_000
-
-// ConnectionMetrics implements store.Traffic.
-func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
-	m := &volley.ConnectionMetrics{Since: since}
-	// Lower nearest rank, as SQLite's driver computes it in Go:
-	// the value at index floor((n-1)·p) of the sorted sample.
-	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND created_at >= $2
-			AND state IN ('pending', 'held', 'success', 'failed', 'cancelled')),
-		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state = 'success' AND finished_at >= $2),
-		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state = 'failed' AND finished_at >= $2),
-		(SELECT count(*) FROM deliveries WHERE connection_id = $1 AND state IN ('pending', 'held')),
-		(SELECT coalesce(max(created_at), `+zeroTime+`) FROM attempts WHERE connection_id = $1),
-		coalesce(l.p50, 0), coalesce(l.p95, 0)
-		FROM (SELECT
-			(array_agg(duration_ms ORDER BY duration_ms))[(count(*) - 1) * 50 / 100 + 1] AS p50,
-			(array_agg(duration_ms ORDER BY duration_ms))[(count(*) - 1) * 95 / 100 + 1] AS p95
-			FROM (SELECT duration_ms FROM attempts WHERE connection_id = $1 AND created_at >= $2 AND status = 'success'
-				ORDER BY created_at DESC LIMIT $3) sample) l`, connectionID, ts(since), latencySample).
-		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &m.LastDeliveryAt, &m.LatencyP50MS, &m.LatencyP95MS)
-	if err != nil {
-		return nil, wrap(err, "connection metrics")
-	}
-	return m, nil
 }
 
 // retentionWindow bounds how far past the oldest event one retention round

@@ -47,9 +47,10 @@ const sqlLease = `WITH due AS MATERIALIZED (
 )
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
 	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at,
-	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query,
-	CASE WHEN l.first THEN e.headers END, CASE WHEN l.first THEN e.body END, e.status, e.created_at
-FROM numbered l JOIN events e ON e.id = l.event_id LEFT JOIN sources s ON s.id = e.source_id`
+	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
+	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at
+FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
+	LEFT JOIN sources s ON s.id = e.source_id`
 
 // DeliveryLease implements store.Traffic.
 func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {

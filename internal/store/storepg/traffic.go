@@ -14,21 +14,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/payload"
 	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// sqlEventInsert stores a batch of events (the unnest arrays $1…$9), their
+// sqlEventInsert stores a batch of events (the unnest arrays $1…$9 and
+// their external ids $20) and their payloads, their
 // deliveries ($10…$16, tied to their event by its public id) and the
 // idempotency keys they now hold ($17…$19), in one statement. It returns
 // each event's public id, database id and delivery ids. The deliveries are
 // inserted in input order, so their identity values grow in that order:
 // sorting an event's delivery ids gives NewEvent.Deliveries' order.
 const sqlEventInsert = `WITH ev AS (
-	INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
-	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::bytea[],
-		$8::text[], $9::timestamptz[])
+	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id)
+	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, '')
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[])
+		AS u(uid, project_id, source_id, method, status, created_at, external_id)
 	RETURNING id, event_id, project_id, source_id, created_at
+), pl AS (
+	INSERT INTO event_payloads (event_id, query, headers, body)
+	SELECT ev.id, u.query, u.headers, u.body
+	FROM unnest($1::text[], $5::bytea[], $6::text[], $7::bytea[]) AS u(uid, query, headers, body)
+	JOIN ev ON ev.event_id = u.uid
 ), dl AS (
 	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
 		next_attempt_at, lease_owner, lease_token, created_at)
@@ -250,7 +258,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	n := len(events) - len(dups)
 	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
-	statuses, created := make([]string, 0, n), make([]time.Time, 0, n)
+	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
 	var dUIDs, dOwners, dStates []string
 	var dConns, dDests, dTokens []uint64
 	var dNext []time.Time
@@ -270,6 +278,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		methods, queries = append(methods, e.Method), append(queries, []byte(e.Query))
 		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
 		statuses, created = append(statuses, status), append(created, ts(e.CreatedAt))
+		externals = append(externals, payload.ExternalID(e.Headers, e.Body))
 		for _, d := range ne.Deliveries {
 			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
 			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
@@ -284,7 +293,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil)
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals)
 	if err != nil {
 		return nil, err
 	}
@@ -330,10 +339,11 @@ func nonNilSlice[T any](s []T) []T {
 	return s
 }
 
-const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query, e.headers,
-	e.body, e.status, e.created_at`
+const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.headers,
+	ep.body, e.status, e.created_at`
 
-const eventFrom = ` FROM events e LEFT JOIN sources s ON s.id = e.source_id`
+// eventFrom joins each event to its payload (ep): every event has one.
+const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
 
 func scanEvent(row scanner) (*volley.Event, error) {
 	var e volley.Event
@@ -353,13 +363,16 @@ func scanEvent(row scanner) (*volley.Event, error) {
 
 // dialect is how PostgreSQL binds the shared list queries' arguments.
 var dialect = storesql.Dialect{
-	Time:         func(t time.Time) any { return ts(t) },
-	BodyContains: "position(?::bytea in e.body) > 0",
+	Time:   func(t time.Time) any { return ts(t) },
+	Search: searchCond,
 }
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
 	list, total, err := readList(ctx, s, storesql.EventListQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
+		list, total, err = readList(ctx, s, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	}
 	return list, total, wrap(err, "list events")
 }
 
@@ -442,4 +455,19 @@ func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 		return err
 	})
 	return wrap(err, "create delivery")
+}
+
+// searchCond is the dialect's text search: the events the full-text index
+// finds for the search's words (PostgreSQL's parser reads them, as it read
+// the bodies), or whose external id is the text, and then either that
+// external id or a body that holds the whole text, ignoring case. The index
+// expression is migration 0006's, character for character.
+func searchCond(text string) (string, []any) {
+	valid := validText(text)
+	return `e.id IN (SELECT event_id FROM event_payloads
+			WHERE to_tsvector('simple'::regconfig, left(volley_body_text(body), 131072)) @@ plainto_tsquery('simple'::regconfig, ?)
+			UNION ALL SELECT id FROM events WHERE external_id = ?)
+		AND (e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
+			WHERE x.event_id = e.id AND strpos(lower(volley_body_text(x.body)), lower(?)) > 0))`,
+		[]any{valid, valid, valid, valid}
 }

@@ -50,6 +50,13 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string) L
 		" FROM events e", "SELECT "+cols+pageFrom)
 }
 
+// EventListByExternalIDQuery is EventListQuery with the search text looked
+// up as an external id, through its index (see ExternalIDSearch).
+func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string) ListQuery {
+	return listQuery(eventFilters(p, d, true), eventSort, p.Page, p.Limit, p.Offset, d,
+		" FROM events e", "SELECT "+cols+pageFrom)
+}
+
 // AttemptListQuery returns the queries of an attempt list, over
 // `attempts a`. The page of several projects (an organization's) is the
 // union of each project's own page: one sorted read of the list's index

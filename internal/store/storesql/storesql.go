@@ -17,9 +17,11 @@ import (
 type Dialect struct {
 	// Time turns a time into a query argument.
 	Time func(time.Time) any
-	// BodyContains is a condition with one placeholder, bound to the search
-	// text as []byte, that holds when the event body contains it.
-	BodyContains string
+	// Search returns the condition, over `events e`, that holds for the
+	// events a text search finds (see docs/api.md): an index finds the
+	// candidates, whose bodies are then checked for the whole text; an
+	// event whose external id is the text matches too.
+	Search func(text string) (cond string, args []any)
 }
 
 // Where accumulates conditions and their arguments.
@@ -59,6 +61,12 @@ var unindexed = strings.NewReplacer(
 
 // EventFilters returns the conditions of an event list over `events e`.
 func EventFilters(p store.EventListParams, d Dialect) *Where {
+	return eventFilters(p, d, false)
+}
+
+// eventFilters is EventFilters; byExternalID searches the events whose
+// external id is the search text instead.
+func eventFilters(p store.EventListParams, d Dialect, byExternalID bool) *Where {
 	w := &Where{}
 	w.Add("e.project_id = ?", p.ProjectID)
 	if p.SourceID != 0 {
@@ -82,6 +90,12 @@ func EventFilters(p store.EventListParams, d Dialect) *Where {
 	}
 	switch {
 	case p.Search == "":
+	case byExternalID:
+		// The external id index drives, like the id range below.
+		for i, c := range w.conds {
+			w.conds[i] = unindexed.Replace(c)
+		}
+		w.Add("e.external_id = ?", p.Search)
 	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search) && len(p.Search) >= IndexedIDPrefix:
 		// A prefix range over the ASCII event ids, narrow enough (see
 		// IndexedIDPrefix) to drive the plan through the event_id index.
@@ -95,6 +109,15 @@ func EventFilters(p store.EventListParams, d Dialect) *Where {
 		}
 		w.Add("e.event_id >= ? AND e.event_id < ?", p.Search, prefixEnd(p.Search))
 	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search):
+		if lo, hi, ok := IDTimeRange(p.Search); ok {
+			// A short prefix of a Volley id pins its creation time to a
+			// range (see IDTimeRange): the project's (project_id,
+			// created_at) index serves it, and the id range checks each
+			// event in it. "|| ''" keeps the id range out of index choice.
+			w.Add("e.created_at >= ? AND e.created_at < ?", d.Time(lo), d.Time(hi))
+			w.Add("e.event_id || '' >= ? AND e.event_id || '' < ?", p.Search, prefixEnd(p.Search))
+			break
+		}
 		// A short prefix ("evt_" matches every id) spans too much time to
 		// search through the event_id index, which holds every project's
 		// events; PostgreSQL would still combine that index with the
@@ -106,9 +129,23 @@ func EventFilters(p store.EventListParams, d Dialect) *Where {
 	case strings.HasPrefix(p.Search, "evt_"):
 		w.Add("1 = 0") // no event id holds other bytes
 	default:
-		w.Add(d.BodyContains, []byte(p.Search))
+		// The search's index lookups drive the plan, as the id range does.
+		for i, c := range w.conds {
+			w.conds[i] = unindexed.Replace(c)
+		}
+		cond, args := d.Search(p.Search)
+		w.Add(cond, args...)
 	}
 	return w
+}
+
+// ExternalIDSearch reports whether an event list that found nothing should
+// be run again with its search text looked up as an external id (see
+// EventListByExternalIDQuery): a search for "evt_…" is first a Volley id,
+// but Stripe's event ids start with "evt_" too. Other searches look up
+// external ids in the same query already.
+func ExternalIDSearch(p store.EventListParams) bool {
+	return strings.HasPrefix(p.Search, "evt_") && len(p.Search) > len("evt_")
 }
 
 // AttemptFilters returns the conditions of an attempt list over

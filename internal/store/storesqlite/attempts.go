@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesql"
@@ -73,49 +72,6 @@ func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64
 		return nil, fmt.Errorf("list connection attempts: %w", err)
 	}
 	return collect(rows, scanAttempt)
-}
-
-// latencySample bounds how many recent successful attempts the latency
-// percentiles are computed from.
-const latencySample = 10_000
-
-// ConnectionMetrics implements store.Traffic.
-func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
-	m := &volley.ConnectionMetrics{Since: since}
-	t := micros(since)
-	var last sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND created_at >= ?2
-			AND state IN ('pending', 'held', 'success', 'failed', 'cancelled')),
-		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state = 'success' AND finished_at >= ?2),
-		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state = 'failed' AND finished_at >= ?2),
-		(SELECT count(*) FROM deliveries WHERE connection_id = ?1 AND state IN ('pending', 'held')),
-		(SELECT max(created_at) FROM attempts WHERE connection_id = ?1)`, connectionID, t).
-		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &last)
-	if err != nil {
-		return nil, fmt.Errorf("connection metrics: %w", err)
-	}
-	m.LastDeliveryAt = fromMicros(last.Int64)
-	rows, err := s.read.QueryContext(ctx, `SELECT duration_ms FROM (
-		SELECT duration_ms FROM attempts WHERE connection_id = ? AND created_at >= ? AND status = 'success'
-		ORDER BY created_at DESC LIMIT ?) ORDER BY duration_ms`, connectionID, t, latencySample)
-	if err != nil {
-		return nil, fmt.Errorf("connection latency: %w", err)
-	}
-	defer rows.Close()
-	var durations []int64
-	for rows.Next() {
-		var d int64
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		durations = append(durations, d)
-	}
-	if n := len(durations); n > 0 {
-		m.LatencyP50MS = durations[(n-1)*50/100]
-		m.LatencyP95MS = durations[(n-1)*95/100]
-	}
-	return m, rows.Err()
 }
 
 // retentionWindow bounds how far past the oldest event one retention round

@@ -16,7 +16,8 @@ import (
 // TestEventSearchPlan checks which index serves an event id search, with
 // and without planner statistics (sqlite_stat1 exists only once something
 // ran ANALYZE): a long prefix through the event_id index, a short one
-// through the project's events, never the whole event_id index.
+// through the project's events in the time range it pins, "evt_" through
+// the project's events, never the whole event_id index.
 func TestEventSearchPlan(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
@@ -46,6 +47,8 @@ func TestEventSearchPlan(t *testing.T) {
 	const (
 		byID      = "USING INDEX sqlite_autoindex_events_1 (event_id>? AND event_id<?)"
 		byProject = "(project_id=?)"
+		// A short prefix of a real id: the time range it pins.
+		byTime = "USING INDEX events_project_created (project_id=? AND created_at>? AND created_at<?)"
 	)
 	for _, analyzed := range []bool{false, true} {
 		if analyzed {
@@ -64,7 +67,8 @@ func TestEventSearchPlan(t *testing.T) {
 			{middle[:storesql.IndexedIDPrefix], store.EventListParams{Status: volley.EventPending}, byID},
 			{middle[:storesql.IndexedIDPrefix], store.EventListParams{ConnectionID: conn.ID}, byID},
 			{middle[:storesql.IndexedIDPrefix], store.EventListParams{DestinationID: conn.DestinationID}, byID},
-			{middle[:storesql.IndexedIDPrefix-1], store.EventListParams{}, byProject},
+			{middle[:storesql.IndexedIDPrefix-1], store.EventListParams{}, byTime},
+			{middle[:storesql.IndexedIDPrefix-3], store.EventListParams{}, byTime},
 			{"evt_", store.EventListParams{}, byProject},
 		} {
 			p := tc.also

@@ -110,6 +110,9 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
+	if err := registerFunctions(); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	unlock := func() error { return nil }
 	if !cfg.Shared {
 		var err error

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/payload"
 	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
 )
@@ -21,8 +22,8 @@ const (
 		WHERE k.source_id = ? AND k.key = ? AND k.expires_at > ?`
 	sqlIdemPut = `INSERT INTO idempotency_keys (source_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`
-	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryInsert = `INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
 		next_attempt_at, lease_owner, lease_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
@@ -43,7 +44,7 @@ const (
 // hotStatements are prepared once, when the store opens, and reused by
 // every transaction: the hot paths run them thousands of times a second.
 var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
-	sqlDeliveryFinish, sqlEventStatus}
+	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert, sqlSearchInsert}
 
 // prepare prepares the hot statements on the write connection. It must run
 // outside any transaction: the write pool has a single connection.
@@ -87,9 +88,15 @@ func decodeHTTPHeader(s string) (http.Header, error) {
 func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
 	out := make([]store.InsertedEvent, len(events))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var idemGet, idemPut, insEvent, insDelivery *sql.Stmt
+		var idemGet, idemPut, insEvent, insDelivery, insPayload, insSearch *sql.Stmt
 		var err error
 		if insEvent, err = s.stmt(ctx, tx, sqlEventInsert); err != nil {
+			return err
+		}
+		if insPayload, err = s.stmt(ctx, tx, sqlPayloadInsert); err != nil {
+			return err
+		}
+		if insSearch, err = s.stmt(ctx, tx, sqlSearchInsert); err != nil {
 			return err
 		}
 		if insDelivery, err = s.stmt(ctx, tx, sqlDeliveryInsert); err != nil {
@@ -122,12 +129,22 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 			if len(ne.Deliveries) == 0 {
 				status = volley.EventDropped
 			}
-			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, e.Query,
-				encodeHTTPHeader(e.Headers), nonNil(e.Body), status, micros(e.CreatedAt))
+			var external any
+			if x := payload.ExternalID(e.Headers, e.Body); x != "" {
+				external = x
+			}
+			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), external)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
 			id, _ := r.LastInsertId()
+			headers, body, encoding := payload.Encode(encodeHTTPHeader(e.Headers), nonNil(e.Body))
+			if _, err := insPayload.ExecContext(ctx, id, encoding, e.Query, headers, body); err != nil {
+				return fmt.Errorf("insert event payload: %w", err)
+			}
+			if _, err := insSearch.ExecContext(ctx, id, payload.SearchText(e.Body)); err != nil {
+				return fmt.Errorf("index event body: %w", err)
+			}
 			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
 			if ne.IdempotencyKey != "" {
 				if _, err := idemPut.ExecContext(ctx, e.SourceID, ne.IdempotencyKey, id, micros(ne.IdempotencyUntil)); err != nil {
@@ -161,37 +178,45 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, e.query, e.headers,
-	e.body, e.status, e.created_at`
+const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.encoding,
+	ep.headers, ep.body, e.status, e.created_at`
 
-const eventFrom = ` FROM events e LEFT JOIN sources s ON s.id = e.source_id`
+// eventFrom joins each event to its payload (ep): every event has one.
+const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
 
 func scanEvent(row scanner) (*volley.Event, error) {
 	var e volley.Event
-	var headers string
+	var storedHeaders, storedBody []byte
+	var encoding int
 	var created int64
-	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &headers,
-		&e.Body, &e.Status, &created); err != nil {
+	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &encoding,
+		&storedHeaders, &storedBody, &e.Status, &created); err != nil {
 		return nil, notFound(err)
 	}
-	var err error
+	headers, body, err := payload.Decode(encoding, storedHeaders, storedBody)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: %w", e.ID, err)
+	}
 	if e.Headers, err = decodeHTTPHeader(headers); err != nil {
 		return nil, fmt.Errorf("event %d: %w", e.ID, err)
 	}
-	e.Body = nonNil(e.Body)
+	e.Body = nonNil(body)
 	e.CreatedAt = fromMicros(created)
 	return &e, nil
 }
 
 // dialect is how SQLite binds the shared list queries' arguments.
 var dialect = storesql.Dialect{
-	Time:         func(t time.Time) any { return micros(t) },
-	BodyContains: "instr(e.body, ?) > 0",
+	Time:   func(t time.Time) any { return micros(t) },
+	Search: searchCond,
 }
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
 	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
+		list, total, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}

@@ -294,7 +294,9 @@ func testAttemptListByConnection(t *testing.T, s store.Store) {
 // finished on the same side of since, so that counting either by creation
 // or by finishing gives the same numbers, and 21 latencies whose 50th and
 // 95th percentiles are the same under every usual definition (nearest rank,
-// lower, interpolated).
+// lower, interpolated) and bounds of latency buckets, so the bucket holding
+// each rank reports it exactly. since is rounded down to its minute; nothing
+// happens in the seconds it gains.
 func testConnectionMetrics(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ada := newFixture(t, s, "ada")
@@ -342,13 +344,14 @@ func testConnectionMetrics(t *testing.T, s store.Store) {
 		{"Busy", w.AX.ID, minute(0), volley.ConnectionMetrics{EventsRouted: 25, Delivered: 21, Failed: 2, Pending: 3,
 			LatencyP50MS: 100, LatencyP95MS: 500, LastDeliveryAt: sec(23)}},
 		{"Recent", w.AX.ID, minute(22), volley.ConnectionMetrics{EventsRouted: 4, Failed: 2, Pending: 3, LastDeliveryAt: sec(23)}},
+		// Beyond the last bound (60 s), the top bucket reports 120 s.
 		{"OneAttempt", w.AY.ID, minute(0), volley.ConnectionMetrics{EventsRouted: 1, Delivered: 1,
-			LatencyP50MS: 77_777, LatencyP95MS: 77_777, LastDeliveryAt: sec(26)}},
+			LatencyP50MS: 120_000, LatencyP95MS: 120_000, LastDeliveryAt: sec(26)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.ConnectionMetrics(ctx, tc.conn, tc.since)
 			noErr(t, "ConnectionMetrics", err)
-			tc.want.Since = tc.since
+			tc.want.Since = tc.since.Truncate(time.Minute)
 			same(t, "ConnectionMetrics", *got, tc.want)
 		})
 	}
@@ -360,7 +363,7 @@ func testConnectionMetricsUnused(t *testing.T, s store.Store) {
 	insertOne(t, s, newEvent(w.A, "evt_elsewhere", minute(1)), due(w.AX, minute(1)))
 	got, err := s.ConnectionMetrics(t.Context(), w.BX.ID, minute(0))
 	noErr(t, "ConnectionMetrics", err)
-	same(t, "ConnectionMetrics of an unused connection", *got, volley.ConnectionMetrics{Since: minute(0)})
+	same(t, "ConnectionMetrics of an unused connection", *got, volley.ConnectionMetrics{Since: minute(0).Truncate(time.Minute)})
 }
 
 // Attempt sort keys, as the API puts them in a cursor.

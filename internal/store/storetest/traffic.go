@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,8 @@ func eventTests() []test {
 		{"Events/Idempotency", testEventIdempotency},
 		{"Events/IdempotencyInOneBatch", testEventIdempotencyBatch},
 		{"Events/List", testEventList},
+		{"Events/Search", testEventSearch},
+		{"Events/SearchProviderID", testEventSearchProviderID},
 		{"Events/ListAfterSourceDelete", testEventListSourceDeleted},
 		{"Events/OtherOrg", testEventOtherOrg},
 	}
@@ -272,6 +276,15 @@ func testEventPayload(t *testing.T, s store.Store) {
 			}
 		}},
 		{"LargeBinaryBody", func(e *volley.Event) { e.Body = large }},
+		// Bodies and headers that compress: stored as zstd frames by
+		// SQLite, by lz4 in PostgreSQL; the bytes must come back exact.
+		{"CompressibleJSON", func(e *volley.Event) {
+			e.Body = []byte(`{"items":[` + strings.Repeat(`{"sku":"A-1","qty":2,"price":1999},`, 60) + `{}]}`)
+			e.Headers = http.Header{"X-Long": {strings.Repeat("token-", 60)}, "Content-Type": {"application/json"}}
+		}},
+		{"CompressibleNonUTF8Body", func(e *volley.Event) {
+			e.Body = bytes.Repeat([]byte{0xff, 0x00, 'a', 0xc3, 0x28, 0x80}, 200)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEvent(w.A, "evt_payload_"+tc.name, minute(i))

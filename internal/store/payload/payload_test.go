@@ -1,0 +1,100 @@
+package payload
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEncodeDecode(t *testing.T) {
+	t.Parallel()
+	json := []byte(`{"items":[` + strings.Repeat(`{"sku":"A-1","qty":2},`, 40) + `{}]}`)
+	random := make([]byte, 4096)
+	for i := range random {
+		random[i] = byte(i*2654435761>>13) ^ byte(i>>3)
+	}
+	for _, tc := range []struct {
+		name    string
+		headers string
+		body    []byte
+		flags   int
+	}{
+		{"Small", `{}`, []byte(`{"a":1}`), 0},
+		{"Empty", `{}`, []byte{}, 0},
+		{"JSON", `{"X-Long":["` + strings.Repeat("abc-", 60) + `"]}`, json, BodyZstd | HeadersZstd},
+		{"NonUTF8", `{}`, bytes.Repeat([]byte{0xff, 0x00, 'a', 0xc3, 0x28}, 100), BodyZstd},
+		{"Incompressible", `{}`, random, 0},
+	} {
+		h, b, flags := Encode(tc.headers, tc.body)
+		if flags != tc.flags {
+			t.Errorf("%s: flags = %d, want %d", tc.name, flags, tc.flags)
+		}
+		gotH, gotB, err := Decode(flags, h, b)
+		if err != nil || gotH != tc.headers || !bytes.Equal(gotB, tc.body) {
+			t.Errorf("%s: Decode = %q, %q, %v; want the input back", tc.name, gotH, gotB, err)
+		}
+	}
+}
+
+func TestTerms(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][]string{
+		`"event":"evt_list_a1"`: {"event", "list", "evt", "a1"},
+		"50%":                   {"50"},
+		"%":                     nil,
+		"Café Crème":            {"crème", "café"}, // longest (in bytes) first
+		"a b c d e f":           {"a", "b", "c", "d"},
+		"x x X":                 {"x"},
+	} {
+		if got := Terms(in); !slices.Equal(got, want) {
+			t.Errorf("Terms(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := FTSQuery([]string{`a"b`, "c"}); got != `"a""b" "c"` {
+		t.Errorf("FTSQuery = %q", got)
+	}
+}
+
+func TestContains(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		body, search string
+		want         bool
+	}{
+		{"The Quick brown fox", "quick BROWN", true},
+		{"The Quick brown fox", "brown quick", false},
+		{"Café Crème", "café crème", true},
+		{"\xff\x00needle", "NEEDLE", true},
+		{"50 percent", "50%", false},
+		{"", "", true},
+	} {
+		if got := Contains([]byte(tc.body), []byte(tc.search)); got != tc.want {
+			t.Errorf("Contains(%q, %q) = %v", tc.body, tc.search, got)
+		}
+	}
+}
+
+func TestExternalID(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		body string
+		want string
+	}{
+		{"GitHub", http.Header{"X-Github-Delivery": {"72d3"}}, `{"id":"x"}`, "72d3"},
+		{"HeaderOrder", http.Header{"Svix-Id": {"msg_1"}, "Webhook-Id": {"msg_2"}}, ``, "msg_2"},
+		{"Stripe", nil, `  {"object":{"id":"in_1"},"id":"evt_1"}`, "evt_1"},
+		{"NumberID", nil, `{"id":12}`, ""},
+		{"NotObject", nil, `["id"]`, ""},
+		{"Broken", nil, `{"a":`, ""},
+		{"TooLong", nil, `{"id":"` + strings.Repeat("x", 201) + `"}`, ""},
+		{"Control", http.Header{"Webhook-Id": {"a\x00b"}}, ``, ""},
+	} {
+		if got := ExternalID(tc.h, []byte(tc.body)); got != tc.want {
+			t.Errorf("%s: ExternalID = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

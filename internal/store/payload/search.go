@@ -1,0 +1,181 @@
+package payload
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SearchTextLimit is how much of a body the search index reads: words past
+// its first 128 KiB are not found. It bounds the index's cost per event and
+// keeps PostgreSQL's tsvector of any body under its 1 MB limit.
+const SearchTextLimit = 128 << 10
+
+// SearchText is the text of body the search index is filled with: its
+// first SearchTextLimit bytes, invalid UTF-8 and NUL bytes (which
+// PostgreSQL's text rejects) turned into spaces.
+func SearchText(body []byte) string {
+	b := body[:min(len(body), SearchTextLimit)]
+	s := strings.ToValidUTF8(string(b), " ")
+	return strings.ReplaceAll(s, "\x00", " ")
+}
+
+// maxTerms bounds the words of a search looked up in the index: the
+// longest ones narrow the candidates most, and the exact check (Contains)
+// applies the whole text to what they find.
+const maxTerms = 4
+
+// Terms returns the words of a search that an index lookup needs: runs of
+// letters and digits (the characters SQLite FTS5's unicode61 tokenizer
+// keeps), at most maxTerms of them, longest first. A search without any
+// has none.
+func Terms(search string) []string {
+	words := strings.FieldsFunc(search, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Co, r)
+	})
+	for i, w := range words {
+		words[i] = strings.ToLower(w)
+	}
+	slices.SortStableFunc(words, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	words = slices.Compact(words)
+	if len(words) > maxTerms {
+		words = words[:maxTerms]
+	}
+	return words
+}
+
+// FTSQuery is the FTS5 query that finds the rows holding every term: each
+// term a quoted string, so that no character of it is query syntax.
+func FTSQuery(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(q, " ")
+}
+
+// Contains reports whether body holds search, ignoring case: the exact
+// check of every candidate the index finds.
+func Contains(body, search []byte) bool {
+	if isASCII(search) {
+		return containsFoldASCII(body, search)
+	}
+	return bytes.Contains(bytes.ToLower(body), bytes.ToLower(search))
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII is Contains for an ASCII search without allocating:
+// only ASCII letters fold, so any other byte of body must match exactly.
+func containsFoldASCII(body, search []byte) bool {
+	if len(search) == 0 {
+		return true
+	}
+	first := lowerASCII(search[0])
+	for i := 0; i+len(search) <= len(body); i++ {
+		if lowerASCII(body[i]) != first {
+			continue
+		}
+		j := 1
+		for j < len(search) && lowerASCII(body[i+j]) == lowerASCII(search[j]) {
+			j++
+		}
+		if j == len(search) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// ProviderHeaders are the request headers that carry a provider's own id
+// of a webhook delivery, in the order they are looked for. The first one
+// present becomes the event's external id, searchable exactly.
+var ProviderHeaders = []string{
+	"X-Github-Delivery",    // GitHub
+	"Webhook-Id",           // Standard Webhooks
+	"Svix-Id",              // Svix (Clerk, Resend, …)
+	"X-Shopify-Webhook-Id", // Shopify
+	"X-Gitlab-Event-Uuid",  // GitLab
+}
+
+// maxExternalID bounds an external id: longer values are not ids.
+const maxExternalID = 200
+
+// ExternalID returns the provider's id of a webhook: the first of
+// ProviderHeaders present, else the body's top-level "id" when the body is
+// a JSON object and it is a string (Stripe's "evt_…", and most JSON
+// webhooks), else "". An id longer than 200 bytes or with control
+// characters is not one.
+func ExternalID(h http.Header, body []byte) string {
+	for _, name := range ProviderHeaders {
+		if v := h[name]; len(v) > 0 && validID(v[0]) {
+			return v[0]
+		}
+	}
+	if id := bodyID(body); validID(id) {
+		return id
+	}
+	return ""
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > maxExternalID || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyID reads a JSON object's top-level "id" string. It stops at the
+// key: providers put the id first, so a big body is not read through.
+func bodyID(body []byte) string {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(trimmed))
+	if _, err := d.Token(); err != nil { // the '{'
+		return ""
+	}
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		if k == "id" {
+			var id string
+			if err := d.Decode(&id); err != nil {
+				return ""
+			}
+			return id
+		}
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}

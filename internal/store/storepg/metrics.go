@@ -1,0 +1,72 @@
+package storepg
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// The counters read here are kept by the triggers of migration 0006, in the
+// transaction of every change to deliveries and attempts, in up to eight
+// shards per counter (one per transaction id modulo 8) so that nodes writing
+// at once seldom wait on the same row; reads sum the shards.
+
+// sqlConnectionMetrics reads every figure in one statement, so they come
+// from one snapshot. Each subquery is a range of a primary key.
+const sqlConnectionMetrics = `SELECT
+	(SELECT coalesce(sum(routed), 0)::bigint FROM connection_minutes WHERE connection_id = $1 AND minute >= $2),
+	(SELECT coalesce(sum(delivered), 0)::bigint FROM connection_minutes WHERE connection_id = $1 AND minute >= $2),
+	(SELECT coalesce(sum(failed), 0)::bigint FROM connection_minutes WHERE connection_id = $1 AND minute >= $2),
+	(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog WHERE connection_id = $1),
+	(SELECT coalesce(max(created_at), ` + zeroTime + `) FROM attempts WHERE connection_id = $1),
+	coalesce(l.bounds, '{}'), coalesce(l.counts, '{}')
+FROM (SELECT array_agg(bucket_ms::bigint ORDER BY bucket_ms) AS bounds, array_agg(n ORDER BY bucket_ms) AS counts
+	FROM (SELECT bucket_ms, sum(n)::bigint AS n FROM connection_latency WHERE connection_id = $1 AND minute >= $2
+		GROUP BY bucket_ms) b) l`
+
+// ConnectionMetrics implements store.Traffic.
+func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
+	since = storesql.MetricsSince(since)
+	m := &volley.ConnectionMetrics{Since: since}
+	var bounds, counts []int64
+	err := s.pool.QueryRow(ctx, sqlConnectionMetrics, connectionID, ts(since)).
+		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &m.LastDeliveryAt, &bounds, &counts)
+	if err != nil {
+		return nil, wrap(err, "connection metrics")
+	}
+	buckets := make([]storesql.LatencyBucket, len(bounds))
+	for i := range bounds {
+		buckets[i] = storesql.LatencyBucket{UpperMS: bounds[i], N: counts[i]}
+	}
+	m.LatencyP50MS = storesql.Percentile(buckets, 50)
+	m.LatencyP95MS = storesql.Percentile(buckets, 95)
+	return m, nil
+}
+
+// ConnectionMetricsDelete implements store.Traffic. Each table is trimmed
+// through its minute index, oldest first, Limit rows at a time.
+func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		n = 0
+		for _, table := range []string{"connection_minutes", "connection_latency"} {
+			tag, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE ctid = ANY (ARRAY(
+				SELECT ctid FROM `+table+` WHERE minute < $1 ORDER BY minute LIMIT $2))`,
+				storesql.MetricsSince(p.Before), p.Limit)
+			if err != nil {
+				return err
+			}
+			n += tag.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err, "delete connection metrics")
+	}
+	return int(n), nil
+}

@@ -1,0 +1,13 @@
+DROP TRIGGER attempts_metrics_insert ON attempts;
+DROP TRIGGER deliveries_metrics_delete ON deliveries;
+DROP TRIGGER deliveries_metrics_update ON deliveries;
+DROP TRIGGER deliveries_metrics_insert ON deliveries;
+DROP FUNCTION metrics_attempts();
+DROP FUNCTION metrics_deliveries_deleted();
+DROP FUNCTION metrics_deliveries();
+DROP TABLE connection_backlog;
+DROP TABLE connection_latency;
+DROP TABLE connection_minutes;
+DROP FUNCTION metrics_shard();
+DROP FUNCTION metrics_bucket(bigint);
+DROP FUNCTION metrics_minute(timestamptz);

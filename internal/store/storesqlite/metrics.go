@@ -1,0 +1,88 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// The counters read here are kept by the triggers of migration 0005, in the
+// transaction of every change to deliveries and attempts. SQLite has one
+// writer, so one row per connection and minute is no contention point.
+
+// unixMinute is how the counters name a minute.
+func unixMinute(t time.Time) int64 { return t.Unix() / 60 }
+
+// ConnectionMetrics implements store.Traffic.
+func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error) {
+	since = storesql.MetricsSince(since)
+	m := &volley.ConnectionMetrics{Since: since}
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one snapshot for every figure
+	if err != nil {
+		return nil, fmt.Errorf("connection metrics: %w", err)
+	}
+	defer tx.Rollback()
+	var last sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT
+		(SELECT coalesce(sum(routed), 0) FROM connection_minutes WHERE connection_id = ?1 AND minute >= ?2),
+		(SELECT coalesce(sum(delivered), 0) FROM connection_minutes WHERE connection_id = ?1 AND minute >= ?2),
+		(SELECT coalesce(sum(failed), 0) FROM connection_minutes WHERE connection_id = ?1 AND minute >= ?2),
+		(SELECT coalesce(sum(n), 0) FROM connection_backlog WHERE connection_id = ?1),
+		(SELECT max(created_at) FROM attempts WHERE connection_id = ?1)`, connectionID, unixMinute(since)).
+		Scan(&m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &last)
+	if err != nil {
+		return nil, fmt.Errorf("connection metrics: %w", err)
+	}
+	m.LastDeliveryAt = fromMicros(last.Int64)
+	rows, err := tx.QueryContext(ctx, `SELECT bucket_ms, sum(n) FROM connection_latency
+		WHERE connection_id = ? AND minute >= ? GROUP BY bucket_ms ORDER BY bucket_ms`, connectionID, unixMinute(since))
+	if err != nil {
+		return nil, fmt.Errorf("connection latency: %w", err)
+	}
+	defer rows.Close()
+	var buckets []storesql.LatencyBucket
+	for rows.Next() {
+		var b storesql.LatencyBucket
+		if err := rows.Scan(&b.UpperMS, &b.N); err != nil {
+			return nil, fmt.Errorf("connection latency: %w", err)
+		}
+		buckets = append(buckets, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("connection latency: %w", err)
+	}
+	m.LatencyP50MS = storesql.Percentile(buckets, 50)
+	m.LatencyP95MS = storesql.Percentile(buckets, 95)
+	return m, nil
+}
+
+// ConnectionMetricsDelete implements store.Traffic. Each table is trimmed
+// through its minute index, oldest first, Limit rows at a time.
+func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {
+	var n int64
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		for table, key := range map[string]string{
+			"connection_minutes": "connection_id, minute",
+			"connection_latency": "connection_id, minute, bucket_ms",
+		} {
+			// The tables have no rowid: rows are named by their primary key.
+			r, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE (`+key+`) IN (
+				SELECT `+key+` FROM `+table+` WHERE minute < ? ORDER BY minute LIMIT ?)`, unixMinute(p.Before), p.Limit)
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			d, _ := r.RowsAffected()
+			n += d
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete connection metrics: %w", err)
+	}
+	return int(n), nil
+}
