@@ -31,8 +31,9 @@ func TestStreamOutOfOrderCommit(t *testing.T) {
 	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
 		t.Fatalf("set search_path: %v", err)
 	}
-	const ins = `INSERT INTO events (event_id, project_id, source_id, method, query, headers, body, status, created_at)
-		VALUES ($1, 1, 7, 'POST', '', '{}', '', 'dropped', $2)`
+	const ins = `WITH e AS (INSERT INTO events (event_id, project_id, source_id, method, status, created_at)
+		VALUES ($1, 1, 7, 'POST', 'dropped', $2) RETURNING id)
+		INSERT INTO event_payloads (event_id, query, headers, body) SELECT id, '', '{}', '' FROM e`
 	slow, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatalf("begin: %v", err)
