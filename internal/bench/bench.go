@@ -277,13 +277,17 @@ func setupGraph(ctx context.Context, api *volley.Client, sinkURL string) (*graph
 	return &graph{projectID: pid, sourceID: src.ID, destinationID: dst.ID, connectionID: conn.ID, ingestionID: src.IngestionID}, nil
 }
 
-func attemptsRecorded(ctx context.Context, api *volley.Client, pid uint64) (int64, error) {
-	one := 1
-	res, err := api.ListDeliveryAttemptsContext(ctx, pid, &volley.ListDeliveryAttemptsOptions{Status: "success", Limit: &one})
+// backlogLeft returns how many deliveries of the connection are pending or
+// held, from its metrics: the list totals stop counting at 10,000.
+func backlogLeft(ctx context.Context, api *volley.Client, connectionID uint64) (int64, error) {
+	conn, err := api.GetConnectionContext(ctx, connectionID)
 	if err != nil {
-		return 0, fmt.Errorf("count attempts: %w", err)
+		return 0, fmt.Errorf("read the backlog: %w", err)
 	}
-	return res.Total, nil
+	if conn.Metrics == nil {
+		return 0, fmt.Errorf("read the backlog: connection %d has no metrics", connectionID)
+	}
+	return conn.Metrics.Pending, nil
 }
 
 // waitCount waits until the sink has seen n distinct events.

@@ -134,14 +134,12 @@ func (s *scaleSteps) awaitDrain(ctx context.Context, api *volley.Client, t0 time
 		}
 		if res.deliveredTook > 0 {
 			// Only now: the metrics may be slow to compute on a big store.
-			conn, err := api.GetConnectionContext(ctx, s.g.connectionID)
+			left, err := backlogLeft(ctx, api, s.g.connectionID)
 			if err != nil {
 				return err
 			}
-			if conn.Metrics != nil {
-				res.pending = conn.Metrics.Pending
-			}
-			if conn.Metrics != nil && conn.Metrics.Pending == 0 {
+			res.pending = left
+			if left == 0 {
 				res.recordedTook = time.Since(t0)
 				break
 			}
