@@ -243,7 +243,7 @@ func runLists(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	queries = append(queries, listQuery{"events: deep page by cursor", events + "?after=" + url.QueryEscape(cursor)})
 	for _, q := range queries {
-		r, err := timeQuery(ctx, c, srv.URL(), q.path, cfg.Runs)
+		r, err := timeQuery(ctx, c, srv.URL(), q.path, cfg.Runs, 0)
 		if err != nil {
 			return fmt.Errorf("bench: phase (d): %s: %w", q.name, err)
 		}
@@ -340,6 +340,7 @@ func listQueries(g *listGraph, ds *dataset) []listQuery {
 // queryTiming is the latency of one query over several runs.
 type queryTiming struct {
 	median, p99, max time.Duration
+	runs             int   // how many runs were timed, the warm-up excluded
 	total            int64 // the "total" of a list answer; -1 for other answers
 	estimate         bool  // the list stopped counting at total
 }
@@ -366,11 +367,18 @@ func nextCursor(ctx context.Context, c *http.Client, base, path string) (string,
 }
 
 // timeQuery sends GET path once to warm up, then runs times, and returns
-// the median and the slowest.
-func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int) (queryTiming, error) {
+// the median and the slowest. With a budget, it stops repeating once the
+// query has taken that long in all (at least one run after the warm-up),
+// so that a query taking seconds on a big store does not hold the run for
+// minutes; queryTiming.runs says how many it timed.
+func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int, budget time.Duration) (queryTiming, error) {
 	res := queryTiming{total: -1}
 	var ds []time.Duration
+	var spent time.Duration
 	for i := 0; i <= runs; i++ {
+		if budget > 0 && i > 1 && spent > budget {
+			break
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 		if err != nil {
 			return res, err
@@ -384,6 +392,7 @@ func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int)
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		took := time.Since(t0)
+		spent += took
 		if err != nil {
 			return res, err
 		}
@@ -402,6 +411,7 @@ func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int)
 		}
 	}
 	slices.Sort(ds)
+	res.runs = len(ds)
 	res.median, res.p99, res.max = ds[len(ds)/2], percentile(ds, 0.99), ds[len(ds)-1]
 	return res, nil
 }

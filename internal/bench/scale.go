@@ -107,7 +107,7 @@ func runScale(ctx context.Context, cfg Config, out io.Writer) error {
 		env: append([]string{"VOLLEY_ADMIN_TOKEN=" + benchToken, "VOLLEY_SECRET_KEY=" + hex.EncodeToString(key),
 			"VOLLEY_LOG_LEVEL=warn"}, cfg.Env...),
 	}
-	r.rep.events, r.rep.backlog, r.rep.clients, r.rep.probeRate = cfg.Scale, cfg.Backlog, cfg.Clients, cfg.ProbeRate
+	r.rep.events, r.rep.backlog, r.rep.clients, r.rep.probeRate, r.rep.runs = cfg.Scale, cfg.Backlog, cfg.Clients, cfg.ProbeRate, cfg.Runs
 	fmt.Fprintf(out, "scale: %d events of %d-byte JSON bodies on one source, one connection to a sink; backlog %d held; node log %s\n",
 		cfg.Scale, cfg.BodySize, cfg.Backlog, logFile.Name())
 	if err := r.emptyStore(ctx); err != nil {

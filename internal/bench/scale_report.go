@@ -12,6 +12,7 @@ type scaleReport struct {
 	store                  string
 	events, backlog        int
 	clients, probeRate     int
+	runs                   int // the runs asked of each list query
 	build                  time.Duration
 	emptyIngest, bigIngest stats
 	puts                   []statusPut
@@ -141,6 +142,10 @@ func (r *scaleReport) rows() [][2]string {
 	}
 	for _, l := range r.lists {
 		v := fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", ms(l.t.median), ms(l.t.p99))
+		if l.t.runs < r.runs {
+			// The query ran out of its time budget.
+			v += fmt.Sprintf(" (%d runs)", l.t.runs)
+		}
 		switch {
 		case l.t.estimate:
 			v += fmt.Sprintf(" (total >%d)", l.t.total)

@@ -9,7 +9,7 @@ import (
 // sampleReport is a report of a finished run.
 func sampleReport() *scaleReport {
 	return &scaleReport{
-		store: "SQLite", events: 1000, backlog: 500, clients: 16, probeRate: 200, build: 2 * time.Second,
+		store: "SQLite", events: 1000, backlog: 500, clients: 16, probeRate: 200, runs: 5, build: 2 * time.Second,
 		emptyIngest: stats{perSecond: 5000, p50: time.Millisecond, p99: 4 * time.Millisecond},
 		bigIngest:   stats{perSecond: 4000, p50: 2 * time.Millisecond, p99: 8 * time.Millisecond},
 		puts:        []statusPut{{"enabled", 12 * time.Millisecond}, {"paused", 30 * time.Millisecond}},
@@ -17,8 +17,9 @@ func sampleReport() *scaleReport {
 		drain:       drainResult{before: 100, target: 600, delivered: 600, deliveredTook: 2 * time.Second, recordedTook: 4 * time.Second},
 		purge:       purgeResult{expired: 800, took: 4 * time.Second},
 		lists: []listTiming{
-			{listQuery{"requests, default", "/x"}, queryTiming{median: 2 * time.Millisecond, p99: 5 * time.Millisecond, total: 10000, estimate: true}},
-			{listQuery{"event detail", "/y"}, queryTiming{median: time.Millisecond, p99: time.Millisecond, total: -1}},
+			{listQuery{"requests, default", "/x"}, queryTiming{median: 2 * time.Millisecond, p99: 5 * time.Millisecond, runs: 5, total: 10000, estimate: true}},
+			{listQuery{"event detail", "/y"}, queryTiming{median: time.Millisecond, p99: time.Millisecond, runs: 5, total: -1}},
+			{listQuery{"requests?search= body text", "/z"}, queryTiming{median: 31 * time.Second, p99: 32 * time.Second, runs: 2, total: 3}},
 		},
 		sizeBuilt: 2 << 20, sizeDrained: 3 << 20, sizePurged: 1 << 20, eventsDrained: 1024,
 		rss: []rssStep{{"ingest, empty store", 30}, {"drain", 61}},
@@ -40,6 +41,7 @@ func TestScaleReportRender(t *testing.T) {
 		"| retention purge (33.6 h kept of the 7 days built); ingest at 200/s meanwhile | 200 events deleted/s: 800 expired events gone 4.0 s after",
 		"| `requests, default` | p50 2.0 ms, p99 5.0 ms (total >10000) |",
 		"| `event detail` | p50 1.0 ms, p99 1.0 ms |",
+		"| `requests?search= body text` | p50 31000.0 ms, p99 32000.0 ms (2 runs) (total 3) |",
 		"| store size | built: 2.05 KiB per event (2.0 MiB for 1000 events); after the drain: 3.00 KiB per event (3.0 MiB for 1024 events); after the purge: 1.0 MiB |",
 		"| peak RSS of the node | ingest, empty store 30 MiB; drain 61 MiB |",
 	} {

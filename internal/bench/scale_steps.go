@@ -11,8 +11,16 @@ import (
 	"github.com/volleyhq/volley"
 )
 
-// scalePoll is how often the drain and the purge look at their progress.
-const scalePoll = 500 * time.Millisecond
+const (
+	// scalePoll is how often the drain and the purge look at their
+	// progress.
+	scalePoll = 500 * time.Millisecond
+	// scaleQueryBudget bounds the time one list query is repeated for.
+	scaleQueryBudget = 30 * time.Second
+	// scaleQueryTimeout is the lists' HTTP timeout: a slow query on a big
+	// store is a figure to report, not a reason to abort the run.
+	scaleQueryTimeout = 10 * time.Minute
+)
 
 // scaleQueries are the list and detail requests the lists step times, each
 // filter alone, as issue 8's table names them.
@@ -41,9 +49,11 @@ func scaleQueries(g *graph, ds *dataset) []listQuery {
 }
 
 // lists times every query of scaleQueries and the deep page by cursor,
-// Config.Runs times each after a warm-up.
+// Config.Runs times each after a warm-up, or fewer once a query has taken
+// scaleQueryBudget.
 func (s *scaleSteps) lists(ctx context.Context) error {
 	c := newClient(1)
+	c.Timeout = scaleQueryTimeout
 	defer c.CloseIdleConnections()
 	qs := scaleQueries(s.g, s.ds)
 	// The deep page of the offset query, by cursor: the cursor of the event
@@ -55,12 +65,12 @@ func (s *scaleSteps) lists(ctx context.Context) error {
 	}
 	qs = append(qs, listQuery{"requests, deep page by cursor", requests + "?after=" + url.QueryEscape(cursor)})
 	for _, q := range qs {
-		t, err := timeQuery(ctx, c, s.node.url, q.path, s.cfg.Runs)
+		t, err := timeQuery(ctx, c, s.node.url, q.path, s.cfg.Runs, scaleQueryBudget)
 		if err != nil {
 			return fmt.Errorf("%s: %w", q.name, err)
 		}
 		s.rep.lists = append(s.rep.lists, listTiming{q, t})
-		fmt.Fprintf(s.out, "  %-36s p50 %8.1f ms  p99 %8.1f ms  GET %s\n", q.name, ms(t.median), ms(t.p99), q.path)
+		fmt.Fprintf(s.out, "  %-36s p50 %8.1f ms  p99 %8.1f ms  %d runs  GET %s\n", q.name, ms(t.median), ms(t.p99), t.runs, q.path)
 	}
 	return nil
 }
