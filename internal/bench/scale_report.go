@@ -129,16 +129,36 @@ func ingestText(s stats, ref *stats) string {
 	return t
 }
 
-// rows are the table's rows: what was measured and its figures.
-func (r *scaleReport) rows() [][2]string {
-	rows := [][2]string{
-		{"build (store API, " + fmt.Sprint(scaleBatch) + " events a batch)", fmt.Sprintf("%d events in %.1f s: %.0f/s", r.events, r.build.Seconds(), float64(r.events)/r.build.Seconds())},
-		{fmt.Sprintf("ingest, %d clients, empty store", r.clients), ingestText(r.emptyIngest, nil)},
-		{fmt.Sprintf("ingest, %d clients, %d events", r.clients, r.events), ingestText(r.bigIngest, &r.emptyIngest)},
+// Issue 8's targets, beside each figure.
+const (
+	targetProbe  = "probe p99 < 25 ms, 0 timeouts"
+	targetList   = "p99 < 50 ms"
+	targetSearch = "p99 < 200 ms"
+)
+
+// listTarget is issue 8's target for a list query of scaleQueries: searches
+// have their own.
+func listTarget(name string) string {
+	if strings.Contains(name, "search=") {
+		return targetSearch
+	}
+	return targetList
+}
+
+// rows are the table's rows: what was measured, its figures and issue 8's
+// target for it.
+func (r *scaleReport) rows() [][3]string {
+	rows := [][3]string{
+		{"build (store API, " + fmt.Sprint(scaleBatch) + " events a batch)",
+			fmt.Sprintf("%d events in %.1f s: %.0f/s", r.events, r.build.Seconds(), float64(r.events)/r.build.Seconds()), "10M in reasonable time"},
+		{fmt.Sprintf("ingest, %d clients, empty store", r.clients), ingestText(r.emptyIngest, nil), ""},
+		{fmt.Sprintf("ingest, %d clients, %d events", r.clients, r.events), ingestText(r.bigIngest, &r.emptyIngest), "≥ 80 % of the empty store's"},
 		{fmt.Sprintf("`PUT` connection enabled / paused, %d held; ingest at %d/s meanwhile", r.backlog, r.probeRate),
-			putsText(r.puts) + "; probe " + r.pauseProbe.String()},
-		{fmt.Sprintf("backlog drain; ingest at %d/s meanwhile", r.probeRate), r.drain.text()},
-		{fmt.Sprintf("retention purge (%.1f h kept of the %.0f days built); ingest at %d/s meanwhile", scaleRetention.Hours(), scaleSpan.Hours()/24, r.probeRate), r.purge.text()},
+			putsText(r.puts) + "; probe " + r.pauseProbe.String(), "`PUT` < 100 ms; " + targetProbe},
+		{fmt.Sprintf("backlog drain; ingest at %d/s meanwhile", r.probeRate), r.drain.text(),
+			"≥ 5,000/s (SQLite), ≥ 3,000/s (PostgreSQL); " + targetProbe},
+		{fmt.Sprintf("retention purge (%.1f h kept of the %.0f days built); ingest at %d/s meanwhile", scaleRetention.Hours(), scaleSpan.Hours()/24, r.probeRate),
+			r.purge.text(), "≥ 2 × the ingest rate; " + targetProbe},
 	}
 	for _, l := range r.lists {
 		v := fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", ms(l.t.median), ms(l.t.p99))
@@ -152,22 +172,23 @@ func (r *scaleReport) rows() [][2]string {
 		case l.t.total >= 0:
 			v += fmt.Sprintf(" (total %d)", l.t.total)
 		}
-		rows = append(rows, [2]string{"`" + l.q.name + "`", v})
+		rows = append(rows, [3]string{"`" + l.q.name + "`", v, listTarget(l.q.name)})
 	}
-	rows = append(rows, [2]string{"store size", fmt.Sprintf("built: %s; after the drain: %s; after the purge: %.1f MiB",
-		sizeText(r.sizeBuilt, r.events), sizeText(r.sizeDrained, r.eventsDrained), float64(r.sizePurged)/(1<<20))})
+	rows = append(rows, [3]string{"store size", fmt.Sprintf("built: %s; after the drain: %s; after the purge: %.1f MiB",
+		sizeText(r.sizeBuilt, r.events), sizeText(r.sizeDrained, r.eventsDrained), float64(r.sizePurged)/(1<<20)), "≤ 0.8 KiB per event"})
 	var rss []string
 	for _, s := range r.rss {
 		rss = append(rss, fmt.Sprintf("%s %.0f MiB", s.step, s.mib))
 	}
-	return append(rows, [2]string{"peak RSS of the node", strings.Join(rss, "; ")})
+	return append(rows, [3]string{"peak RSS of the node", strings.Join(rss, "; "), "< 200 MiB"})
 }
 
 // render writes the table in Markdown, ready to paste into
 // docs/benchmarks.md.
 func (r *scaleReport) render(out io.Writer) {
-	fmt.Fprintf(out, "| What | %s, %d events |\n|---|---|\n", r.store, r.events)
+	fmt.Fprintf(out, "| What | %s, %d events | target (issue 8) |\n|---|---|---|\n", r.store, r.events)
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 	for _, row := range r.rows() {
-		fmt.Fprintf(out, "| %s | %s |\n", row[0], strings.ReplaceAll(row[1], "|", `\|`))
+		fmt.Fprintf(out, "| %s | %s | %s |\n", esc(row[0]), esc(row[1]), esc(row[2]))
 	}
 }

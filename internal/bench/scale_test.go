@@ -52,7 +52,7 @@ func TestRunScale(t *testing.T) {
 			report := out.String()
 			table := report[strings.Index(report, "| What |"):]
 			for _, want := range []string{
-				"| What | " + tc.name + ", 2000 events |",
+				"| What | " + tc.name + ", 2000 events | target (issue 8) |",
 				"| build (store API, 5000 events a batch) | 2000 events in ",
 				"| ingest, 4 clients, empty store | ",
 				"| ingest, 4 clients, 2000 events | ",
