@@ -97,14 +97,14 @@ func TestBuildDataset(t *testing.T) {
 
 // TestBuildDatasetBacklog: the newest Backlog events are held, without an
 // attempt, and nothing else is left to deliver; Kind and Body are used
-// for the others.
+// for the others; batches stored by several workers lose nothing.
 func TestBuildDatasetBacklog(t *testing.T) {
 	t.Parallel()
 	ts, g := setupDataset(t)
 	ctx := t.Context()
 	const n, backlog = 120, 45
 	ds, err := buildDataset(ctx, ts.Store, datasetConfig{ProjectID: g.projectID, Routes: g.routes[:1], Events: n,
-		Backlog: backlog, End: time.Now().Add(-time.Minute), Batch: 50, Kind: scaleKind,
+		Backlog: backlog, End: time.Now().Add(-time.Minute), Batch: 10, Workers: 3, Kind: scaleKind,
 		Body: func(i int) []byte { return realisticBody(i, 1024) }})
 	if err != nil {
 		t.Fatal(err)

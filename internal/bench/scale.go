@@ -193,7 +193,7 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		ds, err = buildDataset(ctx, st, datasetConfig{
 			ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
 			Events: r.cfg.Scale, Backlog: r.cfg.Backlog, End: time.Now().Add(-time.Minute), Span: scaleSpan,
-			Batch: scaleBatch, Seed: 1, Kind: scaleKind,
+			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(),
 			Body: func(i int) []byte { return realisticBody(i, r.cfg.BodySize) },
 		})
 		return err
@@ -205,7 +205,7 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 	if r.rep.sizeBuilt, err = ls.size(ctx); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(r.out, "built %d events in %.1f s (%.0f/s), %s\n", ds.Events, ds.Took.Seconds(), float64(ds.Events)/ds.Took.Seconds(), sizeText(r.rep.sizeBuilt, ds.Events))
+	fmt.Fprintf(r.out, "built %d events in %.1f s (%.0f/s, %d batches at once), %s\n", ds.Events, ds.Took.Seconds(), float64(ds.Events)/ds.Took.Seconds(), r.buildWorkers(), sizeText(r.rep.sizeBuilt, ds.Events))
 
 	s := &scaleSteps{scaleRun: r, ls: ls, g: g, ds: ds}
 	if err := s.live(ctx); err != nil {
@@ -215,6 +215,16 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		return false, err
 	}
 	return !r.rep.drain.complete() || !r.rep.purge.complete(), nil
+}
+
+// buildWorkers is how many batches the build stores at once: SQLite has
+// one writer, PostgreSQL commits batches side by side, each on a server
+// process of its own.
+func (r *scaleRun) buildWorkers() int {
+	if r.cfg.Database != "" {
+		return 2
+	}
+	return 1
 }
 
 // scaleSteps runs the steps on the big store.
