@@ -22,11 +22,16 @@ const probeTimeout = 10 * time.Second
 type probeStats struct {
 	sent, accepted, timeouts, errors int
 	p50, p99, max                    time.Duration
+	perSecond                        float64 // the rate sent, when known
 }
 
 func (s probeStats) String() string {
-	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d sent, %d timeouts, %d errors",
-		ms(s.p50), ms(s.p99), ms(s.max), s.sent, s.timeouts, s.errors)
+	rate := ""
+	if s.perSecond > 0 {
+		rate = fmt.Sprintf(" (%.0f/s)", s.perSecond)
+	}
+	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d sent%s, %d timeouts, %d errors",
+		ms(s.p50), ms(s.p99), ms(s.max), s.sent, rate, s.timeouts, s.errors)
 }
 
 // probeTally accounts for a probe's requests; safe for concurrent use.
@@ -73,6 +78,7 @@ func (t *probeTally) stats() probeStats {
 // (open loop: a slow answer does not delay the next request), the way
 // providers keep sending during an outage or a purge.
 type probe struct {
+	start time.Time
 	tally probeTally
 	stop  chan struct{}
 	done  chan struct{}
@@ -81,7 +87,7 @@ type probe struct {
 // startProbe sends rate webhooks per second of body to url until stop.
 // Each accepted one is added to accepted.
 func startProbe(ctx context.Context, url string, rate int, body []byte, accepted *atomic.Int64) *probe {
-	p := &probe{stop: make(chan struct{}), done: make(chan struct{})}
+	p := &probe{start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	c := newClient(64)
 	c.Timeout = probeTimeout
 	go func() {
@@ -91,6 +97,7 @@ func startProbe(ctx context.Context, url string, rate int, body []byte, accepted
 		defer wg.Wait()
 		tick := time.NewTicker(time.Second / time.Duration(rate))
 		defer tick.Stop()
+		sent := 0
 		for {
 			select {
 			case <-ctx.Done():
@@ -99,14 +106,20 @@ func startProbe(ctx context.Context, url string, rate int, body []byte, accepted
 				return
 			case <-tick.C:
 			}
-			wg.Go(func() {
-				t0 := time.Now()
-				code, err := post(context.WithoutCancel(ctx), c, url, body)
-				p.tally.record(time.Since(t0), code, err)
-				if err == nil && code == http.StatusAccepted {
-					accepted.Add(1)
-				}
-			})
+			// A ticker drops ticks its reader misses, as on a loaded
+			// machine: send what is due by now, so that the rate holds on
+			// average.
+			due := int(time.Since(p.start) * time.Duration(rate) / time.Second)
+			for ; sent < due; sent++ {
+				wg.Go(func() {
+					t0 := time.Now()
+					code, err := post(context.WithoutCancel(ctx), c, url, body)
+					p.tally.record(time.Since(t0), code, err)
+					if err == nil && code == http.StatusAccepted {
+						accepted.Add(1)
+					}
+				})
+			}
 		}
 	}()
 	return p
@@ -116,6 +129,9 @@ func startProbe(ctx context.Context, url string, rate int, body []byte, accepted
 // statistics.
 func (p *probe) finish() probeStats {
 	close(p.stop)
+	elapsed := time.Since(p.start)
 	<-p.done
-	return p.tally.stats()
+	s := p.tally.stats()
+	s.perSecond = float64(s.sent) / elapsed.Seconds()
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,6 +72,9 @@ func TestProbe(t *testing.T) {
 	s := p.finish()
 	if s.sent != int(n.Load()) || s.accepted+s.errors != s.sent || s.timeouts != 0 || s.errors != s.sent/3 {
 		t.Errorf("stats %+v after the server got %d requests", s, n.Load())
+	}
+	if s.perSecond <= 0 || !strings.Contains(s.String(), "/s), ") {
+		t.Errorf("no rate in %+v: %s", s, s)
 	}
 	if accepted.Load() != int64(s.accepted) {
 		t.Errorf("accepted count %d, stats say %d", accepted.Load(), s.accepted)
