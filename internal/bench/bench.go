@@ -51,6 +51,20 @@ type Config struct {
 	Env   []string // extra environment for the node
 	// Phases selects the phases to run, a subset of "abcd" [abc].
 	Phases string
+	// Scale, when positive, runs the scale mode instead of the phases: a
+	// store of Scale events, on which every figure of issue 8's table is
+	// measured (see runScale). BodySize is then 1024 by default, and
+	// DrainTimeout bounds the drain and the retention purge [30m].
+	Scale int
+	// Backlog is how many of the Scale events are held, undelivered, when
+	// the node starts [half of Scale, at most 2,000,000].
+	Backlog int
+	// ProbeRate is the steady ingest rate, events per second, sent during
+	// the scale mode's pause and resume, drain and purge [200].
+	ProbeRate int
+	// Hold is how long the scale mode's pause and resume waits after each
+	// PUT, for the background work it starts [3s].
+	Hold time.Duration
 }
 
 const benchToken = "vk_benchbenchbenchbenchbenchbenchbenchbench"
@@ -59,12 +73,19 @@ const benchToken = "vk_benchbenchbenchbenchbenchbenchbenchbench"
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	cfg.Duration = orDefault(cfg.Duration, 10*time.Second)
 	cfg.Clients = orDefault(cfg.Clients, 16)
+	cfg.Runs = orDefault(cfg.Runs, 5)
+	if cfg.Scale < 0 {
+		return fmt.Errorf("bench: --scale %d: want a positive number of events", cfg.Scale)
+	}
+	if cfg.Scale > 0 {
+		fmt.Fprintf(out, "volley bench: %s, %s, %s/%s\n", machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return runScale(ctx, cfg, out)
+	}
 	cfg.Rate = orDefault(cfg.Rate, 100)
 	cfg.Burst = orDefault(cfg.Burst, 20000)
 	cfg.BodySize = orDefault(cfg.BodySize, 512)
 	cfg.DrainTimeout = orDefault(cfg.DrainTimeout, 5*time.Minute)
 	cfg.Events = orDefault(cfg.Events, 500000)
-	cfg.Runs = orDefault(cfg.Runs, 5)
 	cfg.Phases = orDefault(cfg.Phases, "abc")
 	cfg.Nodes = orDefault(cfg.Nodes, 1)
 	if strings.Trim(cfg.Phases, "abcd") != "" {
@@ -127,7 +148,7 @@ func runNodes(ctx context.Context, cfg Config, out io.Writer) error {
 
 	env := append([]string{"VOLLEY_ADMIN_TOKEN=" + benchToken}, cfg.Env...)
 	if cfg.Database != "" {
-		url, drop, err := freshSchema(ctx, cfg.Database)
+		url, _, drop, err := freshSchema(ctx, cfg.Database)
 		if err != nil {
 			return err
 		}
@@ -229,8 +250,8 @@ func payload(n int) []byte {
 }
 
 type graph struct {
-	projectID, connectionID uint64
-	ingestionID             string
+	projectID, sourceID, destinationID, connectionID uint64
+	ingestionID                                      string
 }
 
 func setupGraph(ctx context.Context, api *volley.Client, sinkURL string) (*graph, error) {
@@ -253,16 +274,20 @@ func setupGraph(ctx context.Context, api *volley.Client, sinkURL string) (*graph
 	if err != nil {
 		return nil, fmt.Errorf("create connection: %w", err)
 	}
-	return &graph{projectID: pid, connectionID: conn.ID, ingestionID: src.IngestionID}, nil
+	return &graph{projectID: pid, sourceID: src.ID, destinationID: dst.ID, connectionID: conn.ID, ingestionID: src.IngestionID}, nil
 }
 
-func attemptsRecorded(ctx context.Context, api *volley.Client, pid uint64) (int64, error) {
-	one := 1
-	res, err := api.ListDeliveryAttemptsContext(ctx, pid, &volley.ListDeliveryAttemptsOptions{Status: "success", Limit: &one})
+// backlogLeft returns how many deliveries of the connection are pending or
+// held, from its metrics: the list totals stop counting at 10,000.
+func backlogLeft(ctx context.Context, api *volley.Client, connectionID uint64) (int64, error) {
+	conn, err := api.GetConnectionContext(ctx, connectionID)
 	if err != nil {
-		return 0, fmt.Errorf("count attempts: %w", err)
+		return 0, fmt.Errorf("read the backlog: %w", err)
 	}
-	return res.Total, nil
+	if conn.Metrics == nil {
+		return 0, fmt.Errorf("read the backlog: connection %d has no metrics", connectionID)
+	}
+	return conn.Metrics.Pending, nil
 }
 
 // waitCount waits until the sink has seen n distinct events.

@@ -74,10 +74,6 @@ func (r *runner) burst(ctx context.Context) error {
 		return err
 	}
 	res.ingestTook = time.Since(t0)
-	recordedBefore, err := attemptsRecorded(ctx, api, g.projectID)
-	if err != nil {
-		return err
-	}
 	t1 := time.Now()
 	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
 		return err
@@ -90,12 +86,15 @@ func (r *runner) burst(ctx context.Context) error {
 	}
 	res.delivered, res.deliveredTook = sk.count(), time.Since(t1)
 	for {
-		recorded, err := attemptsRecorded(ctx, api, g.projectID)
+		// The phases before left nothing pending, so what is pending now is
+		// what is left of the burst: a delivery's attempt is recorded in the
+		// transaction that finishes it.
+		left, err := backlogLeft(ctx, api, g.connectionID)
 		if err != nil {
 			return err
 		}
-		res.recorded = recorded - recordedBefore
-		if res.recorded >= int64(cfg.Burst) || !time.Now().Before(deadline) {
+		res.recorded = int64(cfg.Burst) - left
+		if left == 0 || !time.Now().Before(deadline) {
 			break
 		}
 		select {

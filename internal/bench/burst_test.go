@@ -112,3 +112,34 @@ func TestBurstIncomplete(t *testing.T) {
 		t.Errorf("report:\n%s", s)
 	}
 }
+
+// TestBurstComplete runs phase (c) against a node delivering to the sink:
+// every event arrives and the phase sees every attempt recorded, through
+// the connection's backlog rather than list totals, which stop counting at
+// 10,000.
+func TestBurstComplete(t *testing.T) {
+	t.Parallel()
+	ts := testserver.Start(t, testserver.Options{})
+	sk, err := startSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sk.close)
+	api := sdk.NewClient(testserver.AdminToken, sdk.WithBaseURL(ts.URL))
+	g, err := setupGraph(t.Context(), api, sk.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r := &runner{
+		cfg: Config{Burst: 40, Clients: 2, DrainTimeout: time.Minute},
+		out: &out, api: api, graph: g, sink: sk, body: payload(64),
+		hookURLs: []string{ts.URL + "/hook/" + g.ingestionID}, peak: &rssPeak{},
+	}
+	if err := r.burst(t.Context()); err != nil {
+		t.Fatalf("burst: %v\n%s", err, out.String())
+	}
+	if s := out.String(); !strings.Contains(s, "sustained (40 attempts)") {
+		t.Errorf("report:\n%s", s)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -39,6 +40,19 @@ type datasetConfig struct {
 	Span     time.Duration // the events are spread evenly over (End-Span, End] [7 days]
 	Batch    int           // events per EventInsert and outcomes per DeliveryFinish [2000]
 	Seed     uint64        // seeds the random part of the event ids
+	// Backlog is how many of the newest events are left undelivered: held
+	// (as a paused connection holds what is ingested), due at their
+	// creation, without an attempt. The others are settled as Kind says.
+	Backlog int
+	// Kind says what happened to event i outside the backlog: kindProcessed,
+	// kindFailed or kindRetrying [datasetKind].
+	Kind func(i int) int
+	// Body is the body of event i [datasetBody padded to BodySize].
+	Body func(i int) []byte
+	// Workers is how many batches are stored at once [1]. More than one
+	// suits a store with concurrent writers (PostgreSQL); batches then
+	// commit a little out of time order, as concurrent ingest commits do.
+	Workers int
 }
 
 // Kinds of event in the dataset, by what happened to its one delivery.
@@ -46,6 +60,7 @@ const (
 	kindProcessed = iota // one successful attempt
 	kindFailed           // one failed attempt, delivery failed
 	kindRetrying         // one failed attempt, delivery pending until End + 24h
+	kindBacklog          // no attempt, delivery held (datasetConfig.Backlog)
 )
 
 // datasetKind returns what happened to event i: by i/5, so that every
@@ -70,11 +85,13 @@ func datasetCustomer(i int) string { return fmt.Sprintf("cus_%06d", i%datasetCus
 
 // dataset is what buildDataset stored.
 type dataset struct {
-	Events, Processed, Failed, Retrying int
-	Oldest, Newest                      time.Time
+	Events, Processed, Failed, Retrying, Backlog int
+	Oldest, Newest                               time.Time
 	// MiddleUID is the public id of the event in the middle, for the id
 	// searches.
 	MiddleUID string
+	// CreatedAt is the creation time of event i.
+	CreatedAt func(i int) time.Time
 	Took      time.Duration
 }
 
@@ -84,14 +101,25 @@ type dataset struct {
 // attempts and settles the deliveries. Ids are real Volley ids of the
 // events' creation times, so they sort by time as ingested ones do.
 // Deliveries left pending are due a day after End: a server started on the
-// store leaves them alone for that long.
+// store leaves them alone for that long. The newest cfg.Backlog events are
+// held instead, a backlog that a node releases when their connection is
+// enabled.
 func buildDataset(ctx context.Context, st trafficWriter, cfg datasetConfig) (*dataset, error) {
 	cfg.BodySize = orDefault(cfg.BodySize, 512)
 	cfg.Span = orDefault(cfg.Span, 7*24*time.Hour)
 	cfg.Batch = orDefault(cfg.Batch, 2000)
-	if cfg.Events <= 0 || len(cfg.Routes) == 0 {
-		return nil, fmt.Errorf("build dataset: need events (%d) and a route (%d)", cfg.Events, len(cfg.Routes))
+	if cfg.Kind == nil {
+		cfg.Kind = datasetKind
 	}
+	if cfg.Body == nil {
+		cfg.Body = func(i int) []byte { return datasetBody(i, cfg.BodySize) }
+	}
+	if cfg.Events <= 0 || len(cfg.Routes) == 0 || cfg.Backlog < 0 || cfg.Backlog > cfg.Events {
+		return nil, fmt.Errorf("build dataset: need events (%d), a route (%d) and a backlog within the events (%d)",
+			cfg.Events, len(cfg.Routes), cfg.Backlog)
+	}
+	cfg.Workers = orDefault(cfg.Workers, 1)
+	firstBacklog := cfg.Events - cfg.Backlog
 	start := time.Now()
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], cfg.Seed)
@@ -100,73 +128,131 @@ func buildDataset(ctx context.Context, st trafficWriter, cfg datasetConfig) (*da
 	step := cfg.Span / time.Duration(cfg.Events)
 	retryAt := end.Add(24 * time.Hour)
 	headers := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"volley-bench"}}
-	respHeaders := http.Header{"Content-Type": {"text/plain"}}
-	ds := &dataset{Events: cfg.Events}
+	createdAt := func(i int) time.Time { return end.Add(-cfg.Span + step*time.Duration(i+1)).Truncate(time.Microsecond) }
+	ds := &dataset{Events: cfg.Events, CreatedAt: createdAt}
 
-	events := make([]store.NewEvent, 0, cfg.Batch)
-	outcomes := make([]store.Outcome, 0, cfg.Batch)
-	for first := 0; first < cfg.Events; first += cfg.Batch {
-		n := min(cfg.Batch, cfg.Events-first)
-		events = events[:0]
-		for i := first; i < first+n; i++ {
-			created := end.Add(-cfg.Span + step*time.Duration(i+1)).Truncate(time.Microsecond)
-			uid, err := volley.NewEventID(rng, created)
-			if err != nil {
-				return nil, err
+	// One goroutine makes the batches, in time order, while Workers store
+	// them: making bodies and ids costs CPU that would otherwise wait for
+	// the store.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan datasetBatch, cfg.Workers)
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Go(func() {
+			for b := range batches {
+				if ctx.Err() != nil {
+					continue // drain what the maker sent
+				}
+				if err := storeDatasetBatch(ctx, st, cfg, b, firstBacklog, retryAt); err != nil {
+					cancel(fmt.Errorf("build dataset: %w", err))
+				}
 			}
-			r := cfg.Routes[0]
-			if len(cfg.Routes) > 1 && i%5 == 4 {
-				r = cfg.Routes[1]
+		})
+	}
+	err := func() error {
+		defer close(batches)
+		for first := 0; first < cfg.Events; first += cfg.Batch {
+			n := min(cfg.Batch, cfg.Events-first)
+			events := make([]store.NewEvent, 0, n)
+			for i := first; i < first+n; i++ {
+				created := createdAt(i)
+				uid, err := volley.NewEventID(rng, created)
+				if err != nil {
+					return err
+				}
+				r := cfg.Routes[0]
+				if len(cfg.Routes) > 1 && i%5 == 4 {
+					r = cfg.Routes[1]
+				}
+				d := volley.Delivery{ConnectionID: r.ConnectionID, DestinationID: r.DestinationID,
+					State: volley.DeliveryPending, NextAttemptAt: retryAt}
+				switch {
+				case i >= firstBacklog:
+					d.State, d.NextAttemptAt = volley.DeliveryHeld, created
+					ds.Backlog++
+				case cfg.Kind(i) == kindProcessed:
+					ds.Processed++
+				case cfg.Kind(i) == kindFailed:
+					ds.Failed++
+				case cfg.Kind(i) == kindRetrying:
+					ds.Retrying++
+				}
+				events = append(events, store.NewEvent{
+					Event: volley.Event{UID: uid, ProjectID: cfg.ProjectID, SourceID: r.SourceID, Method: http.MethodPost,
+						Headers: headers, Body: cfg.Body(i), CreatedAt: created},
+					Deliveries: []volley.Delivery{d},
+				})
+				if i == cfg.Events/2 {
+					ds.MiddleUID = uid
+				}
+				if i == 0 {
+					ds.Oldest = created
+				}
+				ds.Newest = created
 			}
-			events = append(events, store.NewEvent{
-				Event: volley.Event{UID: uid, ProjectID: cfg.ProjectID, SourceID: r.SourceID, Method: http.MethodPost,
-					Headers: headers, Body: datasetBody(i, cfg.BodySize), CreatedAt: created},
-				Deliveries: []volley.Delivery{{ConnectionID: r.ConnectionID, DestinationID: r.DestinationID,
-					State: volley.DeliveryPending, NextAttemptAt: retryAt}},
-			})
-			if i == cfg.Events/2 {
-				ds.MiddleUID = uid
+			select {
+			case batches <- datasetBatch{first: first, events: events}:
+			case <-ctx.Done():
+				return nil // the cause says why
 			}
-			if i == 0 {
-				ds.Oldest = created
-			}
-			ds.Newest = created
 		}
-		inserted, err := st.EventInsert(ctx, events)
-		if err != nil {
-			return nil, fmt.Errorf("build dataset: %w", err)
-		}
-		outcomes = outcomes[:0]
-		for j, res := range inserted {
-			i, e := first+j, events[j].Event
-			d := events[j].Deliveries[0]
-			duration := int64(5 + (i*7919)%200) // spread, for the latency percentiles
-			at := e.CreatedAt.Add(time.Duration(duration) * time.Millisecond)
-			a := &volley.Attempt{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, EventUID: res.UID, ProjectID: e.ProjectID,
-				SourceID: e.SourceID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: 1,
-				Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: duration,
-				ResponseHeaders: respHeaders, ResponseBody: []byte("ok"), CreatedAt: at}
-			o := store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: volley.DeliverySuccess, Now: at}
-			switch datasetKind(i) {
-			case kindProcessed:
-				ds.Processed++
-			case kindFailed:
-				a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 500, "HTTP 500", []byte("boom")
-				o.State = volley.DeliveryFailed
-				ds.Failed++
-			case kindRetrying:
-				a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 503, "HTTP 503", []byte("busy")
-				o.State, o.NextAttemptAt = volley.DeliveryPending, retryAt
-				ds.Retrying++
-			}
-			outcomes = append(outcomes, o)
-		}
-		if err := st.DeliveryFinish(ctx, outcomes); err != nil {
-			return nil, fmt.Errorf("build dataset: %w", err)
-		}
+		return nil
+	}()
+	wg.Wait()
+	if err == nil {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return nil, err
 	}
 	ds.Took = time.Since(start)
 	return ds, nil
+}
+
+// datasetBatch is a batch of events to store, event first onwards.
+type datasetBatch struct {
+	first  int
+	events []store.NewEvent
+}
+
+// storeDatasetBatch stores a batch of buildDataset: one EventInsert, then
+// one DeliveryFinish recording the attempts of the events outside the
+// backlog.
+func storeDatasetBatch(ctx context.Context, st trafficWriter, cfg datasetConfig, b datasetBatch, firstBacklog int, retryAt time.Time) error {
+	inserted, err := st.EventInsert(ctx, b.events)
+	if err != nil {
+		return err
+	}
+	respHeaders := http.Header{"Content-Type": {"text/plain"}}
+	outcomes := make([]store.Outcome, 0, len(inserted))
+	for j, res := range inserted {
+		i, e := b.first+j, b.events[j].Event
+		if i >= firstBacklog {
+			continue
+		}
+		d := b.events[j].Deliveries[0]
+		duration := int64(5 + (i*7919)%200) // spread, for the latency percentiles
+		at := e.CreatedAt.Add(time.Duration(duration) * time.Millisecond)
+		a := &volley.Attempt{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, EventUID: res.UID, ProjectID: e.ProjectID,
+			SourceID: e.SourceID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: 1,
+			Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: duration,
+			ResponseHeaders: respHeaders, ResponseBody: []byte("ok"), CreatedAt: at}
+		o := store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: volley.DeliverySuccess, Now: at}
+		switch cfg.Kind(i) {
+		case kindFailed:
+			a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 500, "HTTP 500", []byte("boom")
+			o.State = volley.DeliveryFailed
+		case kindRetrying:
+			a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 503, "HTTP 503", []byte("busy")
+			o.State, o.NextAttemptAt = volley.DeliveryPending, retryAt
+		}
+		outcomes = append(outcomes, o)
+	}
+	if len(outcomes) == 0 {
+		return nil
+	}
+	return st.DeliveryFinish(ctx, outcomes)
 }
 
 // datasetBody is the JSON body of event i, about size bytes: a Stripe-like

@@ -94,3 +94,51 @@ func TestBuildDataset(t *testing.T) {
 		t.Errorf("DeliveryNextDue = %s, %v; want %s", due, err, end.Add(24*time.Hour))
 	}
 }
+
+// TestBuildDatasetBacklog: the newest Backlog events are held, without an
+// attempt, and nothing else is left to deliver; Kind and Body are used
+// for the others; batches stored by several workers lose nothing.
+func TestBuildDatasetBacklog(t *testing.T) {
+	t.Parallel()
+	ts, g := setupDataset(t)
+	ctx := t.Context()
+	const n, backlog = 120, 45
+	ds, err := buildDataset(ctx, ts.Store, datasetConfig{ProjectID: g.projectID, Routes: g.routes[:1], Events: n,
+		Backlog: backlog, End: time.Now().Add(-time.Minute), Batch: 10, Workers: 3, Kind: scaleKind,
+		Body: func(i int) []byte { return realisticBody(i, 1024) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for i := range n - backlog {
+		if scaleKind(i) == kindFailed {
+			failed++
+		}
+	}
+	if ds.Backlog != backlog || ds.Failed != failed || ds.Processed != n-backlog-failed || ds.Retrying != 0 {
+		t.Errorf("dataset %+v, want %d held, %d failed", ds, backlog, failed)
+	}
+	list, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Status: volley.EventPending, Limit: n})
+	if err != nil || total != backlog {
+		t.Fatalf("pending events: %d, %v; want %d", total, err, backlog)
+	}
+	for _, e := range list {
+		if !e.CreatedAt.After(ds.CreatedAt(n - backlog - 1)) {
+			t.Errorf("pending event %s created %s, older than the backlog", e.UID, e.CreatedAt)
+		}
+		ds, err := ts.Store.DeliveryListByEvent(ctx, e.ID)
+		if err != nil || len(ds) != 1 || ds[0].State != volley.DeliveryHeld {
+			t.Errorf("deliveries of backlog event %s: %+v, %v; want one held", e.UID, ds, err)
+		}
+	}
+	_, attempts, err := ts.Store.AttemptList(ctx, store.AttemptListParams{ProjectID: g.projectID, Limit: 1})
+	if err != nil || attempts != n-backlog {
+		t.Errorf("attempts: %d, %v; want %d", attempts, err, n-backlog)
+	}
+	if due, err := ts.Store.DeliveryNextDue(ctx); err != nil || !due.IsZero() {
+		t.Errorf("DeliveryNextDue = %s, %v; want nothing due", due, err)
+	}
+	if e, err := ts.Store.EventGetByUID(ctx, 1, ds.MiddleUID); err != nil || string(e.Body) != string(realisticBody(n/2, 1024)) {
+		t.Errorf("middle event body: %v", err)
+	}
+}

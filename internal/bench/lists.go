@@ -37,6 +37,11 @@ type listStore struct {
 	// planner prepares what the query planner knows after the build, the
 	// way a running installation would have it, and describes it.
 	planner func(context.Context) (string, error)
+	// env points a `volley serve` child at the store.
+	env []string
+	// size is the store's size on disk in bytes: SQLite's file and WAL, or
+	// PostgreSQL's tables with their indexes and TOAST.
+	size    func(context.Context) (int64, error)
 	cleanup func()
 }
 
@@ -44,7 +49,7 @@ type listStore struct {
 // or a fresh schema of the PostgreSQL database at dbURL.
 func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 	if dbURL != "" {
-		schemaURL, drop, err := freshSchema(ctx, dbURL)
+		schemaURL, schema, drop, err := freshSchema(ctx, dbURL)
 		if err != nil {
 			return nil, err
 		}
@@ -67,6 +72,8 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 				}
 				return "ANALYZE of events, deliveries and attempts after the build (what autovacuum does)", nil
 			},
+			env:     []string{"VOLLEY_DATABASE_URL=" + schemaURL},
+			size:    func(ctx context.Context) (int64, error) { return schemaSize(ctx, dbURL, schema) },
 			cleanup: drop,
 		}, nil
 	}
@@ -87,8 +94,26 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 			// statistics exist. Say which, since plans can depend on it.
 			return sqliteStats(ctx, path)
 		},
+		env:     []string{"VOLLEY_DATA_DIR=" + dir},
+		size:    func(context.Context) (int64, error) { return fileSizes(path, path+"-wal") },
 		cleanup: func() { os.RemoveAll(dir) },
 	}, nil
+}
+
+// fileSizes is the total size of the files that exist among paths.
+func fileSizes(paths ...string) (int64, error) {
+	var n int64
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("bench: store size: %w", err)
+		}
+		n += fi.Size()
+	}
+	return n, nil
 }
 
 // sqliteStats describes the planner statistics of the events table.
@@ -218,7 +243,7 @@ func runLists(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	queries = append(queries, listQuery{"events: deep page by cursor", events + "?after=" + url.QueryEscape(cursor)})
 	for _, q := range queries {
-		r, err := timeQuery(ctx, c, srv.URL(), q.path, cfg.Runs)
+		r, err := timeQuery(ctx, c, srv.URL(), q.path, cfg.Runs, 0)
 		if err != nil {
 			return fmt.Errorf("bench: phase (d): %s: %w", q.name, err)
 		}
@@ -239,24 +264,39 @@ func runLists(ctx context.Context, cfg Config, out io.Writer) error {
 // node, stops the node, and writes the events straight into the store
 // with no node running; it closes the store when done.
 func buildListStore(ctx context.Context, ls *listStore, key []byte, cfg Config) (g *listGraph, ds *dataset, err error) {
+	err = prepareStore(ctx, ls, key, func(ctx context.Context, api *volley.Client) (err error) {
+		g, err = setupListGraph(ctx, api)
+		return err
+	}, func(ctx context.Context, st store.Store) (err error) {
+		ds, err = buildDataset(ctx, st, datasetConfig{
+			ProjectID: g.projectID, Routes: g.routes, Events: cfg.Events, BodySize: cfg.BodySize,
+			End: time.Now().Add(-time.Minute), Batch: listBatch, Seed: 1,
+		})
+		return err
+	})
+	return g, ds, err
+}
+
+// prepareStore opens the store, configures it with setup through the API of
+// an in-process node, stops the node, then fills the store with fill
+// straight through the store API (no node running, so that SQLite's single
+// writer is the builder's), and closes it.
+func prepareStore(ctx context.Context, ls *listStore, key []byte,
+	setup func(context.Context, *volley.Client) error, fill func(context.Context, store.Store) error) (err error) {
 	st, err := ls.open(ctx)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
 	srv, err := startServer(ctx, st, key, ls.exclusive)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	g, err = setupListGraph(ctx, volley.NewClient(benchToken, volley.WithBaseURL(srv.URL())))
+	err = setup(ctx, volley.NewClient(benchToken, volley.WithBaseURL(srv.URL())))
 	if err = errors.Join(err, srv.Stop(context.WithoutCancel(ctx))); err != nil {
-		return nil, nil, err
+		return err
 	}
-	ds, err = buildDataset(ctx, st, datasetConfig{
-		ProjectID: g.projectID, Routes: g.routes, Events: cfg.Events, BodySize: cfg.BodySize,
-		End: time.Now().Add(-time.Minute), Batch: listBatch, Seed: 1,
-	})
-	return g, ds, err
+	return fill(ctx, st)
 }
 
 // listQuery is one request phase (d) times.
@@ -299,9 +339,10 @@ func listQueries(g *listGraph, ds *dataset) []listQuery {
 
 // queryTiming is the latency of one query over several runs.
 type queryTiming struct {
-	median, max time.Duration
-	total       int64 // the "total" of a list answer; -1 for other answers
-	estimate    bool  // the list stopped counting at total
+	median, p99, max time.Duration
+	runs             int   // how many runs were timed, the warm-up excluded
+	total            int64 // the "total" of a list answer; -1 for other answers
+	estimate         bool  // the list stopped counting at total
 }
 
 // nextCursor returns the next_cursor of the list page at path.
@@ -326,11 +367,18 @@ func nextCursor(ctx context.Context, c *http.Client, base, path string) (string,
 }
 
 // timeQuery sends GET path once to warm up, then runs times, and returns
-// the median and the slowest.
-func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int) (queryTiming, error) {
+// the median and the slowest. With a budget, it stops repeating once the
+// query has taken that long in all (at least one run after the warm-up),
+// so that a query taking seconds on a big store does not hold the run for
+// minutes; queryTiming.runs says how many it timed.
+func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int, budget time.Duration) (queryTiming, error) {
 	res := queryTiming{total: -1}
 	var ds []time.Duration
+	var spent time.Duration
 	for i := 0; i <= runs; i++ {
+		if budget > 0 && i > 1 && spent > budget {
+			break
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 		if err != nil {
 			return res, err
@@ -344,6 +392,7 @@ func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int)
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		took := time.Since(t0)
+		spent += took
 		if err != nil {
 			return res, err
 		}
@@ -362,6 +411,7 @@ func timeQuery(ctx context.Context, c *http.Client, base, path string, runs int)
 		}
 	}
 	slices.Sort(ds)
-	res.median, res.max = ds[len(ds)/2], ds[len(ds)-1]
+	res.runs = len(ds)
+	res.median, res.p99, res.max = ds[len(ds)/2], percentile(ds, 0.99), ds[len(ds)-1]
 	return res, nil
 }

@@ -12,10 +12,20 @@ import (
 	"time"
 )
 
+// nodeStartTimeout bounds how long a node may take to answer /healthz: a
+// node opening a store of millions of events may first update planner
+// statistics (SQLite's PRAGMA optimize). nodeStopTimeout bounds its
+// graceful stop, after which it is killed.
+const (
+	nodeStartTimeout = 5 * time.Minute
+	nodeStopTimeout  = 2 * time.Minute
+)
+
 // node is a `volley serve` child process.
 type node struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{} // closed once the process has been reaped
 }
 
 // startNode runs `<exe> serve` on a free loopback port with env added to the
@@ -33,12 +43,20 @@ func startNode(ctx context.Context, exe string, env []string, logTo *os.File) (*
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start volley serve: %w", err)
 	}
-	n := &node{cmd: cmd, url: "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
+	n := &node{cmd: cmd, url: "http://" + addr, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(n.exited) }()
+	deadline := time.Now().Add(nodeStartTimeout)
 	for time.Now().Before(deadline) {
 		if ctx.Err() != nil {
 			n.stop()
 			return nil, ctx.Err()
+		}
+		select {
+		case <-n.exited:
+			// A node that cannot start (a bad setting, a store it cannot
+			// open) says why in its log.
+			return nil, fmt.Errorf("volley serve on %s exited before it became healthy (%v); see %s", addr, cmd.ProcessState, logTo.Name())
+		default:
 		}
 		resp, err := http.Get(n.url + "/healthz")
 		if err == nil {
@@ -56,13 +74,11 @@ func startNode(ctx context.Context, exe string, env []string, logTo *os.File) (*
 // stop ends the node gracefully (SIGTERM) and waits for it.
 func (n *node) stop() {
 	n.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { n.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
+	case <-n.exited:
+	case <-time.After(nodeStopTimeout):
 		n.cmd.Process.Kill()
-		<-done
+		<-n.exited
 	}
 }
 

@@ -14,19 +14,20 @@ import (
 
 // freshSchema creates and migrates a schema of its own in the database at
 // dbURL, so a run neither sees nor leaves data there, and returns the URL
-// the nodes use (with that schema as search_path) and a func dropping it.
-func freshSchema(ctx context.Context, dbURL string) (string, func(), error) {
+// the nodes use (with that schema as search_path), the schema's name and a
+// func dropping it.
+func freshSchema(ctx context.Context, dbURL string) (string, string, func(), error) {
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "volley_bench_" + hex.EncodeToString(b[:])
 	st, err := storepg.Open(ctx, storepg.Config{URL: dbURL, Schema: schema})
 	if err != nil {
-		return "", nil, fmt.Errorf("bench: prepare database: %w", err)
+		return "", "", nil, fmt.Errorf("bench: prepare database: %w", err)
 	}
 	st.Close()
 	u, err := url.Parse(dbURL)
 	if err != nil {
-		return "", nil, fmt.Errorf("bench: database URL: %w", err)
+		return "", "", nil, fmt.Errorf("bench: database URL: %w", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -39,5 +40,25 @@ func freshSchema(ctx context.Context, dbURL string) (string, func(), error) {
 		defer conn.Close(context.Background())
 		conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
 	}
-	return u.String(), drop, nil
+	return u.String(), schema, drop, nil
+}
+
+// schemaSize is the size on disk of the tables of schema, their indexes and
+// TOAST data included (pg_total_relation_size), in bytes.
+func schemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, fmt.Errorf("bench: store size: %w", err)
+	}
+	defer conn.Close(ctx)
+	// Partitions are tables of their own (relkind r); a partitioned
+	// table's parent (p) holds nothing itself.
+	var n int64
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+		FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+		WHERE ns.nspname = $1 AND c.relkind IN ('r', 'm')`, schema).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("bench: store size: %w", err)
+	}
+	return n, nil
 }

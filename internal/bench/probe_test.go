@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// timeoutErr is a net.Error that timed out, as a client timeout reports.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestProbeTally(t *testing.T) {
+	t.Parallel()
+	var tally probeTally
+	// 100 accepted requests of 1..100 ms, then every way a request fails.
+	for i := 100; i >= 1; i-- {
+		tally.record(time.Duration(i)*time.Millisecond, http.StatusAccepted, nil)
+	}
+	tally.record(10*time.Second, 0, timeoutErr{})
+	tally.record(10*time.Second, 0, fmt.Errorf("post: %w", context.DeadlineExceeded))
+	tally.record(time.Millisecond, 0, errors.New("connection refused"))
+	tally.record(time.Millisecond, http.StatusServiceUnavailable, nil)
+	got := tally.stats()
+	want := probeStats{sent: 104, accepted: 100, timeouts: 2, errors: 2,
+		p50: 51 * time.Millisecond, p99: 100 * time.Millisecond, max: 100 * time.Millisecond}
+	if got != want {
+		t.Errorf("stats = %+v, want %+v", got, want)
+	}
+	if s := got.String(); s != "p50 51.0 ms, p99 100.0 ms, max 100.0 ms; 104 sent, 2 timeouts, 2 errors" {
+		t.Errorf("String() = %q", s)
+	}
+	var empty probeTally
+	if s := empty.stats(); s != (probeStats{}) {
+		t.Errorf("empty stats = %+v", s)
+	}
+}
+
+// TestProbe runs a probe against a server that refuses every third
+// webhook: each request is counted once, as accepted or as an error, and
+// only accepted ones are added to the caller's count.
+func TestProbe(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%3 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	var accepted atomic.Int64
+	p := startProbe(t.Context(), srv.URL, 200, []byte(`{}`), &accepted)
+	deadline := time.Now().Add(30 * time.Second)
+	for n.Load() < 30 {
+		if time.Now().After(deadline) {
+			p.finish()
+			t.Fatalf("the server got %d requests of the probe in 30 s", n.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s := p.finish()
+	if s.sent != int(n.Load()) || s.accepted+s.errors != s.sent || s.timeouts != 0 || s.errors != s.sent/3 {
+		t.Errorf("stats %+v after the server got %d requests", s, n.Load())
+	}
+	if s.perSecond <= 0 || !strings.Contains(s.String(), "/s), ") {
+		t.Errorf("no rate in %+v: %s", s, s)
+	}
+	if accepted.Load() != int64(s.accepted) {
+		t.Errorf("accepted count %d, stats say %d", accepted.Load(), s.accepted)
+	}
+}

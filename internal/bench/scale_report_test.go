@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleReport is a report of a finished run.
+func sampleReport() *scaleReport {
+	return &scaleReport{
+		store: "SQLite", events: 1000, backlog: 500, clients: 16, probeRate: 200, runs: 5, build: 2 * time.Second,
+		emptyIngest: stats{perSecond: 5000, p50: time.Millisecond, p99: 4 * time.Millisecond},
+		bigIngest:   stats{perSecond: 4000, p50: 2 * time.Millisecond, p99: 8 * time.Millisecond},
+		puts:        []statusPut{{"enabled", 12 * time.Millisecond}, {"paused", 30 * time.Millisecond}},
+		pauseProbe:  probeStats{sent: 10, accepted: 10, p50: time.Millisecond, p99: 3 * time.Millisecond, max: 3 * time.Millisecond},
+		drain:       drainResult{before: 100, target: 600, delivered: 600, deliveredTook: 2 * time.Second, recordedTook: 4 * time.Second},
+		purge:       purgeResult{expired: 800, took: 4 * time.Second},
+		lists: []listTiming{
+			{listQuery{"requests, default", "/x"}, queryTiming{median: 2 * time.Millisecond, p99: 5 * time.Millisecond, runs: 5, total: 10000, estimate: true}},
+			{listQuery{"event detail", "/y"}, queryTiming{median: time.Millisecond, p99: time.Millisecond, runs: 5, total: -1}},
+			{listQuery{"requests?search= body text", "/z"}, queryTiming{median: 31 * time.Second, p99: 32 * time.Second, runs: 2, total: 3}},
+		},
+		sizeBuilt: 2 << 20, sizeDrained: 3 << 20, sizePurged: 1 << 20, eventsDrained: 1024,
+		rss: []rssStep{{"ingest, empty store", 30}, {"drain", 61}},
+	}
+}
+
+func TestScaleReportRender(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	sampleReport().render(&out)
+	got := out.String()
+	for _, want := range []string{
+		"| What | SQLite, 1000 events | target (issue 8) |\n|---|---|---|\n",
+		"| build (store API, 5000 events a batch) | 1000 events in 2.0 s: 500/s | 10M in reasonable time |",
+		"| ingest, 16 clients, empty store | 5000/s, p50 1.0 ms, p99 4.0 ms, 0 errors |  |",
+		"| ingest, 16 clients, 1000 events | 4000/s, p50 2.0 ms, p99 8.0 ms, 0 errors (80 % of the empty store's rate) | ≥ 80 % of the empty store's |",
+		"| `PUT` connection enabled / paused, 500 held; ingest at 200/s meanwhile | slowest 30 ms (enabled 12 ms, paused 30 ms); probe p50 1.0 ms, p99 3.0 ms",
+		"| backlog drain; ingest at 200/s meanwhile | 250 deliveries/s: 500 events delivered in 2.0 s, every attempt recorded after 4.0 s (125/s)",
+		"| retention purge (33.6 h kept of the 7 days built); ingest at 200/s meanwhile | 200 events deleted/s: 800 expired events gone 4.0 s after",
+		"| `requests, default` | p50 2.0 ms, p99 5.0 ms (total >10000) | p99 < 50 ms |",
+		"| `event detail` | p50 1.0 ms, p99 1.0 ms | p99 < 50 ms |",
+		"| `requests?search= body text` | p50 31000.0 ms, p99 32000.0 ms (2 runs) (total 3) | p99 < 200 ms |",
+		"| store size | built: 2.05 KiB per event (2.0 MiB for 1000 events); after the drain: 3.00 KiB per event (3.0 MiB for 1024 events); after the purge: 1.0 MiB | ≤ 0.8 KiB per event |",
+		"| peak RSS of the node | ingest, empty store 30 MiB; drain 61 MiB | < 200 MiB |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "\n"); n != 2+len(sampleReport().rows()) {
+		t.Errorf("table has %d lines, want a header and %d rows:\n%s", n, len(sampleReport().rows()), got)
+	}
+}
+
+// TestScaleReportIncomplete: a drain or purge that gave up says INCOMPLETE
+// with the counts reached, and no rate of work that did not finish.
+func TestScaleReportIncomplete(t *testing.T) {
+	t.Parallel()
+	rep := sampleReport()
+	rep.drain = drainResult{before: 100, target: 600, delivered: 350, deliveredTook: 0, pending: 250, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
+	rep.purge = purgeResult{expired: 800, left: 300, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
+	if rep.drain.complete() || rep.purge.complete() {
+		t.Fatal("gave-up steps count as complete")
+	}
+	var out strings.Builder
+	rep.render(&out)
+	got := out.String()
+	for _, want := range []string{
+		"INCOMPLETE: gave up after 10s: 350 of 600 events at the sink (25/s), 250 deliveries still pending",
+		"INCOMPLETE: gave up after 10s with 300 of 800 expired events still listed",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"deliveries/s", "deleted/s", "every attempt recorded"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("table has %q:\n%s", bad, got)
+		}
+	}
+}
+
+// TestScaleReportEscapesPipes: a figure never breaks the Markdown table.
+func TestScaleReportEscapesPipes(t *testing.T) {
+	t.Parallel()
+	rep := sampleReport()
+	rep.rss = []rssStep{{"a|b", 1}}
+	var out strings.Builder
+	rep.render(&out)
+	if !strings.Contains(out.String(), `a\|b 1 MiB | < 200 MiB |`) {
+		t.Errorf("pipe not escaped:\n%s", out.String())
+	}
+}
