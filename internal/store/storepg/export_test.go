@@ -11,7 +11,7 @@ import (
 // ExplainEventList returns PostgreSQL's plans (EXPLAIN, without costs) of
 // EventList's count and page queries for p, for tests of index use.
 func (s *Store) ExplainEventList(ctx context.Context, p store.EventListParams) (count, page string, err error) {
-	q := storesql.EventListQuery(p, dialect, eventCols, eventFrom)
+	q := storesql.EventListQuery(p, dialect, eventCols, eventFrom, storesql.NoRoutes)
 	if count, err = s.explain(ctx, storesql.Numbered(q.Count), q.CountArgs); err != nil {
 		return "", "", err
 	}

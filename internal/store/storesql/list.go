@@ -44,16 +44,23 @@ var attemptSorts = map[string]sortKey{
 }
 
 // EventListQuery returns the queries of an event list; pageFrom is the
-// driver's FROM clause for the page's columns, over `events e`.
-func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string) ListQuery {
-	return listQuery(EventFilters(p, d), eventSort, p.Page, p.Limit, p.Offset, d,
+// driver's FROM clause for the page's columns, over `events e`; r is what
+// the driver counted with RouteCountQuery (NoRoutes without it).
+func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
+	q := listQuery(eventFilters(p, d, false, r), eventSort, p.Page, p.Limit, p.Offset, d,
 		" FROM events e", "SELECT "+cols+pageFrom)
+	if r.walk() && onlyRoute(p) && p.Page.CountLimit > 0 && p.Page.CountLimit <= RouteListMax {
+		// The count already found more than the cap allows: counting again
+		// by probing events would read ten thousand of them or more.
+		q.Count, q.CountArgs = "SELECT CAST(? AS bigint)", []any{p.Page.CountLimit + 1}
+	}
+	return q
 }
 
 // EventListByExternalIDQuery is EventListQuery with the search text looked
 // up as an external id, through its index (see ExternalIDSearch).
-func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string) ListQuery {
-	return listQuery(eventFilters(p, d, true), eventSort, p.Page, p.Limit, p.Offset, d,
+func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
+	return listQuery(eventFilters(p, d, true, r), eventSort, p.Page, p.Limit, p.Offset, d,
 		" FROM events e", "SELECT "+cols+pageFrom)
 }
 

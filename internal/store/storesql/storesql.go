@@ -61,12 +61,54 @@ var unindexed = strings.NewReplacer(
 
 // EventFilters returns the conditions of an event list over `events e`.
 func EventFilters(p store.EventListParams, d Dialect) *Where {
-	return eventFilters(p, d, false)
+	return eventFilters(p, d, false, NoRoutes)
+}
+
+// RouteListMax is the most deliveries a connection or destination filter
+// reads as a list; past it the list probes the project's events instead
+// (see eventFilters).
+const RouteListMax = 10_000
+
+// Routes is what a driver found out, before building an event list, about
+// its connection or destination filter.
+type Routes struct {
+	// Deliveries counts the deliveries the filter matches, at most
+	// RouteListMax+1; -1 when the list has no such filter.
+	Deliveries int
+}
+
+// NoRoutes is Routes of a list without a connection or destination filter.
+var NoRoutes = Routes{Deliveries: -1}
+
+func (r Routes) walk() bool { return r.Deliveries > RouteListMax }
+
+// RouteCountQuery returns the query a driver runs to fill Routes for p: a
+// count of the matching deliveries, capped past RouteListMax, through the
+// deliveries_connection index. ok is false when p has no connection or
+// destination filter.
+func RouteCountQuery(p store.EventListParams) (query string, args []any, ok bool) {
+	switch {
+	case p.ConnectionID != 0:
+		return "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE connection_id = ? LIMIT ?) c",
+			[]any{p.ConnectionID, RouteListMax + 1}, true
+	case p.DestinationID != 0:
+		return `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE connection_id IN
+			(SELECT id FROM connections WHERE destination_id = ?) LIMIT ?) c`, []any{p.DestinationID, RouteListMax + 1}, true
+	}
+	return "", nil, false
+}
+
+// onlyRoute reports whether p filters by nothing but its project and one
+// connection or destination: then the deliveries counted for Routes are
+// exactly the events listed.
+func onlyRoute(p store.EventListParams) bool {
+	return (p.ConnectionID != 0) != (p.DestinationID != 0) && p.SourceID == 0 && p.Status == "" &&
+		p.Start.IsZero() && p.End.IsZero() && p.Search == ""
 }
 
 // eventFilters is EventFilters; byExternalID searches the events whose
 // external id is the search text instead.
-func eventFilters(p store.EventListParams, d Dialect, byExternalID bool) *Where {
+func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Routes) *Where {
 	w := &Where{}
 	w.Add("e.project_id = ?", p.ProjectID)
 	if p.SourceID != 0 {
@@ -81,12 +123,26 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool) *Where 
 	if !p.End.IsZero() {
 		w.Add("e.created_at <= ?", d.Time(p.End))
 	}
+	// A connection or destination filter either reads the list of its
+	// events (few: a bounded IN list, sorted) or, for many, probes each of
+	// the project's events newest first through the deliveries_event index
+	// until the page is full: cost page / share, where the IN list would
+	// read and sort every one of them (seconds at 200k).
 	if p.ConnectionID != 0 {
-		w.Add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
+		if r.walk() {
+			w.Add("EXISTS (SELECT 1 FROM deliveries rd WHERE rd.event_id = e.id AND rd.connection_id = ?)", p.ConnectionID)
+		} else {
+			w.Add("e.id IN (SELECT event_id FROM deliveries WHERE connection_id = ?)", p.ConnectionID)
+		}
 	}
 	if p.DestinationID != 0 {
-		w.Add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
+		if r.walk() {
+			w.Add(`EXISTS (SELECT 1 FROM deliveries rd WHERE rd.event_id = e.id AND rd.connection_id IN
 			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
+		} else {
+			w.Add(`e.id IN (SELECT event_id FROM deliveries WHERE connection_id IN
+			(SELECT id FROM connections WHERE destination_id = ?))`, p.DestinationID)
+		}
 	}
 	switch {
 	case p.Search == "":

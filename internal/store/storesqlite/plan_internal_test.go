@@ -74,7 +74,7 @@ func TestEventSearchPlan(t *testing.T) {
 			p := tc.also
 			p.ProjectID, p.Search, p.Limit = conn.ProjectID, tc.search, 50
 			p.Page.CountLimit = 10_000 // as the API counts
-			lq := storesql.EventListQuery(p, dialect, eventCols, eventFrom)
+			lq := storesql.EventListQuery(p, dialect, eventCols, eventFrom, storesql.NoRoutes)
 			for _, q := range []struct {
 				sql  string
 				args []any

@@ -213,9 +213,15 @@ var dialect = storesql.Dialect{
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, dialect, eventCols, eventFrom), scanEvent)
+	routes := storesql.NoRoutes
+	if q, args, ok := storesql.RouteCountQuery(p); ok {
+		if err := s.read.QueryRowContext(ctx, q, args...).Scan(&routes.Deliveries); err != nil {
+			return nil, 0, fmt.Errorf("list events: count routed deliveries: %w", err)
+		}
+	}
+	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
-		list, total, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom), scanEvent)
+		list, total, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
