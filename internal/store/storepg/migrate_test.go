@@ -1,6 +1,7 @@
 package storepg_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestMigrateProjectCreator(t *testing.T) {
 		}
 		orgs[name], accounts[name] = res.Org.ID, res.Account.ID
 	}
-	for _, undo := range []int{5, 4} { // 0005 depends on nothing here; 0004 is the one under test
+	for _, undo := range []int{6, 5, 4} { // 0005 and 0006 depend on nothing here; 0004 is the one under test
 		if v, err := s.MigrateDown(ctx); err != nil || v != undo {
 			t.Fatalf("MigrateDown = %d, %v; want %d", v, err, undo)
 		}
@@ -48,8 +49,8 @@ func TestMigrateProjectCreator(t *testing.T) {
 		t.Fatalf("insert a project as 0003 knew them: %v", err)
 	}
 
-	if applied, err := s.MigrateUp(ctx); err != nil || len(applied) != 2 || applied[0] != 4 || applied[1] != 5 {
-		t.Fatalf("MigrateUp = %v, %v; want [4 5]", applied, err)
+	if applied, err := s.MigrateUp(ctx); err != nil || !slices.Equal(applied, []int{4, 5, 6}) {
+		t.Fatalf("MigrateUp = %v, %v; want [4 5 6]", applied, err)
 	}
 	for name, org := range orgs {
 		projects, err := s.ProjectList(ctx, org)
