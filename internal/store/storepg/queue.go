@@ -37,7 +37,11 @@ const sqlLease = `WITH due AS MATERIALIZED (
 	WHERE state = 'pending' AND next_attempt_at <= $2 AND destination_id <> ALL($4::bigint[])
 	ORDER BY next_attempt_at LIMIT $5
 	FOR UPDATE SKIP LOCKED
-), leased AS (
+)` + sqlLeaseTail
+
+// sqlLeaseTail leases the deliveries of the due CTE and returns them with
+// their events.
+const sqlLeaseTail = `, leased AS (
 	UPDATE deliveries d SET lease_owner = $1, lease_token = d.lease_token + 1, next_attempt_at = $3
 	FROM due WHERE d.id = due.id
 	RETURNING d.id, d.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id, d.state, d.attempts,
@@ -57,7 +61,11 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, sqlLease, validText(p.Owner), ts(p.Now), ts(p.Until),
+	lease := sqlLease
+	if len(p.SkipDestinations) > 0 {
+		lease = sqlLeaseSkipping
+	}
+	rows, err := s.pool.Query(ctx, lease, validText(p.Owner), ts(p.Now), ts(p.Until),
 		nonNilSlice(p.SkipDestinations), p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)

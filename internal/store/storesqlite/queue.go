@@ -22,20 +22,15 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	skip := ""
-	args := []any{p.Owner, micros(p.Until), micros(p.Now)}
-	if len(p.SkipDestinations) > 0 {
-		skip = " AND destination_id NOT IN (?" + strings.Repeat(", ?", len(p.SkipDestinations)-1) + ")"
-		for _, id := range p.SkipDestinations {
-			args = append(args, id)
-		}
-	}
-	args = append(args, p.Limit)
 	var jobs []store.Job
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		pick, pickArgs, err := leasePick(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		args := append([]any{p.Owner, micros(p.Until)}, pickArgs...)
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_token = lease_token + 1, next_attempt_at = ?
-			WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+skip+`
-				ORDER BY next_attempt_at LIMIT ?)
+			WHERE `+pick+`
 			RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
 				next_attempt_at, lease_owner, lease_token, created_at`, args...)
 		if err != nil {

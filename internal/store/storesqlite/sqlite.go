@@ -62,10 +62,22 @@ type Config struct {
 	// SQLite's own locking keeps the two processes' writes apart; the
 	// command's few writes wait behind the server's (busy_timeout).
 	Shared bool
+	// ReadCacheMiB is the page cache the read connections share, in MiB,
+	// split evenly between them (at least 2 MiB each); 0 means 64. Pages a
+	// connection caches count in the process's resident memory, and a body
+	// search fills its connection's cache with whatever it scanned: the
+	// budget, not the store's size or the number of CPUs, bounds that. The
+	// operating system's file cache still serves the pages left out.
+	ReadCacheMiB int
 }
 
 // ErrLocked means another Volley process holds the database.
 var ErrLocked = errors.New("in use by another Volley process")
+
+// writeCacheKiB is the page cache of the write connection: the work queue,
+// the indexes ingestion and the engine update, and the newest events stay
+// in it.
+const writeCacheKiB = 32 << 10
 
 // Open opens (creating if needed) the database at cfg.Path, takes the
 // process lock beside it so that no second process can open it, and applies
@@ -125,7 +137,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(cfg.Path, false))
+	write, err := sql.Open("sqlite", dsn(cfg.Path, false, writeCacheKiB))
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -135,15 +147,19 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	read, err := sql.Open("sqlite", dsn(cfg.Path, true))
+	n := cfg.ReadConns
+	if n <= 0 {
+		n = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	readCacheMiB := cfg.ReadCacheMiB
+	if readCacheMiB <= 0 {
+		readCacheMiB = 64
+	}
+	read, err := sql.Open("sqlite", dsn(cfg.Path, true, max(2<<10, readCacheMiB<<10/n)))
 	if err != nil {
 		write.Close()
 		unlock()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	n := cfg.ReadConns
-	if n <= 0 {
-		n = max(4, 2*runtime.GOMAXPROCS(0))
 	}
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
@@ -160,13 +176,17 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter()}, nil
 }
 
-// dsn builds the connection string. Pragmas run on every new connection.
-func dsn(path string, readOnly bool) string {
+// dsn builds the connection string with a page cache of cacheKiB. Pragmas
+// run on every new connection.
+func dsn(path string, readOnly bool, cacheKiB int) string {
 	q := url.Values{}
 	pragmas := []string{
 		"busy_timeout(10000)",
 		"foreign_keys(1)",
-		"cache_size(-32000)", // 32 MiB page cache per connection
+		fmt.Sprintf("cache_size(-%d)", cacheKiB),
+		// No memory-mapped I/O (SQLite's default, said here because it
+		// matters): mapped pages count in resident memory.
+		"mmap_size(0)",
 		"temp_store(memory)",
 	}
 	if readOnly {
