@@ -44,17 +44,31 @@ func TestSweepDeletesOnlyOldFinishedEventsInBatches(t *testing.T) {
 	sw := retention.New(retention.Config{Store: st, Period: 30 * 24 * time.Hour, Batch: 10, Clock: fc})
 	var rounds []int
 	for {
-		n, err := sw.Sweep(ctx)
+		res, err := sw.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
+		if res.Done {
 			break
 		}
-		rounds = append(rounds, n)
+		rounds = append(rounds, res.Deleted)
+		if len(rounds) > 10 {
+			t.Fatalf("the pass is not done after rounds %v", rounds)
+		}
 	}
-	if len(rounds) != 3 || rounds[0] != 10 || rounds[2] != 4 {
-		t.Fatalf("rounds = %v, want batches of at most 10 deleting 24 events", rounds)
+	deleted := 0
+	for _, n := range rounds {
+		if n > 10 {
+			t.Fatalf("rounds = %v, want batches of at most 10", rounds)
+		}
+		deleted += n
+	}
+	if deleted != 24 || len(rounds) != 3 {
+		t.Fatalf("rounds = %v, want 24 events deleted in 3 rounds of at most 10", rounds)
+	}
+	// The next pass starts over and finds nothing more to delete.
+	if res, err := sw.Sweep(ctx); err != nil || res.Deleted != 0 {
+		t.Fatalf("the next pass's first round = %+v, %v; want nothing deleted", res, err)
 	}
 	list, total, err := st.EventList(ctx, store.EventListParams{ProjectID: pid, Limit: 50})
 	if err != nil || total != 2 {
