@@ -67,7 +67,10 @@ func retentionRound(ctx context.Context, tx pgx.Tx, p store.RetentionParams) (st
 		FOR UPDATE SKIP LOCKED`).Scan(&project)
 	switch {
 	case err == nil:
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE project_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		// Not SKIP LOCKED: finding only locked events left must not read
+		// as "nothing left". The lock keeps attempts of the batch's events
+		// from being written until they are gone.
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE project_id = $1 LIMIT $2 FOR UPDATE`,
 			project, p.Limit)
 		if err != nil {
 			return res, err

@@ -19,14 +19,15 @@ import (
 // delivery and one attempt each, as `volley bench` builds them, while an
 // ingest of one event every 5 ms (200/s) runs. The store gets
 // VOLLEY_BENCH_RETENTION_EVENTS events (default 500,000); rounds delete
-// VOLLEY_BENCH_RETENTION_BATCH events each (default 1,000). Run it once:
-// -benchtime 1x. It reports events/s (deleted) and, measured in the same
-// run for the ratio, ingest-max-events/s (4 writers of 16-event batches for
-// 2 s, the way ingestion groups commits), the p99 and longest round, and
-// the ingest p50/p99/max, alone first (base-) and during the purge.
+// VOLLEY_BENCH_RETENTION_BATCH events each (default 500, as retention).
+// Run it once: -benchtime 1x. It reports events/s (deleted) and, measured
+// in the same run for the ratio, ingest-max-events/s (4 writers of
+// 16-event batches for 2 s, the way ingestion groups commits), the p99 and
+// longest round, and the ingest p50/p99/max, alone first (base-) and
+// during the purge.
 func BenchRetention(b *testing.B, s store.Store) {
 	n := envInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 500_000)
-	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 1000)
+	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 500)
 	c := Graph(b, s)
 	ctx := context.Background()
 	for i := range b.N {
