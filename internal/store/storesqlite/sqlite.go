@@ -48,7 +48,7 @@ type Store struct {
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 
 	batchFunc         func(op string) // Config.BatchFunc
-	incrementalVacuum bool            // the file gives free pages back (see vacuum.go)
+	incrementalVacuum bool            // the file gives free pages back (see retention.go)
 	vacuumPages       int64           // vacuumPages; tests lower it
 	vacuumReserve     int64           // vacuumReserve; tests lower it
 }
@@ -164,7 +164,7 @@ func dsn(path string, readOnly bool) string {
 		pragmas = append(pragmas, "query_only(1)")
 	} else {
 		// A new file gives the pages retention frees back to the file
-		// system (vacuum.go); this must come before its first table. On an
+		// system (retention.go); this must come before its first table. On an
 		// existing file it changes nothing until a VACUUM.
 		// The WAL is truncated back to 64 MiB after a checkpoint resets it.
 		pragmas = append(pragmas, "auto_vacuum(incremental)", "journal_mode(WAL)", "synchronous(FULL)", "journal_size_limit(67108864)")
