@@ -112,12 +112,15 @@ type Traffic interface {
 	// is left to do for now.
 	ConnectionMetricsDelete(ctx context.Context, p RetentionParams) (int, error)
 
-	// RetentionDelete deletes, in one short transaction, up to Limit events
-	// of a deleted project or else up to Limit finished events created before
-	// Before (events with unfinished deliveries stay), with their deliveries
-	// and attempts, and expired idempotency keys. It returns how many rows it
-	// deleted; 0 means nothing is left to do for now.
-	RetentionDelete(ctx context.Context, p RetentionParams) (int, error)
+	// RetentionDelete runs one round of retention, in one short
+	// transaction: it deletes up to Limit events of a deleted project, or
+	// else up to Limit finished events created before Before (events with
+	// unfinished deliveries stay) among the events after the pass's cursor
+	// (After), with their deliveries and attempts; and up to Limit expired
+	// idempotency keys. A pass starts with After 0 and goes on with the
+	// result's After until Done, so the events it skipped (still pending or
+	// held) are read once per pass, not once per round.
+	RetentionDelete(ctx context.Context, p RetentionParams) (RetentionResult, error)
 }
 
 // NewEvent is an event to store with the deliveries it was routed to.
@@ -243,4 +246,19 @@ type RetentionParams struct {
 	Before time.Time // events created before it go
 	Now    time.Time // idempotency keys expired by then go
 	Limit  int
+	// After is the pass's cursor: the round looks at events with a greater
+	// id only. 0 starts a pass at the oldest event.
+	After uint64
+}
+
+// RetentionResult is what one round of retention did.
+type RetentionResult struct {
+	// Deleted counts the events and idempotency keys deleted.
+	Deleted int
+	// After is the cursor for the next round of the same pass.
+	After uint64
+	// Done reports that the pass has nothing left to do: the next pass,
+	// after a wait, starts again from After 0 (and so looks again at the
+	// events this one skipped, which may have finished meanwhile).
+	Done bool
 }

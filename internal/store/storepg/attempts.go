@@ -2,10 +2,7 @@ package storepg
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesql"
@@ -63,72 +60,4 @@ func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64
 		ORDER BY a.created_at DESC, a.id DESC LIMIT $2`, connectionID, limit)
 	list, err := collect(rows, err, scanAttempt)
 	return list, wrap(err, "list connection attempts")
-}
-
-// retentionWindow bounds how far past the oldest event one retention round
-// looks, so a round costs the same on a store of any size.
-const retentionWindow = 10_000
-
-// RetentionDelete implements store.Traffic.
-func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		n = 0
-		// Traffic of deleted projects first, one project at a time. Nodes
-		// sweeping at once take different projects (SKIP LOCKED): two on one
-		// project could see the other's deletions as "nothing left" and drop
-		// its tombstone early.
-		var project uint64
-		err := tx.QueryRow(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1
-			FOR UPDATE SKIP LOCKED`).Scan(&project)
-		switch {
-		case err == nil:
-			tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id = ANY (ARRAY(
-				SELECT id FROM events WHERE project_id = $1 LIMIT $2))`, project, p.Limit)
-			if err != nil {
-				return err
-			}
-			if n = tag.RowsAffected(); n == 0 {
-				_, err = tx.Exec(ctx, `DELETE FROM project_tombstones WHERE project_id = $1`, project)
-				n = 1 // more may be left to do
-			}
-			return err
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
-		}
-		// Events are stored in time order, so the old ones are the lowest
-		// ids: scan from the start and stop at the first recent one. (Old
-		// events with unfinished deliveries stay and are skipped, and so are
-		// events another node is sweeping or recording an attempt on.)
-		// ARRAY(…) runs the locking subquery once: as an IN subquery the
-		// planner may rescan it per row, each rescan skipping the rows this
-		// statement just deleted and locking the next ones past the LIMIT.
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id = ANY (ARRAY(
-			SELECT e.id FROM events e WHERE e.id <= (
-				SELECT coalesce(max(id), 0) FROM (SELECT id, created_at FROM events ORDER BY id LIMIT $3) w WHERE created_at < $1)
-			AND e.created_at < $1
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
-			ORDER BY e.id LIMIT $2
-			FOR UPDATE SKIP LOCKED))`, ts(p.Before), p.Limit, retentionWindow)
-		if err != nil {
-			return err
-		}
-		n = tag.RowsAffected()
-		// The expiry is checked again on the row as deleted: an event
-		// inserted meanwhile may have taken the key for a new window.
-		tag, err = tx.Exec(ctx, `WITH batch AS MATERIALIZED (
-				SELECT source_id, key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
-			DELETE FROM idempotency_keys k USING batch b
-			WHERE k.source_id = b.source_id AND k.key = b.key AND k.expires_at < $1`,
-			ts(p.Now), p.Limit)
-		if err != nil {
-			return err
-		}
-		n += tag.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, wrap(err, "retention")
-	}
-	return int(n), nil
 }

@@ -46,6 +46,7 @@ var migrationFiles embed.FS
 type Store struct {
 	pool       *pgxpool.Pool
 	migrations []migration.Migration
+	batchFunc  func(op string) // Config.BatchFunc
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,6 +63,11 @@ type Config struct {
 	// MaxConns bounds the connection pool; 0 means pgxpool's default
 	// (the greater of 4 and the number of CPUs).
 	MaxConns int32
+	// BatchFunc, when set, is called inside every background batch
+	// transaction of bulk work (op is OpRetention or OpDeliverySweep),
+	// after its writes and before its commit, while it holds the batch's
+	// row locks. Tests use it to hold a batch open; nil in production.
+	BatchFunc func(op string)
 }
 
 // Open connects to the database, creates cfg.Schema if needed and applies
@@ -110,7 +116,7 @@ func OpenNoMigrate(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, migrations: migs}
+	s := &Store{pool: pool, migrations: migs, batchFunc: cfg.BatchFunc}
 	if cfg.Schema != "" {
 		err = s.createSchema(ctx, cfg.Schema)
 	} else {

@@ -79,8 +79,12 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 			n, err = holdDeliveries(ctx, tx, `id = ANY (ARRAY(SELECT id FROM deliveries WHERE connection_id = $1
 				AND state = 'pending' AND lease_owner = '' LIMIT $2 FOR UPDATE SKIP LOCKED))`, conn, p.Limit)
 		}
-		if err != nil || n > 0 {
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			s.batchHook(OpDeliverySweep)
+			return nil
 		}
 		// Done: forget the sweep, unless the connection changed again
 		// meanwhile. Counting it keeps the caller sweeping.

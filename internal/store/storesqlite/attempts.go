@@ -2,7 +2,6 @@ package storesqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -72,64 +71,4 @@ func (s *Store) AttemptListByConnection(ctx context.Context, connectionID uint64
 		return nil, fmt.Errorf("list connection attempts: %w", err)
 	}
 	return collect(rows, scanAttempt)
-}
-
-// retentionWindow bounds how far past the oldest event one retention round
-// looks, so a round costs the same on a store of any size.
-const retentionWindow = 10_000
-
-// sqlRetentionSweep deletes up to ?2 finished events created before ?1.
-// Events are stored in time order, so the old ones are the lowest ids: it
-// looks at the first ?3 events only and stops at the first recent one. (Old
-// events with unfinished deliveries stay and are skipped.) The window
-// subquery selects created_at itself: without it, "created_at < ?1" would
-// bind to the outer row and the window would be computed again for every
-// candidate (a correlated subquery over the whole table, which held the
-// writer for tens of seconds on a large store).
-const sqlRetentionSweep = `DELETE FROM events WHERE id IN (
-	SELECT e.id FROM events e WHERE e.id <= (
-		SELECT coalesce(max(w.id), 0) FROM (SELECT id, created_at FROM events ORDER BY id LIMIT ?3) w WHERE w.created_at < ?1)
-	AND e.created_at < ?1
-	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
-	ORDER BY e.id LIMIT ?2)`
-
-// RetentionDelete implements store.Traffic.
-func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (int, error) {
-	var n int64
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
-		// Traffic of deleted projects first, one project at a time.
-		var project uint64
-		err := tx.QueryRowContext(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1`).Scan(&project)
-		switch {
-		case err == nil:
-			r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE project_id = ? LIMIT ?)`, project, p.Limit)
-			if err != nil {
-				return err
-			}
-			if n, _ = r.RowsAffected(); n == 0 {
-				_, err = tx.ExecContext(ctx, `DELETE FROM project_tombstones WHERE project_id = ?`, project)
-				n = 1 // more may be left to do
-			}
-			return err
-		case err != sql.ErrNoRows:
-			return err
-		}
-		r, err := tx.ExecContext(ctx, sqlRetentionSweep, micros(p.Before), p.Limit, retentionWindow)
-		if err != nil {
-			return err
-		}
-		n, _ = r.RowsAffected()
-		r, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (source_id, key) IN (
-			SELECT source_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)`, micros(p.Now), p.Limit)
-		if err != nil {
-			return err
-		}
-		keys, _ := r.RowsAffected()
-		n += keys
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("retention: %w", err)
-	}
-	return int(n), nil
 }

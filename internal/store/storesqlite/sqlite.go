@@ -46,6 +46,11 @@ type Store struct {
 	migrations []migration.Migration
 
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
+
+	batchFunc         func(op string) // Config.BatchFunc
+	incrementalVacuum bool            // the file gives free pages back (see retention.go)
+	vacuumPages       int64           // vacuumPages; tests lower it
+	vacuumReserve     int64           // vacuumReserve; tests lower it
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,6 +74,11 @@ type Config struct {
 	// budget, not the store's size or the number of CPUs, bounds that. The
 	// operating system's file cache still serves the pages left out.
 	ReadCacheMiB int
+	// BatchFunc, when set, is called inside every background batch
+	// transaction of bulk work (op is OpRetention or OpDeliverySweep),
+	// after its writes and before its commit, while it holds the writer.
+	// Tests use it to hold a batch open; nil in production.
+	BatchFunc func(op string)
 }
 
 // ErrLocked means another Volley process holds the database.
@@ -109,6 +119,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if _, err := s.write.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	if err := s.readVacuumMode(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -173,7 +187,8 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
-	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter()}, nil
+	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(),
+		batchFunc: cfg.BatchFunc}, nil
 }
 
 // dsn builds the connection string with a page cache of cacheKiB. Pragmas
@@ -192,8 +207,11 @@ func dsn(path string, readOnly bool, cacheKiB int) string {
 	if readOnly {
 		pragmas = append(pragmas, "query_only(1)")
 	} else {
+		// A new file gives the pages retention frees back to the file
+		// system (retention.go); this must come before its first table. On an
+		// existing file it changes nothing until a VACUUM.
 		// The WAL is truncated back to 64 MiB after a checkpoint resets it.
-		pragmas = append(pragmas, "journal_mode(WAL)", "synchronous(FULL)", "journal_size_limit(67108864)")
+		pragmas = append(pragmas, "auto_vacuum(incremental)", "journal_mode(WAL)", "synchronous(FULL)", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	}
 	for _, p := range pragmas {

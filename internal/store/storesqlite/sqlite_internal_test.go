@@ -104,50 +104,31 @@ func TestUniqueViolationColumns(t *testing.T) {
 	}
 }
 
-// TestRetentionSweepPlan checks that the retention sweep computes its
-// window once: a correlated subquery there re-reads the head of the events
-// table for every candidate row and holds the writer for tens of seconds
-// on a large store.
-func TestRetentionSweepPlan(t *testing.T) {
+// TestRetentionPlans checks that a retention round reads a bounded window:
+// no correlated subquery (which re-read the head of the events table for
+// every candidate row and held the writer for tens of seconds on a large
+// store), and the batch read by primary key range.
+func TestRetentionPlans(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	defer s.Close()
-	rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqlRetentionSweep, 0, 1, 1)
-	if err != nil {
-		t.Fatalf("EXPLAIN: %v", err)
-	}
-	defer rows.Close()
-	// The plan is a tree: the window (CO-ROUTINE w) must hang under a
-	// subquery that runs once, not under a CORRELATED one. (The NOT EXISTS
-	// over deliveries is correlated by design: one index lookup per row.)
-	detail := map[int]string{}
-	parent := map[int]int{}
-	var plan []string
-	window := -1
-	for rows.Next() {
-		var id, par, notused int
-		var d string
-		if err := rows.Scan(&id, &par, &notused, &d); err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		query, want string
+	}{
+		{sqlRetentionBound, "SEARCH events USING INTEGER PRIMARY KEY (rowid>?)"},
+		{sqlRetentionBatch, "SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"},
+	} {
+		plan := explain(t, s, tc.query, []any{0, 1, 1})
+		if !strings.Contains(plan, tc.want) {
+			t.Errorf("plan of %s\n%s\nwants %q", tc.query, plan, tc.want)
 		}
-		detail[id], parent[id] = d, par
-		plan = append(plan, d)
-		if strings.HasPrefix(d, "CO-ROUTINE w") {
-			window = id
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if window < 0 {
-		t.Fatalf("no window co-routine in the plan %q", plan)
-	}
-	for id := parent[window]; id != 0; id = parent[id] {
-		if strings.Contains(detail[id], "CORRELATED") {
-			t.Errorf("the retention window is computed in a correlated subquery (%q): once per candidate row\nplan: %q", detail[id], plan)
+		// The NOT EXISTS over deliveries is correlated by design: one index
+		// lookup per event of the window.
+		if strings.Count(plan, "CORRELATED") > strings.Count(plan, "SEARCH d USING INDEX deliveries_event (event_id=?)") {
+			t.Errorf("plan of %s has a correlated subquery:\n%s", tc.query, plan)
 		}
 	}
 }

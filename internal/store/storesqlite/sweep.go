@@ -80,6 +80,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 			return err
 		}
 		if n > 0 {
+			s.batchHook(OpDeliverySweep)
 			return nil
 		}
 		// Done: forget the sweep, unless the connection changed again

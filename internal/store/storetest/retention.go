@@ -16,28 +16,39 @@ func retentionTests() []test {
 		{"Retention/ProjectDelete", testSweepProject},
 		{"Retention/OrgDelete", testSweepOrg},
 		{"Retention/FinishAfterSweep", testFinishAfterSweep},
+		{"Retention/SkipsUnfinishedOncePerPass", testRetentionSkipsOnce},
 	}
 }
 
-// retain calls RetentionDelete until it returns 0 and returns how often it
-// deleted something. after, if not nil, runs after every call.
+// retain runs a retention pass: RetentionDelete from After 0, passing each
+// round's cursor on, until Done. It returns how many rounds deleted
+// something. after, if not nil, runs after every round but the last.
 func retain(t *testing.T, s store.Store, p store.RetentionParams, after func(calls int)) int {
 	t.Helper()
+	p.After = 0
+	deleting := 0
 	for calls := 1; ; calls++ {
-		n, err := s.RetentionDelete(t.Context(), p)
+		res, err := s.RetentionDelete(t.Context(), p)
 		noErr(t, "RetentionDelete", err)
-		if n < 0 {
-			t.Fatalf("RetentionDelete = %d", n)
+		if res.Deleted < 0 || (res.After < p.After) {
+			t.Fatalf("RetentionDelete %+v = %+v", p, res)
 		}
-		if n == 0 {
-			return calls - 1
+		if res.Done {
+			if res.Deleted != 0 {
+				t.Fatalf("RetentionDelete %+v = %+v: done after deleting", p, res)
+			}
+			return deleting
+		}
+		if res.Deleted > 0 {
+			deleting++
 		}
 		if after != nil {
 			after(calls)
 		}
 		if calls > 100 {
-			t.Fatalf("RetentionDelete %+v still deletes after %d calls", p, calls)
+			t.Fatalf("RetentionDelete %+v is not done after %d calls", p, calls)
 		}
+		p.After = res.After
 	}
 }
 
