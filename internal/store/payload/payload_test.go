@@ -98,3 +98,28 @@ func TestExternalID(t *testing.T) {
 		}
 	}
 }
+
+func TestMatches(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"customer":"cus_000123","note":"Café crème, 50% off; needle-in-haystack"}`)
+	for search, want := range map[string]bool{
+		"cus_000123":   true,
+		"CUS_000123":   true,
+		"000123":       true, // a whole word: "_" separates words
+		"00012":        false,
+		"needle":       true,
+		"needl":        false,
+		"haystack":     true,
+		"café crème":   true,
+		"crème café":   false, // every word, and the whole text too
+		"50% off":      true,
+		"off; needle":  true,
+		"absent":       false,
+		`"customer"`:   true,
+		"customer cus": false, // both words, but not that text
+	} {
+		if got := Matches(body, []byte(search)); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", search, got, want)
+		}
+	}
+}

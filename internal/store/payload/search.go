@@ -59,6 +59,43 @@ func FTSQuery(terms []string) string {
 	return strings.Join(q, " ")
 }
 
+// Matches reports whether body matches a search as the indexes find it:
+// within the first SearchTextLimit bytes every word of the search (Terms)
+// is a whole word of the body, and the body holds the whole search text,
+// ignoring case. SQLite's search applies it to every event it reads.
+func Matches(body, search []byte) bool {
+	text := strings.ToLower(SearchText(body))
+	for _, t := range Terms(string(search)) {
+		if !hasWord(text, t) {
+			return false
+		}
+	}
+	return Contains(body, search)
+}
+
+// hasWord reports whether term (lower case, letters and digits) occurs in
+// text (lower case) with no letter or digit right before or after it.
+func hasWord(text, term string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], term)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(term)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (start == 0 || !wordRune(before)) && (end == len(text) || !wordRune(after)) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+// wordRune is a character the search's words are made of (see Terms).
+func wordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
+}
+
 // Contains reports whether body holds search, ignoring case: the exact
 // check of every candidate the index finds.
 func Contains(body, search []byte) bool {

@@ -10,34 +10,29 @@ import (
 	"github.com/volleyhq/volley/internal/store/payload"
 )
 
-// Payload statements: an event's payload and search entry are inserted
-// with it, in its transaction.
-const (
-	sqlPayloadInsert = `INSERT INTO event_payloads (event_id, encoding, query, headers, body) VALUES (?, ?, ?, ?, ?)`
-	sqlSearchInsert  = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
-)
+// sqlPayloadInsert stores an event's payload, in the event's transaction.
+const sqlPayloadInsert = `INSERT INTO event_payloads (event_id, encoding, query, headers, body) VALUES (?, ?, ?, ?, ?)`
 
 // registerFunctions registers the SQL functions the store's queries use
 // with the sqlite driver, once per process: the driver keeps them for every
 // connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
-	// volley_body_contains(encoding, body, search) is 1 when the stored
-	// body, decoded, holds search ignoring case: the exact check of the
-	// candidates the search index finds.
-	err := sqlite.RegisterDeterministicScalarFunction("volley_body_contains", 3,
+	// volley_body_matches(encoding, body, search) is 1 when the stored
+	// body, decoded, matches search (payload.Matches): the body search.
+	err := sqlite.RegisterDeterministicScalarFunction("volley_body_matches", 3,
 		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 			flags, _ := args[0].(int64)
 			body, err := payload.DecodeBody(int(flags), asBytes(args[1]))
 			if err != nil {
 				return nil, err
 			}
-			if payload.Contains(body, asBytes(args[2])) {
+			if payload.Matches(body, asBytes(args[2])) {
 				return int64(1), nil
 			}
 			return int64(0), nil
 		})
 	if err != nil {
-		return fmt.Errorf("register volley_body_contains: %w", err)
+		return fmt.Errorf("register volley_body_matches: %w", err)
 	}
 	// volley_decode(compressed, value) is value decoded when compressed is
 	// not 0: migration 0005's down step, which puts payloads back into
@@ -68,18 +63,18 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// searchCond is the dialect's text search: the events the FTS5 index finds
-// for the search's words, or whose external id is the text, and then
-// either that external id or a body that holds the whole text. A search
-// without words (say "%") finds external ids only.
+// searchCond is the dialect's text search: events whose external id is the
+// text, or whose body holds the whole text (ignoring case) with each of its
+// words as a whole word, as PostgreSQL's index finds them. SQLite has no
+// index of the bodies (see migration 0005): the list reads the project's
+// events newest first and checks each payload until its page is full, so
+// a search costs what the events it reads cost. A search without words (say
+// "%") finds external ids only.
 func searchCond(text string) (string, []any) {
-	terms := payload.Terms(text)
-	if len(terms) == 0 {
+	if len(payload.Terms(text)) == 0 {
 		return "e.external_id = ?", []any{text}
 	}
-	return `e.id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?
-			UNION ALL SELECT id FROM events WHERE external_id = ?)
-		AND (e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
-			WHERE x.event_id = e.id AND volley_body_contains(x.encoding, x.body, ?)))`,
-		[]any{payload.FTSQuery(terms), text, text, []byte(text)}
+	return `(e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
+			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
+		[]any{text, []byte(text)}
 }

@@ -19,6 +19,7 @@ import (
 var retentionDeletes = []string{
 	`DELETE FROM attempts WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))`,
+	`DELETE FROM event_payloads WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
 }
 

@@ -44,7 +44,7 @@ const (
 // hotStatements are prepared once, when the store opens, and reused by
 // every transaction: the hot paths run them thousands of times a second.
 var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
-	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert, sqlSearchInsert}
+	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert}
 
 // prepare prepares the hot statements on the write connection. It must run
 // outside any transaction: the write pool has a single connection.
@@ -88,15 +88,12 @@ func decodeHTTPHeader(s string) (http.Header, error) {
 func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
 	out := make([]store.InsertedEvent, len(events))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var idemGet, idemPut, insEvent, insDelivery, insPayload, insSearch *sql.Stmt
+		var idemGet, idemPut, insEvent, insDelivery, insPayload *sql.Stmt
 		var err error
 		if insEvent, err = s.stmt(ctx, tx, sqlEventInsert); err != nil {
 			return err
 		}
 		if insPayload, err = s.stmt(ctx, tx, sqlPayloadInsert); err != nil {
-			return err
-		}
-		if insSearch, err = s.stmt(ctx, tx, sqlSearchInsert); err != nil {
 			return err
 		}
 		if insDelivery, err = s.stmt(ctx, tx, sqlDeliveryInsert); err != nil {
@@ -141,9 +138,6 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 			headers, body, encoding := payload.Encode(encodeHTTPHeader(e.Headers), nonNil(e.Body))
 			if _, err := insPayload.ExecContext(ctx, id, encoding, e.Query, headers, body); err != nil {
 				return fmt.Errorf("insert event payload: %w", err)
-			}
-			if _, err := insSearch.ExecContext(ctx, id, payload.SearchText(e.Body)); err != nil {
-				return fmt.Errorf("index event body: %w", err)
 			}
 			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
 			if ne.IdempotencyKey != "" {

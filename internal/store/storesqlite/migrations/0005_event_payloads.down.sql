@@ -20,8 +20,6 @@ INSERT INTO new_events (id, event_id, project_id, source_id, method, query, head
         e.status, e.created_at
     FROM events e JOIN event_payloads p ON p.event_id = e.id;
 
-DROP TRIGGER events_search_delete;
-DROP TABLE event_search;
 DROP TABLE event_payloads;
 CREATE TEMP TABLE events_seq AS SELECT seq FROM sqlite_sequence WHERE name = 'events';
 DROP TABLE events;
