@@ -1,7 +1,6 @@
 package storesqlite
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +16,7 @@ import (
 // such lease cost the whole backlog, and a big drain crawl.
 func TestLeaseSkipPlan(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	conn := storetest.Graph(t, s)
+	s, conn := planStore(t)
 	now := time.Now()
 	if _, err := s.EventInsert(t.Context(), storetest.Events(50, 0, conn, now)); err != nil {
 		t.Fatalf("EventInsert: %v", err)

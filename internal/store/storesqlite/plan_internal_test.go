@@ -20,12 +20,7 @@ import (
 // the project's events, never the whole event_id index.
 func TestEventSearchPlan(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	conn := storetest.Graph(t, s)
+	s, conn := planStore(t)
 	// Real ids, one second apart, so that a prefix is as selective as on a
 	// real store.
 	start := time.Now().Add(-time.Hour)
@@ -86,6 +81,18 @@ func TestEventSearchPlan(t *testing.T) {
 			}
 		}
 	}
+}
+
+// planStore opens an empty store with one connection (storetest.Graph)
+// for a plan test.
+func planStore(t *testing.T) (*Store, *volley.Connection) {
+	t.Helper()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, storetest.Graph(t, s)
 }
 
 // explain returns the plan of query for args, one step a line.

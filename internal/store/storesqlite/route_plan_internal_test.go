@@ -1,7 +1,6 @@
 package storesqlite
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,12 +19,7 @@ import (
 // is the capped one the route count found.
 func TestEventRoutePlan(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	conn := storetest.Graph(t, s)
+	s, conn := planStore(t)
 	start := time.Now().Add(-time.Hour)
 	for i := range 3 {
 		events := storetest.Events(200, i, conn, time.Now())
