@@ -135,34 +135,46 @@ func (s *scaleSteps) drain(ctx context.Context) error {
 // awaitDrain polls the drain's progress until it finishes or times out.
 func (s *scaleSteps) awaitDrain(ctx context.Context, api *volley.Client, t0 time.Time) error {
 	res := &s.rep.drain
-	deadline := t0.Add(s.cfg.DrainTimeout)
-	for {
+	return pollUntil(ctx, t0, s.cfg.DrainTimeout, &res.gaveUp, func() (bool, error) {
 		res.target = s.ds.Backlog + int(s.accepted.Load())
 		res.delivered = s.sink.count()
 		if res.delivered >= res.target && res.deliveredTook == 0 {
 			res.deliveredTook = time.Since(t0)
 		}
-		if res.deliveredTook > 0 {
-			// Only now: the metrics may be slow to compute on a big store.
-			left, err := backlogLeft(ctx, api, s.g.connectionID)
-			if err != nil {
-				return err
-			}
-			res.pending = left
-			if left == 0 {
-				res.recordedTook = time.Since(t0)
-				break
-			}
+		if res.deliveredTook == 0 {
+			return false, nil
+		}
+		// Only now: the metrics may be slow to compute on a big store.
+		left, err := backlogLeft(ctx, api, s.g.connectionID)
+		if err != nil {
+			return false, err
+		}
+		res.pending = left
+		if left == 0 {
+			res.recordedTook = time.Since(t0)
+		}
+		return left == 0, nil
+	})
+}
+
+// pollUntil calls done every scalePoll until it reports true or fails, or
+// until timeout after t0 has passed; then it sets *gaveUp to the time
+// spent.
+func pollUntil(ctx context.Context, t0 time.Time, timeout time.Duration, gaveUp *time.Duration, done func() (bool, error)) error {
+	deadline := t0.Add(timeout)
+	for {
+		ok, err := done()
+		if err != nil || ok {
+			return err
 		}
 		if time.Now().After(deadline) {
-			res.gaveUp = time.Since(t0)
-			break
+			*gaveUp = time.Since(t0)
+			return nil
 		}
 		if err := sleepCtx(ctx, scalePoll); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // purgeFrom waits until no event older than the retention cutoff is left
@@ -196,26 +208,17 @@ func (s *scaleSteps) awaitPurge(ctx context.Context, t0, cutoff time.Time) error
 	c := newClient(1)
 	defer c.CloseIdleConnections()
 	path := fmt.Sprintf("/api/projects/%d/requests?limit=1&end_time=%s", s.g.projectID, url.QueryEscape(cutoff.Format(time.RFC3339)))
-	deadline := t0.Add(s.cfg.DrainTimeout)
-	for {
+	return pollUntil(ctx, t0, s.cfg.DrainTimeout, &res.gaveUp, func() (bool, error) {
 		left, err := listTotal(ctx, c, s.node.url, path)
 		if err != nil {
-			return err
+			return false, err
 		}
 		res.left = left
 		if left == 0 {
 			res.took = time.Since(t0)
-			break
 		}
-		if time.Now().After(deadline) {
-			res.gaveUp = time.Since(t0)
-			break
-		}
-		if err := sleepCtx(ctx, scalePoll); err != nil {
-			return err
-		}
-	}
-	return nil
+		return left == 0, nil
+	})
 }
 
 // listTotal returns the total of the list answer at path (capped by the
