@@ -52,9 +52,6 @@ func TestTerms(t *testing.T) {
 			t.Errorf("Terms(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := FTSQuery([]string{`a"b`, "c"}); got != `"a""b" "c"` {
-		t.Errorf("FTSQuery = %q", got)
-	}
 }
 
 func TestContains(t *testing.T) {

@@ -11,12 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// SearchTextLimit is how much of a body the search index reads: words past
-// its first 128 KiB are not found. It bounds the index's cost per event and
-// keeps PostgreSQL's tsvector of any body under its 1 MB limit.
+// SearchTextLimit is how much of a body a search reads: words past its
+// first 128 KiB are not found (PostgreSQL's index takes the same prefix,
+// left(…, 131072), which keeps its tsvector of any body under 1 MB).
 const SearchTextLimit = 128 << 10
 
-// SearchText is the text of body the search index is filled with: its
+// SearchText is the text of body a search matches words in: its
 // first SearchTextLimit bytes, invalid UTF-8 and NUL bytes (which
 // PostgreSQL's text rejects) turned into spaces.
 func SearchText(body []byte) string {
@@ -25,19 +25,16 @@ func SearchText(body []byte) string {
 	return strings.ReplaceAll(s, "\x00", " ")
 }
 
-// maxTerms bounds the words of a search looked up in the index: the
-// longest ones narrow the candidates most, and the exact check (Contains)
-// applies the whole text to what they find.
+// maxTerms bounds the words of a search checked as whole words: the
+// longest ones narrow the matches most, and Contains applies the whole
+// text anyway.
 const maxTerms = 4
 
-// Terms returns the words of a search that an index lookup needs: runs of
-// letters and digits (the characters SQLite FTS5's unicode61 tokenizer
-// keeps), at most maxTerms of them, longest first. A search without any
-// has none.
+// Terms returns the words of a search that Matches checks as whole words:
+// runs of letters and digits (wordRune), lower case, at most maxTerms of
+// them, longest first. A search without any has none.
 func Terms(search string) []string {
-	words := strings.FieldsFunc(search, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Co, r)
-	})
+	words := strings.FieldsFunc(search, func(r rune) bool { return !wordRune(r) })
 	for i, w := range words {
 		words[i] = strings.ToLower(w)
 	}
@@ -47,16 +44,6 @@ func Terms(search string) []string {
 		words = words[:maxTerms]
 	}
 	return words
-}
-
-// FTSQuery is the FTS5 query that finds the rows holding every term: each
-// term a quoted string, so that no character of it is query syntax.
-func FTSQuery(terms []string) string {
-	q := make([]string, len(terms))
-	for i, t := range terms {
-		q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
-	}
-	return strings.Join(q, " ")
 }
 
 // Matches reports whether body matches a search as the indexes find it:
@@ -96,8 +83,7 @@ func wordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }
 
-// Contains reports whether body holds search, ignoring case: the exact
-// check of every candidate the index finds.
+// Contains reports whether body holds search, ignoring case.
 func Contains(body, search []byte) bool {
 	if isASCII(search) {
 		return containsFoldASCII(body, search)
