@@ -8,10 +8,27 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/volleyhq/volley/internal/store/payload"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // sqlPayloadInsert stores an event's payload, in the event's transaction.
 const sqlPayloadInsert = `INSERT INTO event_payloads (event_id, encoding, query, headers, body) VALUES (?, ?, ?, ?, ?)`
+
+// storedPayload is an event's payload as the tables keep it.
+type storedPayload struct {
+	external      any // the provider id, or nil (NULL) for none
+	headers, body []byte
+	encoding      int
+}
+
+func storePayload(e *volley.Event) storedPayload {
+	var p storedPayload
+	if x := payload.ExternalID(e.Headers, e.Body); x != "" {
+		p.external = x
+	}
+	p.headers, p.body, p.encoding = payload.Encode(encodeHTTPHeader(e.Headers), nonNil(e.Body))
+	return p
+}
 
 // registerFunctions registers the SQL functions the store's queries use
 // with the sqlite driver, once per process: the driver keeps them for every

@@ -87,6 +87,13 @@ func decodeHTTPHeader(s string) (http.Header, error) {
 // EventInsert implements store.Traffic.
 func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
 	out := make([]store.InsertedEvent, len(events))
+	// Encoding and compressing the payloads, and finding their provider
+	// ids, is CPU work: done before the transaction, it does not hold the
+	// single writer the other ingests wait for.
+	encoded := make([]storedPayload, len(events))
+	for i := range events {
+		encoded[i] = storePayload(&events[i].Event)
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var idemGet, idemPut, insEvent, insDelivery, insPayload *sql.Stmt
 		var err error
@@ -126,17 +133,13 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 			if len(ne.Deliveries) == 0 {
 				status = volley.EventDropped
 			}
-			var external any
-			if x := payload.ExternalID(e.Headers, e.Body); x != "" {
-				external = x
-			}
-			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), external)
+			ep := &encoded[i]
+			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), ep.external)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
 			id, _ := r.LastInsertId()
-			headers, body, encoding := payload.Encode(encodeHTTPHeader(e.Headers), nonNil(e.Body))
-			if _, err := insPayload.ExecContext(ctx, id, encoding, e.Query, headers, body); err != nil {
+			if _, err := insPayload.ExecContext(ctx, id, ep.encoding, e.Query, ep.headers, ep.body); err != nil {
 				return fmt.Errorf("insert event payload: %w", err)
 			}
 			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
