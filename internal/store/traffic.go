@@ -77,6 +77,13 @@ type Traffic interface {
 	// DeliveryNextDue returns the earliest due time of a pending delivery,
 	// or the zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
+	// DeliveryBacklog reads the delivery backlog for monitoring, at a cost
+	// that does not grow with the store: Total is every pending and held
+	// delivery (exact, from the per-connection counters), Due the pending
+	// deliveries due at or before Now (not leased, or whose lease expired),
+	// counted up to DueLimit and no further, and OldestDue the due time of
+	// the earliest due one (zero when none is due).
+	DeliveryBacklog(ctx context.Context, p BacklogParams) (Backlog, error)
 
 	// AttemptList returns a page of the attempts of a project or of a set of
 	// projects (without response
@@ -233,6 +240,21 @@ type Outcome struct {
 	State         string
 	NextAttemptAt time.Time
 	Now           time.Time
+}
+
+// BacklogParams asks DeliveryBacklog for the backlog at Now.
+type BacklogParams struct {
+	Now time.Time
+	// DueLimit caps the count of due deliveries (it reads one index entry
+	// per delivery counted); it must be positive.
+	DueLimit int
+}
+
+// Backlog is the delivery backlog at one time.
+type Backlog struct {
+	Total     int64     // pending and held deliveries, in flight included
+	Due       int64     // pending deliveries due now, at most DueLimit
+	OldestDue time.Time // due time of the earliest due delivery; zero when none is due
 }
 
 // SweepParams bounds one batch of DeliverySweep.

@@ -16,6 +16,9 @@ type Destination struct {
 	Status    string // DestinationActive or DestinationDisabled
 	TimeoutMS int    // attempt timeout; 0 = the server default
 	Headers   map[string]string
+	// ForwardTraceParent sends the attempt's W3C traceparent header to the
+	// destination (tracing on), so that its own traces join Volley's.
+	ForwardTraceParent bool
 
 	// SigningSecret is the sealed Standard Webhooks secret ("whsec_…").
 	SigningSecret []byte

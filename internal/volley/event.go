@@ -21,6 +21,10 @@ type Event struct {
 	Body       []byte
 	Status     string // derived from the deliveries, see EventStatus
 	CreatedAt  time.Time
+	// TraceParent is the W3C traceparent of the span that accepted the
+	// event (tracing on), so that its attempts join the same trace; "" when
+	// the event was accepted without tracing.
+	TraceParent string
 }
 
 // Event statuses.

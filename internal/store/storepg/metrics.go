@@ -70,3 +70,24 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 	}
 	return int(n), nil
 }
+
+// DeliveryBacklog implements store.Traffic. The total sums the counter rows
+// (a few shards per connection); the due count and the earliest due time
+// read the deliveries_due index, at most DueLimit entries of it.
+func (s *Store) DeliveryBacklog(ctx context.Context, p store.BacklogParams) (store.Backlog, error) {
+	var b store.Backlog
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog),
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT $2) d),
+		(SELECT coalesce(min(next_attempt_at), `+zeroTime+`) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1)`,
+		ts(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &b.OldestDue)
+	if err != nil {
+		return store.Backlog{}, wrap(err, "delivery backlog")
+	}
+	if b.OldestDue.IsZero() {
+		b.OldestDue = time.Time{} // the zero instant, without pgx's location
+	} else {
+		b.OldestDue = b.OldestDue.UTC()
+	}
+	return b, nil
+}

@@ -19,18 +19,18 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// sqlEventInsert stores a batch of events (the unnest arrays $1…$9 and
-// their external ids $20) and their payloads, their
+// sqlEventInsert stores a batch of events (the unnest arrays $1…$9, their
+// external ids $20 and trace contexts $21) and their payloads, their
 // deliveries ($10…$16, tied to their event by its public id) and the
 // idempotency keys they now hold ($17…$19), in one statement. It returns
 // each event's public id, database id and delivery ids. The deliveries are
 // inserted in input order, so their identity values grow in that order:
 // sorting an event's delivery ids gives NewEvent.Deliveries' order.
 const sqlEventInsert = `WITH ev AS (
-	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id)
-	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, '')
-	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[])
-		AS u(uid, project_id, source_id, method, status, created_at, external_id)
+	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
+	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, ''), u.traceparent
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[], $21::text[])
+		AS u(uid, project_id, source_id, method, status, created_at, external_id, traceparent)
 	RETURNING id, event_id, project_id, source_id, created_at
 ), pl AS (
 	INSERT INTO event_payloads (event_id, query, headers, body)
@@ -259,6 +259,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
 	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
+	traces := make([]string, 0, n)
 	var dUIDs, dOwners, dStates []string
 	var dConns, dDests, dTokens []uint64
 	var dNext []time.Time
@@ -279,6 +280,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
 		statuses, created = append(statuses, status), append(created, ts(e.CreatedAt))
 		externals = append(externals, payload.ExternalID(e.Headers, e.Body))
+		traces = append(traces, validText(e.TraceParent))
 		for _, d := range ne.Deliveries {
 			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
 			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
@@ -293,7 +295,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals)
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, traces)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +342,7 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.headers,
-	ep.body, e.status, e.created_at`
+	ep.body, e.status, e.created_at, e.traceparent`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -350,7 +352,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var query []byte
 	var headers string
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers,
-		&e.Body, &e.Status, &e.CreatedAt); err != nil {
+		&e.Body, &e.Status, &e.CreatedAt, &e.TraceParent); err != nil {
 		return nil, mapErr(err)
 	}
 	var err error

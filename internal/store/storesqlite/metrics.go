@@ -86,3 +86,21 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 	}
 	return int(n), nil
 }
+
+// DeliveryBacklog implements store.Traffic. The total sums one counter row
+// per connection; the due count and the earliest due time read the
+// deliveries_due index, at most DueLimit entries of it.
+func (s *Store) DeliveryBacklog(ctx context.Context, p store.BacklogParams) (store.Backlog, error) {
+	var b store.Backlog
+	var oldest sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT coalesce(sum(n), 0) FROM connection_backlog),
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 LIMIT ?2)),
+		(SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1)`,
+		micros(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &oldest)
+	if err != nil {
+		return store.Backlog{}, fmt.Errorf("delivery backlog: %w", err)
+	}
+	b.OldestDue = fromMicros(oldest.Int64)
+	return b, nil
+}

@@ -22,8 +22,8 @@ const (
 		WHERE k.source_id = ? AND k.key = ? AND k.expires_at > ?`
 	sqlIdemPut = `INSERT INTO idempotency_keys (source_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`
-	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryInsert = `INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
 		next_attempt_at, lease_owner, lease_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
@@ -134,7 +134,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 				status = volley.EventDropped
 			}
 			ep := &encoded[i]
-			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), ep.external)
+			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), ep.external, e.TraceParent)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
@@ -176,7 +176,7 @@ func nonNil(b []byte) []byte {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.encoding,
-	ep.headers, ep.body, e.status, e.created_at`
+	ep.headers, ep.body, e.status, e.created_at, e.traceparent`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -187,7 +187,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var encoding int
 	var created int64
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &encoding,
-		&storedHeaders, &storedBody, &e.Status, &created); err != nil {
+		&storedHeaders, &storedBody, &e.Status, &created, &e.TraceParent); err != nil {
 		return nil, notFound(err)
 	}
 	headers, body, err := payload.Decode(encoding, storedHeaders, storedBody)

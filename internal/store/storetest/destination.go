@@ -24,6 +24,7 @@ func destinationTests() []test {
 func plainDestination(projectID uint64, name string, headers map[string]string) volley.Destination {
 	d := newDestination(projectID, name)
 	d.Headers, d.PrevSigningSecret, d.PrevSecretExpiresAt, d.TimeoutMS, d.EPS = headers, nil, time.Time{}, 0, 0
+	d.ForwardTraceParent = false
 	return d
 }
 
@@ -74,6 +75,7 @@ func testDestinationUpdate(t *testing.T, s store.Store) {
 	}{
 		{"EveryField", newDestination(p, "every"), func(d *volley.Destination) {
 			d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS = "renamed", "http://10.0.0.1:8080/in", 99, volley.DestinationDisabled, 60_000
+			d.ForwardTraceParent = false
 			d.Headers = map[string]string{"X-Other": "1"}
 			d.SigningSecret, d.PrevSigningSecret = []byte("sealed-new"), []byte("sealed-previous")
 			d.PrevSecretExpiresAt = now.Add(48 * time.Hour)

@@ -65,6 +65,9 @@ func newEvent(src volley.Source, uid string, at time.Time) volley.Event {
 		Headers:    http.Header{"Content-Type": {"application/json"}, "X-Trace": {"a", "b"}},
 		Body:       []byte(`{"event":"` + uid + `"}`),
 		CreatedAt:  at,
+		// Every event carries a trace context; Traffic/TraceParent checks
+		// one without.
+		TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
 	}
 }
 
