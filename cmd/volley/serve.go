@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
 	"github.com/volleyhq/volley/internal/mail"
+	"github.com/volleyhq/volley/internal/metrics"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
 )
@@ -25,6 +28,10 @@ Environment only:
   VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
   VOLLEY_ADMIN_TOKEN     its API token (vk_ and letters and digits, at least 32 characters); default: generated
   VOLLEY_ADMIN_PASSWORD  its password; default: generated
+  VOLLEY_METRICS_TOKEN   bearer token required to read /metrics; default: none (anyone who reaches it)
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+                         turn OpenTelemetry tracing on (OTLP over HTTP); the other standard OTEL_*
+                         variables apply; OTEL_SDK_DISABLED=true turns it off
 On first start the admin token is printed once and written to <data-dir>/admin-token (mode 0600).
 `
 
@@ -59,6 +66,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpURL := fs.String("smtp-url", env("VOLLEY_SMTP_URL", ""),
 		"SMTP server that mails invitations, smtp[s]://user:password@host:port?from=address; empty shows the links only to the inviter (env VOLLEY_SMTP_URL)")
 	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
+	metricsAddr := fs.String("metrics-addr", env("VOLLEY_METRICS_ADDR", ""),
+		"serve /metrics on this private address instead of --addr, e.g. 127.0.0.1:9090 (env VOLLEY_METRICS_ADDR)")
+	metricsDests := fs.Int("metrics-destination-labels", ev.int("VOLLEY_METRICS_DESTINATION_LABELS", metrics.DefaultDestinationLabels),
+		"destinations whose attempt latency gets a series of its own; the others are counted as \"other\" (env VOLLEY_METRICS_DESTINATION_LABELS)")
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(stderr, serveEnvHelp) }
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +104,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *retentionPeriod <= 0 {
 		return usageError{"--retention must be positive, e.g. 720h"}
 	}
+	if *metricsDests <= 0 {
+		return usageError{"--metrics-destination-labels must be positive"}
+	}
 	if *signup != "open" && *signup != "closed" {
 		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
 	}
@@ -107,6 +121,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	key, err := sf.secretKey()
 	if err != nil {
 		return err
+	}
+	tp, err := newTracerProvider(ctx, os.Getenv, log)
+	if err != nil {
+		return err
+	}
+	var tracer trace.TracerProvider // nil: tracing off
+	if tp != nil {
+		tracer = tp
+		log.Info("tracing on: exporting spans over OTLP")
+		defer func() {
+			// Flush the last spans; bounded, the collector may be gone.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("tracing: flush spans at exit", "err", err)
+			}
+		}()
 	}
 	st, err := sf.openStore(ctx, true)
 	if err != nil {
@@ -127,6 +158,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Committers:   committers(&sf),
 		Signup:       *signup == "open",
 		Mailer:       mailer,
+
+		MetricsAddr:              *metricsAddr,
+		MetricsToken:             os.Getenv("VOLLEY_METRICS_TOKEN"),
+		MetricsDestinationLabels: *metricsDests,
+		TracerProvider:           tracer,
 	})
 	if err != nil {
 		return err

@@ -70,6 +70,9 @@ type eventView struct {
 	query   string
 	headers http.Header
 	body    []byte
+	// traceParent is the W3C trace context the event was committed in;
+	// "" without tracing.
+	traceParent string
 }
 
 // targetURL appends the event's query string to the destination URL.
@@ -119,6 +122,9 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 		return result{attempt: a}
 	}
 	req.Header = outboundHeaders(ev, d, dest, number, start, e.cfg.UserAgent)
+	if dest.ForwardTraceParent {
+		forwardTrace(ctx, req.Header)
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		a.DurationMS = time.Since(t0).Milliseconds()

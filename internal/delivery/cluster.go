@@ -128,6 +128,7 @@ func (e *Engine) reaper() {
 		case err != nil:
 			e.log.Warn("reap leases of stopped nodes", "err", err)
 		case n > 0:
+			e.cfg.Observer.LeasesTakenOver(n)
 			e.log.Info("took over deliveries leased by a stopped node", "count", n)
 			e.Wake()
 		}
@@ -155,6 +156,11 @@ func (e *Engine) clusterStart(ctx context.Context, d *volley.Delivery, dest *rou
 	wait := start.Sub(e.clock.Now())
 	if wait <= 0 {
 		return start, true
+	}
+	if dest.EPS > 0 {
+		e.cfg.Observer.AttemptThrottled(LimitDestination)
+	} else {
+		e.cfg.Observer.AttemptThrottled(LimitConnection)
 	}
 	t := e.clock.NewTimer(wait)
 	select {

@@ -96,6 +96,7 @@ func (e *Engine) admit(sj *store.Job) {
 	}
 	j := &job{d: d, conn: conn, ev: eventView{
 		method: sj.Event.Method, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
+		traceParent: sj.Event.TraceParent,
 	}}
 	e.mu.Lock()
 	l := e.lanes[d.DestinationID]
@@ -131,6 +132,7 @@ func (e *Engine) route(d *volley.Delivery, now time.Time) (*volley.Connection, *
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		e.settle(d, volley.DeliveryCancelled, now)
+		e.cfg.Observer.DeliveryDropped()
 	case err != nil:
 		e.log.Error("load delivery configuration", "delivery_id", d.ID, "err", err)
 		e.settle(d, volley.DeliveryPending, now.Add(e.cfg.PollInterval))
@@ -221,10 +223,18 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 		return
 	}
 	number := d.Attempts + 1
+	ctx, span := e.startSpan(ctx, "attempt", j.ev.traceParent, d, number)
+	// The machine's clock, not the injected one: how long the request
+	// took, for metrics only.
+	t0 := time.Now()
 	res := e.send(ctx, &j.ev, d, dest, number, granted)
+	elapsed := time.Since(t0)
 	now := e.clock.Now()
 	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
 	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())
+	outcome := outcomeOf(dec.State)
+	e.cfg.Observer.AttemptFinished(d.DestinationID, outcome, elapsed)
+	endSpan(span, &res.attempt, outcome)
 	e.results <- store.Outcome{
 		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &res.attempt,
 		State: dec.State, NextAttemptAt: dec.Next, Now: now,
@@ -266,8 +276,10 @@ func (e *Engine) recorder() {
 func (e *Engine) commit(batch []store.Outcome) {
 	backoff := 50 * time.Millisecond
 	for {
+		start := time.Now() // for metrics: how long the store took
 		err := e.cfg.Store.DeliveryFinish(context.WithoutCancel(e.base), batch)
 		if err == nil {
+			e.cfg.Observer.OutcomesCommitted(len(batch), time.Since(start))
 			for _, o := range batch {
 				if o.State == volley.DeliveryPending {
 					e.Wake() // a retry may be due before the leaser's timer

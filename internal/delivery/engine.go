@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/routing"
@@ -73,6 +75,11 @@ type Config struct {
 	// changes to sweep that it was not told about (another node's, or one
 	// left over by a crash); 0 means 5s.
 	SweepInterval time.Duration
+	// Observer receives counts and durations for metrics; nil for none.
+	Observer Observer
+	// Tracer traces attempts, each a child of the span that committed its
+	// event (Event.TraceParent); nil for no tracing.
+	Tracer trace.Tracer
 }
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
@@ -169,6 +176,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2})
 	base, cancel := context.WithCancel(context.Background())

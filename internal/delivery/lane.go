@@ -22,6 +22,9 @@ type job struct {
 	d    volley.Delivery
 	ev   eventView
 	conn *volley.Connection // configuration when admitted: paces the queue
+	// throttled is set once the job has waited for a rate limit, so that
+	// each job counts as throttled at most once.
+	throttled bool
 }
 
 // lane delivers to one destination: a queue per connection, each paced by
@@ -123,20 +126,25 @@ func (l *lane) backlogWait() time.Duration {
 func (l *lane) next(now time.Time) (*job, time.Time) {
 	var best *connQueue
 	var bestAt time.Time
+	var bestLimit string
 	for _, cq := range l.conns {
 		if len(cq.jobs) == 0 {
 			continue
 		}
-		at := l.pace.ready(l.eps, now)
+		at, limit := l.pace.ready(l.eps, now), LimitDestination
 		if t := cq.pace.ready(cq.eps, now); t.After(at) {
-			at = t
+			at, limit = t, LimitConnection
 		}
 		if best == nil || at.Before(bestAt) ||
 			(at.Equal(bestAt) && cq.jobs[0].d.CreatedAt.Before(best.jobs[0].d.CreatedAt)) {
-			best, bestAt = cq, at
+			best, bestAt, bestLimit = cq, at, limit
 		}
 	}
 	if bestAt.After(now) {
+		if j := best.jobs[0]; !j.throttled {
+			j.throttled = true
+			l.e.cfg.Observer.AttemptThrottled(bestLimit)
+		}
 		return nil, bestAt
 	}
 	j := best.jobs[0]

@@ -16,9 +16,15 @@ func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery
 		return nil, fmt.Errorf("replay: load destination %d: %w", d.DestinationID, err)
 	}
 	d.EventUID = ev.UID
-	view := eventView{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body}
-	res := e.send(ctx, &view, &d, dest, d.Attempts+1, e.clock.Now())
+	view := eventView{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body, traceParent: ev.TraceParent}
+	sctx, span := e.startSpan(ctx, "replay", ev.TraceParent, &d, d.Attempts+1)
+	res := e.send(sctx, &view, &d, dest, d.Attempts+1, e.clock.Now())
 	res.attempt.Trigger = volley.AttemptReplay
+	outcome := OutcomeSuccess
+	if res.attempt.Status != volley.AttemptSuccess {
+		outcome = OutcomeFailed
+	}
+	endSpan(span, &res.attempt, outcome)
 	if err := e.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), &res.attempt); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ type destinationJSON struct {
 	Status           string            `json:"status"`
 	TimeoutMS        int               `json:"timeout_ms"`
 	Headers          map[string]string `json:"headers"`
+	ForwardTrace     bool              `json:"forward_traceparent"`
 	SigningSecretSet bool              `json:"signing_secret_set"`
 	CreatedAt        time.Time         `json:"created_at"`
 	UpdatedAt        time.Time         `json:"updated_at"`
@@ -29,7 +30,7 @@ func destinationOut(d *volley.Destination) destinationJSON {
 	}
 	return destinationJSON{
 		ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, URL: d.URL, EPS: d.EPS, Status: d.Status,
-		TimeoutMS: d.TimeoutMS, Headers: h, SigningSecretSet: len(d.SigningSecret) > 0,
+		TimeoutMS: d.TimeoutMS, Headers: h, ForwardTrace: d.ForwardTraceParent, SigningSecretSet: len(d.SigningSecret) > 0,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
@@ -41,6 +42,7 @@ type destinationRequest struct {
 	Status        *string            `json:"status"`
 	TimeoutMS     *int               `json:"timeout_ms"`
 	Headers       *map[string]string `json:"headers"`
+	ForwardTrace  *bool              `json:"forward_traceparent"`
 	SigningSecret *string            `json:"signing_secret"`
 }
 
@@ -68,6 +70,7 @@ func (a *API) applyDestination(r *http.Request, req *destinationRequest, d *voll
 	setIf(&d.EPS, req.EPS)
 	setIf(&d.TimeoutMS, req.TimeoutMS)
 	setIf(&d.Headers, req.Headers)
+	setIf(&d.ForwardTraceParent, req.ForwardTrace)
 	if deref(req.Status) != "" {
 		var err error
 		if d.Status, err = volley.ParseDestinationStatus(*req.Status); err != nil {

@@ -8,6 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
@@ -44,6 +49,22 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Query: req.Query,
 		Headers: req.Headers, Body: req.Body, CreatedAt: now,
 	}}
+	if h.cfg.Tracer != nil {
+		// The commit's span is the parent of every attempt of the event,
+		// whenever and wherever they run: its context is stored with it.
+		var span trace.Span
+		_, span = h.cfg.Tracer.Start(ctx, "ingest.commit", trace.WithAttributes(
+			attribute.Int64("volley.source_id", int64(src.ID)), attribute.String("volley.event_uid", uid)))
+		defer func() {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, "store event")
+			}
+			span.SetAttributes(attribute.Bool("volley.duplicate", dup))
+			span.End()
+		}()
+		ne.Event.TraceParent = traceParent(span.SpanContext())
+	}
 	if req.IdempotencyKey != "" {
 		ne.IdempotencyKey, ne.IdempotencyUntil = req.IdempotencyKey, now.Add(h.cfg.IdempotencyTTL)
 	}
@@ -70,11 +91,14 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 		}
 		return "", false, fmt.Errorf("store event: %w", c.err)
 	case c.res.Duplicate:
+		h.cfg.Observer.EventIngested(true)
 		if leased {
 			h.cfg.Engine.Unreserve(ready)
 		}
 		return c.res.UID, true, nil
-	case !leased:
+	}
+	h.cfg.Observer.EventIngested(false)
+	if !leased {
 		if ready > 0 {
 			h.cfg.Engine.Wake()
 		}
@@ -140,4 +164,15 @@ func basicCredentials(v string) string {
 		return ""
 	}
 	return string(b)
+}
+
+// traceParent returns the W3C traceparent header of sc, or "" when sc is
+// not a valid span context (a no-op tracer's).
+func traceParent(sc trace.SpanContext) string {
+	if !sc.IsValid() {
+		return ""
+	}
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(), sc), carrier)
+	return carrier["traceparent"]
 }

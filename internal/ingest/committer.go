@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 )
@@ -27,6 +28,7 @@ type committer struct {
 	store    store.Traffic
 	in       chan *pending
 	onCommit func() // nil for none
+	obs      Observer
 }
 
 // run commits batches until in is closed.
@@ -53,9 +55,15 @@ func (c *committer) run() {
 		}
 		// The commit is not tied to any one request: a client that hangs up
 		// must not roll back its neighbours' events.
+		// Measured with the machine's clock, not the injected one: this is
+		// how long the store took, for metrics only.
+		start := time.Now()
 		res, err := c.store.EventInsert(context.Background(), events)
-		if err == nil && c.onCommit != nil {
-			c.onCommit()
+		if err == nil {
+			c.obs.EventsCommitted(len(events), time.Since(start))
+			if c.onCommit != nil {
+				c.onCommit()
+			}
 		}
 		for i, p := range batch {
 			if err != nil {

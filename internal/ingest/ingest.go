@@ -21,6 +21,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/signature"
 	"github.com/volleyhq/volley/internal/store"
@@ -41,6 +46,37 @@ type Dispatcher interface {
 	Owner() string
 	LeaseUntil(now time.Time) time.Time
 }
+
+// Observer is told what ingestion does, for metrics. Its methods must be
+// cheap and must not block: they run on every request.
+type Observer interface {
+	// EventIngested counts an accepted event, stored or a duplicate.
+	EventIngested(duplicate bool)
+	// EventRejected counts a refused request; reason is one of the
+	// Reason* constants.
+	EventRejected(reason string)
+	// EventsCommitted records one group commit of n events.
+	EventsCommitted(n int, took time.Duration)
+}
+
+// Rejection reasons given to Observer.EventRejected.
+const (
+	ReasonAuth      = "auth"
+	ReasonSignature = "signature"
+	ReasonEPS       = "eps"
+	ReasonSize      = "size"
+	ReasonUnknown   = "unknown"
+	ReasonDisabled  = "disabled"
+	ReasonMethod    = "method"
+	ReasonError     = "error"
+)
+
+// noObserver is the Observer of a Handler configured without one.
+type noObserver struct{}
+
+func (noObserver) EventIngested(bool)                 {}
+func (noObserver) EventRejected(string)               {}
+func (noObserver) EventsCommitted(int, time.Duration) {}
 
 // Config configures a Handler.
 type Config struct {
@@ -65,6 +101,13 @@ type Config struct {
 	// OnCommit runs after each group commit that stored events (the listen
 	// streams' wake-up); nil for none. It must not block.
 	OnCommit func()
+	// Observer receives counts for metrics; nil for none.
+	Observer Observer
+	// Tracer traces ingest requests and their commits; nil for no tracing.
+	// An incoming W3C traceparent is continued, and the trace context of
+	// the commit is stored with the event (Event.TraceParent) for its
+	// attempts to join.
+	Tracer trace.Tracer
 }
 
 // DefaultMaxBodyBytes is the default ingest body limit.
@@ -99,13 +142,16 @@ func New(cfg Config) *Handler {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	return &Handler{cfg: cfg, commits: make(chan *pending, 4*maxBatch)}
 }
 
 // Start runs the committers until Stop.
 func (h *Handler) Start() {
 	for range h.cfg.Committers {
-		c := &committer{store: h.cfg.Store, in: h.commits, onCommit: h.cfg.OnCommit}
+		c := &committer{store: h.cfg.Store, in: h.commits, onCommit: h.cfg.OnCommit, obs: h.cfg.Observer}
 		go c.run()
 	}
 }
@@ -131,25 +177,54 @@ func fail(w http.ResponseWriter, status int, msg string) {
 
 // ServeHTTP implements http.Handler for /hook/{ingestion_id}.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Tracer == nil {
+		h.serve(w, r, nil)
+		return
+	}
+	// The sender's trace, if it sent one, goes on through Volley.
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.cfg.Tracer.Start(ctx, "ingest", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", r.Method)))
+	defer span.End()
+	h.serve(w, r.WithContext(ctx), span)
+}
+
+// reject answers a refused request and counts it.
+func (h *Handler) reject(w http.ResponseWriter, span trace.Span, status int, reason, msg string) {
+	h.cfg.Observer.EventRejected(reason)
+	if span != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", status), attribute.String("volley.outcome", "rejected"),
+			attribute.String("volley.reject_reason", reason))
+		span.SetStatus(codes.Error, msg)
+	}
+	fail(w, status, msg)
+}
+
+// serve handles one ingest request; span is its trace span, nil when
+// tracing is off.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span) {
 	switch r.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 	default:
 		w.Header().Set("Allow", "POST, PUT, PATCH")
-		fail(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: send webhooks with POST, PUT or PATCH")
+		h.reject(w, span, http.StatusMethodNotAllowed, ReasonMethod, "method "+r.Method+" not allowed: send webhooks with POST, PUT or PATCH")
 		return
 	}
 	src, err := h.cfg.Sources.Source(r.Context(), r.PathValue("ingestion_id"))
 	if errors.Is(err, store.ErrNotFound) {
-		fail(w, http.StatusNotFound, "unknown ingestion URL")
+		h.reject(w, span, http.StatusNotFound, ReasonUnknown, "unknown ingestion URL")
 		return
 	}
 	if err != nil {
 		h.cfg.Logger.Error("ingest: load source", "err", err)
-		fail(w, http.StatusServiceUnavailable, "temporarily unable to accept webhooks; retry later")
+		h.reject(w, span, http.StatusServiceUnavailable, ReasonError, "temporarily unable to accept webhooks; retry later")
 		return
 	}
+	if span != nil {
+		span.SetAttributes(attribute.Int64("volley.source_id", int64(src.ID)))
+	}
 	if src.Status != volley.SourceActive {
-		fail(w, http.StatusForbidden, "source is disabled")
+		h.reject(w, span, http.StatusForbidden, ReasonDisabled, "source is disabled")
 		return
 	}
 	authHeader, ok := authenticate(r, src)
@@ -160,7 +235,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case volley.AuthAPIKey:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="volley"`)
 		}
-		fail(w, http.StatusUnauthorized, "missing or invalid source credentials")
+		h.reject(w, span, http.StatusUnauthorized, ReasonAuth, "missing or invalid source credentials")
 		return
 	}
 	// The limiter gets the time before UTC() strips its monotonic reading,
@@ -169,24 +244,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mono := h.cfg.NowFunc()
 	now := mono.UTC()
 	if r.ContentLength > h.cfg.MaxBodyBytes {
-		fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the %d-byte limit", h.cfg.MaxBodyBytes))
+		h.reject(w, span, http.StatusRequestEntityTooLarge, ReasonSize, fmt.Sprintf("body is larger than the %d-byte limit", h.cfg.MaxBodyBytes))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the %d-byte limit", h.cfg.MaxBodyBytes))
+			h.reject(w, span, http.StatusRequestEntityTooLarge, ReasonSize, fmt.Sprintf("body is larger than the %d-byte limit", h.cfg.MaxBodyBytes))
 			return
 		}
-		fail(w, http.StatusBadRequest, "could not read the request body")
+		h.reject(w, span, http.StatusBadRequest, ReasonSize, "could not read the request body")
 		return
 	}
 	if src.VerifySignature {
 		v := signature.Verifier{Scheme: src.Type, Secret: src.WebhookSecret, HMAC: signature.HMACConfig(src.HMAC)}
 		if err := v.Verify(r.Header, body, now); err != nil {
 			w.Header().Set("WWW-Authenticate", `Signature realm="volley"`)
-			fail(w, http.StatusUnauthorized, "signature verification failed: "+err.Error())
+			h.reject(w, span, http.StatusUnauthorized, ReasonSignature, "signature verification failed: "+err.Error())
 			return
 		}
 	}
@@ -199,12 +274,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ok, wait, err := h.cfg.Limiter.Allow(r.Context(), src.ID, src.EPS, mono)
 	if err != nil {
 		h.cfg.Logger.Error("ingest: rate limit", "source_id", src.ID, "err", err)
-		fail(w, http.StatusServiceUnavailable, "temporarily unable to accept webhooks; retry later")
+		h.reject(w, span, http.StatusServiceUnavailable, ReasonError, "temporarily unable to accept webhooks; retry later")
 		return
 	}
 	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		fail(w, http.StatusTooManyRequests, fmt.Sprintf("source rate limit of %d events per second exceeded", src.EPS))
+		h.reject(w, span, http.StatusTooManyRequests, ReasonEPS, fmt.Sprintf("source rate limit of %d events per second exceeded", src.EPS))
 		return
 	}
 	headers := r.Header.Clone()
@@ -223,8 +298,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		h.cfg.Logger.Error("ingest: store event", "source_id", src.ID, "err", err)
-		fail(w, http.StatusServiceUnavailable, "temporarily unable to store the webhook; it was not accepted, retry later")
+		h.reject(w, span, http.StatusServiceUnavailable, ReasonError, "temporarily unable to store the webhook; it was not accepted, retry later")
 		return
+	}
+	if span != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", http.StatusAccepted), attribute.String("volley.event_uid", uid),
+			attribute.String("volley.outcome", "accepted"), attribute.Bool("volley.duplicate", dup))
 	}
 	w.Header().Set("X-Volley-Event-Id", uid)
 	writeJSON(w, http.StatusAccepted, acceptedBody{EventID: uid, Status: "accepted", Duplicate: dup})

@@ -17,6 +17,8 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/broadcast"
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/console"
@@ -24,6 +26,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/metrics"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
@@ -80,6 +83,20 @@ type Config struct {
 	// Mailer mails invitations (VOLLEY_SMTP_URL); nil only shows their
 	// links to the inviter.
 	Mailer httpapi.Mailer
+
+	// MetricsAddr, when set, serves GET /metrics on a listener of its own
+	// at this address (a private interface) instead of the main one; port
+	// 0 picks a free port (see Server.MetricsAddr).
+	MetricsAddr string
+	// MetricsToken, when set, must be sent as a bearer token to read
+	// /metrics (VOLLEY_METRICS_TOKEN).
+	MetricsToken string
+	// MetricsDestinationLabels caps the destinations whose attempt latency
+	// has a series of its own; 0 means metrics.DefaultDestinationLabels.
+	MetricsDestinationLabels int
+	// TracerProvider traces ingest requests, commits and attempts; nil
+	// means no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is one running Volley node.
@@ -98,6 +115,12 @@ type Server struct {
 	http       *http.Server
 	ln         net.Listener
 	done       chan error
+	metrics    *metrics.Metrics
+	// metricsHTTP serves /metrics on MetricsAddr; nil when it is served on
+	// the main listener.
+	metricsHTTP *http.Server
+	metricsLn   net.Listener
+	metricsDone chan error
 }
 
 // New wires a node from cfg without doing any I/O.
@@ -133,8 +156,16 @@ func New(cfg Config) (*Server, error) {
 
 	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
 	cluster, _ := cfg.Store.(store.Cluster) // nil for a store owned by one process
+	met := metrics.New(metrics.Config{
+		Backlog: cfg.Store, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
+	})
+	var tracer trace.Tracer // nil: no tracing
+	if cfg.TracerProvider != nil {
+		tracer = cfg.TracerProvider.Tracer("github.com/volleyhq/volley")
+	}
 	dc := cfg.Delivery
 	dc.Store, dc.Routes, dc.Egress, dc.Logger, dc.Cluster = cfg.Store, routes, policy, cfg.Logger, cluster
+	dc.Observer, dc.Tracer = met, tracer
 	if dc.Clock == nil {
 		dc.Clock = clk
 	}
@@ -159,6 +190,7 @@ func New(cfg Config) (*Server, error) {
 	hooks := ingest.New(ingest.Config{
 		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
 		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, OnCommit: committed.Notify,
+		Observer: met, Tracer: tracer,
 	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
@@ -179,6 +211,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
+		metrics: met,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
@@ -194,6 +227,17 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/hook/{ingestion_id}", hooks)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", met.Handler(cfg.MetricsToken))
+	} else {
+		private := http.NewServeMux()
+		private.Handle("GET /metrics", met.Handler(cfg.MetricsToken))
+		s.metricsHTTP = &http.Server{
+			Handler:           private,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		}
+	}
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -241,8 +285,19 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if s.metricsHTTP != nil {
+		mln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsAddr, err)
+		}
+		s.metricsLn, s.metricsDone = mln, make(chan error, 1)
+		go func() { s.metricsDone <- s.metricsHTTP.Serve(mln) }()
+		s.log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	if err := s.engine.Start(ctx); err != nil {
 		ln.Close()
+		s.stopMetrics(ctx)
 		return err
 	}
 	s.ingest.Start()
@@ -264,6 +319,30 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the base URL clients on this machine use, after Start.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
+// MetricsURL returns the URL of /metrics, on its own listener when
+// MetricsAddr is set, after Start.
+func (s *Server) MetricsURL() string {
+	if s.metricsLn != nil {
+		return "http://" + s.metricsLn.Addr().String() + "/metrics"
+	}
+	return s.URL() + "/metrics"
+}
+
+// Metrics returns the node's metrics.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// stopMetrics shuts the metrics listener down, if there is one.
+func (s *Server) stopMetrics(ctx context.Context) error {
+	if s.metricsLn == nil {
+		return nil
+	}
+	err := s.metricsHTTP.Shutdown(ctx)
+	if serveErr := <-s.metricsDone; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
 // Stop shuts the node down gracefully, within the shutdown timeout: it stops
 // accepting connections and answers the requests in flight, then drains the
 // delivery engine (attempts in flight finish and are recorded; queued ones
@@ -281,6 +360,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.ingest.Stop()
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
+	// Metrics are served until the engine has drained, for a last scrape.
+	err = errors.Join(err, s.stopMetrics(ctx))
 	if s.stopListen != nil {
 		s.stopListen()
 		<-s.listenDone

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/server"
@@ -39,6 +41,16 @@ type Options struct {
 	// Signup opens /signup; Mailer mails invitations.
 	Signup bool
 	Mailer httpapi.Mailer
+	// MaxBodyBytes bounds ingested bodies; 0 means the server's default.
+	MaxBodyBytes int64
+	// MetricsAddr, MetricsToken and MetricsDestinationLabels configure
+	// /metrics (see server.Config).
+	MetricsAddr              string
+	MetricsToken             string
+	MetricsDestinationLabels int
+	// TracerProvider traces the node (an SDK provider with an in-memory
+	// exporter in tests); nil for no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running test node.
@@ -90,6 +102,12 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		Delivery:       opts.Delivery,
 		Signup:         opts.Signup,
 		Mailer:         opts.Mailer,
+		MaxBodyBytes:   opts.MaxBodyBytes,
+		MetricsAddr:    opts.MetricsAddr,
+		MetricsToken:   opts.MetricsToken,
+		TracerProvider: opts.TracerProvider,
+
+		MetricsDestinationLabels: opts.MetricsDestinationLabels,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount
