@@ -88,7 +88,7 @@ func wantAttrs(t *testing.T, span tracetest.SpanStub, want ...attribute.KeyValue
 	}
 	for _, kv := range want {
 		if got, ok := have[kv.Key]; !ok || got != kv.Value {
-			t.Errorf("span %s: %s = %v (present %v), want %v", span.Name, kv.Key, got.Emit(), ok, kv.Value.Emit())
+			t.Errorf("span %s: %s = %v (present %v), want %v", span.Name, kv.Key, got.String(), ok, kv.Value.String())
 		}
 	}
 }

@@ -36,7 +36,7 @@ func setup(t *testing.T) *node {
 }
 
 // setupWith starts a node with opts.
-func setupWith(t *testing.T, opts testserver.Options) *node {
+func setupWith(t testing.TB, opts testserver.Options) *node {
 	t.Helper()
 	srv := testserver.Start(t, opts)
 	return &node{srv: srv, acct: srv.AdminAccount()}

@@ -105,6 +105,12 @@ type Metrics struct {
 	batchSize  *prometheus.HistogramVec
 	commitTime *prometheus.HistogramVec
 
+	// The series of each fixed label value, resolved once: the hot paths
+	// then only add to a counter. Read-only after New.
+	rejectedBy  map[string]prometheus.Counter
+	outcomeOf   map[string]prometheus.Counter
+	throttledBy map[string]prometheus.Counter
+
 	destMu sync.RWMutex
 	dests  map[uint64]prometheus.Observer
 	other  prometheus.Observer
@@ -158,14 +164,15 @@ func New(cfg Config) *Metrics {
 	m.other = m.attempts.WithLabelValues(OtherDestination)
 	// Series that exist from the start, so that rates and alerts see a 0
 	// rather than nothing before the first event of a kind.
+	m.rejectedBy, m.outcomeOf, m.throttledBy = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
 	for _, r := range []string{ReasonAuth, ReasonSignature, ReasonEPS, ReasonSize, ReasonUnknown, ReasonDisabled, ReasonMethod, ReasonError} {
-		m.rejected.WithLabelValues(r)
+		m.rejectedBy[r] = m.rejected.WithLabelValues(r)
 	}
 	for _, o := range []string{OutcomeSuccess, OutcomeFailed, OutcomeExhausted, OutcomeDropped} {
-		m.deliveries.WithLabelValues(o)
+		m.outcomeOf[o] = m.deliveries.WithLabelValues(o)
 	}
 	for _, l := range []string{"source", "destination", "connection"} {
-		m.throttled.WithLabelValues(l)
+		m.throttledBy[l] = m.throttled.WithLabelValues(l)
 	}
 	for _, w := range []string{WriterIngest, WriterDelivery} {
 		m.batchSize.WithLabelValues(w)

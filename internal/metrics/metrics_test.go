@@ -97,3 +97,17 @@ func TestBacklogGauges(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkObserve measures the observations the hot paths make per event
+// and per attempt, run from every core at once.
+func BenchmarkObserve(b *testing.B) {
+	m := metrics.New(metrics.Config{})
+	b.RunParallel(func(pb *testing.PB) {
+		var i uint64
+		for pb.Next() {
+			i++
+			m.EventIngested(false)
+			m.AttemptFinished(i%50, metrics.OutcomeSuccess, time.Millisecond)
+		}
+	})
+}

@@ -23,9 +23,9 @@ func (m *Metrics) EventIngested(duplicate bool) {
 // refusal by the source's rate limit is also a throttled wait of the
 // source. It implements ingest.Observer.
 func (m *Metrics) EventRejected(reason string) {
-	m.rejected.WithLabelValues(reason).Inc()
+	counter(m.rejectedBy, m.rejected, reason).Inc()
 	if reason == ReasonEPS {
-		m.throttled.WithLabelValues("source").Inc()
+		m.throttledBy["source"].Inc()
 	}
 }
 
@@ -39,17 +39,26 @@ func (m *Metrics) EventsCommitted(n int, took time.Duration) {
 // ended in outcome (OutcomeSuccess, OutcomeFailed or OutcomeExhausted). It
 // implements delivery.Observer.
 func (m *Metrics) AttemptFinished(destinationID uint64, outcome string, took time.Duration) {
-	m.deliveries.WithLabelValues(outcome).Inc()
+	counter(m.outcomeOf, m.deliveries, outcome).Inc()
 	m.destination(destinationID).Observe(took.Seconds())
 }
 
 // DeliveryDropped counts a delivery cancelled without an attempt because
 // its connection or destination is gone. It implements delivery.Observer.
-func (m *Metrics) DeliveryDropped() { m.deliveries.WithLabelValues(OutcomeDropped).Inc() }
+func (m *Metrics) DeliveryDropped() { m.outcomeOf[OutcomeDropped].Inc() }
 
 // AttemptThrottled counts an attempt held back by a rate limit ("destination"
 // or "connection"). It implements delivery.Observer.
-func (m *Metrics) AttemptThrottled(limit string) { m.throttled.WithLabelValues(limit).Inc() }
+func (m *Metrics) AttemptThrottled(limit string) { counter(m.throttledBy, m.throttled, limit).Inc() }
+
+// counter returns the series of value: resolved in advance for the known
+// values, looked up in vec for any other.
+func counter(known map[string]prometheus.Counter, vec *prometheus.CounterVec, value string) prometheus.Counter {
+	if c, ok := known[value]; ok {
+		return c
+	}
+	return vec.WithLabelValues(value)
+}
 
 // OutcomesCommitted records one commit of n delivery outcomes that took
 // took. It implements delivery.Observer.

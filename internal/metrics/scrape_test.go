@@ -335,3 +335,33 @@ func TestMetricsSeparateListener(t *testing.T) {
 		t.Errorf("main listener still serves the metrics")
 	}
 }
+
+// TestMetricsThrottled holds three events on a paused connection to a
+// destination limited to 1 event per second, then resumes it: the three
+// deliveries reach the engine at once, the first starts and the other two
+// each wait for the destination's limit, once.
+func TestMetricsThrottled(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	n := &node{srv: srv, pid: srv.AdminAccount().ProjectID}
+	sink := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(sink.Close)
+	src := n.create(t, "sources", map[string]any{"name": "paced"})
+	dest := n.create(t, "destinations", map[string]any{"name": "slow", "url": sink.URL, "eps": 1})
+	conn := n.create(t, "connections", map[string]any{"source_id": src.ID, "destination_id": dest.ID, "status": "paused"})
+	for i := range 3 {
+		if got := n.hook(t, src.IngestionID, nil, fmt.Sprintf(`{"n":%d}`, i)); got != http.StatusAccepted {
+			t.Fatalf("ingest %d: status %d", i, got)
+		}
+	}
+	n.api(t, http.StatusOK, "PUT", fmt.Sprintf("/api/connections/%d", conn.ID), map[string]any{"status": "enabled"})
+	fams := waitFor(t, srv.Node.MetricsURL(), "", "three deliveries", func(f map[string]family) bool {
+		s, _ := value(f, "volley_deliveries_total", "outcome=success")
+		return s == 3
+	})
+	for limit, want := range map[string]float64{"destination": 2, "connection": 0, "source": 0} {
+		if got, _ := value(fams, "volley_throttled_total", "limit="+limit); got != want {
+			t.Errorf("volley_throttled_total{limit=%q} = %v, want %v", limit, got, want)
+		}
+	}
+}
