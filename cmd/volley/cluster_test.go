@@ -155,6 +155,16 @@ func TestClusterKillOneNode(t *testing.T) {
 		t.Errorf("%d requests were cut off by the kill, more than the %d a node may have in flight to a destination",
 			inFlightAtKill, concurrency)
 	}
+	// The requests cut off by the kill were leased by the victim: the
+	// survivors' reapers made them due again and count them in /metrics.
+	var takenOver float64
+	for _, n := range ns[:victim] {
+		takenOver += scrapeValue(t, n.url+"/metrics", "volley_lease_takeovers_total")
+	}
+	if takenOver < float64(inFlightAtKill) {
+		t.Errorf("volley_lease_takeovers_total summed over the survivors = %v, want at least the %d deliveries in flight at the kill",
+			takenOver, inFlightAtKill)
+	}
 
 	// Outcomes are recorded after the destination answered: wait for them.
 	waitUntil(t, 30*time.Second, "no event is pending", func() bool {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -143,4 +144,26 @@ func TestServeRejectsBadMetricsConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "metrics-destination-labels") {
 		t.Errorf("--metrics-destination-labels 0: err = %v", err)
 	}
+}
+
+// scrapeValue reads the value of an unlabelled metric from a /metrics URL.
+func scrapeValue(t *testing.T, url, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %q is not a number", name, v)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s has no %s:\n%s", url, name, b)
+	return 0
 }

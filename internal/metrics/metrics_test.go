@@ -111,3 +111,29 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	})
 }
+
+// TestBacklogUnreadable checks that a store that cannot be read leaves the
+// backlog gauges out of a scrape but keeps every other metric.
+func TestBacklogUnreadable(t *testing.T) {
+	t.Parallel()
+	st, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // every read now fails
+	m := metrics.New(metrics.Config{Backlog: st})
+	m.EventIngested(false)
+	srv := httptest.NewServer(m.Handler(""))
+	defer srv.Close()
+	status, body := scrape(t, srv.URL, "")
+	if status != 200 {
+		t.Fatalf("scrape with an unreadable store: status %d: %s", status, body)
+	}
+	fams := parse(t, body)
+	if v, _ := value(fams, "volley_events_ingested_total"); v != 1 {
+		t.Errorf("volley_events_ingested_total = %v, want 1", v)
+	}
+	if fams["volley_delivery_backlog"] != nil {
+		t.Errorf("backlog gauges served although the store could not be read")
+	}
+}
