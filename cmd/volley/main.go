@@ -27,6 +27,7 @@ func commands() []command {
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
 		{"backup", "copy the embedded store to a file while the server runs", runBackup},
 		{"restore", "put a backup in place (the server must be stopped)", runRestore},
+		{"health", "exit 0 when the local server is ready (container health checks)", runHealth},
 		{"doctor", "check the configuration, store, key, disk and public URL without starting the server", runDoctor},
 		{"bench", "measure ingest, end-to-end latency, delivery rate and list queries on this machine", runBench},
 		{"login", "sign this machine in to a server (device login in the browser)", runLogin},
