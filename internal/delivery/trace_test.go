@@ -46,8 +46,8 @@ func (s *headerSink) received() []string {
 	return append([]string(nil), s.parents...)
 }
 
-// spansOf waits until the exporter holds n spans of the trace (n in all
-// when trace is invalid) and returns them.
+// spansOf waits until the exporter holds at least n spans of the trace id
+// and returns them.
 func spansOf(t *testing.T, exp *tracetest.InMemoryExporter, id trace.TraceID, n int) tracetest.SpanStubs {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -213,4 +213,64 @@ func TestTraceIngestToAttempts(t *testing.T) {
 	if got := forward.received(); len(got) != 3 || got[2] == "" {
 		t.Errorf("forwarding destination got %q for the second event, want Volley's traceparent", got)
 	}
+}
+
+// TestTraceAcrossRestart fails an event's first attempt on one node,
+// stops it, and lets a second node started on the same store make the
+// retry: the retry's span joins the first node's trace, as a child of the
+// commit span whose context the store kept.
+func TestTraceAcrossRestart(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { tp.Shutdown(t.Context()) })
+	dir := t.TempDir()
+	cfg := fastConfig()
+	cfg.Retry.Schedule = []time.Duration{time.Hour} // the retry is the second node's
+	first, stop, err := testserver.Launch(dir, testserver.Options{Delivery: cfg, TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, first, first.AdminAccount().ProjectID)
+	sink := newHeaderSink(t, http.StatusServiceUnavailable)
+	src, _, _ := e.route(t, sink.URL, nil, map[string]any{"max_retries": 3})
+	uid := e.ingest(t, src.IngestionID, `{"n":1}`)
+	var commit tracetest.SpanStub
+	deadline := time.Now().Add(20 * time.Second)
+	for commit.Name == "" || len(named(spansOf(t, exp, commit.SpanContext.TraceID(), 0), "attempt")) == 0 {
+		for _, s := range exp.GetSpans() {
+			for _, kv := range s.Attributes {
+				if s.Name == "ingest.commit" && kv.Key == "volley.event_uid" && kv.Value.AsString() == uid {
+					commit = s
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no commit span and first attempt for %s", uid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling, bounded by the deadline
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Two hours later by the second node's clock, the retry is due.
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	_, stop2, err := testserver.Launch(dir, testserver.Options{Delivery: cfg, TracerProvider: tp, NowFunc: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop2() })
+	spans := spansOf(t, exp, commit.SpanContext.TraceID(), 4) // ingest, commit, two attempts
+	attempts := named(spans, "attempt")
+	if len(attempts) != 2 {
+		t.Fatalf("trace has %d attempt spans, want 2: %+v", len(attempts), spans)
+	}
+	for i, a := range attempts {
+		if a.Parent.SpanID() != commit.SpanContext.SpanID() {
+			t.Errorf("attempt %d is not a child of the first node's commit span", i+1)
+		}
+	}
+	wantAttrs(t, attempts[1], attribute.String("volley.event_uid", uid), attribute.Int("volley.attempt", 2),
+		attribute.Int("http.response.status_code", 200), attribute.String("volley.outcome", "success"))
 }
