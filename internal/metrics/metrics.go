@@ -47,7 +47,7 @@ const (
 	ReasonUnknown   = "unknown"   // no source has this ingestion URL
 	ReasonDisabled  = "disabled"  // the source is disabled
 	ReasonMethod    = "method"    // not POST, PUT or PATCH
-	ReasonError     = "error"     // the store failed: the client should retry
+	ReasonError     = "error"     // the store failed (the client should retry), or the body could not be read
 )
 
 // Delivery outcomes (the outcome label of volley_deliveries_total).
