@@ -68,6 +68,7 @@ const (
 	ReasonUnknown   = "unknown"
 	ReasonDisabled  = "disabled"
 	ReasonMethod    = "method"
+	ReasonRead      = "read"
 	ReasonError     = "error"
 )
 
@@ -254,7 +255,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span)
 			h.reject(w, span, http.StatusRequestEntityTooLarge, ReasonSize, fmt.Sprintf("body is larger than the %d-byte limit", h.cfg.MaxBodyBytes))
 			return
 		}
-		h.reject(w, span, http.StatusBadRequest, ReasonError, "could not read the request body")
+		h.reject(w, span, http.StatusBadRequest, ReasonRead, "could not read the request body")
 		return
 	}
 	if src.VerifySignature {

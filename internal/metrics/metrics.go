@@ -47,7 +47,8 @@ const (
 	ReasonUnknown   = "unknown"   // no source has this ingestion URL
 	ReasonDisabled  = "disabled"  // the source is disabled
 	ReasonMethod    = "method"    // not POST, PUT or PATCH
-	ReasonError     = "error"     // the store failed (the client should retry), or the body could not be read
+	ReasonRead      = "read"      // the body could not be read (the client hung up)
+	ReasonError     = "error"     // the store failed: the client should retry
 )
 
 // Delivery outcomes (the outcome label of volley_deliveries_total).
@@ -165,7 +166,7 @@ func New(cfg Config) *Metrics {
 	// Series that exist from the start, so that rates and alerts see a 0
 	// rather than nothing before the first event of a kind.
 	m.rejectedBy, m.outcomeOf, m.throttledBy = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
-	for _, r := range []string{ReasonAuth, ReasonSignature, ReasonEPS, ReasonSize, ReasonUnknown, ReasonDisabled, ReasonMethod, ReasonError} {
+	for _, r := range []string{ReasonAuth, ReasonSignature, ReasonEPS, ReasonSize, ReasonUnknown, ReasonDisabled, ReasonMethod, ReasonRead, ReasonError} {
 		m.rejectedBy[r] = m.rejected.WithLabelValues(r)
 	}
 	for _, o := range []string{OutcomeSuccess, OutcomeFailed, OutcomeExhausted, OutcomeDropped} {
