@@ -111,6 +111,8 @@ type Metrics struct {
 	rejectedBy  map[string]prometheus.Counter
 	outcomeOf   map[string]prometheus.Counter
 	throttledBy map[string]prometheus.Counter
+	batchOf     map[string]prometheus.Observer // by writer
+	commitOf    map[string]prometheus.Observer // by writer
 
 	destMu sync.RWMutex
 	dests  map[uint64]prometheus.Observer
@@ -175,9 +177,9 @@ func New(cfg Config) *Metrics {
 	for _, l := range []string{"source", "destination", "connection"} {
 		m.throttledBy[l] = m.throttled.WithLabelValues(l)
 	}
+	m.batchOf, m.commitOf = map[string]prometheus.Observer{}, map[string]prometheus.Observer{}
 	for _, w := range []string{WriterIngest, WriterDelivery} {
-		m.batchSize.WithLabelValues(w)
-		m.commitTime.WithLabelValues(w)
+		m.batchOf[w], m.commitOf[w] = m.batchSize.WithLabelValues(w), m.commitTime.WithLabelValues(w)
 	}
 	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.deliveries, m.attempts, m.throttled, m.takeovers,
 		m.batchSize, m.commitTime,

@@ -71,8 +71,8 @@ func (m *Metrics) OutcomesCommitted(n int, took time.Duration) {
 func (m *Metrics) LeasesTakenOver(n int64) { m.takeovers.Add(float64(n)) }
 
 func (m *Metrics) commit(writer string, n int, took time.Duration) {
-	m.batchSize.WithLabelValues(writer).Observe(float64(n))
-	m.commitTime.WithLabelValues(writer).Observe(took.Seconds())
+	m.batchOf[writer].Observe(float64(n))
+	m.commitOf[writer].Observe(took.Seconds())
 }
 
 var (
