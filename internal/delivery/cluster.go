@@ -128,7 +128,7 @@ func (e *Engine) reaper() {
 		case err != nil:
 			e.log.Warn("reap leases of stopped nodes", "err", err)
 		case n > 0:
-			e.cfg.Observer.LeasesTakenOver(n)
+			e.cfg.QueueObserver.LeasesTakenOver(n)
 			e.log.Info("took over deliveries leased by a stopped node", "count", n)
 			e.Wake()
 		}

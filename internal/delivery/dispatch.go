@@ -279,7 +279,7 @@ func (e *Engine) commit(batch []store.Outcome) {
 		start := time.Now() // for metrics: how long the store took
 		err := e.cfg.Store.DeliveryFinish(context.WithoutCancel(e.base), batch)
 		if err == nil {
-			e.cfg.Observer.OutcomesCommitted(len(batch), time.Since(start))
+			e.cfg.QueueObserver.OutcomesCommitted(len(batch), time.Since(start))
 			for _, o := range batch {
 				if o.State == volley.DeliveryPending {
 					e.Wake() // a retry may be due before the leaser's timer

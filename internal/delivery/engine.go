@@ -75,8 +75,12 @@ type Config struct {
 	// changes to sweep that it was not told about (another node's, or one
 	// left over by a crash); 0 means 5s.
 	SweepInterval time.Duration
-	// Observer receives counts and durations for metrics; nil for none.
+	// Observer receives counts and durations of attempts for metrics; nil
+	// for none.
 	Observer Observer
+	// QueueObserver receives the recorder's commits and lease takeovers for
+	// metrics; nil for none.
+	QueueObserver QueueObserver
 	// Tracer traces attempts, each a child of the span that committed its
 	// event (Event.TraceParent); nil for no tracing.
 	Tracer trace.Tracer
@@ -179,6 +183,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
+	}
+	if cfg.QueueObserver == nil {
+		cfg.QueueObserver = noObserver{}
 	}
 	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2})
 	base, cancel := context.WithCancel(context.Background())

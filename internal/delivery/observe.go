@@ -24,6 +24,11 @@ type Observer interface {
 	// AttemptThrottled counts an attempt held back by a rate limit,
 	// LimitDestination or LimitConnection.
 	AttemptThrottled(limit string)
+}
+
+// QueueObserver is told what the engine does to the store's queue, for
+// metrics. Its methods must be cheap and must not block.
+type QueueObserver interface {
 	// OutcomesCommitted records one commit of n outcomes by the recorder.
 	OutcomesCommitted(n int, took time.Duration)
 	// LeasesTakenOver counts deliveries of silent nodes this node made due.
@@ -43,7 +48,8 @@ const (
 	LimitConnection  = "connection"
 )
 
-// noObserver is the Observer of an engine configured without one.
+// noObserver is the Observer and QueueObserver of an engine configured
+// without them.
 type noObserver struct{}
 
 func (noObserver) AttemptFinished(uint64, string, time.Duration) {}

@@ -61,13 +61,13 @@ func counter(known map[string]prometheus.Counter, vec *prometheus.CounterVec, va
 }
 
 // OutcomesCommitted records one commit of n delivery outcomes that took
-// took. It implements delivery.Observer.
+// took. It implements delivery.QueueObserver.
 func (m *Metrics) OutcomesCommitted(n int, took time.Duration) {
 	m.commit(WriterDelivery, n, took)
 }
 
 // LeasesTakenOver counts deliveries of silent nodes made due again by this
-// node. It implements delivery.Observer.
+// node. It implements delivery.QueueObserver.
 func (m *Metrics) LeasesTakenOver(n int64) { m.takeovers.Add(float64(n)) }
 
 func (m *Metrics) commit(writer string, n int, took time.Duration) {

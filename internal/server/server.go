@@ -165,7 +165,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	dc := cfg.Delivery
 	dc.Store, dc.Routes, dc.Egress, dc.Logger, dc.Cluster = cfg.Store, routes, policy, cfg.Logger, cluster
-	dc.Observer, dc.Tracer = met, tracer
+	dc.Observer, dc.QueueObserver, dc.Tracer = met, met, tracer
 	if dc.Clock == nil {
 		dc.Clock = clk
 	}
