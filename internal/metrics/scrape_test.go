@@ -365,3 +365,39 @@ func TestMetricsThrottled(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsSourceEPS sends three webhooks at one instant (a fixed clock)
+// to a source limited to 1 event per second: one is stored, two are
+// refused by the limit and count as throttled by the source.
+func TestMetricsSourceEPS(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	srv := testserver.Start(t, testserver.Options{NowFunc: func() time.Time { return at }})
+	n := &node{srv: srv, pid: srv.AdminAccount().ProjectID}
+	src := n.create(t, "sources", map[string]any{"name": "limited", "eps": 1})
+	var statuses []int
+	for range 3 {
+		statuses = append(statuses, n.hook(t, src.IngestionID, nil, `{}`))
+	}
+	if statuses[0] != http.StatusAccepted || statuses[1] != http.StatusTooManyRequests || statuses[2] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v, want 202 then two 429", statuses)
+	}
+	_, body := scrape(t, srv.Node.MetricsURL(), "")
+	fams := parse(t, body)
+	for _, w := range []struct {
+		name, label string
+		want        float64
+	}{
+		{"volley_events_ingested_total", "", 1},
+		{"volley_events_rejected_total", "reason=eps", 2},
+		{"volley_throttled_total", "limit=source", 2},
+	} {
+		var labels []string
+		if w.label != "" {
+			labels = []string{w.label}
+		}
+		if got, _ := value(fams, w.name, labels...); got != w.want {
+			t.Errorf("%s{%s} = %v, want %v", w.name, w.label, got, w.want)
+		}
+	}
+}
