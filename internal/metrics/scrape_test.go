@@ -401,3 +401,51 @@ func TestMetricsSourceEPS(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsDropped holds the first of three deliveries in flight at a
+// destination that takes one request at a time, deletes the connection
+// while the other two wait in the node's queue, then lets the first
+// answer: the two are dropped before their attempt.
+func TestMetricsDropped(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{Delivery: delivery.Config{Concurrency: 1}})
+	n := &node{srv: srv, pid: srv.AdminAccount().ProjectID}
+	arrived, release := make(chan struct{}, 3), make(chan struct{})
+	sink := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	t.Cleanup(sink.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	src := n.create(t, "sources", map[string]any{"name": "doomed"})
+	dest := n.create(t, "destinations", map[string]any{"name": "one-at-a-time", "url": sink.URL})
+	conn := n.create(t, "connections", map[string]any{"source_id": src.ID, "destination_id": dest.ID})
+	for i := range 3 {
+		if got := n.hook(t, src.IngestionID, nil, fmt.Sprintf(`{"n":%d}`, i)); got != http.StatusAccepted {
+			t.Fatalf("ingest %d: status %d", i, got)
+		}
+	}
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first delivery never arrived")
+	}
+	n.api(t, http.StatusNoContent, "DELETE", fmt.Sprintf("/api/connections/%d", conn.ID), nil)
+	close(release)
+	fams := waitFor(t, srv.Node.MetricsURL(), "", "the two queued deliveries dropped", func(f map[string]family) bool {
+		d, _ := value(f, "volley_deliveries_total", "outcome=dropped")
+		return d == 2
+	})
+	if got, _ := value(fams, "volley_deliveries_total", "outcome=success"); got != 1 {
+		t.Errorf("volley_deliveries_total{outcome=success} = %v, want the 1 in flight at the delete", got)
+	}
+	if len(arrived) != 0 {
+		t.Errorf("%d deliveries of the deleted connection were sent", len(arrived))
+	}
+}
