@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/mail"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
@@ -58,6 +60,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"who may create an account at /signup: closed (invitations and `volley users create` only) or open (env VOLLEY_SIGNUP)")
 	smtpURL := fs.String("smtp-url", env("VOLLEY_SMTP_URL", ""),
 		"SMTP server that mails invitations, smtp[s]://user:password@host:port?from=address; empty shows the links only to the inviter (env VOLLEY_SMTP_URL)")
+	apiRate := fs.Float64("api-rate", ev.float("VOLLEY_API_RATE", server.DefaultAPIRate),
+		"API requests per second per token, with bursts of twice that, shared by every node on PostgreSQL; 0 turns the limit off (env VOLLEY_API_RATE)")
+	trustedProxies := fs.String("trusted-proxies", env("VOLLEY_TRUSTED_PROXIES", ""),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For hops are believed for the client address; empty: the TCP peer (env VOLLEY_TRUSTED_PROXIES)")
 	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(stderr, serveEnvHelp) }
@@ -96,6 +102,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *signup != "open" && *signup != "closed" {
 		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
 	}
+	if *apiRate < 0 || math.IsNaN(*apiRate) || math.IsInf(*apiRate, 0) {
+		return usageError{"--api-rate must be 0 (off) or positive, e.g. 50"}
+	}
+	if *apiRate == 0 {
+		*apiRate = -1 // server.Config: negative is off, 0 the default
+	}
+	proxies, err := limit.ParseProxies(*trustedProxies)
+	if err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
+	}
 	var mailer httpapi.Mailer
 	if *smtpURL != "" {
 		m, err := mail.Parse(*smtpURL)
@@ -127,6 +143,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Committers:   committers(&sf),
 		Signup:       *signup == "open",
 		Mailer:       mailer,
+		APIRate:      *apiRate,
+		Proxies:      proxies,
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -24,6 +25,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
@@ -80,7 +82,23 @@ type Config struct {
 	// Mailer mails invitations (VOLLEY_SMTP_URL); nil only shows their
 	// links to the inviter.
 	Mailer httpapi.Mailer
+
+	// APIRate is each API token's rate limit in requests per second, with
+	// bursts of twice that; 0 means DefaultAPIRate; negative turns the
+	// limit off. On a store shared by several nodes the limit is shared.
+	APIRate float64
+	// BruteForce tunes the brute-force limits (NowFunc defaults to the
+	// node's); NoBruteForce turns them off.
+	BruteForce   limit.GuardConfig
+	NoBruteForce bool
+	// Proxies are the trusted reverse proxies (VOLLEY_TRUSTED_PROXIES);
+	// the zero value trusts none.
+	Proxies limit.Proxies
 }
+
+// DefaultAPIRate is the default API rate limit per token, in requests per
+// second.
+const DefaultAPIRate = 50
 
 // Server is one running Volley node.
 type Server struct {
@@ -149,6 +167,19 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	apiLimiter := apiRateLimiter(cfg.APIRate, cluster)
+	// One guard per kind of credential: a provider's misconfigured source
+	// must not lock its address out of the console, nor the reverse.
+	newGuard := func() *limit.Guard {
+		if cfg.NoBruteForce {
+			return nil
+		}
+		gc := cfg.BruteForce
+		if gc.NowFunc == nil {
+			gc.NowFunc = cfg.NowFunc
+		}
+		return limit.NewGuard(gc)
+	}
 	var limiter ingest.RateLimiter // nil: the single-node limiter
 	if cluster != nil {
 		limiter = ingest.NewClusterLimiter(cluster)
@@ -159,12 +190,14 @@ func New(cfg Config) (*Server, error) {
 	hooks := ingest.New(ingest.Config{
 		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
 		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, OnCommit: committed.Notify,
+		Guard: newGuard(), Proxies: cfg.Proxies,
 	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
 		Replayer: engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
+		RateLimiter: apiLimiter, TokenGuard: newGuard(), DeviceGuard: newGuard(), Proxies: cfg.Proxies,
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.ConfigChanged() // held, released or cancelled deliveries
@@ -183,7 +216,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
-		Devices: tenants,
+		Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -204,6 +237,23 @@ func New(cfg Config) (*Server, error) {
 	// themselves.
 	s.http.RegisterOnShutdown(api.StopStreams)
 	return s, nil
+}
+
+// apiRateLimiter returns the API's per-token limiter: none when rate is
+// negative, shared through the store when several nodes share it, else in
+// process.
+func apiRateLimiter(rate float64, cluster store.Cluster) httpapi.RateLimiter {
+	if rate < 0 {
+		return nil
+	}
+	if rate == 0 {
+		rate = DefaultAPIRate
+	}
+	r := limit.Rate{PerSecond: rate, Burst: max(int(math.Ceil(2*rate)), 1)}
+	if cluster != nil {
+		return limit.NewShared(r, cluster)
+	}
+	return limit.NewLocal(r)
 }
 
 // nodeName names this process in delivery leases: host, pid and a random
