@@ -5,8 +5,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +96,14 @@ type Config struct {
 	// Proxies are the trusted reverse proxies (VOLLEY_TRUSTED_PROXIES);
 	// the zero value trusts none.
 	Proxies limit.Proxies
+
+	// TLSCertFile and TLSKeyFile, both or neither, are a PEM certificate
+	// (chain) and its key: the node then serves HTTPS, HTTP/2 included,
+	// and picks up a renewed pair without a restart (see ReloadTLS).
+	TLSCertFile, TLSKeyFile string
+	// TLSCheckEvery is how often, at most, a handshake checks the files
+	// for a change; 0 means DefaultTLSCheckEvery.
+	TLSCheckEvery time.Duration
 }
 
 // DefaultAPIRate is the default API rate limit per token, in requests per
@@ -111,6 +121,7 @@ type Server struct {
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
 	cluster    store.Cluster // nil for a store owned by one process
+	certs      *certFiles    // nil when serving plain HTTP
 	stopListen context.CancelFunc
 	listenDone chan struct{}
 	http       *http.Server
@@ -140,6 +151,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return nil, errors.New("server: TLS needs both a certificate file and a key file")
 	}
 	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand)
 	if err != nil {
@@ -233,6 +247,12 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.TLSCertFile != "" {
+		s.certs = &certFiles{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile, now: cfg.NowFunc, log: cfg.Logger,
+			checkEvery: cmp.Or(cfg.TLSCheckEvery, DefaultTLSCheckEvery)}
+		// ServeTLS adds HTTP/2 ("h2") to the protocols offered.
+		s.http.TLSConfig = &tls.Config{GetCertificate: s.certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
 	// Shutdown waits for open requests; listen streams never end by
 	// themselves.
 	s.http.RegisterOnShutdown(api.StopStreams)
@@ -286,6 +306,11 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Info("released deliveries left in flight by the previous run", "count", n)
 		}
 	}
+	if s.certs != nil {
+		if err := s.certs.Reload(); err != nil {
+			return err
+		}
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
@@ -303,7 +328,13 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.listen(ctx)
 	}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.http.Serve(ln) }()
+	go func() {
+		if s.certs != nil {
+			s.done <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		s.done <- s.http.Serve(ln)
+	}()
 	s.log.Info("volley listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -312,7 +343,23 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL returns the base URL clients on this machine use, after Start.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string {
+	if s.certs != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// ReloadTLS reads the certificate files again now if they changed (what
+// SIGHUP does), instead of waiting for the next periodic check. A pair that
+// does not load is an error and the previous certificate stays in use. It
+// does nothing on a node serving plain HTTP.
+func (s *Server) ReloadTLS() error {
+	if s.certs == nil {
+		return nil
+	}
+	return s.certs.Reload()
+}
 
 // Stop shuts the node down gracefully, within the shutdown timeout: it stops
 // accepting connections and answers the requests in flight, then drains the

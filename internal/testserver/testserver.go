@@ -49,6 +49,10 @@ type Options struct {
 	BruteForce *limit.GuardConfig
 	// Proxies are the trusted proxies (VOLLEY_TRUSTED_PROXIES).
 	Proxies limit.Proxies
+	// TLSCertFile and TLSKeyFile serve HTTPS (see NewCA); TLSCheckEvery
+	// is how often handshakes check them for a change.
+	TLSCertFile, TLSKeyFile string
+	TLSCheckEvery           time.Duration
 	// Store, when set, is used instead of a fresh SQLite store, and is not
 	// closed by the server (several nodes on one PostgreSQL database).
 	Store store.Store
@@ -119,6 +123,9 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		Signup:         opts.Signup,
 		Mailer:         opts.Mailer,
 		BruteForce:     guard,
+		TLSCertFile:    opts.TLSCertFile,
+		TLSKeyFile:     opts.TLSKeyFile,
+		TLSCheckEvery:  opts.TLSCheckEvery,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount
