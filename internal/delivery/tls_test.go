@@ -4,10 +4,12 @@ import (
 	"crypto/tls"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/volleyhq/volley/internal/testserver"
@@ -36,7 +38,10 @@ func TestDestinationCertificateVerification(t *testing.T) {
 	ca := testserver.NewCA(t, "Volley test CA")
 	sink := tlsSink(t, ca)
 
-	e := setup(t, fastConfig())
+	var logs lockedBuffer
+	srv := testserver.Start(t, testserver.Options{Delivery: fastConfig(),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
 	src, destID, _ := e.route(t, sink.URL+"/hook", map[string]any{}, map[string]any{"max_retries": 0})
 	uid := e.ingest(t, src.IngestionID, `{"n":1}`)
 	e.awaitStatus(t, uid, volley.EventFailed)
@@ -47,18 +52,27 @@ func TestDestinationCertificateVerification(t *testing.T) {
 	}
 
 	// The opt-out is explicit, shown, and lets the delivery through.
-	var dest struct {
+	var shown struct {
 		InsecureSkipVerify bool `json:"insecure_skip_verify"`
 	}
-	e.api(t, http.StatusOK, "PUT", "/api/destinations/"+strconv.FormatUint(destID, 10), map[string]any{"insecure_skip_verify": true}).JSON(t, &dest)
-	if !dest.InsecureSkipVerify {
+	e.api(t, http.StatusOK, "PUT", "/api/destinations/"+strconv.FormatUint(destID, 10), map[string]any{"insecure_skip_verify": true}).JSON(t, &shown)
+	if !shown.InsecureSkipVerify {
 		t.Fatal("the update does not show insecure_skip_verify: true")
 	}
-	e.api(t, http.StatusOK, "GET", "/api/destinations/"+strconv.FormatUint(destID, 10), nil).JSON(t, &dest)
-	if !dest.InsecureSkipVerify {
+	e.api(t, http.StatusOK, "GET", "/api/destinations/"+strconv.FormatUint(destID, 10), nil).JSON(t, &shown)
+	if !shown.InsecureSkipVerify {
 		t.Fatal("the destination does not show insecure_skip_verify: true")
 	}
 	e.awaitStatus(t, e.ingest(t, src.IngestionID, `{"n":2}`), volley.EventProcessed)
+	e.awaitStatus(t, e.ingest(t, src.IngestionID, `{"n":2.5}`), volley.EventProcessed)
+	// Warned when set, and when first used (once per node and destination).
+	dest := "destination_id=" + strconv.FormatUint(destID, 10)
+	for _, msg := range []string{"TLS certificate verification turned off for a destination",
+		"delivering without TLS certificate verification (insecure_skip_verify)"} {
+		if n := logs.count(`level=WARN msg="` + msg + `" ` + dest); n != 1 {
+			t.Errorf("%d warnings %q for the destination, want 1; logs:\n%s", n, msg, logs.String())
+		}
+	}
 
 	// Turned back on, verification fails again.
 	e.api(t, http.StatusOK, "PUT", "/api/destinations/"+strconv.FormatUint(destID, 10), map[string]any{"insecure_skip_verify": false})
@@ -71,4 +85,34 @@ func TestDestinationCertificateVerification(t *testing.T) {
 	trusting := setup(t, cfg)
 	src2, _, _ := trusting.route(t, sink.URL+"/hook", map[string]any{}, map[string]any{"max_retries": 0})
 	trusting.awaitStatus(t, trusting.ingest(t, src2.IngestionID, `{"n":4}`), volley.EventProcessed)
+}
+
+// lockedBuffer is a log destination that the node writes from several
+// goroutines while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// count returns how many lines contain s.
+func (l *lockedBuffer) count(s string) int {
+	n := 0
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
 }

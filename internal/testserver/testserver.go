@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -49,6 +50,8 @@ type Options struct {
 	BruteForce *limit.GuardConfig
 	// Proxies are the trusted proxies (VOLLEY_TRUSTED_PROXIES).
 	Proxies limit.Proxies
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
 	// TLSCertFile and TLSKeyFile serve HTTPS (see NewCA); TLSCheckEvery
 	// is how often handshakes check them for a change.
 	TLSCertFile, TLSKeyFile string
@@ -126,6 +129,7 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		TLSCertFile:    opts.TLSCertFile,
 		TLSKeyFile:     opts.TLSKeyFile,
 		TLSCheckEvery:  opts.TLSCheckEvery,
+		Logger:         opts.Logger,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount
