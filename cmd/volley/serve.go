@@ -185,6 +185,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "Password:  %s\n  (not shown again)\n", admin.Password)
 		}
 	}
+	// SIGHUP reloads the TLS certificate at once (after a renewal), rather
+	// than at the next periodic check. Caught from before the first request,
+	// so that it never takes the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -196,11 +202,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stopProfiling()
 	}
-	// SIGHUP reloads the TLS certificate at once (after a renewal), rather
-	// than at the next periodic check.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
