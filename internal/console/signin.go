@@ -74,8 +74,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 // often.
 func (c *Console) tooManySignIns(w http.ResponseWriter, r *http.Request, retry time.Duration, data signInData) {
 	w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(retry)))
+	wait := "1 minute"
+	if m := (limit.Seconds(retry) + 59) / 60; m > 1 {
+		wait = fmt.Sprintf("%d minutes", m)
+	}
 	c.render(w, r, http.StatusTooManyRequests, "signin", view{Title: "Sign in", Data: data,
-		Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %d minutes.", (limit.Seconds(retry)+59)/60)})
+		Error: "Too many failed sign-ins from your address. Try again in " + wait + "."})
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
