@@ -19,8 +19,11 @@ type destinationJSON struct {
 	Headers          map[string]string `json:"headers"`
 	ForwardTrace     bool              `json:"forward_traceparent"`
 	SigningSecretSet bool              `json:"signing_secret_set"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	// InsecureSkipVerify is always shown: certificate verification off is
+	// something every reader of the destination must see.
+	InsecureSkipVerify bool      `json:"insecure_skip_verify"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 func destinationOut(d *volley.Destination) destinationJSON {
@@ -31,7 +34,7 @@ func destinationOut(d *volley.Destination) destinationJSON {
 	return destinationJSON{
 		ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, URL: d.URL, EPS: d.EPS, Status: d.Status,
 		TimeoutMS: d.TimeoutMS, Headers: h, ForwardTrace: d.ForwardTraceParent, SigningSecretSet: len(d.SigningSecret) > 0,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		InsecureSkipVerify: d.InsecureSkipVerify, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 
@@ -44,6 +47,9 @@ type destinationRequest struct {
 	Headers       *map[string]string `json:"headers"`
 	ForwardTrace  *bool              `json:"forward_traceparent"`
 	SigningSecret *string            `json:"signing_secret"`
+	// InsecureSkipVerify turns TLS certificate verification of an https
+	// URL off (true) or back on (false); absent keeps it as it is.
+	InsecureSkipVerify *bool `json:"insecure_skip_verify"`
 }
 
 // sealSigningSecret validates a Standard Webhooks secret given by a client,
@@ -71,6 +77,7 @@ func (a *API) applyDestination(r *http.Request, req *destinationRequest, d *voll
 	setIf(&d.TimeoutMS, req.TimeoutMS)
 	setIf(&d.Headers, req.Headers)
 	setIf(&d.ForwardTraceParent, req.ForwardTrace)
+	setIf(&d.InsecureSkipVerify, req.InsecureSkipVerify)
 	if deref(req.Status) != "" {
 		var err error
 		if d.Status, err = volley.ParseDestinationStatus(*req.Status); err != nil {
@@ -123,6 +130,7 @@ func (a *API) createDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationCreate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Project")
 	}
+	a.warnInsecure(r, d, false)
 	return writeMerged(w, http.StatusCreated, "destination", destinationOut(d))
 }
 
@@ -154,6 +162,7 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if req.SigningSecret != nil {
 		return volley.Invalid("signing_secret", "is changed with POST /api/destinations/{id}/secret/rotate, which keeps the old secret signing for a grace period")
 	}
+	wasInsecure := d.InsecureSkipVerify
 	if err := a.applyDestination(r, &req, d); err != nil {
 		return err
 	}
@@ -161,7 +170,17 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationUpdate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Destination")
 	}
+	a.warnInsecure(r, d, wasInsecure)
 	return writeMerged(w, http.StatusOK, "destination", destinationOut(d))
+}
+
+// warnInsecure logs at warn when a destination's certificate verification
+// was just turned off: deliveries to it can be intercepted.
+func (a *API) warnInsecure(r *http.Request, d *volley.Destination, was bool) {
+	if d.InsecureSkipVerify && !was {
+		a.cfg.Logger.WarnContext(r.Context(), "TLS certificate verification turned off for a destination",
+			"destination_id", d.ID, "project_id", d.ProjectID)
+	}
 }
 
 func (a *API) deleteDestination(w http.ResponseWriter, r *http.Request, c *caller) error {

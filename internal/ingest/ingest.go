@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volleyhq/volley/internal/limit"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -99,6 +100,13 @@ type Config struct {
 	Logger     *slog.Logger
 	NowFunc    func() time.Time
 	Rand       io.Reader // event ids; nil means crypto/rand
+	// Guard slows down, then refuses with 429, the failed authentications
+	// (credentials or signatures) of a client address; nil for none.
+	// Requests that authenticate are never delayed or refused by it.
+	Guard *limit.Guard
+	// Proxies tells each request's client address; the zero value means
+	// the TCP peer.
+	Proxies limit.Proxies
 	// OnCommit runs after each group commit that stored events (the listen
 	// streams' wake-up); nil for none. It must not block.
 	OnCommit func()
@@ -236,7 +244,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span)
 		case volley.AuthAPIKey:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="volley"`)
 		}
-		h.reject(w, span, http.StatusUnauthorized, ReasonAuth, "missing or invalid source credentials")
+		h.authFailed(w, r, span, ReasonAuth, "missing or invalid source credentials")
 		return
 	}
 	// The limiter gets the time before UTC() strips its monotonic reading,
@@ -262,7 +270,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span)
 		v := signature.Verifier{Scheme: src.Type, Secret: src.WebhookSecret, HMAC: signature.HMACConfig(src.HMAC)}
 		if err := v.Verify(r.Header, body, now); err != nil {
 			w.Header().Set("WWW-Authenticate", `Signature realm="volley"`)
-			h.reject(w, span, http.StatusUnauthorized, ReasonSignature, "signature verification failed: "+err.Error())
+			h.authFailed(w, r, span, ReasonSignature, "signature verification failed: "+err.Error())
 			return
 		}
 	}
@@ -308,6 +316,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span)
 	}
 	w.Header().Set("X-Volley-Event-Id", uid)
 	writeJSON(w, http.StatusAccepted, acceptedBody{EventID: uid, Status: "accepted", Duplicate: dup})
+}
+
+// authFailed answers a request that failed authentication: 401 with msg,
+// after the client address's slow-down delay, or 429 once the address has
+// failed too often. The delay holds only this request's goroutine: no
+// lock, no writer, nothing a valid request waits for. Either way it
+// counts as a rejection for reason (ReasonAuth or ReasonSignature).
+func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, span trace.Span, reason, msg string) {
+	if retry, blocked := h.cfg.Guard.Fail(r.Context(), h.cfg.Proxies.Client(r)); blocked {
+		w.Header().Del("WWW-Authenticate")
+		w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(retry)))
+		h.reject(w, span, http.StatusTooManyRequests, reason,
+			fmt.Sprintf("too many failed authentications from this address; retry in %d s", limit.Seconds(retry)))
+		return
+	}
+	h.reject(w, span, http.StatusUnauthorized, reason, msg)
 }
 
 type acceptedBody struct {

@@ -19,6 +19,10 @@ type Destination struct {
 	// ForwardTraceParent sends the attempt's W3C traceparent header to the
 	// destination (tracing on), so that its own traces join Volley's.
 	ForwardTraceParent bool
+	// InsecureSkipVerify turns off the verification of the destination's
+	// TLS certificate (self-signed or private CA receivers): an explicit,
+	// audited opt-out that the API shows and the engine logs at warn.
+	InsecureSkipVerify bool
 
 	// SigningSecret is the sealed Standard Webhooks secret ("whsec_…").
 	SigningSecret []byte

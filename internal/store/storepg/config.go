@@ -82,13 +82,15 @@ func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Tim
 }
 
 const destinationCols = `d.id, d.project_id, d.name, d.url, d.eps, d.status, d.timeout_ms, d.headers,
-	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at, d.forward_traceparent`
+	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at, d.insecure_skip_verify,
+	d.forward_traceparent`
 
 func scanDestination(row scanner) (*volley.Destination, error) {
 	var d volley.Destination
 	var headers string
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Name, &d.URL, &d.EPS, &d.Status, &d.TimeoutMS, &headers,
-		&d.SigningSecret, &d.PrevSigningSecret, &d.PrevSecretExpiresAt, &d.CreatedAt, &d.UpdatedAt, &d.ForwardTraceParent)
+		&d.SigningSecret, &d.PrevSigningSecret, &d.PrevSecretExpiresAt, &d.CreatedAt, &d.UpdatedAt, &d.InsecureSkipVerify,
+		&d.ForwardTraceParent)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -127,10 +129,11 @@ func (s *Store) DestinationGetByID(ctx context.Context, id uint64) (*volley.Dest
 // DestinationCreate implements store.Config.
 func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) error {
 	err := s.pool.QueryRow(ctx, `INSERT INTO destinations (project_id, name, url, eps, status, timeout_ms, headers,
-		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at, forward_traceparent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at, insecure_skip_verify,
+		forward_traceparent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		d.ProjectID, d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-		nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.CreatedAt), ts(d.UpdatedAt),
+		nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.CreatedAt), ts(d.UpdatedAt), d.InsecureSkipVerify,
 		d.ForwardTraceParent).Scan(&d.ID)
 	return wrap(err, "create destination")
 }
@@ -140,9 +143,9 @@ func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) er
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := affectedOne(tx.Exec(ctx, `UPDATE destinations SET name = $1, url = $2, eps = $3, status = $4, timeout_ms = $5,
 			headers = $6, signing_secret = $7, prev_signing_secret = $8, prev_secret_expires_at = $9, updated_at = $10,
-			forward_traceparent = $12 WHERE id = $11`,
+			insecure_skip_verify = $12, forward_traceparent = $13 WHERE id = $11`,
 			d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-			nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.UpdatedAt), d.ID,
+			nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.UpdatedAt), d.ID, d.InsecureSkipVerify,
 			d.ForwardTraceParent)); err != nil {
 			return err
 		}
