@@ -23,6 +23,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
+//go:generate go run ./cmd/apireference -o ../../../docs/api-reference.md
+
 //go:embed openapi.yaml
 var source []byte
 
