@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -232,6 +233,51 @@ func TestOpenAPINodeEndpoints(t *testing.T) {
 		d.check(t, "GET "+p, p, srv.Do(t, testserver.Request{Method: "GET", Path: p}))
 	}
 	d.requireSeen(t, "TestOpenAPINodeEndpoints", func(op string) bool { return slices.Contains(nodeOperations, op) })
+}
+
+// TestOpenAPIErrorAnswers calls every authenticated route four ways that
+// must fail (no token; an X-Organization-ID that is not a number; an
+// organization the caller is not a member of; ids that do not exist) and
+// validates each answer against the document: its status must be one the
+// operation documents, with the documented error body.
+func TestOpenAPIErrorAnswers(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	d := newDocChecker(t)
+	stranger := srv.NewAccount(t, "stranger@example.com", "Stranger")
+	missing := map[string]string{
+		"project_id": "999999", "source_id": "999999", "destination_id": "999999", "connection_id": "999999",
+		"account_id": "999999", "invitation_id": "999999", "request_id": "999999", "token_id": "999999",
+		"event_id": "evt_missing",
+	}
+	for _, pattern := range apiRoutes(t, srv) {
+		method, path := mustFill(t, pattern, missing)
+		for _, c := range []struct {
+			name   string
+			header map[string]string
+			skip   bool
+		}{
+			{name: "no token"},
+			{name: "X-Organization-ID: abc", header: map[string]string{"Authorization": "Bearer " + testserver.AdminToken, "X-Organization-ID": "abc"},
+				skip: orgFree[pattern]},
+			{name: "another organization", header: map[string]string{"Authorization": "Bearer " + stranger.Token,
+				"X-Organization-ID": strconv.FormatUint(srv.Admin.Org.ID, 10)}, skip: orgFree[pattern]},
+			// Only routes with ids: the others would act on the stranger's
+			// own organization (DELETE /api/org).
+			{name: "missing ids", header: map[string]string{"Authorization": "Bearer " + stranger.Token},
+				skip: !strings.Contains(pattern, "{")},
+		} {
+			if c.skip {
+				continue
+			}
+			resp := rawDo(t, srv, method, path, c.header, nil)
+			if resp.Status < 400 {
+				t.Errorf("%s with %s: %d, want an error; body %s", pattern, c.name, resp.Status, clip(resp.Body))
+				continue
+			}
+			d.check(t, pattern, path, resp)
+		}
+	}
 }
 
 // sseStream reads the messages of an open /api/stream.
