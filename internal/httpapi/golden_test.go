@@ -445,6 +445,9 @@ func (g *goldenRun) pinQuery(name string, c *caller, pattern string, vals map[st
 		g.t.Fatalf("%s %s: status %d: %s", method, path, resp.Status, resp.Body)
 	}
 	g.doc.check(g.t, pattern, path, resp)
+	if resp.Status < 400 {
+		g.doc.checkRequest(g.t, pattern, path, c.org, body)
+	}
 	got := goldenBytes(g.t, resp, g.normalise)
 	file := filepath.Join(goldenDir, name+".json")
 	if *update {

@@ -90,12 +90,66 @@ func (d *docChecker) check(t testing.TB, pattern, path string, resp *testserver.
 	}
 	input.SetBodyBytes(resp.Body)
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-		t.Errorf("%s (called as %s): the answer does not match internal/httpapi/openapi/openapi.yaml:\n%v\nstatus %d, Content-Type %q, body %s",
+		t.Errorf("%s (called as %s): the answer does not match internal/httpapi/openapi/openapi.yaml "+
+			"(a new field goes in its schema under components/schemas, in snake_case: twins are added):\n%v\nstatus %d, Content-Type %q, body %s",
 			pattern, path, err, resp.Status, resp.Header.Get("Content-Type"), clip(resp.Body))
 	}
 	d.mu.Lock()
 	d.seen[pattern] = true
 	d.mu.Unlock()
+}
+
+// checkRequest validates a request the server accepted against its
+// operation: the documented parameters, headers and request body must
+// admit what the clients really send. body is what testserver.Request
+// takes.
+func (d *docChecker) checkRequest(t testing.TB, pattern, path string, org uint64, body any) {
+	t.Helper()
+	route, ok := d.ops[pattern]
+	if !ok {
+		return
+	}
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest(route.Method, path, bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if org != 0 {
+		req.Header.Set("X-Organization-ID", strconv.FormatUint(org, 10))
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request: req, Route: route, PathParams: pathParams(route.Path, req.URL.Path),
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), input); err != nil {
+		t.Errorf("%s (called as %s): the server accepted a request that internal/httpapi/openapi/openapi.yaml does not admit "+
+			"(fix the operation's parameters or request body):\n%v\nbody %s", pattern, path, err, clip(raw))
+	}
+}
+
+// pathParams matches a path against a template's {name} segments.
+func pathParams(template, path string) map[string]string {
+	out := map[string]string{}
+	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
+	for i := range min(len(ts), len(ps)) {
+		if strings.HasPrefix(ts[i], "{") && strings.HasSuffix(ts[i], "}") {
+			out[ts[i][1:len(ts[i])-1]] = ps[i]
+		}
+	}
+	return out
 }
 
 // requireSeen fails for every documented operation, among those want
