@@ -27,7 +27,7 @@ func Markdown(doc *openapi3.T) []byte {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Volley API reference\n\n")
 	p("<!-- Generated from internal/httpapi/openapi/openapi.yaml by `go generate ./internal/httpapi/openapi`. Do not edit. -->\n\n")
-	p("Every operation of the OpenAPI %s document a node serves at `GET /api/openapi.json`. "+
+	p("Every operation of the OpenAPI %s document a node serves at `GET /api/openapi.json`; "+
 		"[api.md](api.md) explains the behaviour behind them.\n\n", doc.OpenAPI)
 	p("%s\n", strings.TrimSpace(doc.Info.Description))
 
@@ -84,6 +84,10 @@ func Markdown(doc *openapi3.T) []byte {
 		}
 		if len(s.Properties) == 0 {
 			p("\n%s\n", typeOf(doc.Components.Schemas[name], false))
+			continue
+		}
+		if key, of, ok := mergedOf(s); ok {
+			p("\nProperties: those of %s, and `%s`: the same %s.\n", typeOf(of, false), key, typeOf(of, false))
 			continue
 		}
 		properties(&b, s, "always")
@@ -291,6 +295,26 @@ func typeOf(s *openapi3.SchemaRef, inline bool) string {
 		out += ": " + strings.Join(vals, ", ")
 	}
 	return out
+}
+
+// mergedOf recognises a merged answer: a property key referring to a
+// component whose properties are exactly the schema's others.
+func mergedOf(s *openapi3.Schema) (string, *openapi3.SchemaRef, bool) {
+	for key, prop := range s.Properties {
+		if prop.Ref == "" || prop.Value == nil || len(prop.Value.Properties)+1 != len(s.Properties) {
+			continue
+		}
+		all := true
+		for k := range prop.Value.Properties {
+			if s.Properties[k] == nil {
+				all = false
+			}
+		}
+		if all {
+			return key, prop, true
+		}
+	}
+	return "", nil, false
 }
 
 // isTwin reports whether property k of v is the camelCase twin of another.
