@@ -15,9 +15,6 @@ import (
 // repository's root.
 const ReferencePath = "docs/api-reference.md"
 
-// methodOrder sorts the operations of one path.
-var methodOrder = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-
 // Markdown renders doc as the API reference: operations grouped by tag
 // (in the document's tag order, then by path and method), each with its
 // parameters, request body and answers, then every component schema as a
@@ -34,7 +31,7 @@ func Markdown(doc *openapi3.T) []byte {
 	byTag := map[string][]string{}
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
 		item := doc.Paths.Value(path)
-		for _, m := range methodOrder {
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 			if op := item.GetOperation(m); op != nil {
 				tag := "Other"
 				if len(op.Tags) > 0 {

@@ -25,6 +25,9 @@ import (
 
 //go:generate go run ./cmd/apireference -o ../../../docs/api-reference.md
 
+// source is the hand-written document; go:embed needs a package variable,
+// which nothing writes.
+//
 //go:embed openapi.yaml
 var source []byte
 
