@@ -299,12 +299,15 @@ func TestOpenAPIErrorAnswers(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{})
 	d := newDocChecker(t)
 	stranger := srv.NewAccount(t, "stranger@example.com", "Stranger")
-	missing := map[string]string{
-		"project_id": "999999", "source_id": "999999", "destination_id": "999999", "connection_id": "999999",
-		"account_id": "999999", "invitation_id": "999999", "request_id": "999999", "token_id": "999999",
-		"event_id": "evt_missing",
-	}
 	for _, pattern := range apiRoutes(t, srv) {
+		// Ids that do not exist: numbers, and an evt_ id for {event_id}.
+		missing := map[string]string{}
+		for _, name := range placeholders(pattern) {
+			missing[name] = "999999"
+		}
+		if _, ok := missing["event_id"]; ok {
+			missing["event_id"] = "evt_missing"
+		}
 		method, path := mustFill(t, pattern, missing)
 		for _, c := range []struct {
 			name   string
