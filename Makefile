@@ -1,5 +1,5 @@
 # Developer shortcuts. `make help` lists them.
-.PHONY: help build run test lint bench
+.PHONY: help build run test lint bench docs
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ run: ## run the server on the embedded store in ./volley-data
 
 test: ## run every test with the race detector (what CI runs)
 	go run ./internal/testall
+
+docs: ## render docs/api-reference.md from the OpenAPI document (internal/httpapi/openapi/openapi.yaml)
+	go generate ./internal/httpapi/openapi
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)

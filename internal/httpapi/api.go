@@ -100,6 +100,10 @@ type API struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	patterns []string
+	// publicPatterns are the endpoints served without a token.
+	publicPatterns []string
+	// openapi is the served OpenAPI document, built on first request.
+	openapi openapiDoc
 
 	streamPoll, streamHeartbeat time.Duration
 	stopStreams                 chan struct{} // closed by StopStreams
@@ -127,6 +131,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 // Routes returns the pattern of every authenticated endpoint, in
 // registration order ("GET /api/sources/{source_id}", …).
 func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
+
+// PublicRoutes returns the pattern of every endpoint that takes no token
+// (the CLI's device login start and poll, the OpenAPI document), in
+// registration order.
+func (a *API) PublicRoutes() []string { return append([]string(nil), a.publicPatterns...) }
 
 // handler is the shape of every authenticated endpoint: it returns an error
 // instead of writing one, and one place turns errors into responses.
@@ -230,6 +239,9 @@ func (a *API) routes() {
 	a.public("GET /api/auth/cli/poll", a.pollDeviceLogin)
 	a.action("POST /api/auth/cli/approve", a.approveDeviceLogin)
 	a.action("POST /api/auth/cli/deny", a.denyDeviceLogin)
+
+	// The OpenAPI document of all of the above (openapi/openapi.yaml).
+	a.public("GET /api/openapi.json", a.getOpenAPI)
 
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",

@@ -13,9 +13,10 @@ import (
 // device login, before it has one.
 type publicHandler func(w http.ResponseWriter, r *http.Request) error
 
-// public registers an unauthenticated endpoint. Routes does not list it:
-// it lists the endpoints that take a token.
+// public registers an unauthenticated endpoint. Routes does not list it
+// (it lists the endpoints that take a token); PublicRoutes does.
 func (a *API) public(pattern string, h publicHandler) {
+	a.publicPatterns = append(a.publicPatterns, pattern)
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)

@@ -114,7 +114,7 @@ func TestGolden(t *testing.T) {
 	t.Parallel()
 	srv, clk := startFixed(t)
 	sink := goldenSink(t)
-	g := &goldenRun{t: t, srv: srv, routes: apiRoutes(t, srv), seen: map[string]bool{},
+	g := &goldenRun{t: t, srv: srv, routes: apiRoutes(t, srv), seen: map[string]bool{}, doc: newDocChecker(t),
 		urls: []string{srv.URL, "http://volley.test", sink.URL, "http://sink.test"}}
 	admin := callerOf(srv, testserver.AdminToken)
 	no := map[string]uint64(nil)
@@ -358,6 +358,9 @@ type goldenRun struct {
 	// urls lists pairs of base URLs with random ports and what they
 	// become in golden files.
 	urls []string
+	// doc validates every answer against the OpenAPI document
+	// (openapi_test.go).
+	doc *docChecker
 }
 
 // goldenTimings matches the values measured with the wall clock: how long
@@ -441,6 +444,10 @@ func (g *goldenRun) pinQuery(name string, c *caller, pattern string, vals map[st
 	if resp.Status >= 500 {
 		g.t.Fatalf("%s %s: status %d: %s", method, path, resp.Status, resp.Body)
 	}
+	g.doc.check(g.t, pattern, path, resp)
+	if resp.Status < 400 {
+		g.doc.checkRequest(g.t, pattern, path, c.org, body)
+	}
 	got := goldenBytes(g.t, resp, g.normalise)
 	file := filepath.Join(goldenDir, name+".json")
 	if *update {
@@ -464,10 +471,12 @@ func (g *goldenRun) pinQuery(name string, c *caller, pattern string, vals map[st
 	return resp
 }
 
-// finish checks that every table entry ran and that no golden file is left
-// over from a case that no longer exists.
+// finish checks that every table entry ran, that no golden file is left
+// over from a case that no longer exists, and that every documented
+// operation but nodeOperations had an answer validated.
 func (g *goldenRun) finish() {
 	g.t.Helper()
+	g.doc.requireSeen(g.t, "TestGolden", func(op string) bool { return !slices.Contains(nodeOperations, op) })
 	for pattern, name := range goldenCases {
 		if !g.seen[name] && slices.Contains(g.routes, pattern) {
 			g.t.Errorf("golden case %s (%s) is in goldenCases but TestGolden never calls it", name, pattern)

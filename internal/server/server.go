@@ -338,6 +338,15 @@ func (s *Server) Tenant() *tenant.Service { return s.tenant }
 // APIRoutes lists the management API's authenticated routes.
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
+// PublicRoutes lists the routes served without an API token: the API's
+// public ones, ingestion (the methods the ingest handler accepts) and the
+// health checks registered in New.
+func (s *Server) PublicRoutes() []string {
+	return append(s.api.PublicRoutes(),
+		"POST /hook/{ingestion_id}", "PUT /hook/{ingestion_id}", "PATCH /hook/{ingestion_id}",
+		"GET /healthz", "GET /readyz")
+}
+
 // Start starts the engine, ingestion and retention, then listens on the
 // configured address and serves in the background.
 func (s *Server) Start(ctx context.Context) error {
