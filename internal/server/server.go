@@ -182,8 +182,8 @@ func New(cfg Config) (*Server, error) {
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
-		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
-		Devices: tenants,
+		Tenant: tenants, Store: cfg.Store, API: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
+		Signup: cfg.Signup, Rand: cfg.Rand, Devices: tenants,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -1,0 +1,65 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+)
+
+// funcs are the template helpers every page may use.
+//
+//   - when t: "2026-01-02 15:04 UTC" text ("never" for the zero time);
+//   - timeTag t: a <time> element with the UTC time as text and title, which
+//     the script rewrites into the viewer's time zone (UTC stays on hover);
+//   - asset name: the versioned URL of an embedded asset;
+//   - path scope elems…: a URL path inside the scope's project;
+//   - count n: a number with thousands separators;
+//   - chart c: an inline SVG bar chart (see chart.go).
+func (c *Console) funcs() template.FuncMap {
+	return template.FuncMap{
+		"when":    when,
+		"timeTag": timeTag,
+		"asset":   c.assets.url,
+		"count":   count,
+		"chart":   renderChart,
+		"add":     func(a, b int) int { return a + b },
+	}
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// timeTag renders t as <time datetime="…Z" title="… UTC">… UTC</time>. The
+// text is only formatted numbers, so it is safe as HTML; the script shows
+// it in the viewer's time zone.
+func timeTag(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "never"
+	}
+	u := t.UTC()
+	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`,
+		u.Format(time.RFC3339), u.Format("2006-01-02 15:04:05 UTC"), u.Format("2006-01-02 15:04 UTC")))
+}
+
+// count formats n with thousands separators: 1234567 → "1,234,567".
+func count(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
