@@ -44,6 +44,9 @@ type bodyView struct {
 	Truncated bool
 }
 
+// SizeText is the body's size in bytes with thousands separators.
+func (v bodyView) SizeText() string { return count(int64(v.Size)) }
+
 // renderBody decides how to show a body from its content type and bytes:
 // JSON when the type says JSON (or says nothing and the bytes are a JSON
 // object or array), text when the bytes are UTF-8 without control

@@ -88,6 +88,9 @@ type Config struct {
 	// Devices approves CLI logins (the tenant service); nil serves no
 	// approval page.
 	Devices Devices
+	// Stream serves the events page's live tail (the httpapi.API); nil
+	// serves no tail, and the page keeps its refresh link.
+	Stream Streamer
 }
 
 // Devices is the part of the tenant service behind the CLI approval page.
@@ -152,6 +155,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /account/tokens/{token_id}/revoke", c.signedIn(c.revokeToken))
 	c.mux.HandleFunc("GET /account/sessions", c.signedIn(c.sessionsPage))
 	c.mux.HandleFunc("POST /account/sessions/{session_id}/revoke", c.signedIn(c.revokeSession))
+	c.trafficRoutes()
 	if c.cfg.Devices != nil {
 		c.mux.HandleFunc("GET /cli/approve", c.signedIn(c.approvePage))
 		c.mux.HandleFunc("POST /cli/approve", c.signedIn(c.approve))

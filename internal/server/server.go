@@ -182,7 +182,7 @@ func New(cfg Config) (*Server, error) {
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
-		Tenant: tenants, Store: cfg.Store, API: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
+		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
 		Signup: cfg.Signup, Rand: cfg.Rand, Devices: tenants,
 	})
 	if err != nil {
