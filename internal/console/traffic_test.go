@@ -23,7 +23,7 @@ type pipeline struct {
 
 // newPipeline creates a pipeline through the API whose sink answers every
 // delivery with status and body.
-func newPipeline(t *testing.T, srv *testserver.Server, status int, body string) *pipeline {
+func newPipeline(t testing.TB, srv *testserver.Server, status int, body string) *pipeline {
 	t.Helper()
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -47,7 +47,7 @@ func newPipeline(t *testing.T, srv *testserver.Server, status int, body string) 
 }
 
 // api calls the API as the admin, decoding a 2xx answer into out.
-func api(t *testing.T, srv *testserver.Server, method, path string, in, out any) {
+func api(t testing.TB, srv *testserver.Server, method, path string, in, out any) {
 	t.Helper()
 	res := srv.Do(t, testserver.Request{Method: method, Path: path, Token: testserver.AdminToken, Body: in})
 	if res.Status/100 != 2 {
@@ -60,7 +60,7 @@ func api(t *testing.T, srv *testserver.Server, method, path string, in, out any)
 
 // send posts a webhook to the pipeline's ingestion URL and returns the
 // event id.
-func (p *pipeline) send(t *testing.T, contentType, body string, header http.Header) string {
+func (p *pipeline) send(t testing.TB, contentType, body string, header http.Header) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, p.srv.URL+"/hook/"+p.ingestion+"?topic=orders%2Fcreate", strings.NewReader(body))
 	if err != nil {
@@ -85,7 +85,7 @@ func (p *pipeline) send(t *testing.T, contentType, body string, header http.Head
 }
 
 // waitAttempts waits until the event has n attempts.
-func (p *pipeline) waitAttempts(t *testing.T, eventID string, n int) {
+func (p *pipeline) waitAttempts(t testing.TB, eventID string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
