@@ -1,7 +1,10 @@
 package console_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"html"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -171,4 +174,50 @@ func TestEventsPages(t *testing.T) {
 	}
 	owner.get(attempts+"?sort=bogus").want(t, "a bad sort", http.StatusBadRequest, `id="f-sort" name="sort" aria-invalid="true"`)
 	owner.get(attempts+"?status=failed").want(t, "no failed attempt", http.StatusOK, "No attempt matches these filters")
+}
+
+func TestEventsTail(t *testing.T) {
+	t.Parallel()
+	srv, bob, owner, _ := shellSetup(t)
+	tail := fmt.Sprintf("/projects/%d/events/tail", srv.Admin.Project.ID)
+	newBrowser(t, srv.URL).get(tail).wantRedirect(t, "the tail signed out", "/signin?next="+url.QueryEscape(tail))
+	owner.get(fmt.Sprintf("/projects/%d/events/tail", bob.ProjectID)).want(t, "another organization's tail", http.StatusNotFound)
+	if p := owner.get(tail); p.Status != http.StatusNoContent {
+		t.Fatalf("the tail of a project without sources: %d, want 204", p.Status)
+	}
+	p := newPipeline(t, srv, http.StatusOK, `{}`)
+	before := p.send(t, "application/json", `{"n":1}`, nil)
+	// The events page names where its tail starts: after the events it
+	// lists.
+	m := regexpAll(`data-tail="([^"]+)"`, owner.get(fmt.Sprintf("/projects/%d/events", srv.Admin.Project.ID)).Body)
+	if len(m) != 1 {
+		t.Fatal("the events page has no live tail")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+html.UnescapeString(m[0]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := owner.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("tail: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	after := p.send(t, "application/json", `{"n":2}`, nil)
+	sc := bufio.NewScanner(resp.Body)
+	var events []string
+	for sc.Scan() && len(events) == 0 {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(data, `"event_id"`) {
+			events = append(events, data)
+		}
+	}
+	if len(events) != 1 || !strings.Contains(events[0], `"event_id":"`+after+`"`) ||
+		!strings.Contains(events[0], fmt.Sprintf(`"url":"/projects/%d/events/%s"`, srv.Admin.Project.ID, after)) ||
+		!strings.Contains(events[0], `"source":"shop"`) || !strings.Contains(events[0], `"method":"POST"`) {
+		t.Fatalf("tail messages %q, want only %s (not %s, which the page listed)", events, after, before)
+	}
 }
