@@ -27,10 +27,9 @@ const benchEvents = 100_000
 //
 //	go test ./internal/console -run '^$' -bench TrafficPages -benchtime 50x
 //
-// The events are written straight through the store, one delivery each,
-// due in a year so that the node leaves them alone; the event the detail
-// page shows came through ingestion and has three attempts (one delivery,
-// two replays).
+// The events are written straight through the store with one delivery and
+// one attempt each (100k attempts); the event the detail page shows came
+// through ingestion and has three attempts (one delivery, two replays).
 func BenchmarkTrafficPages(b *testing.B) {
 	srv := testserver.Start(b, testserver.Options{})
 	p := newPipeline(b, srv, http.StatusOK, `{"received":true}`)
@@ -44,11 +43,11 @@ func BenchmarkTrafficPages(b *testing.B) {
 	project := fmt.Sprintf("/projects/%d", srv.Admin.Project.ID)
 	pages := []struct{ name, path, want string }{
 		{"events", project + "/events", id},
-		{"events_by_source_and_status", project + fmt.Sprintf("/events?source_id=%d&status=pending", p.sourceID), "evt_"},
+		{"events_by_source_and_status", project + fmt.Sprintf("/events?source_id=%d&status=failed", p.sourceID), "evt_"},
 		{"events_older_page", "", "evt_"}, // the second page, by its cursor
 		{"event_detail", project + "/events/" + id, "Replay to"},
 		{"attempts", project + "/attempts", id},
-		{"attempts_by_duration", project + "/attempts?sort=duration", id},
+		{"attempts_by_duration", project + "/attempts?sort=duration", "shop-to-orders"},
 	}
 	next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(c.get(b, project+"/events", "evt_"))
 	if next == nil {
@@ -66,7 +65,7 @@ func BenchmarkTrafficPages(b *testing.B) {
 
 // seedEvents writes n events of the pipeline's source straight through
 // the store, 1,000 per transaction, spread over the last week, each with
-// one pending delivery due in a year.
+// one delivery and its one attempt (one in ten failed).
 func seedEvents(tb testing.TB, st store.Store, p *pipeline, n int) {
 	tb.Helper()
 	ctx := context.Background()
@@ -88,11 +87,30 @@ func seedEvents(tb testing.TB, st store.Store, p *pipeline, n int) {
 					Headers: http.Header{"Content-Type": {"application/json"}}, CreatedAt: at,
 					Body: fmt.Appendf(nil, `{"id":%d,"type":"order.created","customer":"cus_%06d","total":%d.50}`, i, i%1000, i%300)},
 				Deliveries: []volley.Delivery{{ConnectionID: p.connectionID, DestinationID: dest.DestinationID,
-					State: volley.DeliveryPending, NextAttemptAt: now.Add(365 * 24 * time.Hour)}},
+					State: volley.DeliveryPending, NextAttemptAt: now.Add(365 * 24 * time.Hour)}}, // finished below
 			})
 		}
-		if _, err := st.EventInsert(ctx, batch); err != nil {
+		inserted, err := st.EventInsert(ctx, batch)
+		if err != nil {
 			tb.Fatalf("seed events: %v", err)
+		}
+		// One attempt each, as the engine records them: one in ten failed.
+		outcomes := make([]store.Outcome, len(inserted))
+		for j, res := range inserted {
+			e := batch[j].Event
+			at := e.CreatedAt.Add(time.Duration(5+j%200) * time.Millisecond)
+			a := &volley.Attempt{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, EventUID: res.UID, ProjectID: e.ProjectID,
+				SourceID: e.SourceID, ConnectionID: p.connectionID, DestinationID: dest.DestinationID, Number: 1,
+				Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: int64(5 + j%200),
+				ResponseHeaders: http.Header{"Content-Type": {"application/json"}}, ResponseBody: []byte(`{"ok":true}`), CreatedAt: at}
+			state := volley.DeliverySuccess
+			if j%10 == 0 {
+				a.Status, a.StatusCode, a.ErrorReason, state = volley.AttemptFailed, 503, "HTTP 503", volley.DeliveryFailed
+			}
+			outcomes[j] = store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: state, Now: at}
+		}
+		if err := st.DeliveryFinish(ctx, outcomes); err != nil {
+			tb.Fatalf("seed attempts: %v", err)
 		}
 	}
 }
