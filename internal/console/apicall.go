@@ -62,7 +62,9 @@ func (c *Console) call(r *http.Request, a *account, orgID uint64, method, path s
 	if err != nil {
 		return fmt.Errorf("build %s %s: %w", method, path, err)
 	}
-	req.RemoteAddr = r.RemoteAddr
+	// The API shows URLs (ingestion, invitations) on the host and scheme
+	// the browser used, as it would for a request of its own.
+	req.Host, req.TLS, req.RemoteAddr = r.Host, r.TLS, r.RemoteAddr
 	req.Header.Set("User-Agent", r.UserAgent())
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")

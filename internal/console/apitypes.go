@@ -32,6 +32,7 @@ type apiSource struct {
 
 type apiConnection struct {
 	ID              uint64      `json:"id"`
+	ProjectID       uint64      `json:"project_id"`
 	Name            string      `json:"name"`
 	SourceID        uint64      `json:"source_id"`
 	DestinationID   uint64      `json:"destination_id"`

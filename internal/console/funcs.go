@@ -15,7 +15,12 @@ import (
 //   - asset name: the versioned URL of an embedded asset;
 //   - path scope elems…: a URL path inside the scope's project;
 //   - count n: a number with thousands separators;
-//   - chart c: an inline SVG bar chart (see chart.go).
+//   - chart c: an inline SVG bar chart (see chart.go);
+//   - errFor problem field: the API's message when it is about field;
+//   - field name label type value hint problem: an input for the "field"
+//     template (layout.html), with its label, hint and error in place;
+//   - statusForm view connection back: the pause, resume and disable
+//     buttons of a connection ("connection-status" in layout.html).
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":    when,
@@ -23,7 +28,12 @@ func (c *Console) funcs() template.FuncMap {
 		"asset":   c.assets.url,
 		"count":   count,
 		"chart":   renderChart,
-		"add":     func(a, b int) int { return a + b },
+		"errFor":  errFor,
+		"field":   newField,
+		"roles":   func() []string { return []string{"member", "admin", "owner"} },
+		"statusForm": func(v view, conn apiConnection, back string) statusForm {
+			return statusForm{Scope: v.Scope, CSRF: v.CSRF, Connection: conn, Back: back}
+		},
 	}
 }
 
@@ -62,4 +72,21 @@ func count(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// formField is one labelled input of a form, for the "field" template.
+type formField struct {
+	Name, Label, Type, Value, Hint, Err string
+}
+
+func newField(name, label, typ, value, hint string, p *problem) formField {
+	return formField{Name: name, Label: label, Type: typ, Value: value, Hint: hint, Err: errFor(p, name)}
+}
+
+// statusForm is what the "connection-status" template needs.
+type statusForm struct {
+	Scope      *scope
+	CSRF       string
+	Connection apiConnection
+	Back       string // "list" to come back to the list
 }

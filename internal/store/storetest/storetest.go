@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		peopleTests(), sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
 		metricsTests(),
+		trafficSeriesTests(),
 		deviceTests(), streamTests(),
 	}
 	for _, group := range groups {

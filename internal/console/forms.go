@@ -1,0 +1,66 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// problem is what a form shows after the API (or the form itself) refused
+// what was sent: the message, next to Field when the API names one.
+type problem = apiError
+
+// errFor returns p's message when it is about field, for the template to
+// show next to that field; "" otherwise.
+func errFor(p *problem, field string) string {
+	if p == nil || p.Field == "" || p.Field != field {
+		return ""
+	}
+	return p.Text()
+}
+
+// intField reads an optional whole number of a form: nil when empty, a
+// problem naming the field when it is not a number.
+func intField(r *http.Request, name, label string) (*int, *problem) {
+	v := strings.TrimSpace(r.PostFormValue(name))
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, &problem{Status: http.StatusBadRequest, Field: name, Message: label + " must be a whole number, not " + strconv.Quote(v)}
+	}
+	return &n, nil
+}
+
+// submit sends a change to the API. A refusal the person can act on (4xx)
+// comes back as a problem for the form to show, with ok false; a server
+// fault is answered here (500) and also returns ok false with a nil
+// problem, and the caller stops.
+func (c *Console) submit(w http.ResponseWriter, r *http.Request, a *account, orgID uint64, method, path string, in, out any) (ok bool, p *problem) {
+	err := c.call(r, a, orgID, method, path, in, out)
+	if err == nil {
+		return true, nil
+	}
+	if ae := asAPIError(err); ae != nil && ae.Status < 500 {
+		return false, ae
+	}
+	c.internal(w, r, err)
+	return false, nil
+}
+
+// statusOf is the HTTP status a page answers with when it shows p.
+func statusOf(p *problem) int {
+	if p == nil {
+		return http.StatusOK
+	}
+	return p.Status
+}
+
+// errorText is the message of p for the flash area ("" for none).
+func errorText(p *problem) string {
+	if p == nil {
+		return ""
+	}
+	return p.Text()
+}
