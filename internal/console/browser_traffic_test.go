@@ -149,11 +149,16 @@ func newSink(t *testing.T) *httptest.Server {
 // forms, and returns them as a pipeline.
 func createThroughForms(t *testing.T, c *chrome, srv *testserver.Server, project, url string) *pipeline {
 	t.Helper()
-	c.open(project + "/sources/new")
+	c.open(project + "/sources")
+	c.accessible()
+	if n := eval[int](c, ownerActions("sources")); n == 0 {
+		t.Fatal("the owner sees no way to create a source")
+	}
+	c.follow(`main a[href$="/sources/new"]`)
 	c.accessible()
 	c.fill(`main form input[name=name]`, "Shop")
 	c.follow(`main form button[type=submit]`)
-	c.wantText("main", "/hook/src_")
+	c.wantText(".notice", "Source created")
 	c.accessible()
 
 	c.open(project + "/destinations/new")
@@ -161,7 +166,7 @@ func createThroughForms(t *testing.T, c *chrome, srv *testserver.Server, project
 	c.fill(`main form input[name=name]`, "Orders service")
 	c.fill(`main form input[name=url]`, url)
 	c.follow(`main form button[type=submit]`)
-	c.wantText("main", url)
+	c.wantText(".notice", "Destination created")
 	c.accessible()
 
 	p := &pipeline{srv: srv}
@@ -190,7 +195,7 @@ func createThroughForms(t *testing.T, c *chrome, srv *testserver.Server, project
 		chromedp.SetValue(chromedp.CSS(`main form select[name=source_id]`), fmt.Sprint(p.sourceID)),
 		chromedp.SetValue(chromedp.CSS(`main form select[name=destination_id]`), fmt.Sprint(dests.Destinations[0].ID)))
 	c.follow(`main form button[type=submit]`)
-	c.wantText("main", "shop-to-orders")
+	c.wantText(".notice", "Connection created")
 	c.accessible()
 	var conns struct {
 		Connections []struct {
@@ -210,14 +215,21 @@ func createThroughForms(t *testing.T, c *chrome, srv *testserver.Server, project
 // are refused.
 func memberCannotConfigure(t *testing.T, c *chrome, project string) {
 	t.Helper()
-	if n := eval[int](c, `document.querySelectorAll('main a[href$="/sources/new"], main form[method=post]').length`); n != 0 {
+	if n := eval[int](c, ownerActions("sources")); n != 0 {
 		t.Fatalf("a member sees %d owner actions on the sources page", n)
 	}
 	c.open(project + "/destinations")
 	c.accessible()
-	if n := eval[int](c, `document.querySelectorAll('main a[href$="/destinations/new"], main form[method=post]').length`); n != 0 {
+	if n := eval[int](c, ownerActions("destinations")); n != 0 {
 		t.Fatalf("a member sees %d owner actions on the destinations page", n)
 	}
+}
+
+// ownerActions is a script counting, on a list page of what ("sources",
+// "destinations"), the links to create one and the forms that change
+// something.
+func ownerActions(what string) string {
+	return fmt.Sprintf(`document.querySelectorAll('main a[href$="/%s/new"], main form[method=post]').length`, what)
 }
 
 // seedRealistic adds traffic for the screenshots: more sources, a failing
