@@ -51,6 +51,15 @@ func TestBrowserTraffic(t *testing.T) {
 // trafficJourney is the part of TestBrowserTraffic after the pipeline
 // exists, from the live tail to the member's view.
 func trafficJourney(t *testing.T, c *chrome, p *pipeline, project string) {
+	// The configuration pages, as the screenshots show them.
+	for _, page := range []string{"", "sources", "destinations", "connections"} {
+		c.open(project + "/" + page)
+		c.accessible()
+		if page == "" {
+			page = "overview"
+		}
+		c.screenshot(page)
+	}
 
 	// The live tail: the page is loaded once; the event arrives without a
 	// reload (the marker set on the page survives).
@@ -76,7 +85,6 @@ func trafficJourney(t *testing.T, c *chrome, p *pipeline, project string) {
 	c.wantText("#request-body .j-key", `"order"`)
 	c.wantText("#timeline li:nth-child(1) h3", "Attempt 1 to")
 	c.wantText("#timeline li:nth-child(1) h3", "HTTP 200")
-	c.screenshot("event")
 
 	// Replay it to its one connection: the second attempt appears.
 	c.do("choose the connection", chromedp.SetValue(chromedp.CSS("#replay-connection"), fmt.Sprint(p.connectionID)))
@@ -87,6 +95,7 @@ func trafficJourney(t *testing.T, c *chrome, p *pipeline, project string) {
 		t.Fatalf("%d attempts on the timeline after the replay, want 2", n)
 	}
 	c.accessible()
+	c.screenshotTall("event", 1500)
 
 	// Attacker-controlled bodies and headers are text.
 	evil := p.send(t, "text/html", `<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">`,

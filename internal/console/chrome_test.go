@@ -191,15 +191,21 @@ func (c *chrome) accessible() {
 	}
 }
 
-// screenshot writes the viewport as docs/console/<name>.png when the
-// -screenshots flag is set.
-func (c *chrome) screenshot(name string) {
+// screenshot writes the viewport (1280×800) as docs/console/<name>.png
+// when the -screenshots flag is set.
+func (c *chrome) screenshot(name string) { c.t.Helper(); c.screenshotTall(name, 800) }
+
+// screenshotTall is screenshot with a taller viewport, for pages whose
+// point is further down. Only the viewport is captured, as PNG: small
+// enough to commit.
+func (c *chrome) screenshotTall(name string, height int64) {
 	c.t.Helper()
 	if !*screenshots {
 		return
 	}
-	// The viewport only (1280×800), as PNG: small enough to commit.
+	c.do("resize for "+name, chromedp.EmulateViewport(1280, height))
 	png := get(c, "screenshot "+name, chromedp.CaptureScreenshot())
+	c.do("resize back", chromedp.EmulateViewport(1280, 800))
 	path := filepath.Join("..", "..", "docs", "console", name+".png")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		c.t.Fatal(err)
