@@ -141,12 +141,6 @@ func (c *chrome) fill(sel, text string) {
 	c.do("fill "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
-// text returns the text of the first element matching sel, waiting for it.
-func (c *chrome) text(sel string) string {
-	c.t.Helper()
-	return get(c, "read "+sel, chromedp.TextContent(chromedp.CSS(sel)))
-}
-
 // eval evaluates a JavaScript expression.
 func eval[T any](c *chrome, expr string) T {
 	c.t.Helper()
