@@ -140,3 +140,6 @@ func regexpAll(expr, s string) []string {
 	}
 	return out
 }
+
+// regexpCompile compiles expr, for helpers of other files.
+func regexpCompile(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
