@@ -11,7 +11,7 @@ import (
 )
 
 // apiID creates a resource through the API as the admin and returns its id.
-func apiID(t *testing.T, srv *testserver.Server, path string, body any) uint64 {
+func apiID(t testing.TB, srv *testserver.Server, path string, body any) uint64 {
 	t.Helper()
 	res := srv.Do(t, testserver.Request{Method: http.MethodPost, Path: path, Token: testserver.AdminToken, Body: body})
 	if res.Status != http.StatusCreated {
@@ -30,12 +30,12 @@ type site struct {
 	project, source, destination, connection uint64
 }
 
-func newSite(t *testing.T, srv *testserver.Server, destURL string) site {
+func newSite(t testing.TB, srv *testserver.Server, name, destURL string) site {
 	t.Helper()
 	p := srv.Admin.Project.ID
 	s := site{project: p}
-	s.source = apiID(t, srv, fmt.Sprintf("/api/projects/%d/sources", p), map[string]any{"name": "Shop <b>orders</b>", "auth_type": "api_key"})
-	s.destination = apiID(t, srv, fmt.Sprintf("/api/projects/%d/destinations", p), map[string]any{"name": "Backend", "url": destURL})
+	s.source = apiID(t, srv, fmt.Sprintf("/api/projects/%d/sources", p), map[string]any{"name": name, "auth_type": "api_key"})
+	s.destination = apiID(t, srv, fmt.Sprintf("/api/projects/%d/destinations", p), map[string]any{"name": name + " backend", "url": destURL})
 	s.connection = apiID(t, srv, fmt.Sprintf("/api/projects/%d/connections", p), map[string]any{
 		"source_id": s.source, "destination_id": s.destination, "max_retries": 0})
 	return s
@@ -55,7 +55,7 @@ func (s site) path(elems ...any) string {
 func TestPagesByRole(t *testing.T) {
 	t.Parallel()
 	srv, _, owner, member := shellSetup(t)
-	s := newSite(t, srv, "http://127.0.0.1:9/hook")
+	s := newSite(t, srv, "Shop <b>orders</b>", "http://127.0.0.1:9/hook")
 	invite(t, srv, testserver.AdminToken, "dora@example.com", "member")
 	member.get(fmt.Sprintf("/orgs/%d", srv.Admin.Org.ID)) // bob works in the admin's organization
 
@@ -64,13 +64,13 @@ func TestPagesByRole(t *testing.T) {
 		both    []string // shown to both
 		actions []string // owner/admin only
 	}{
-		{s.path() + "/", []string{"Overview of", "Per hour, last 24 hours", "Per day, last 30 days", "Backend"}, nil},
+		{s.path() + "/", []string{"Overview of", "Per hour, last 24 hours", "Per day, last 30 days", "backend"}, nil},
 		{s.path("sources"), []string{"Shop &lt;b&gt;orders&lt;/b&gt;", "/hook/"}, []string{">New source<"}},
 		{s.path("sources", s.source), []string{"ingestion-url"}, []string{"Reveal credentials", "Rotate key", "Save source"}},
 		{s.path("sources", "new"), nil, []string{"Create source"}},
-		{s.path("destinations"), []string{"Backend", "http://127.0.0.1:9/hook"}, []string{">New destination<"}},
-		{s.path("destinations", s.destination), []string{"Backend"}, []string{"Reveal secret", "Rotate secret", "Save destination"}},
-		{s.path("connections"), []string{"Backend"}, []string{">New connection<", ">Pause<", ">Disable<"}},
+		{s.path("destinations"), []string{"backend", "http://127.0.0.1:9/hook"}, []string{">New destination<"}},
+		{s.path("destinations", s.destination), []string{"backend"}, []string{"Reveal secret", "Rotate secret", "Save destination"}},
+		{s.path("connections"), []string{"backend"}, []string{">New connection<", ">Pause<", ">Disable<"}},
 		{s.path("connections", s.connection), []string{"Last 24 hours", "Per hour, last 24 hours"}, []string{">Pause<", "Save connection"}},
 		{s.path("members"), []string{"admin@localhost", "bob@example.com"}, []string{"Pending invitations", "dora@example.com", "Change role", "Add or invite"}},
 		{"/account", []string{"Organizations"}, nil},
