@@ -137,7 +137,7 @@ func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, a *ac
 	f, in, p := readConnectionForm(r, true)
 	if p == nil {
 		var created apiConnection
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPost, "/api"+sc.Path("connections"), in, &created)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPost, "/api"+sc.Path("connections"), in, &created)
 		if ok {
 			http.Redirect(w, r, sc.Path("connections", created.ID)+"?created=1", http.StatusSeeOther)
 			return
@@ -212,7 +212,7 @@ func (c *Console) updateConnection(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	f, in, p := readConnectionForm(r, false)
 	if p == nil {
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPut, "/api/connections/"+strconv.FormatUint(conn.ID, 10), in, nil)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPut, "/api/connections/"+strconv.FormatUint(conn.ID, 10), in, nil)
 		if ok {
 			http.Redirect(w, r, sc.Path("connections", conn.ID)+"?saved=1", http.StatusSeeOther)
 			return
@@ -241,7 +241,7 @@ func (c *Console) setConnectionStatus(w http.ResponseWriter, r *http.Request, a 
 		return
 	}
 	status := r.PostFormValue("status")
-	ok, p := c.submit(w, r, a, sc.Org.ID, http.MethodPut, "/api/connections/"+strconv.FormatUint(conn.ID, 10),
+	ok, p := c.submit(w, r, a, sc, http.MethodPut, "/api/connections/"+strconv.FormatUint(conn.ID, 10),
 		map[string]any{"status": status}, nil)
 	if !ok {
 		if p != nil {

@@ -138,7 +138,7 @@ func (c *Console) createDestination(w http.ResponseWriter, r *http.Request, a *a
 	f, in, p := readDestinationForm(r)
 	if p == nil {
 		var created apiDestination
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPost, "/api"+sc.Path("destinations"), in, &created)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPost, "/api"+sc.Path("destinations"), in, &created)
 		if ok {
 			http.Redirect(w, r, sc.Path("destinations", created.ID)+"?created=1", http.StatusSeeOther)
 			return
@@ -192,7 +192,7 @@ func (c *Console) updateDestination(w http.ResponseWriter, r *http.Request, a *a
 	}
 	f, in, p := readDestinationForm(r)
 	if p == nil {
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPut, "/api"+sc.Path("destinations", d.ID), in, nil)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPut, "/api"+sc.Path("destinations", d.ID), in, nil)
 		if ok {
 			http.Redirect(w, r, sc.Path("destinations", d.ID)+"?saved=1", http.StatusSeeOther)
 			return
@@ -230,7 +230,7 @@ func (c *Console) secret(w http.ResponseWriter, r *http.Request, a *account, sc 
 		in = map[string]any{}
 	}
 	var s apiSecret
-	ok, p := c.submit(w, r, a, sc.Org.ID, method, "/api"+sc.Path("destinations", d.ID, "secret")+suffix, in, &s)
+	ok, p := c.submit(w, r, a, sc, method, "/api"+sc.Path("destinations", d.ID, "secret")+suffix, in, &s)
 	if !ok {
 		if p != nil {
 			c.failAPI(w, r, a, sc, p)

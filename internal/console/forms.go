@@ -33,19 +33,24 @@ func intField(r *http.Request, name, label string) (*int, *problem) {
 	return &n, nil
 }
 
-// submit sends a change to the API. A refusal the person can act on (4xx)
-// comes back as a problem for the form to show, with ok false; a server
-// fault is answered here (500) and also returns ok false with a nil
-// problem, and the caller stops.
-func (c *Console) submit(w http.ResponseWriter, r *http.Request, a *account, orgID uint64, method, path string, in, out any) (ok bool, p *problem) {
+// submit sends a change to the API. A refusal the person can act on (4xx
+// but 403) comes back as a problem for the form to show, with ok false. A
+// refusal by role (403) is answered here with the API's message, and a
+// server fault with a 500: both return ok false with a nil problem, and
+// the caller stops.
+func (c *Console) submit(w http.ResponseWriter, r *http.Request, a *account, sc *scope, method, path string, in, out any) (ok bool, p *problem) {
+	var orgID uint64
+	if sc != nil && sc.Org != nil {
+		orgID = sc.Org.ID
+	}
 	err := c.call(r, a, orgID, method, path, in, out)
 	if err == nil {
 		return true, nil
 	}
-	if ae := asAPIError(err); ae != nil && ae.Status < 500 {
+	if ae := asAPIError(err); ae != nil && ae.Status < 500 && ae.Status != http.StatusForbidden {
 		return false, ae
 	}
-	c.internal(w, r, err)
+	c.failAPI(w, r, a, sc, err)
 	return false, nil
 }
 

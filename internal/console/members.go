@@ -94,13 +94,9 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, a *account, 
 	}
 	d := membersData{Email: strings.TrimSpace(r.PostFormValue("email")), Role: r.PostFormValue("role")}
 	var out json.RawMessage
-	ok, p := c.submit(w, r, a, sc.Org.ID, http.MethodPost, "/api/org/members", map[string]any{"email": d.Email, "role": d.Role}, &out)
+	ok, p := c.submit(w, r, a, sc, http.MethodPost, "/api/org/members", map[string]any{"email": d.Email, "role": d.Role}, &out)
 	if !ok {
 		if p == nil {
-			return
-		}
-		if p.Status == http.StatusForbidden {
-			c.failAPI(w, r, a, sc, p)
 			return
 		}
 		d.Problem = p
@@ -128,7 +124,7 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, a *account, 
 // memberAction sends one change of a member through the API and comes
 // back to the list.
 func (c *Console) memberAction(w http.ResponseWriter, r *http.Request, a *account, sc *scope, method, path string, in any, done string) {
-	ok, p := c.submit(w, r, a, sc.Org.ID, method, path, in, nil)
+	ok, p := c.submit(w, r, a, sc, method, path, in, nil)
 	if !ok {
 		if p != nil {
 			c.failAPI(w, r, a, sc, p)

@@ -123,7 +123,7 @@ func (c *Console) createSource(w http.ResponseWriter, r *http.Request, a *accoun
 	f, in, p := readSourceForm(r)
 	if p == nil {
 		var created apiSource
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPost, "/api"+sc.Path("sources"), in, &created)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPost, "/api"+sc.Path("sources"), in, &created)
 		if ok {
 			d := sourceData{Source: &created, Form: formOfSource(&created)}
 			notice := "Source created. Send webhooks to its ingestion URL."
@@ -192,7 +192,7 @@ func (c *Console) updateSource(w http.ResponseWriter, r *http.Request, a *accoun
 	f, in, p := readSourceForm(r)
 	if p == nil {
 		var saved apiSource
-		ok, p2 := c.submit(w, r, a, sc.Org.ID, http.MethodPut, "/api"+sc.Path("sources", s.ID), in, &saved)
+		ok, p2 := c.submit(w, r, a, sc, http.MethodPut, "/api"+sc.Path("sources", s.ID), in, &saved)
 		if ok {
 			if saved.AuthKey != "" {
 				// Switching to basic or api_key without a key generated one.
@@ -237,13 +237,9 @@ func (c *Console) credentials(w http.ResponseWriter, r *http.Request, a *account
 		in = map[string]any{}
 	}
 	var cr apiCredentials
-	ok, p := c.submit(w, r, a, sc.Org.ID, method, "/api"+sc.Path("sources", s.ID, "credentials")+suffix, in, &cr)
+	ok, p := c.submit(w, r, a, sc, method, "/api"+sc.Path("sources", s.ID, "credentials")+suffix, in, &cr)
 	if !ok {
 		if p == nil {
-			return
-		}
-		if p.Status == http.StatusForbidden {
-			c.failAPI(w, r, a, sc, p)
 			return
 		}
 		c.showSource(w, r, a, sc, sourceData{Source: s, Form: formOfSource(s), Problem: p}, "")

@@ -19,9 +19,9 @@ import (
 // pipeline is a source → connection → destination of the admin's project,
 // delivering to a sink on 127.0.0.1.
 type pipeline struct {
-	srv                    *testserver.Server
-	sourceID, connectionID uint64
-	ingestion              string
+	srv                                   *testserver.Server
+	sourceID, destinationID, connectionID uint64
+	ingestion                             string
 }
 
 // newPipeline creates a pipeline through the API whose sink answers every
@@ -46,7 +46,7 @@ func newPipeline(t testing.TB, srv *testserver.Server, status int, body string) 
 	}
 	api(t, srv, "POST", base+"/destinations", map[string]any{"name": "Orders service", "url": sink.URL + "/orders"}, &dst)
 	api(t, srv, "POST", base+"/connections", map[string]any{"name": "shop-to-orders", "source_id": src.ID, "destination_id": dst.ID, "max_retries": 0}, &conn)
-	return &pipeline{srv: srv, sourceID: src.ID, connectionID: conn.ID, ingestion: src.IngestionID}
+	return &pipeline{srv: srv, sourceID: src.ID, destinationID: dst.ID, connectionID: conn.ID, ingestion: src.IngestionID}
 }
 
 // api calls the API as the admin, decoding a 2xx answer into out.
