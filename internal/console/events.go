@@ -149,7 +149,9 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, a *account,
 		d.PrevURL = base + f.query("before", d.Page.PrevCursor)
 		d.FirstURL = d.RefreshURL
 	}
-	if d.Tail = tail && d.FieldError == ""; d.Tail {
+	// Without a source there is nothing to tail: the empty state says how
+	// to get one.
+	if d.Tail = tail && d.FieldError == "" && len(d.Sources) > 0; d.Tail {
 		tq := url.Values{"last_event_id": {head}}
 		if f.SourceID != "" {
 			tq.Set("source_id", f.SourceID)

@@ -112,7 +112,11 @@ func TestEventsPages(t *testing.T) {
 	events := fmt.Sprintf("/projects/%d/events", srv.Admin.Project.ID)
 	attempts := fmt.Sprintf("/projects/%d/attempts", srv.Admin.Project.ID)
 
-	owner.get(events).want(t, "the empty events page", http.StatusOK, "<h1>Events</h1>", "no source", `href="`+events+`"`)
+	empty := owner.get(events)
+	empty.want(t, "the empty events page", http.StatusOK, "<h1>Events</h1>", "no source", `href="`+events+`"`)
+	if strings.Contains(empty.Body, "data-tail") {
+		t.Fatal("the live tail is on in a project without sources")
+	}
 
 	p := newPipeline(t, srv, http.StatusOK, `{"ok":true,"<b>":"</pre><script>x()</script>"}`)
 	owner.get(events).want(t, "the events page without events", http.StatusOK, "No events yet", "curl -X POST", "/hook/"+p.ingestion)
