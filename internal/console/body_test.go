@@ -84,3 +84,18 @@ func FuzzHighlightJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestFormTimeToAPI(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"2026-12-03T12:30":    "2026-12-03T12:30:00Z",
+		"2026-12-03T12:30:15": "2026-12-03T12:30:15Z",
+		// Anything else goes to the API, which says what it expects.
+		"yesterday":            "yesterday",
+		"2026-12-03T12:30:00Z": "2026-12-03T12:30:00Z",
+	} {
+		if got := formTimeToAPI(in); got != want {
+			t.Errorf("formTimeToAPI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

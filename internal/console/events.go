@@ -71,8 +71,11 @@ func readEventFilter(r *http.Request) eventFilter {
 // formTimeToAPI turns a datetime-local value (UTC) into the API's RFC 3339;
 // anything else goes to the API as it is, which explains what it expects.
 func formTimeToAPI(v string) string {
-	if t, err := time.Parse(formTime, v); err == nil {
-		return t.UTC().Format(time.RFC3339)
+	// Browsers add seconds when the value has them.
+	for _, layout := range []string{formTime, formTime + ":05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
 	}
 	return v
 }

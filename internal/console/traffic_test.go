@@ -138,6 +138,7 @@ func TestEventsPages(t *testing.T) {
 	owner.get(events+"?status=processed&source_id="+fmt.Sprint(p.sourceID)).want(t, "status and source filters", http.StatusOK, first, evil)
 	bad := owner.get(events + "?status=bogus")
 	bad.want(t, "a bad status", http.StatusBadRequest, `class="error"`, `id="f-status" name="status" aria-invalid="true"`)
+	owner.get(events+"?from=yesterday").want(t, "a bad time", http.StatusBadRequest, "start_time", `id="f-from" name="from" type="datetime-local" value="yesterday" aria-invalid="true"`)
 	owner.get(events+"?from=2000-01-01T00:00&to=2000-01-02T00:00").want(t, "a time range", http.StatusOK, "No event matches these filters")
 	if b := owner.get(events + "?status=failed").Body; strings.Contains(b, "data-tail") {
 		t.Fatal("the live tail is on under a status filter")
