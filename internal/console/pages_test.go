@@ -152,10 +152,4 @@ func checkLabels(t *testing.T, what, body string) {
 	}
 }
 
-func regexpAllFull(expr, s string) []string {
-	var out []string
-	for _, m := range regexpCompile(expr).FindAllString(s, -1) {
-		out = append(out, m)
-	}
-	return out
-}
+func regexpAllFull(expr, s string) []string { return regexpCompile(expr).FindAllString(s, -1) }

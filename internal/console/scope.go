@@ -41,10 +41,6 @@ func (s *scope) Path(elems ...any) string {
 	return p
 }
 
-// errNoProject means the project of the URL is not one of the account's
-// organizations' (or does not exist): the same answer either way.
-var errNoProject = errors.New("no such project")
-
 // scopeFor builds the scope of a signed-in account in project projectID; 0
 // (or a project the account cannot see, for the fallback of /) picks the
 // default project of its first organization.

@@ -43,8 +43,16 @@
     });
   }
 
-  // Escape closes an open switcher and gives focus back to its summary.
+  // Escape closes an open switcher and gives focus back to its summary; a
+  // click elsewhere closes it too.
   function menus() {
+    document.addEventListener("click", function (e) {
+      document.querySelectorAll("details.switcher[open]").forEach(function (d) {
+        if (!d.contains(e.target)) {
+          d.open = false;
+        }
+      });
+    });
     document.addEventListener("keydown", function (e) {
       if (e.key !== "Escape") {
         return;
