@@ -156,6 +156,9 @@ func TestEventsPages(t *testing.T) {
 		`<span class="j-key">&#34;total&#34;</span><span class="j-punct">:</span> <span class="j-num">25.5</span>`,
 		`<span class="j-lit">true</span>`, `&lt;/pre&gt;&lt;script&gt;x()&lt;/script&gt;`)
 	owner.get(events+"/evt_nope").want(t, "an unknown event", http.StatusNotFound)
+	bin := p.send(t, "application/octet-stream", "\x89PNG\r\n\x1a\n\x00\x00<b>", nil)
+	owner.get(events+"/"+bin).want(t, "a binary body", http.StatusOK, "Binary, 13 bytes",
+		"89 50 4e 47 0d 0a 1a 0a  00 00 3c 62 3e", "|.PNG......&lt;b&gt;|")
 
 	// Replay: to one connection, then to all, by a member too; without the
 	// CSRF token it is refused.
