@@ -117,7 +117,7 @@ func trafficJourney(t *testing.T, c *chrome, p *pipeline, project string) {
 	c.wantText("#request-headers", `"><script>window.pwned = 3</script><b x="`)
 
 	// The attempts list.
-	c.open(project + "/attempts")
+	c.open(project + "/attempts?sort=status_code") // failures first
 	c.accessible()
 	c.wantText("#attempts", id)
 	c.screenshot("attempts")
