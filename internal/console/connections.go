@@ -4,7 +4,40 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// apiConnection is a connection as the API shows it, with its metrics of
+// the last 24 hours on GET /api/connections/{id}.
+type apiConnection struct {
+	ID              uint64      `json:"id"`
+	ProjectID       uint64      `json:"project_id"`
+	Name            string      `json:"name"`
+	SourceID        uint64      `json:"source_id"`
+	DestinationID   uint64      `json:"destination_id"`
+	Status          string      `json:"status"`
+	EPS             int         `json:"eps"`
+	MaxRetries      int         `json:"max_retries"`
+	SourceSlug      string      `json:"source_slug"`
+	DestinationName string      `json:"destination_name"`
+	DestinationURL  string      `json:"destination_url"`
+	Metrics         *apiMetrics `json:"metrics"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+}
+
+// apiMetrics is a connection's traffic of the last 24 hours.
+type apiMetrics struct {
+	Since          time.Time  `json:"since"`
+	EventsRouted   int64      `json:"events_routed"`
+	Delivered      int64      `json:"delivered"`
+	Failed         int64      `json:"failed"`
+	Pending        int64      `json:"pending"`
+	SuccessRate    float64    `json:"success_rate"`
+	LatencyP50MS   int64      `json:"latency_p50_ms"`
+	LatencyP95MS   int64      `json:"latency_p95_ms"`
+	LastDeliveryAt *time.Time `json:"last_delivery_at"`
+}
 
 // connectionForm is the connection form as typed.
 type connectionForm struct {

@@ -307,9 +307,11 @@ type view struct {
 	// "attempts", "sources", "destinations", "connections", "members",
 	// "settings").
 	Section string
-	Error   string
-	Notice  string
-	Data    any
+	// Path is the request's path, for marking the current tab.
+	Path   string
+	Error  string
+	Notice string
+	Data   any
 }
 
 // render writes a page with status.
@@ -319,7 +321,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		c.internal(w, r, err)
 		return
 	}
-	v.CSRF = tok
+	v.CSRF, v.Path = tok, r.URL.Path
 	if v.Scope == nil && v.Account != nil {
 		sc, err := c.scopeFor(r, v.Account, c.lastProject(r))
 		if err != nil {

@@ -20,7 +20,9 @@ import (
 //   - field name label type value hint problem: an input for the "field"
 //     template (layout.html), with its label, hint and error in place;
 //   - statusForm view connection back: the pause, resume and disable
-//     buttons of a connection ("connection-status" in layout.html).
+//     buttons of a connection ("connection-status" in layout.html);
+//   - roles, settingsTabs: the role names a form offers, the tabs of
+//     Settings.
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":    when,
@@ -31,6 +33,10 @@ func (c *Console) funcs() template.FuncMap {
 		"errFor":  errFor,
 		"field":   newField,
 		"roles":   func() []string { return []string{"member", "admin", "owner"} },
+		"settingsTabs": func() []struct{ Path, Label string } {
+			return []struct{ Path, Label string }{{"/account", "Account"}, {"/account/tokens", "API tokens"},
+				{"/account/password", "Password"}, {"/account/sessions", "Sessions"}, {"/cli/approve", "CLI login"}}
+		},
 		"statusForm": func(v view, conn apiConnection, back string) statusForm {
 			return statusForm{Scope: v.Scope, CSRF: v.CSRF, Connection: conn, Back: back}
 		},

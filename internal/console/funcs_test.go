@@ -53,8 +53,8 @@ func TestChart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"&lt;script&gt;alert(1)&lt;/script&gt;: 3 re&lt;ceived, 1 failed in total", // the accessible title
-		`<th scope="row">a&lt;b</th><td>3</td><td>1</td>`,                           // the numbers
-		`<th scope="row">c</th><td>0</td><td>0</td>`,                                // a missing value is 0
+		`<th scope="row">a&lt;b</th><td>3</td><td>1</td>`,                          // the numbers
+		`<th scope="row">c</th><td>0</td><td>0</td>`,                               // a missing value is 0
 		`role="img"`,
 	} {
 		if !strings.Contains(got, want) {

@@ -97,7 +97,8 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	srv, _, owner, _ := shellSetup(t)
 	p := owner.get("/account/tokens")
-	p.want(t, "the tokens page", http.StatusOK, "<h1>API tokens</h1>", `aria-current="page">Settings</a>`, "Create a token")
+	p.want(t, "the tokens page", http.StatusOK, "<h1>API tokens</h1>", `aria-current="page">Settings</a>`,
+		`<a href="/account/tokens" aria-current="page">API tokens</a>`, "Create a token")
 	tok := p.csrf(t)
 
 	owner.post("/account/tokens", url.Values{"name": {"deploy"}, "expires": {"30d"}}).want(t, "create without CSRF", http.StatusForbidden)

@@ -4,7 +4,34 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// apiSource is a source as the API shows it (docs/api.md).
+type apiSource struct {
+	ID                 uint64    `json:"id"`
+	Name               string    `json:"name"`
+	Slug               string    `json:"slug"`
+	IngestionID        string    `json:"ingestion_id"`
+	IngestionURL       string    `json:"ingestion_url"`
+	Type               string    `json:"type"`
+	EPS                int       `json:"eps"`
+	Status             string    `json:"status"`
+	ConnectionCount    int64     `json:"connection_count"`
+	AuthType           string    `json:"auth_type"`
+	AuthUsername       string    `json:"auth_username"`
+	AuthKeyName        string    `json:"auth_key_name"`
+	AuthKeySet         bool      `json:"auth_key_set"`
+	AuthKey            string    `json:"auth_key"`
+	VerifySignature    bool      `json:"verify_signature"`
+	WebhookSecretSet   bool      `json:"webhook_secret_set"`
+	SignatureHeader    string    `json:"signature_header"`
+	SignatureAlgorithm string    `json:"signature_algorithm"`
+	SignatureEncoding  string    `json:"signature_encoding"`
+	SignaturePrefix    string    `json:"signature_prefix"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
 
 // sourceTypes are the source types the form offers: generic webhooks and
 // the signature schemes ingestion verifies (volley.ParseSourceType).

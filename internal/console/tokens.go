@@ -6,6 +6,21 @@ import (
 	"time"
 )
 
+// apiToken is an API token as its owner sees it; Token only in the answer
+// that created it.
+type apiToken struct {
+	ID         uint64     `json:"id"`
+	Name       string     `json:"name"`
+	Kind       string     `json:"kind"`
+	Prefix     string     `json:"prefix"`
+	DeviceName string     `json:"device_name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	Expired    bool       `json:"expired"`
+	Token      string     `json:"token"`
+}
+
 // tokensData is the API tokens page: the account's tokens, and the value of
 // the one just created (shown in that answer only).
 type tokensData struct {

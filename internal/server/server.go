@@ -221,6 +221,10 @@ func nodeName(r io.Reader) (string, error) {
 // create accounts through it).
 func (s *Server) Tenant() *tenant.Service { return s.tenant }
 
+// API returns the management API handler, for code in this process that
+// calls it directly (tests of httpapi.WithAccount).
+func (s *Server) API() http.Handler { return s.api }
+
 // APIRoutes lists the management API's authenticated routes.
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
