@@ -46,13 +46,13 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/volley"
@@ -91,6 +91,12 @@ type Config struct {
 	// Stream serves the events page's live tail (the httpapi.API); nil
 	// serves no tail, and the page keeps its refresh link.
 	Stream Streamer
+	// Guard slows down, then refuses, the addresses that sign in with wrong
+	// passwords; nil for none.
+	Guard *limit.Guard
+	// Proxies tells each request's client address; the zero value means
+	// the TCP peer.
+	Proxies limit.Proxies
 }
 
 // Devices is the part of the tenant service behind the CLI approval page.
@@ -276,13 +282,13 @@ func (c *Console) form(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// clientAddr is the address a request came from, for the sessions list.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientAddr is the address a request came from (behind the trusted
+// proxies), for the sessions list and the sign-in limit.
+func (c *Console) clientAddr(r *http.Request) string {
+	if a := c.cfg.Proxies.Client(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // localPath returns next when it is a path of this site, else "/" (the

@@ -12,7 +12,7 @@ import (
 // sqlProjectTraffic reads every figure of ProjectTraffic in one statement,
 // so they come from one snapshot: the backlog and the oldest pending event
 // ($1 project, $2 connection or 0), and per period (from $3, $4 seconds
-// long, until $5) the received events of project_hours (migration 0011)
+// long, until $5) the received events of project_hours (migration 0013)
 // and the deliveries of connection_minutes (0007), as parallel arrays.
 // Each part is a range of a primary key or one seek of an index.
 const sqlProjectTraffic = `WITH conns AS (

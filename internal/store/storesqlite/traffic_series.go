@@ -12,7 +12,7 @@ import (
 )
 
 // ProjectTraffic implements store.Traffic. Every figure is a range of a
-// counter table's primary key (project_hours of migration 0010,
+// counter table's primary key (project_hours of migration 0011,
 // connection_minutes and connection_backlog of 0006) or one seek of the
 // events' (project_id, status, created_at) index.
 func (s *Store) ProjectTraffic(ctx context.Context, p store.ProjectTrafficParams) (*volley.ProjectTraffic, error) {
