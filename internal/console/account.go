@@ -19,7 +19,7 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, a *account
 		c.internal(w, r, err)
 		return
 	}
-	v := view{Title: "Your account", Account: a, Data: accountData{Orgs: orgs}}
+	v := view{Title: "Your account", Account: a, Section: "settings", Data: accountData{Orgs: orgs}}
 	if r.URL.Query().Get("changed") == "password" {
 		v.Notice = "Your password was changed; your other sessions were signed out."
 	}
@@ -27,7 +27,7 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, a *account
 }
 
 func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request, a *account) {
-	c.render(w, r, http.StatusOK, "password", view{Title: "Change your password", Account: a})
+	c.render(w, r, http.StatusOK, "password", view{Title: "Change your password", Account: a, Section: "settings"})
 }
 
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, a *account) {
@@ -36,13 +36,13 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, a *acco
 	}
 	next := r.PostFormValue("password")
 	if next != r.PostFormValue("confirm") {
-		c.render(w, r, http.StatusBadRequest, "password", view{Title: "Change your password", Account: a,
+		c.render(w, r, http.StatusBadRequest, "password", view{Title: "Change your password", Account: a, Section: "settings",
 			Error: "The new password and its confirmation differ."})
 		return
 	}
 	err := c.cfg.Tenant.ChangePassword(r.Context(), a.Account, r.PostFormValue("current"), next, a.Session.ID)
 	if msg := userError(err); msg != "" {
-		c.render(w, r, http.StatusBadRequest, "password", view{Title: "Change your password", Account: a, Error: msg})
+		c.render(w, r, http.StatusBadRequest, "password", view{Title: "Change your password", Account: a, Section: "settings", Error: msg})
 		return
 	}
 	if err != nil {
@@ -63,7 +63,7 @@ func (c *Console) sessionsPage(w http.ResponseWriter, r *http.Request, a *accoun
 		c.internal(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "sessions", view{Title: "Your sessions", Account: a,
+	c.render(w, r, http.StatusOK, "sessions", view{Title: "Your sessions", Account: a, Section: "settings",
 		Data: sessionsData{Sessions: list, Current: a.Session.ID}})
 }
 

@@ -22,12 +22,12 @@ func (c *Console) approvePage(w http.ResponseWriter, r *http.Request, a *account
 	code := strings.TrimSpace(r.URL.Query().Get("code"))
 	d := approveData{Code: code, DeviceName: tenant.DefaultDeviceName}
 	if code == "" {
-		c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Data: d})
+		c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Data: d})
 		return
 	}
 	dev, err := c.cfg.Devices.DeviceLookup(r.Context(), code)
 	if errors.Is(err, tenant.ErrDeviceCodeNotFound) {
-		c.render(w, r, http.StatusNotFound, "approve", view{Title: "Approve a CLI login", Account: a, Data: d,
+		c.render(w, r, http.StatusNotFound, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Data: d,
 			Error: "No CLI login is waiting for the code " + code + ". Check the code in your terminal, or run volley login again."})
 		return
 	}
@@ -36,7 +36,7 @@ func (c *Console) approvePage(w http.ResponseWriter, r *http.Request, a *account
 		return
 	}
 	d.Device = dev
-	c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Data: d})
+	c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Data: d})
 }
 
 // approve approves or denies the login of the pairing code in the form.
@@ -62,14 +62,14 @@ func (c *Console) approve(w http.ResponseWriter, r *http.Request, a *account) {
 	var fe *volley.FieldError
 	switch {
 	case errors.Is(err, tenant.ErrDeviceCodeNotFound):
-		c.render(w, r, http.StatusNotFound, "approve", view{Title: "Approve a CLI login", Account: a, Data: approveData{DeviceName: d.DeviceName},
+		c.render(w, r, http.StatusNotFound, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Data: approveData{DeviceName: d.DeviceName},
 			Error: "No CLI login is waiting for the code " + code + ": it expired, was already answered, or the code is mistyped."})
 	case errors.As(err, &fe):
-		c.render(w, r, http.StatusBadRequest, "approve", view{Title: "Approve a CLI login", Account: a, Data: d,
+		c.render(w, r, http.StatusBadRequest, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Data: d,
 			Error: "Device name " + fe.Message + "."})
 	case err != nil:
 		c.internal(w, r, err)
 	default:
-		c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Notice: notice, Data: approveData{}})
+		c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Notice: notice, Data: approveData{}})
 	}
 }

@@ -13,12 +13,12 @@ import (
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so tests see each answer.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -83,7 +83,7 @@ func (b *browser) postWith(path string, form url.Values, h http.Header) *page {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf returns the CSRF token of a page's forms.
-func (p *page) csrf(t *testing.T) string {
+func (p *page) csrf(t testing.TB) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(p.Body)
 	if m == nil {
@@ -104,7 +104,7 @@ func (b *browser) cookie(name string) string {
 }
 
 // want fails the test unless the page has status and contains every text.
-func (p *page) want(t *testing.T, what string, status int, texts ...string) {
+func (p *page) want(t testing.TB, what string, status int, texts ...string) {
 	t.Helper()
 	if p.Status != status {
 		t.Fatalf("%s: status %d, want %d:\n%s", what, p.Status, status, p.Body)
@@ -117,7 +117,7 @@ func (p *page) want(t *testing.T, what string, status int, texts ...string) {
 }
 
 // wantRedirect fails the test unless the page redirects to location.
-func (p *page) wantRedirect(t *testing.T, what, location string) {
+func (p *page) wantRedirect(t testing.TB, what, location string) {
 	t.Helper()
 	if p.Status != http.StatusSeeOther || p.Location != location {
 		t.Fatalf("%s: status %d to %q, want 303 to %q:\n%s", what, p.Status, p.Location, location, p.Body)
@@ -140,3 +140,6 @@ func regexpAll(expr, s string) []string {
 	}
 	return out
 }
+
+// regexpCompile compiles expr, for helpers of other files.
+func regexpCompile(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }

@@ -1,7 +1,32 @@
-// Package console serves Volley's pages for people: sign-in and sign-up,
-// invitations, the account's password and sessions, and the approval of
-// a CLI login. They are plain server-rendered HTML (html/template, no
-// JavaScript needed), embedded in the binary.
+// Package console serves the Volley console, the pages for people: sign-in
+// and sign-up, invitations, the shell of a project (overview, sources,
+// destinations, connections, members and the pages other files add), the
+// account's settings (API tokens, password, sessions) and the approval of a
+// CLI login. They are server-rendered HTML (html/template) that works with
+// JavaScript off; one small embedded script only enhances them (copy
+// buttons, times in the viewer's time zone). Templates, CSS and script are
+// embedded in the binary (templates/, assets/).
+//
+// URLs: a project's pages live under /projects/{project_id}/… (the project
+// names its organization, so links never depend on a remembered org); /
+// sends a signed-in person to the project they used last (a cookie) or to
+// their first one, and anyone else to /signin. /orgs/{org_id} opens an
+// organization's default project. The account's pages (Settings) are under
+// /account, the CLI approval under /cli/approve.
+//
+// How pages get data: the management API (internal/httpapi) is the one
+// source of truth for authorization (owner/admin/member), validation and the
+// egress check of destination URLs. Pages call the API handler in process
+// (Console.call): an http.Handler round trip whose request context carries
+// the session's account (httpapi.WithAccount, which no network request can
+// set) and X-Organization-ID of the project's organization, and decode its
+// JSON. An API error comes back as an *apiError with the status, the
+// message and the offending field, and pages show it in place next to that
+// field. The console hides actions a role may not take (volley.Role's own
+// rules, never a copy of them) but never relies on hiding: the API refuses
+// them too. Reads the API cannot serve cheaply (the overview's series, the
+// shell's organization and project lists of the signed-in account) go to the
+// store directly.
 //
 // Safety: a session is a random secret in an HttpOnly, SameSite=Lax cookie
 // (Secure over HTTPS) whose hash the store keeps; every form carries a
@@ -19,9 +44,11 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -34,12 +61,21 @@ import (
 //go:embed templates/*.html
 var templateFiles embed.FS
 
+//go:embed assets
+var assetFiles embed.FS
+
 // Config configures the console. Every field is required unless it says
 // otherwise.
 type Config struct {
 	Tenant *tenant.Service
-	Store  store.Tenancy
+	Store  store.Store
+	// API is the management API handler (httpapi.API): every change and
+	// every read with a role rule goes through it, as the signed-in
+	// account (see the package doc).
+	API    http.Handler
 	Logger *slog.Logger
+	// NowFunc returns the current time; nil means time.Now.
+	NowFunc func() time.Time
 	// PublicURL is the server's external base URL; an https one makes
 	// cookies Secure even behind a proxy that terminates TLS. "" decides
 	// per request.
@@ -52,6 +88,9 @@ type Config struct {
 	// Devices approves CLI logins (the tenant service); nil serves no
 	// approval page.
 	Devices Devices
+	// Stream serves the events page's live tail (the httpapi.API); nil
+	// serves no tail, and the page keeps its refresh link.
+	Stream Streamer
 	// Guard slows down, then refuses, the addresses that sign in with wrong
 	// passwords; nil for none.
 	Guard *limit.Guard
@@ -69,31 +108,48 @@ type Devices interface {
 
 // Console is the handler of the console's pages.
 type Console struct {
-	cfg   Config
-	pages map[string]*template.Template
-	mux   *http.ServeMux
-	csrf  *http.CrossOriginProtection
+	cfg    Config
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
+	csrf   *http.CrossOriginProtection
+	assets *assets
 }
 
 // Cookie names.
 const (
 	sessionCookie = "volley_session"
 	csrfCookie    = "volley_csrf"
+	// projectCookie remembers the project opened last, for /.
+	projectCookie = "volley_project"
 )
 
 // New parses the pages and registers their routes.
 func New(cfg Config) (*Console, error) {
-	pages, err := parsePages()
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	as, err := loadAssets()
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, pages: pages, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
+	c := &Console{cfg: cfg, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection(), assets: as}
+	if c.pages, err = c.parsePages(); err != nil {
+		return nil, err
+	}
 	c.routes()
 	return c, nil
 }
 
 func (c *Console) routes() {
 	c.mux.HandleFunc("GET /{$}", c.home)
+	c.mux.HandleFunc("GET /assets/{name}", c.asset)
+	c.mux.HandleFunc("GET /orgs/{org_id}", c.signedIn(c.openOrg))
+	c.mux.HandleFunc("GET /projects/{project_id}", c.inProject(c.overviewPage))
+	c.mux.HandleFunc("GET /projects/{project_id}/{$}", c.inProject(c.overviewPage))
+	c.sourceRoutes()
+	c.destinationRoutes()
+	c.connectionRoutes()
+	c.memberRoutes()
 	c.mux.HandleFunc("GET /signin", c.signInPage)
 	c.mux.HandleFunc("POST /signin", c.signIn)
 	c.mux.HandleFunc("POST /signout", c.signOut)
@@ -104,8 +160,12 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /account", c.signedIn(c.accountPage))
 	c.mux.HandleFunc("GET /account/password", c.signedIn(c.passwordPage))
 	c.mux.HandleFunc("POST /account/password", c.signedIn(c.changePassword))
+	c.mux.HandleFunc("GET /account/tokens", c.signedIn(c.tokensPage))
+	c.mux.HandleFunc("POST /account/tokens", c.signedIn(c.createToken))
+	c.mux.HandleFunc("POST /account/tokens/{token_id}/revoke", c.signedIn(c.revokeToken))
 	c.mux.HandleFunc("GET /account/sessions", c.signedIn(c.sessionsPage))
 	c.mux.HandleFunc("POST /account/sessions/{session_id}/revoke", c.signedIn(c.revokeSession))
+	c.trafficRoutes()
 	if c.cfg.Devices != nil {
 		c.mux.HandleFunc("GET /cli/approve", c.signedIn(c.approvePage))
 		c.mux.HandleFunc("POST /cli/approve", c.signedIn(c.approve))
@@ -116,7 +176,8 @@ func (c *Console) routes() {
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// No inline script or style anywhere: both come from /assets/.
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Invitation links carry their secret in the path.
@@ -230,11 +291,12 @@ func (c *Console) clientAddr(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// localPath returns next when it is a path of this site, else "/account":
+// localPath returns next when it is a path of this site, else "/" (the
+// last project):
 // sign-in must not become an open redirect.
 func localPath(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/account"
+		return "/"
 	}
 	return next
 }
@@ -244,9 +306,18 @@ type view struct {
 	Title   string
 	CSRF    string
 	Account *account
-	Error   string
-	Notice  string
-	Data    any
+	// Scope is the organization and project the shell shows (switchers,
+	// navigation); render fills it for signed-in pages that set none.
+	Scope *scope
+	// Section is the navigation entry of the page ("overview", "events",
+	// "attempts", "sources", "destinations", "connections", "members",
+	// "settings").
+	Section string
+	// Path is the request's path, for marking the current tab.
+	Path   string
+	Error  string
+	Notice string
+	Data   any
 }
 
 // render writes a page with status.
@@ -256,7 +327,15 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		c.internal(w, r, err)
 		return
 	}
-	v.CSRF = tok
+	v.CSRF, v.Path = tok, r.URL.Path
+	if v.Scope == nil && v.Account != nil {
+		sc, err := c.scopeFor(r, v.Account, c.lastProject(r))
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		v.Scope = sc
+	}
 	t, ok := c.pages[page]
 	if !ok {
 		c.internal(w, r, fmt.Errorf("no page %q", page))
@@ -284,20 +363,24 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {
 	io.WriteString(w, "Something went wrong on the server; the error is in its log.\n")
 }
 
-func parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	}}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+// parsePages parses every page of templates/ with the layout: a page is
+// templates/<name>.html defining "content", rendered by name.
+func (c *Console) parsePages() (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(c.funcs()).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: parse layout: %w", err)
 	}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("console: list templates: %w", err)
+	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"message", "signin", "signup", "invite", "account", "password", "sessions", "approve"} {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
+	for _, file := range names {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, file)
 		if err != nil {
 			return nil, fmt.Errorf("console: parse %s: %w", name, err)
 		}

@@ -63,7 +63,7 @@ func TestSignInForm(t *testing.T) {
 	other := newBrowser(t, srv.URL)
 	tok = other.get("/signin").csrf(t)
 	other.post("/signin", url.Values{"csrf": {tok}, "email": {adminEmail}, "password": {adminPassword}, "next": {"//evil.example/x"}}).
-		wantRedirect(t, "sign in with an outside next", "/account")
+		wantRedirect(t, "sign in with an outside next", "/")
 
 	// Sign-out ends the session on the server, not only in this browser.
 	secret := b.cookie("volley_session")

@@ -13,14 +13,6 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-func (c *Console) home(w http.ResponseWriter, r *http.Request) {
-	if _, err := c.session(r); err == nil {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, "/signin", http.StatusSeeOther)
-}
-
 type signInData struct {
 	Email  string
 	Next   string

@@ -345,9 +345,13 @@ type caller struct {
 }
 
 func (a *API) authenticate(r *http.Request) (*caller, error) {
+	orgHeader := strings.TrimSpace(r.Header.Get("X-Organization-ID"))
+	if acct := accountFrom(r.Context()); acct != nil {
+		return &caller{account: acct, orgHeader: orgHeader}, nil
+	}
 	acct, tok, err := a.cfg.Tenant.Authenticate(r.Context(), bearerToken(r))
 	if err != nil {
 		return nil, err
 	}
-	return &caller{account: acct, token: tok, orgHeader: strings.TrimSpace(r.Header.Get("X-Organization-ID"))}, nil
+	return &caller{account: acct, token: tok, orgHeader: orgHeader}, nil
 }

@@ -128,12 +128,24 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
+	return a.ServeStream(w, r, sources, func(e *volley.Event) any { return streamEventOut(e) })
+}
+
+// ServeStream serves, as server-sent events, the new events of sources the
+// caller has already been allowed to read, each written as the JSON of
+// render(event): the stream of GET /api/stream, and the console's live
+// tail, which renders events its own way. See streamEvents for the
+// protocol (positions, Last-Event-ID, "ready", heartbeats). Its error is
+// for a bad Last-Event-ID or a store failing before the stream starts;
+// after that, failures end the stream with an "error" message.
+func (a *API) ServeStream(w http.ResponseWriter, r *http.Request, sources []uint64, render func(*volley.Event) any) error {
 	ctx := r.Context()
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("last_event_id")
 	}
 	var pos store.StreamPos
+	var err error
 	if last != "" {
 		if pos, err = store.ParseStreamPos(last); err != nil {
 			return &Error{Status: http.StatusBadRequest, Field: "Last-Event-ID", Message: "Last-Event-ID: " + err.Error()}
@@ -171,7 +183,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		for i := range page {
 			pos = page[i].Pos
-			s.message(pos.String(), "event", streamEventOut(&page[i].Event))
+			s.message(pos.String(), "event", render(&page[i].Event))
 		}
 		s.flush()
 		if len(page) == streamPage {

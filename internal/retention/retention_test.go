@@ -56,18 +56,19 @@ func TestSweepDeletesOnlyOldFinishedEventsInBatches(t *testing.T) {
 			t.Fatalf("the pass is not done after rounds %v", rounds)
 		}
 	}
-	// Rounds delete at most 10 events each; the first also deletes the
-	// per-minute metrics row of the held delivery's connection, whose
-	// minute is past the period too.
+	// Rounds delete at most 10 events each, and between them two counter
+	// rows whose time is past the period too: the per-minute metrics row
+	// of the held delivery's connection and the per-hour received count
+	// of the old events' project.
 	deleted := 0
-	for i, n := range rounds {
-		if n > 10+1 || (i > 0 && n > 10) {
-			t.Fatalf("rounds = %v, want batches of at most 10 (and one metrics row)", rounds)
+	for _, n := range rounds {
+		if n > 10+2 {
+			t.Fatalf("rounds = %v, want batches of at most 10 (and the counter rows)", rounds)
 		}
 		deleted += n
 	}
-	if deleted != 24+1 || len(rounds) != 3 {
-		t.Fatalf("rounds = %v, want 24 events and 1 metrics row deleted in 3 rounds", rounds)
+	if deleted != 24+2 || len(rounds) != 3 {
+		t.Fatalf("rounds = %v, want 24 events and 2 counter rows deleted in 3 rounds", rounds)
 	}
 	// The next pass starts over and finds nothing more to delete.
 	if res, err := sw.Sweep(ctx); err != nil || res.Deleted != 0 {

@@ -262,8 +262,8 @@ func New(cfg Config) (*Server, error) {
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
-		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
-		Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies,
+		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
+		Signup: cfg.Signup, Rand: cfg.Rand, Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -334,6 +334,10 @@ func nodeName(r io.Reader) (string, error) {
 // Tenant returns the node's tenancy service (bootstrap and the users command
 // create accounts through it).
 func (s *Server) Tenant() *tenant.Service { return s.tenant }
+
+// API returns the management API handler, for code in this process that
+// calls it directly (tests of httpapi.WithAccount).
+func (s *Server) API() http.Handler { return s.api }
 
 // APIRoutes lists the management API's authenticated routes.
 func (s *Server) APIRoutes() []string { return s.api.Routes() }

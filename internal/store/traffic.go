@@ -112,8 +112,22 @@ type Traffic interface {
 	// does not lower EventsRouted, Delivered or Failed, whose minutes go
 	// with ConnectionMetricsDelete.
 	ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error)
+	// ProjectTraffic returns a project's traffic per period (p.Step) from
+	// p.Since, rounded down to a whole step in UTC, until p.Until: one
+	// TrafficPeriod per step, oldest first, zeros included. Received counts
+	// the project's events by the hour they arrived (per-hour counters kept
+	// by the transaction that inserts them; a step shorter than an hour is
+	// refused); Routed, Delivered and Failed are the connection counters of
+	// ConnectionMetrics summed over the project's connections, or over
+	// p.ConnectionID alone (then Received is 0). Backlog is the current
+	// number of pending and held deliveries, and OldestPending the creation
+	// time of the project's oldest event still pending (zero when none). No
+	// figure counts rows of events or deliveries: the cost depends on the
+	// window, not on the store's size.
+	ProjectTraffic(ctx context.Context, p ProjectTrafficParams) (*volley.ProjectTraffic, error)
 	// ConnectionMetricsDelete deletes, in one short transaction, up to Limit
-	// of the per-minute counters of minutes wholly before Before (at most
+	// of the per-minute counters of minutes wholly before Before, and of the
+	// per-hour counters of projects of hours wholly before it (at most
 	// Limit of each kind), for the retention round to call beside
 	// RetentionDelete. It returns how many rows it deleted; 0 means nothing
 	// is left to do for now.
@@ -261,6 +275,18 @@ type Backlog struct {
 type SweepParams struct {
 	Now   time.Time // released deliveries are due then; cancelled ones finish then
 	Limit int
+}
+
+// ProjectTrafficParams selects the window of ProjectTraffic.
+type ProjectTrafficParams struct {
+	ProjectID uint64
+	// ConnectionID, when not 0, limits the delivery figures to one
+	// connection of the project.
+	ConnectionID uint64
+	Since, Until time.Time
+	// Step is the length of a period: a whole number of hours (time.Hour,
+	// 24 * time.Hour), at most 1,000 periods in the window.
+	Step time.Duration
 }
 
 // RetentionParams bounds one round of retention.

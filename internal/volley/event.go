@@ -139,6 +139,23 @@ func ParseAttemptStatus(s string) (string, error) {
 	return "", Invalid("status", "must be success or failed, not %q", s)
 }
 
+// ProjectTraffic is a project's traffic over a window, period by period,
+// and its backlog now.
+type ProjectTraffic struct {
+	Periods       []TrafficPeriod
+	Backlog       int64     // pending and held deliveries now
+	OldestPending time.Time // creation of the oldest event still pending; zero when none
+}
+
+// TrafficPeriod is the traffic of one period of a ProjectTraffic.
+type TrafficPeriod struct {
+	Start     time.Time
+	Received  int64 // events that arrived
+	Routed    int64 // deliveries created
+	Delivered int64 // deliveries that succeeded
+	Failed    int64 // deliveries that failed for good
+}
+
 // ConnectionMetrics summarises a connection's recent traffic.
 type ConnectionMetrics struct {
 	Since          time.Time

@@ -54,10 +54,17 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 	var n int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		n = 0
-		for _, table := range []string{"connection_minutes", "connection_latency"} {
-			tag, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE ctid = ANY (ARRAY(
-				SELECT ctid FROM `+table+` WHERE minute < $1 ORDER BY minute LIMIT $2))`,
-				storesql.MetricsSince(p.Before), p.Limit)
+		for _, t := range []struct{ table, unit string }{
+			{"connection_minutes", "minute"}, {"connection_latency", "minute"}, {"project_hours", "hour"},
+		} {
+			// Hours wholly before the cut: an hour starts at or before it.
+			before := storesql.MetricsSince(p.Before)
+			if t.unit == "hour" {
+				before = before.Truncate(time.Hour)
+			}
+			tag, err := tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE ctid = ANY (ARRAY(
+				SELECT ctid FROM `+t.table+` WHERE `+t.unit+` < $1 ORDER BY `+t.unit+` LIMIT $2))`,
+				before, p.Limit)
 			if err != nil {
 				return err
 			}

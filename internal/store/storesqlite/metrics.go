@@ -66,15 +66,20 @@ func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, sinc
 func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {
 	var n int64
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
-		for table, key := range map[string]string{
-			"connection_minutes": "connection_id, minute",
-			"connection_latency": "connection_id, minute, bucket_ms",
+		for _, t := range []struct{ table, key, unit string }{
+			{"connection_minutes", "connection_id, minute", "minute"},
+			{"connection_latency", "connection_id, minute, bucket_ms", "minute"},
+			{"project_hours", "project_id, hour", "hour"},
 		} {
+			before := unixMinute(p.Before)
+			if t.unit == "hour" {
+				before /= 60 // hours wholly before the cut
+			}
 			// The tables have no rowid: rows are named by their primary key.
-			r, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE (`+key+`) IN (
-				SELECT `+key+` FROM `+table+` WHERE minute < ? ORDER BY minute LIMIT ?)`, unixMinute(p.Before), p.Limit)
+			r, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE (`+t.key+`) IN (
+				SELECT `+t.key+` FROM `+t.table+` WHERE `+t.unit+` < ? ORDER BY `+t.unit+` LIMIT ?)`, before, p.Limit)
 			if err != nil {
-				return fmt.Errorf("%s: %w", table, err)
+				return fmt.Errorf("%s: %w", t.table, err)
 			}
 			d, _ := r.RowsAffected()
 			n += d

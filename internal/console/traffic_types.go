@@ -1,0 +1,102 @@
+package console
+
+import (
+	"encoding/base64"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The JSON shapes of the API's traffic (docs/api.md: events, delivery
+// attempts, replay): only the fields the pages show.
+
+type apiEvent struct {
+	ID               uint64         `json:"id"`
+	EventID          string         `json:"event_id"`
+	SourceID         uint64         `json:"source_id"`
+	SourceSlug       string         `json:"source_slug"`
+	Method           string         `json:"method"`
+	Query            string         `json:"query"`
+	Headers          map[string]any `json:"headers"`
+	RawBody          string         `json:"raw_body"`
+	RawBodyBase64    string         `json:"raw_body_base64"`
+	Status           string         `json:"status"`
+	DeliveryAttempts []apiAttempt   `json:"delivery_attempts"`
+	CreatedAt        time.Time      `json:"created_at"`
+}
+
+// body returns the event's body bytes: the base64 copy when the API sent
+// one (the body is not UTF-8), else the text.
+func (e *apiEvent) body() []byte {
+	if e.RawBodyBase64 != "" {
+		if b, err := base64.StdEncoding.DecodeString(e.RawBodyBase64); err == nil {
+			return b
+		}
+	}
+	return []byte(e.RawBody)
+}
+
+type apiAttempt struct {
+	ID              uint64         `json:"id"`
+	EventID         string         `json:"event_id"`
+	DeliveryID      uint64         `json:"delivery_id"`
+	SourceID        uint64         `json:"source_id"`
+	ConnectionID    uint64         `json:"connection_id"`
+	DestinationID   uint64         `json:"destination_id"`
+	Status          string         `json:"status"`
+	StatusCode      int            `json:"status_code"`
+	ErrorReason     string         `json:"error_reason"`
+	DurationMS      int64          `json:"duration_ms"`
+	AttemptNumber   int            `json:"attempt_number"`
+	Trigger         string         `json:"trigger"`
+	ResponseHeaders map[string]any `json:"response_headers"`
+	ResponseBody    *string        `json:"response_body"`
+	CreatedAt       time.Time      `json:"created_at"`
+}
+
+// apiPage is the paging part of an API list answer.
+type apiPage struct {
+	Total           int64  `json:"total"`
+	TotalIsEstimate bool   `json:"total_is_estimate"`
+	NextCursor      string `json:"next_cursor"`
+	PrevCursor      string `json:"prev_cursor"`
+}
+
+type apiReplay struct {
+	Message  string       `json:"message"`
+	Attempts []apiAttempt `json:"attempts"`
+}
+
+// header is one header line to show.
+type header struct{ Name, Value string }
+
+// headerLines flattens the API's headers (a string, or an array for
+// several values) into sorted lines, one per value.
+func headerLines(h map[string]any) []header {
+	var out []header
+	for name, v := range h {
+		switch v := v.(type) {
+		case string:
+			out = append(out, header{name, v})
+		case []any:
+			for _, one := range v {
+				if s, ok := one.(string); ok {
+					out = append(out, header{name, s})
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out
+}
+
+// contentType returns the Content-Type of the API's headers.
+func contentType(h map[string]any) string {
+	for _, l := range headerLines(h) {
+		if http.CanonicalHeaderKey(l.Name) == "Content-Type" {
+			return l.Value
+		}
+	}
+	return ""
+}

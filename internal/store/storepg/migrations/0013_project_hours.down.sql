@@ -1,0 +1,4 @@
+DROP TRIGGER events_received_insert ON events;
+DROP FUNCTION metrics_events();
+DROP FUNCTION metrics_hour(timestamptz);
+DROP TABLE project_hours;

@@ -1,0 +1,2 @@
+DROP TRIGGER events_received_insert;
+DROP TABLE project_hours;
