@@ -48,10 +48,10 @@ type AuditRecord struct {
 // non-secret fields; a secret field only says that it changed (Secret set,
 // Old and New empty): the log never holds secret values.
 type AuditChange struct {
-	Field  string `json:"field"`
+	Field  string          `json:"field"`
 	Old    json.RawMessage `json:"old,omitempty"`
 	New    json.RawMessage `json:"new,omitempty"`
-	Secret bool   `json:"secret,omitempty"`
+	Secret bool            `json:"secret,omitempty"`
 }
 
 // AuditListParams filters and pages AuditList. Zero values do not filter.
