@@ -128,11 +128,17 @@ func (a *API) route(pattern string, h handler) { a.register(pattern, h, true) }
 // configuration (replay, test sends): it leaves the caches alone.
 func (a *API) action(pattern string, h handler) { a.register(pattern, h, false) }
 
+// register serves pattern through h for authenticated callers. Every
+// answer below 400 writes the audit records h described (see audit.go); a
+// mutating route (any method but GET) must describe at least one.
 func (a *API) register(pattern string, h handler, changesConfig bool) {
 	a.patterns = append(a.patterns, pattern)
+	method, _, _ := strings.Cut(pattern, " ")
+	mutating := method != http.MethodGet
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err == nil {
+			w = &auditWriter{ResponseWriter: w, api: a, r: r, c: c, pattern: pattern, mutating: mutating}
 			if changesConfig && r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
 				w = &changeNotifier{ResponseWriter: w, hook: a.cfg.OnConfigChange}
 			}
@@ -213,6 +219,9 @@ func (a *API) routes() {
 	a.public("GET /api/auth/cli/poll", a.pollDeviceLogin)
 	a.action("POST /api/auth/cli/approve", a.approveDeviceLogin)
 	a.action("POST /api/auth/cli/deny", a.denyDeviceLogin)
+
+	// Who changed what (audit.go, audit_log.go).
+	a.route("GET /api/audit-log", a.listAuditLog)
 
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",
@@ -310,6 +319,8 @@ type caller struct {
 	token     *volley.APIToken // the bearer token of the request
 	orgHeader string
 	org       *volley.Membership
+	// auditEntries is what the request did, for the audit log (see audit).
+	auditEntries []auditEntry
 }
 
 func (a *API) authenticate(r *http.Request) (*caller, error) {
