@@ -71,7 +71,9 @@ func valueSet(field string, v any) store.AuditChange {
 }
 
 // secretChanged says that a secret field changed, without its value.
-func secretChanged(field string) store.AuditChange { return store.AuditChange{Field: field, Secret: true} }
+func secretChanged(field string) store.AuditChange {
+	return store.AuditChange{Field: field, Secret: true}
+}
 
 // auditSkipped lists fields of API views that are not worth a change
 // entry: they change with every write or are derived from other fields.
