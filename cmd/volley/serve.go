@@ -49,6 +49,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"requests in flight per destination (env VOLLEY_DESTINATION_CONCURRENCY)")
 	retentionPeriod := fs.Duration("retention", ev.duration("VOLLEY_RETENTION", retention.DefaultPeriod),
 		"how long events and their attempts are kept (env VOLLEY_RETENTION)")
+	auditRetention := fs.Duration("audit-retention", ev.duration("VOLLEY_AUDIT_RETENTION", retention.DefaultAuditPeriod),
+		"how long audit log records are kept (env VOLLEY_AUDIT_RETENTION)")
 	maxBody := fs.Int64("max-body-bytes", ev.int64("VOLLEY_MAX_BODY_BYTES", ingest.DefaultMaxBodyBytes),
 		"largest webhook body accepted, in bytes (env VOLLEY_MAX_BODY_BYTES)")
 	pprofAddr := fs.String("pprof-addr", env("VOLLEY_PPROF_ADDR", ""),
@@ -93,6 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *retentionPeriod <= 0 {
 		return usageError{"--retention must be positive, e.g. 720h"}
 	}
+	if *auditRetention <= 0 {
+		return usageError{"--audit-retention must be positive, e.g. 8760h"}
+	}
 	if *signup != "open" && *signup != "closed" {
 		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
 	}
@@ -122,11 +127,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Timeout:     *timeout,
 			Concurrency: *concurrency,
 		},
-		MaxBodyBytes: *maxBody,
-		Retention:    *retentionPeriod,
-		Committers:   committers(&sf),
-		Signup:       *signup == "open",
-		Mailer:       mailer,
+		MaxBodyBytes:   *maxBody,
+		Retention:      *retentionPeriod,
+		AuditRetention: *auditRetention,
+		Committers:     committers(&sf),
+		Signup:         *signup == "open",
+		Mailer:         mailer,
 	})
 	if err != nil {
 		return err

@@ -52,6 +52,10 @@ type Config struct {
 	// Devices approves CLI logins (the tenant service); nil serves no
 	// approval page.
 	Devices Devices
+	// Audit records sign-ins, failed sign-ins and CLI login approvals.
+	Audit store.Audit
+	// NowFunc returns the current time; nil means time.Now.
+	NowFunc func() time.Time
 }
 
 // Devices is the part of the tenant service behind the CLI approval page.

@@ -37,11 +37,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"))
-	ns, _, err := c.cfg.Tenant.SignIn(r.Context(), tenant.SignInParams{
+	ns, acct, err := c.cfg.Tenant.SignIn(r.Context(), tenant.SignInParams{
 		Email: email, Password: r.PostFormValue("password"),
 		UserAgent: r.UserAgent(), ClientAddr: clientAddr(r),
 	})
 	if errors.Is(err, tenant.ErrBadCredentials) {
+		c.audit(r, 0, c.accountOf(r, email), "account.signin_failed")
 		c.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: "Wrong email or password.",
 			Data: signInData{Email: email, Next: next, Signup: c.cfg.Signup}})
 		return
@@ -50,6 +51,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
+	c.audit(r, acct.ID, acct.ID, "account.signin")
 	c.setSession(w, r, ns)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -73,6 +73,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Retention is how long events are kept; 0 means 30 days.
 	Retention time.Duration
+	// AuditRetention is how long audit log records are kept; 0 means a
+	// year.
+	AuditRetention time.Duration
 	// Committers is the number of concurrent ingest group commits; 0 means 1.
 	Committers int
 	// Signup lets anyone create an account at /signup (VOLLEY_SIGNUP=open).
@@ -179,11 +182,12 @@ func New(cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
-		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
+		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
+			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
-		Devices: tenants,
+		Devices: tenants, Audit: cfg.Store, NowFunc: cfg.NowFunc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
