@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
 		{"users", "manage accounts (users create)", runUsers},
+		{"secrets", "re-seal every stored secret under a new master key (secrets rotate-key)", runSecrets},
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
 		{"bench", "measure ingest, end-to-end latency, delivery rate and list queries on this machine", runBench},
 		{"login", "sign this machine in to a server (device login in the browser)", runLogin},

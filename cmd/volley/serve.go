@@ -22,6 +22,8 @@ Environment only:
   VOLLEY_SECRET_KEY      key sealing tokens and secrets at rest (64 hex chars or base64 of 32 bytes);
                          default: <data-dir>/secret.key, created on first start; required with
                          PostgreSQL, the same on every node
+  VOLLEY_SECRET_KEY_PREVIOUS  comma-separated older keys, still read while a rotation is under way
+                         (volley secrets rotate-key); with the key file, its later lines
   VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
   VOLLEY_ADMIN_TOKEN     its API token (vk_ and letters and digits, at least 32 characters); default: generated
   VOLLEY_ADMIN_PASSWORD  its password; default: generated
@@ -109,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		mailer = m
 	}
-	key, err := sf.secretKey()
+	key, previousKeys, err := sf.secretKeys()
 	if err != nil {
 		return err
 	}
@@ -120,7 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 
 	srv, err := server.New(server.Config{
-		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, EgressAllow: allow, Logger: log,
+		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, PreviousSecretKeys: previousKeys, EgressAllow: allow, Logger: log,
 		ExclusiveStore: sf.exclusive(),
 		Delivery: delivery.Config{
 			Retry:       delivery.RetryPolicy{Schedule: schedule, Jitter: *retryJitter},

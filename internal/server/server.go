@@ -44,6 +44,9 @@ type Config struct {
 	Store store.Store
 	// SecretKey (32 bytes) encrypts tokens and secrets at rest.
 	SecretKey []byte
+	// PreviousSecretKeys open values sealed before a key rotation finished;
+	// nil for none.
+	PreviousSecretKeys [][]byte
 	// EgressAllow lists the non-public networks destinations may reach;
 	// nil means egress.DefaultAllow() (loopback only).
 	EgressAllow []netip.Prefix
@@ -126,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand)
+	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand, cfg.PreviousSecretKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
