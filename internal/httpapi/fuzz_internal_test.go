@@ -145,7 +145,7 @@ func FuzzCursorRoundTrip(f *testing.F) {
 			t.Fatalf("cursor %q of (%q, %d, %d) read back as %+v, %v", c, kind, key, id, p.After, q.err)
 		}
 		other := newQuery(&http.Request{URL: &url.URL{RawQuery: "after=" + url.QueryEscape(c)}})
-		if other.pageParams(kind+"x"); other.err == nil {
+		if other.pageParams(kind + "x"); other.err == nil {
 			t.Fatalf("cursor %q of kind %q was accepted for kind %q", c, kind, kind+"x")
 		}
 	})
