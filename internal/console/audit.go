@@ -11,7 +11,7 @@ import (
 )
 
 // audit records what a person did on these pages (signing in, failing to,
-// answering a CLI login) to an account (target) in the audit log of every
+// answering a CLI login, changing a password) to an account (target) in the audit log of every
 // organization of the account, whose owners and admins read it. actor is
 // the account acting, 0 when unknown (a failed sign-in: whoever typed the
 // password is not known to be the account's owner). An action on no known account
@@ -35,13 +35,26 @@ func (c *Console) audit(r *http.Request, actor, accountID uint64, action string,
 			}
 		}
 	}
+	c.writeAudit(r, orgs, actor, action, "account", target, changes)
+}
+
+// auditJoin records that an account joined an organization through an
+// invitation, in that organization's log.
+func (c *Console) auditJoin(r *http.Request, m *volley.Member, orgID uint64) {
+	role, _ := json.Marshal(m.Role) // a string always encodes
+	c.writeAudit(r, []uint64{orgID}, m.AccountID, "member.create", "member", strconv.FormatUint(m.AccountID, 10),
+		[]store.AuditChange{{Field: "role", New: role}, {Field: "via", New: json.RawMessage(`"invitation"`)}})
+}
+
+// writeAudit stores one record per organization.
+func (c *Console) writeAudit(r *http.Request, orgs []uint64, actor uint64, action, targetType, target string, changes []store.AuditChange) {
 	now := time.Now().UTC()
 	if c.cfg.NowFunc != nil {
 		now = c.cfg.NowFunc().UTC()
 	}
 	recs := make([]store.AuditRecord, len(orgs))
 	for i, org := range orgs {
-		recs[i] = store.AuditRecord{OrgID: org, ActorAccountID: actor, Action: action, TargetType: "account",
+		recs[i] = store.AuditRecord{OrgID: org, ActorAccountID: actor, Action: action, TargetType: targetType,
 			TargetID: target, ClientAddr: clientAddr(r), Changes: changes, CreatedAt: now}
 	}
 	if err := c.cfg.Audit.AuditInsert(r.Context(), recs); err != nil {

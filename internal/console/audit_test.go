@@ -72,3 +72,34 @@ func TestAuditSignInsAndApprovals(t *testing.T) {
 		t.Errorf("record %s holds what was typed", raw)
 	}
 }
+
+// TestAuditInvitationAccepted: joining through an invitation link is a
+// member.create in the inviting organization, by the new member.
+func TestAuditInvitationAccepted(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	resp := srv.Do(t, testserver.Request{Method: http.MethodPost, Path: "/api/org/members", Token: testserver.AdminToken,
+		Body: map[string]string{"email": "dora@example.com", "role": "admin"}})
+	var inv struct {
+		Invitation struct {
+			URL string `json:"url"`
+		} `json:"invitation"`
+	}
+	resp.JSON(t, &inv)
+	b := newBrowser(t, srv.URL)
+	path := strings.TrimPrefix(inv.Invitation.URL, srv.URL)
+	tok := b.get(path).csrf(t)
+	b.post(path, url.Values{"csrf": {tok}, "name": {"Dora"}, "password": {"dora-password"}, "confirm": {"dora-password"}}).
+		wantRedirect(t, "accept", "/account")
+	recs, err := srv.Store.AuditList(t.Context(), store.AuditListParams{OrgID: srv.Admin.Org.ID, Action: "member.create", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].ActorAccountID == 0 || recs[0].TargetID != strconv.FormatUint(recs[0].ActorAccountID, 10) ||
+		len(recs[0].Changes) != 2 || string(recs[0].Changes[0].New) != `"admin"` {
+		t.Fatalf("member.create records = %+v, want Dora joining as admin", recs)
+	}
+	if raw, _ := json.Marshal(recs); strings.Contains(string(raw), "dora-password") {
+		t.Fatalf("record %s holds the password", raw)
+	}
+}

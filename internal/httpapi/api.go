@@ -5,6 +5,12 @@
 // booleans, `{"error","message"}` errors, and single objects that carry both
 // a wrapper key and the same fields at the top level so that both client
 // families decode them.
+//
+// Every change, secret reveal, replay and test send is recorded in the audit
+// log (audit.go). The record is written right after the change commits, in
+// a transaction of its own (the store's change methods do not take one
+// from outside), before the answer is sent: a crash between the two
+// commits loses that change's record, never the change, and nothing else.
 package httpapi
 
 import (
