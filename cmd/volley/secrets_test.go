@@ -71,6 +71,12 @@ func TestSecretsRotateKey(t *testing.T) {
 	if !strings.Contains(out.String(), "previous keys may now be removed") {
 		t.Fatalf("rotate-key said:\n%s", out.String())
 	}
+	// doctor reads the two-key file as serve does.
+	out.Reset()
+	if err := run(context.Background(), []string{"doctor", "--data-dir", dir}, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "1 previous secret key(s) still read") || !strings.Contains(out.String(), "opens the store's sealed secrets") {
+		t.Fatalf("doctor during the rotation: %v\n%s", err, out.String())
+	}
 	stop()
 
 	// Phase 3: the old key is gone.
