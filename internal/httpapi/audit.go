@@ -81,7 +81,7 @@ var auditSkipped = map[string]bool{"created_at": true, "updated_at": true, "inge
 
 // auditSecret lists fields of API views whose values are secrets (a key
 // shown once, an invitation link): a change only says that they changed.
-var auditSecret = map[string]bool{"auth_key": true, "token": true, "secret": true, "url_secret": true, "password": true}
+var auditSecret = map[string]bool{"auth_key": true, "token": true, "secret": true, "previous_secret": true, "password": true}
 
 // fieldChanges compares two API views of a resource (either may be nil: a
 // creation or a deletion) field by field and returns the changed fields,
