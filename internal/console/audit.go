@@ -55,7 +55,7 @@ func (c *Console) writeAudit(r *http.Request, orgs []uint64, actor uint64, actio
 	recs := make([]store.AuditRecord, len(orgs))
 	for i, org := range orgs {
 		recs[i] = store.AuditRecord{OrgID: org, ActorAccountID: actor, Action: action, TargetType: targetType,
-			TargetID: target, ClientAddr: clientAddr(r), Changes: changes, CreatedAt: now}
+			TargetID: target, ClientAddr: c.clientAddr(r), Changes: changes, CreatedAt: now}
 	}
 	if err := c.cfg.Audit.AuditInsert(r.Context(), recs); err != nil {
 		c.cfg.Logger.ErrorContext(r.Context(), "audit log: write records", "action", action, "err", err)

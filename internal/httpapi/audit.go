@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -182,7 +181,7 @@ func (a *API) writeAudit(r *http.Request, c *caller, pattern string, mutating bo
 	if c.token != nil {
 		tokenID = c.token.ID
 	}
-	now, addr := a.now(), clientAddr(r)
+	now, addr := a.now(), a.clientAddr(r)
 	var recs []store.AuditRecord
 	for _, e := range entries {
 		orgs, err := a.auditOrgs(r, c, e)
@@ -225,11 +224,11 @@ func (a *API) auditOrgs(r *http.Request, c *caller, e auditEntry) ([]uint64, err
 	return out, nil
 }
 
-// clientAddr is the host of the request's peer address.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientAddr is the request's client address (behind trusted proxies, the
+// one they forwarded), as the brute-force limits see it.
+func (a *API) clientAddr(r *http.Request) string {
+	if addr := a.cfg.Proxies.Client(r); addr.IsValid() {
+		return addr.String()
 	}
-	return host
+	return r.RemoteAddr
 }
