@@ -75,7 +75,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	// The restored secrets are only as good as the key that opens them:
 	// say now, not at the first delivery, whether the key here does.
-	key, origin, err := existingKey(&sf)
+	key, previous, origin, err := existingKey(&sf)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	n, err := checkSealed(ctx, st, key)
+	n, err := checkSealed(ctx, st, key, previous)
 	switch {
 	case errors.Is(err, errWrongKey):
 		return fmt.Errorf("restore: the database is restored, but %s does not open its secrets: use the key of the server that made the backup", origin)
@@ -111,32 +111,40 @@ func keyOrigin(sf *storeFlags) string {
 	return "the key in " + filepath.Join(sf.dataDir, "secret.key")
 }
 
-// existingKey returns the configured secret key without creating one, and
-// where it came from; nil when there is none yet.
-func existingKey(sf *storeFlags) (key []byte, origin string, err error) {
+// existingKey returns the configured secret key and the previous keys of
+// a rotation under way (see storeFlags.secretKeys) without creating one,
+// and where they came from; nil when there is none yet.
+func existingKey(sf *storeFlags) (key []byte, previous [][]byte, origin string, err error) {
 	if v := os.Getenv("VOLLEY_SECRET_KEY"); v != "" {
 		k, err := seal.ParseKey(v)
 		if err != nil {
-			return nil, "", fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
+			return nil, nil, "", fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
 		}
-		return k, "the key in VOLLEY_SECRET_KEY", nil
+		prev, err := seal.ParseKeys(os.Getenv("VOLLEY_SECRET_KEY_PREVIOUS"), ",")
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("VOLLEY_SECRET_KEY_PREVIOUS: %w", err)
+		}
+		return k, prev, "the key in VOLLEY_SECRET_KEY", nil
 	}
 	if sf.postgres() {
-		return nil, "", nil // the server reads no key file with PostgreSQL
+		return nil, nil, "", nil // the server reads no key file with PostgreSQL
 	}
 	path := filepath.Join(sf.dataDir, "secret.key")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("read secret key: %w", err)
+		return nil, nil, "", fmt.Errorf("read secret key: %w", err)
 	}
-	k, err := seal.ParseKey(string(b))
+	keys, err := seal.ParseKeys(string(b), "\n")
+	if err == nil && len(keys) == 0 {
+		err = errors.New("no key in the file")
+	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	return k, "the key in " + path, nil
+	return keys[0], keys[1:], "the key in " + path, nil
 }
 
 // errWrongKey means the key does not open what the store sealed.
@@ -145,8 +153,8 @@ var errWrongKey = errors.New("the secret key does not open the stored secrets")
 // checkSealed opens sealed values of the store with key: the API tokens of
 // the first accounts, which every store has (each account gets one). It
 // returns how many it opened, or errWrongKey.
-func checkSealed(ctx context.Context, st store.Store, key []byte) (int, error) {
-	box, err := sealBox(key)
+func checkSealed(ctx context.Context, st store.Store, key []byte, previous [][]byte) (int, error) {
+	box, err := sealBox(key, previous)
 	if err != nil {
 		return 0, err
 	}

@@ -146,20 +146,30 @@ func redactURL(s string) string {
 	return s
 }
 
-// secretKey returns the key that seals secrets at rest: VOLLEY_SECRET_KEY,
-// else (embedded store only) the key file in the data directory, created
-// on first use. With PostgreSQL every node must seal with the same key, so
-// the key must be given.
-func (f *storeFlags) secretKey() ([]byte, error) {
+// secretKeys returns the key that seals secrets at rest and the previous
+// keys still read while a rotation is under way: VOLLEY_SECRET_KEY and
+// VOLLEY_SECRET_KEY_PREVIOUS (comma-separated), else (embedded store only)
+// the key file in the data directory, created on first use, whose first
+// line is the key and later lines previous keys. With PostgreSQL every
+// node must seal with the same key, so the key must be given.
+func (f *storeFlags) secretKeys() (current []byte, previous [][]byte, err error) {
 	if v := os.Getenv("VOLLEY_SECRET_KEY"); v != "" {
 		k, err := seal.ParseKey(v)
 		if err != nil {
-			return nil, fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
+			return nil, nil, fmt.Errorf("VOLLEY_SECRET_KEY: %w", err)
 		}
-		return k, nil
+		prev, err := seal.ParseKeys(os.Getenv("VOLLEY_SECRET_KEY_PREVIOUS"), ",")
+		if err != nil {
+			return nil, nil, fmt.Errorf("VOLLEY_SECRET_KEY_PREVIOUS: %w", err)
+		}
+		return k, prev, nil
+	}
+	if os.Getenv("VOLLEY_SECRET_KEY_PREVIOUS") != "" {
+		return nil, nil, usageError{"VOLLEY_SECRET_KEY_PREVIOUS is set without VOLLEY_SECRET_KEY: give the new key too " +
+			"(with the key file, list the previous keys on its later lines instead)"}
 	}
 	if f.postgres() {
-		return nil, usageError{"VOLLEY_SECRET_KEY is required with PostgreSQL: every node must seal secrets with the same key " +
+		return nil, nil, usageError{"VOLLEY_SECRET_KEY is required with PostgreSQL: every node must seal secrets with the same key " +
 			"(generate one with: openssl rand -hex 32)"}
 	}
 	return seal.LoadOrCreateKeyFile(filepath.Join(f.dataDir, "secret.key"), rand.Reader)
@@ -207,4 +217,6 @@ func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func sealBox(key []byte) (*seal.Box, error) { return seal.NewBox(key, rand.Reader) }
+func sealBox(key []byte, previous [][]byte) (*seal.Box, error) {
+	return seal.NewBox(key, rand.Reader, previous...)
+}

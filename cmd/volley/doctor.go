@@ -78,8 +78,8 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !sf.postgres() {
 		d.checkDataDir(sf.dataDir)
 	}
-	key := d.checkKey(&sf)
-	d.checkStore(ctx, &sf, key, *timeout)
+	key, previous := d.checkKey(&sf)
+	d.checkStore(ctx, &sf, key, previous, *timeout)
 	d.checkEgress(*egressAllow, egressSet)
 	d.checkPublicURL(ctx, *publicURL, *timeout)
 
@@ -152,19 +152,22 @@ func probeWritable(dir string) error {
 }
 
 // checkKey finds the secret key the server would use, without creating one.
-func (d *doctor) checkKey(sf *storeFlags) []byte {
-	key, origin, err := existingKey(sf)
+func (d *doctor) checkKey(sf *storeFlags) (key []byte, previous [][]byte) {
+	key, previous, origin, err := existingKey(sf)
 	switch {
 	case err != nil:
 		d.fail("set VOLLEY_SECRET_KEY to 64 hex characters (openssl rand -hex 32), or restore the key file", "secret key: %v", err)
-		return nil
+		return nil, nil
 	case key == nil && sf.postgres():
 		d.fail("set VOLLEY_SECRET_KEY, the same on every node (generate one with: openssl rand -hex 32)",
 			"VOLLEY_SECRET_KEY is not set; it is required with PostgreSQL")
-		return nil
+		return nil, nil
 	case key == nil:
 		d.ok("no secret key yet: the server creates %s at its first start", filepath.Join(sf.dataDir, "secret.key"))
-		return nil
+		return nil, nil
+	}
+	if len(previous) > 0 {
+		d.ok("%d previous secret key(s) still read: finish the rotation with volley secrets rotate-key, then drop them", len(previous))
 	}
 	if os.Getenv("VOLLEY_SECRET_KEY") == "" {
 		path := filepath.Join(sf.dataDir, "secret.key")
@@ -173,12 +176,12 @@ func (d *doctor) checkKey(sf *storeFlags) []byte {
 		}
 	}
 	d.ok("secret key: %s", origin)
-	return key
+	return key, previous
 }
 
 // checkStore: the store answers, its schema is one this binary runs, and
 // the key opens what it sealed.
-func (d *doctor) checkStore(ctx context.Context, sf *storeFlags, key []byte, timeout time.Duration) {
+func (d *doctor) checkStore(ctx context.Context, sf *storeFlags, key []byte, previous [][]byte, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var st store.Store
@@ -223,7 +226,7 @@ func (d *doctor) checkStore(ctx context.Context, sf *storeFlags, key []byte, tim
 	if key == nil {
 		return
 	}
-	switch n, err := checkSealed(ctx, st, key); {
+	switch n, err := checkSealed(ctx, st, key, previous); {
 	case errors.Is(err, errWrongKey):
 		d.fail("use the key the store was created with (VOLLEY_SECRET_KEY or the data directory's secret.key); a backup restored "+
 			"elsewhere needs its server's key", "the secret key does not open the store's sealed secrets")

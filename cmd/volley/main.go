@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
 		{"users", "manage accounts (users create)", runUsers},
+		{"secrets", "re-seal every stored secret under a new master key (secrets rotate-key)", runSecrets},
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
 		{"backup", "copy the embedded store to a file while the server runs", runBackup},
 		{"restore", "put a backup in place (the server must be stopped)", runRestore},

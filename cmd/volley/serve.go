@@ -30,6 +30,8 @@ Environment only:
   VOLLEY_SECRET_KEY      key sealing tokens and secrets at rest (64 hex chars or base64 of 32 bytes);
                          default: <data-dir>/secret.key, created on first start; required with
                          PostgreSQL, the same on every node
+  VOLLEY_SECRET_KEY_PREVIOUS  comma-separated older keys, still read while a rotation is under way
+                         (volley secrets rotate-key); with the key file, its later lines
   VOLLEY_ADMIN_EMAIL     email of the admin account created on first start (default admin@localhost)
   VOLLEY_ADMIN_TOKEN     its API token (vk_ and letters and digits, at least 32 characters); default: generated
   VOLLEY_ADMIN_PASSWORD  its password; default: generated
@@ -61,6 +63,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"requests in flight per destination (env VOLLEY_DESTINATION_CONCURRENCY)")
 	retentionPeriod := fs.Duration("retention", ev.duration("VOLLEY_RETENTION", retention.DefaultPeriod),
 		"how long events and their attempts are kept (env VOLLEY_RETENTION)")
+	auditRetention := fs.Duration("audit-retention", ev.duration("VOLLEY_AUDIT_RETENTION", retention.DefaultAuditPeriod),
+		"how long audit log records are kept (env VOLLEY_AUDIT_RETENTION)")
 	maxBody := fs.Int64("max-body-bytes", ev.int64("VOLLEY_MAX_BODY_BYTES", ingest.DefaultMaxBodyBytes),
 		"largest webhook body accepted, in bytes (env VOLLEY_MAX_BODY_BYTES)")
 	pprofAddr := fs.String("pprof-addr", env("VOLLEY_PPROF_ADDR", ""),
@@ -121,6 +125,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *metricsDests <= 0 {
 		return usageError{"--metrics-destination-labels must be positive"}
 	}
+	if *auditRetention <= 0 {
+		return usageError{"--audit-retention must be positive, e.g. 8760h"}
+	}
 	if *signup != "open" && *signup != "closed" {
 		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
 	}
@@ -149,7 +156,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		mailer = m
 	}
-	key, err := sf.secretKey()
+	key, previousKeys, err := sf.secretKeys()
 	if err != nil {
 		return err
 	}
@@ -177,7 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 
 	srv, err := server.New(server.Config{
-		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, EgressAllow: allow, Logger: log,
+		Addr: *addr, PublicURL: *publicURL, Store: st, SecretKey: key, PreviousSecretKeys: previousKeys, EgressAllow: allow, Logger: log,
 		ExclusiveStore: sf.exclusive(),
 		Delivery: delivery.Config{
 			Retry:       delivery.RetryPolicy{Schedule: schedule, Jitter: *retryJitter},
@@ -185,15 +192,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Concurrency: *concurrency,
 			RootCAs:     rootCAs,
 		},
-		MaxBodyBytes: *maxBody,
-		Retention:    *retentionPeriod,
-		Committers:   committers(&sf),
-		Signup:       *signup == "open",
-		Mailer:       mailer,
-		APIRate:      *apiRate,
-		Proxies:      proxies,
-		TLSCertFile:  *tlsCert,
-		TLSKeyFile:   *tlsKey,
+		MaxBodyBytes:   *maxBody,
+		Retention:      *retentionPeriod,
+		AuditRetention: *auditRetention,
+		Committers:     committers(&sf),
+		Signup:         *signup == "open",
+		Mailer:         mailer,
+		APIRate:        *apiRate,
+		Proxies:        proxies,
+		TLSCertFile:    *tlsCert,
+		TLSKeyFile:     *tlsKey,
 
 		MetricsAddr:              *metricsAddr,
 		MetricsToken:             os.Getenv("VOLLEY_METRICS_TOKEN"),

@@ -56,7 +56,7 @@ func (u *usersCommand) open(ctx context.Context, fs *flag.FlagSet, args []string
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	key, err := u.sf.secretKey()
+	key, previous, err := u.sf.secretKeys()
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (u *usersCommand) open(ctx context.Context, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	box, err := sealBox(key)
+	box, err := sealBox(key, previous)
 	if err != nil {
 		st.Close()
 		return err

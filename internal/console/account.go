@@ -49,6 +49,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, a *acco
 		c.internal(w, r, err)
 		return
 	}
+	c.audit(r, a.ID, a.ID, "account.password_change", store.AuditChange{Field: "password", Secret: true})
 	http.Redirect(w, r, "/account?changed=password", http.StatusSeeOther)
 }
 

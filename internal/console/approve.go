@@ -70,6 +70,11 @@ func (c *Console) approve(w http.ResponseWriter, r *http.Request, a *account) {
 	case err != nil:
 		c.internal(w, r, err)
 	default:
+		if r.PostFormValue("action") == "approve" {
+			c.audit(r, a.ID, a.ID, "device_login.approve", deviceName(d.DeviceName))
+		} else {
+			c.audit(r, a.ID, a.ID, "device_login.deny")
+		}
 		c.render(w, r, http.StatusOK, "approve", view{Title: "Approve a CLI login", Account: a, Section: "settings", Notice: notice, Data: approveData{}})
 	}
 }

@@ -97,6 +97,8 @@ type Config struct {
 	// Proxies tells each request's client address; the zero value means
 	// the TCP peer.
 	Proxies limit.Proxies
+	// Audit records sign-ins, failed sign-ins and CLI login approvals.
+	Audit store.Audit
 }
 
 // Devices is the part of the tenant service behind the CLI approval page.

@@ -72,7 +72,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a != nil {
-		_, err := c.cfg.Tenant.JoinInvitation(r.Context(), d.Secret, a.Account)
+		m, err := c.cfg.Tenant.JoinInvitation(r.Context(), d.Secret, a.Account)
 		if errors.Is(err, tenant.ErrInvitationEmail) {
 			c.render(w, r, http.StatusForbidden, "invite", view{Title: "Join " + d.OrgName, Account: a, Data: d,
 				Error: "This invitation was sent to " + d.Invitation.Email + ", and you are signed in as " + a.Email + ". Sign out and sign in with that email."})
@@ -81,6 +81,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		if c.inviteFailed(w, r, err) {
 			return
 		}
+		c.auditJoin(r, m, d.Invitation.OrgID)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
@@ -102,6 +103,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	if c.inviteFailed(w, r, err) {
 		return
 	}
+	c.auditJoin(r, m, d.Invitation.OrgID)
 	ns, err := c.cfg.Tenant.StartSession(r.Context(), m.AccountID, r.UserAgent(), c.clientAddr(r))
 	if err != nil {
 		c.internal(w, r, err)

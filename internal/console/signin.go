@@ -42,11 +42,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.tooManySignIns(w, r, retry, data)
 		return
 	}
-	ns, _, err := c.cfg.Tenant.SignIn(r.Context(), tenant.SignInParams{
+	ns, acct, err := c.cfg.Tenant.SignIn(r.Context(), tenant.SignInParams{
 		Email: email, Password: r.PostFormValue("password"),
 		UserAgent: r.UserAgent(), ClientAddr: c.clientAddr(r),
 	})
 	if errors.Is(err, tenant.ErrBadCredentials) {
+		c.audit(r, 0, c.accountOf(r, email), "account.signin_failed")
 		if retry, blocked := c.cfg.Guard.Fail(r.Context(), addr); blocked {
 			c.tooManySignIns(w, r, retry, data)
 			return
@@ -58,6 +59,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
+	c.audit(r, acct.ID, acct.ID, "account.signin")
 	c.setSession(w, r, ns)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

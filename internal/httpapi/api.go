@@ -5,6 +5,12 @@
 // booleans, `{"error","message"}` errors, and single objects that carry both
 // a wrapper key and the same fields at the top level so that both client
 // families decode them.
+//
+// Every change, secret reveal, replay and test send is recorded in the audit
+// log (audit.go). The record is written right after the change commits, in
+// a transaction of its own (the store's change methods do not take one
+// from outside), before the answer is sent: a crash between the two
+// commits loses that change's record, never the change, and nothing else.
 package httpapi
 
 import (
@@ -149,8 +155,13 @@ func (a *API) route(pattern string, h handler) { a.register(pattern, h, true) }
 // configuration (replay, test sends): it leaves the caches alone.
 func (a *API) action(pattern string, h handler) { a.register(pattern, h, false) }
 
+// register serves pattern through h for authenticated callers. Every
+// answer below 400 writes the audit records h described (see audit.go); a
+// mutating route (any method but GET) must describe at least one.
 func (a *API) register(pattern string, h handler, changesConfig bool) {
 	a.patterns = append(a.patterns, pattern)
+	method, _, _ := strings.Cut(pattern, " ")
+	mutating := method != http.MethodGet
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err != nil {
@@ -159,6 +170,7 @@ func (a *API) register(pattern string, h handler, changesConfig bool) {
 			err = a.limitRate(w, r, c)
 		}
 		if err == nil {
+			w = &auditWriter{ResponseWriter: w, api: a, r: r, c: c, pattern: pattern, mutating: mutating}
 			if changesConfig && r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
 				w = &changeNotifier{ResponseWriter: w, hook: a.cfg.OnConfigChange}
 			}
@@ -242,6 +254,8 @@ func (a *API) routes() {
 
 	// The OpenAPI document of all of the above (openapi/openapi.yaml).
 	a.public("GET /api/openapi.json", a.getOpenAPI)
+	// Who changed what (audit.go, audit_log.go).
+	a.route("GET /api/audit-log", a.listAuditLog)
 
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Message: "no such endpoint",
@@ -342,6 +356,8 @@ type caller struct {
 	token     *volley.APIToken // the bearer token of the request
 	orgHeader string
 	org       *volley.Membership
+	// auditEntries is what the request did, for the audit log (see audit).
+	auditEntries []auditEntry
 }
 
 func (a *API) authenticate(r *http.Request) (*caller, error) {

@@ -31,8 +31,9 @@ var nullable = map[string]bool{"headers": true, "remarks": true, "entry_time": t
 	"last_used_at": true, "lastUsedAt": true, "expires_at": true, "expiresAt": true,
 	"connection_id": true, "connectionId": true, "destination_id": true, "destinationId": true}
 
-// stringIDs are the *_id keys that are strings by contract.
-var stringIDs = map[string]bool{"event_id": true, "ingestion_id": true}
+// stringIDs are the *_id keys that are strings by contract (an audit
+// record's target may be an event, "evt_…").
+var stringIDs = map[string]bool{"event_id": true, "ingestion_id": true, "target_id": true}
 
 // wrappers are the single-object keys that family A reads; family B reads
 // the same fields at the top level.

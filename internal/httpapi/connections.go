@@ -159,6 +159,7 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		return notFoundAs(err, "Source or destination")
 	}
+	c.audit("connection.create", "connection", conn.ID, fieldChanges(nil, connectionOut(conn))...)
 	return writeMerged(w, http.StatusCreated, "connection", connectionOut(conn))
 }
 
@@ -199,6 +200,7 @@ func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, c *caller
 	if req.DestinationID != nil && *req.DestinationID != conn.DestinationID {
 		return volley.Invalid("destination_id", "cannot be changed; create a new connection instead")
 	}
+	before := connectionOut(conn)
 	if err := req.apply(conn); err != nil {
 		return err
 	}
@@ -206,6 +208,7 @@ func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, c *caller
 	if err := a.cfg.Store.ConnectionUpdate(r.Context(), conn); err != nil {
 		return notFoundAs(err, "Connection")
 	}
+	c.audit("connection.update", "connection", conn.ID, fieldChanges(before, connectionOut(conn))...)
 	return writeMerged(w, http.StatusOK, "connection", connectionOut(conn))
 }
 
@@ -214,12 +217,13 @@ func (a *API) deleteConnection(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "connection_id")
+	conn, err := a.connection(r, org)
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Store.ConnectionDelete(r.Context(), org.ID, id, a.now()); err != nil {
+	if err := a.cfg.Store.ConnectionDelete(r.Context(), org.ID, conn.ID, a.now()); err != nil {
 		return notFoundAs(err, "Connection")
 	}
+	c.audit("connection.delete", "connection", conn.ID, fieldChanges(connectionOut(conn), nil)...)
 	return noContent(w)
 }

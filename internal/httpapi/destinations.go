@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/signature"
+	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -95,6 +96,19 @@ func (a *API) applyDestination(r *http.Request, req *destinationRequest, d *voll
 	return nil
 }
 
+// destinationChanges compares two versions of a destination (nil: none)
+// for the audit log. Header values often carry credentials for the
+// receiver, so the log only says that the headers changed.
+func destinationChanges(before, after *volley.Destination) []store.AuditChange {
+	view := func(d *volley.Destination) any {
+		if d == nil {
+			return nil
+		}
+		return destinationOut(d)
+	}
+	return fieldChanges(view(before), view(after), "headers")
+}
+
 // destination loads the destination named by {destination_id}; on the
 // family B route it must also belong to {project_id}.
 func (a *API) destination(r *http.Request, org *volley.Membership) (*volley.Destination, error) {
@@ -130,6 +144,7 @@ func (a *API) createDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationCreate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Project")
 	}
+	c.audit("destination.create", "destination", d.ID, append(destinationChanges(nil, d), secretChanged("signing_secret"))...)
 	a.warnInsecure(r, d, false)
 	return writeMerged(w, http.StatusCreated, "destination", destinationOut(d))
 }
@@ -162,6 +177,7 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if req.SigningSecret != nil {
 		return volley.Invalid("signing_secret", "is changed with POST /api/destinations/{id}/secret/rotate, which keeps the old secret signing for a grace period")
 	}
+	before := *d
 	wasInsecure := d.InsecureSkipVerify
 	if err := a.applyDestination(r, &req, d); err != nil {
 		return err
@@ -170,6 +186,7 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationUpdate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Destination")
 	}
+	c.audit("destination.update", "destination", d.ID, destinationChanges(&before, d)...)
 	a.warnInsecure(r, d, wasInsecure)
 	return writeMerged(w, http.StatusOK, "destination", destinationOut(d))
 }
@@ -195,6 +212,7 @@ func (a *API) deleteDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationDelete(r.Context(), org.ID, d.ID, a.now()); err != nil {
 		return notFoundAs(err, "Destination")
 	}
+	c.audit("destination.delete", "destination", d.ID, destinationChanges(d, nil)...)
 	return noContent(w)
 }
 
@@ -235,6 +253,7 @@ func (a *API) getDestinationSecret(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
+	c.audit("destination.secret_reveal", "destination", d.ID)
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -273,5 +292,6 @@ func (a *API) rotateDestinationSecret(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
+	c.audit("destination.secret_rotate", "destination", d.ID, secretChanged("signing_secret"))
 	return writeJSON(w, http.StatusOK, out)
 }

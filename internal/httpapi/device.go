@@ -113,6 +113,7 @@ func (a *API) approveDeviceLogin(w http.ResponseWriter, r *http.Request, c *call
 	if err := a.cfg.Tenant.DeviceApprove(r.Context(), c.account.ID, req.PairingCode, req.DeviceName); err != nil {
 		return deviceNotFound(err)
 	}
+	c.audit("device_login.approve", "account", c.account.ID, valueSet("device_name", req.DeviceName))
 	return writeJSON(w, http.StatusOK, map[string]any{"status": "approved", "message": "The CLI is signed in."})
 }
 
@@ -128,5 +129,6 @@ func (a *API) denyDeviceLogin(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := a.cfg.Tenant.DeviceDeny(r.Context(), c.account.ID, req.PairingCode); err != nil {
 		return deviceNotFound(err)
 	}
+	c.audit("device_login.deny", "account", c.account.ID)
 	return writeJSON(w, http.StatusOK, map[string]any{"status": "denied", "message": "The login was refused."})
 }

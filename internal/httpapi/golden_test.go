@@ -95,6 +95,7 @@ var goldenCases = map[string]string{
 	"DELETE /api/tokens/{token_id}": "token_delete",
 	"POST /api/auth/cli/approve":    "device_approve",
 	"POST /api/auth/cli/deny":       "device_deny",
+	"GET /api/audit-log":            "audit_log_list",
 }
 
 // pendingGolden lists routes whose production code is still being written
@@ -291,6 +292,10 @@ func TestGolden(t *testing.T) {
 	inv := idOf(t, g.pin("invitation_create", admin, "POST /api/org/members", no, map[string]any{"email": "carol@example.com", "role": "admin"}), "invitation")
 	g.route(admin, "GET /api/org/invitations", no, nil)
 	g.route(admin, "DELETE /api/org/invitations/{invitation_id}", map[string]uint64{"invitation_id": inv}, nil)
+
+	// The audit log of all the above: one target's page, and the page
+	// after it.
+	g.routeQuery(admin, "GET /api/audit-log", map[string]string{}, fmt.Sprintf("target=destination:%d&limit=4", did), nil)
 
 	g.finish()
 }

@@ -49,6 +49,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, c *caller, org *vol
 		return err
 	}
 	out := a.invitationOut(r, inv)
+	c.audit("invitation.create", "invitation", inv.ID, fieldChanges(nil, out, "url")...)
 	if a.cfg.Mailer != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), mailTimeout)
 		err := a.cfg.Mailer.Send(ctx, mail.Message{
@@ -83,6 +84,10 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c *caller)
 	for i := range list {
 		out[i] = a.invitationOut(r, &list[i])
 	}
+	if len(list) > 0 {
+		// The links are secrets: whoever reads them can join.
+		c.audit("invitation.links_reveal", "org", org.ID, valueSet("invitation_count", len(list)))
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{"invitations": out})
 }
 
@@ -98,5 +103,6 @@ func (a *API) deleteInvitation(w http.ResponseWriter, r *http.Request, c *caller
 	if err := a.cfg.Store.InvitationDelete(r.Context(), org.ID, id); err != nil {
 		return notFoundAs(err, "Invitation")
 	}
+	c.audit("invitation.delete", "invitation", id)
 	return noContent(w)
 }

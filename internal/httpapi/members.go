@@ -82,32 +82,32 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
+	c.audit("member.create", "member", m.AccountID, fieldChanges(nil, memberOut(m))...)
 	return writeMerged(w, http.StatusCreated, "member", memberOut(m))
 }
 
 // targetMember loads the member addressed by the path and checks that the
-// caller may change it.
-func (a *API) targetMember(r *http.Request, c *caller) (*volley.Membership, uint64, error) {
-	org, err := a.orgFor(r, c, volley.Role.CanManageMembers)
-	if err != nil {
-		return nil, 0, err
+// caller may change it; it returns the context organization, the member's
+// account id and its role.
+func (a *API) targetMember(r *http.Request, c *caller) (org *volley.Membership, id uint64, role volley.Role, err error) {
+	if org, err = a.orgFor(r, c, volley.Role.CanManageMembers); err != nil {
+		return nil, 0, "", err
 	}
-	id, err := pathID(r, "account_id")
-	if err != nil {
-		return nil, 0, err
+	if id, err = pathID(r, "account_id"); err != nil {
+		return nil, 0, "", err
 	}
 	target, err := a.cfg.Store.OrgGet(r.Context(), org.ID, id)
 	if err != nil {
-		return nil, 0, notFoundAs(err, "Member")
+		return nil, 0, "", notFoundAs(err, "Member")
 	}
 	if err := checkGrant(org.Role, target.Role); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
-	return org, id, nil
+	return org, id, target.Role, nil
 }
 
 func (a *API) updateMember(w http.ResponseWriter, r *http.Request, c *caller) error {
-	org, id, err := a.targetMember(r, c)
+	org, id, prev, err := a.targetMember(r, c)
 	if err != nil {
 		return err
 	}
@@ -126,16 +126,18 @@ func (a *API) updateMember(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return notFoundAs(err, "Member")
 	}
+	c.audit("member.update", "member", id, fieldChanges(map[string]any{"role": prev}, map[string]any{"role": m.Role})...)
 	return writeMerged(w, http.StatusOK, "member", memberOut(m))
 }
 
 func (a *API) deleteMember(w http.ResponseWriter, r *http.Request, c *caller) error {
-	org, id, err := a.targetMember(r, c)
+	org, id, prev, err := a.targetMember(r, c)
 	if err != nil {
 		return err
 	}
 	if err := a.cfg.Store.MemberDelete(r.Context(), org.ID, id); err != nil {
 		return notFoundAs(err, "Member")
 	}
+	c.audit("member.delete", "member", id, fieldChanges(map[string]any{"role": prev}, nil)...)
 	return noContent(w)
 }

@@ -115,6 +115,7 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
+	c.auditIn(m.ID, "org.create", "org", m.ID, fieldChanges(nil, orgOut(m))...)
 	return writeJSON(w, http.StatusCreated, orgOut(m))
 }
 
@@ -130,6 +131,7 @@ func (a *API) deleteOrg(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err := a.cfg.Store.OrgDelete(r.Context(), m.ID, a.now()); err != nil {
 		return notFoundAs(err, "Organization")
 	}
+	c.audit("org.delete", "org", m.ID, fieldChanges(orgOut(m), nil)...)
 	return noContent(w)
 }
 

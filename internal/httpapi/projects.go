@@ -82,6 +82,7 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := a.cfg.Store.ProjectCreate(r.Context(), p); err != nil {
 		return err
 	}
+	c.audit("project.create", "project", p.ID, fieldChanges(nil, projectOut(p))...)
 	return writeMerged(w, http.StatusCreated, "project", projectOut(p))
 }
 
@@ -101,6 +102,7 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request, c *caller) e
 	if req.Name == nil && req.IsDefault == nil {
 		// Every field is optional, so an empty body is a valid update that
 		// changes nothing, updated_at included.
+		c.audit("project.update", "project", cur.ID)
 		return writeMerged(w, http.StatusOK, "project", projectOut(cur))
 	}
 	if req.Name != nil {
@@ -118,6 +120,7 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return notFoundAs(err, "Project")
 	}
+	c.audit("project.update", "project", p.ID, fieldChanges(projectOut(cur), projectOut(p))...)
 	return writeMerged(w, http.StatusOK, "project", projectOut(p))
 }
 
@@ -126,12 +129,13 @@ func (a *API) deleteProject(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "project_id")
+	p, err := a.project(r, org)
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Store.ProjectDelete(r.Context(), org.ID, id, a.now()); err != nil {
+	if err := a.cfg.Store.ProjectDelete(r.Context(), org.ID, p.ID, a.now()); err != nil {
 		return notFoundAs(err, "Project")
 	}
+	c.audit("project.delete", "project", p.ID, fieldChanges(projectOut(p), nil)...)
 	return noContent(w)
 }

@@ -71,6 +71,11 @@ func (a *API) replayEvent(w http.ResponseWriter, r *http.Request, c *caller) err
 		}
 		out.Attempts = append(out.Attempts, attemptOut(att))
 	}
+	ids := make([]uint64, len(out.Attempts))
+	for i, at := range out.Attempts {
+		ids[i] = at.ID
+	}
+	c.audit("event.replay", "event", ev.UID, valueSet("attempt_ids", ids))
 	first := out.Attempts[0]
 	out.Success = first.Status == volley.AttemptSuccess
 	out.Status, out.StatusCode, out.ErrorReason = first.Status, first.StatusCode, first.ErrorReason
@@ -219,6 +224,7 @@ func (a *API) sendWebhook(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
+	c.audit("event.test_send", "source", src.ID, valueSet("event_id", uid), valueSet("destination_id", dest))
 	return writeJSON(w, http.StatusAccepted, map[string]any{"message": "Webhook sent", "event_id": uid, "status": "accepted"})
 }
 

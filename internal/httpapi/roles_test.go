@@ -31,11 +31,12 @@ var neverEnds = map[string]bool{"GET /api/stream": true}
 
 // needsConfigure reports whether a route changes configuration or reveals a
 // secret (a destination's signing secret, a source's credentials, the
-// links of invitations), which takes an owner or admin.
+// links of invitations) or who did what (the audit log), which takes an
+// owner or admin.
 func needsConfigure(pattern string) bool {
 	method, path := splitPattern(pattern)
 	return !anyMemberMay[pattern] && (method != "GET" || strings.HasSuffix(path, "/secret") ||
-		strings.HasSuffix(path, "/credentials") || strings.HasSuffix(path, "/invitations"))
+		strings.HasSuffix(path, "/credentials") || strings.HasSuffix(path, "/invitations") || path == "/api/audit-log")
 }
 
 // roles is A's organization with A as owner, plus a member and an admin

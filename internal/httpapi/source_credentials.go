@@ -95,6 +95,7 @@ func (a *API) getSourceCredentials(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
+	c.audit("source.credentials_reveal", "source", s.ID)
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -132,5 +133,6 @@ func (a *API) rotateSourceCredentials(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
+	c.audit("source.credentials_rotate", "source", s.ID, secretChanged("auth_key"))
 	return writeJSON(w, http.StatusOK, out)
 }

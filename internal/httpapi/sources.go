@@ -257,6 +257,7 @@ func (a *API) createSource(w http.ResponseWriter, r *http.Request, c *caller) er
 		return sourceConflict(notFoundAs(err, "Project"), s.Slug)
 	}
 	out := a.sourceOut(r, s)
+	c.audit("source.create", "source", s.ID, sourceChanges(nil, &out, &req, generated)...)
 	out.AuthKey = generated
 	return writeMerged(w, http.StatusCreated, "source", out)
 }
@@ -286,6 +287,7 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := decodeBody(w, r, &req); err != nil {
 		return err
 	}
+	before := a.sourceOut(r, s)
 	if err := a.applySource(&req, s); err != nil {
 		return err
 	}
@@ -301,6 +303,7 @@ func (a *API) updateSource(w http.ResponseWriter, r *http.Request, c *caller) er
 		return sourceConflict(notFoundAs(err, "Source"), s.Slug)
 	}
 	out := a.sourceOut(r, s)
+	c.audit("source.update", "source", s.ID, sourceChanges(&before, &out, &req, generated)...)
 	out.AuthKey = generated
 	return writeMerged(w, http.StatusOK, "source", out)
 }
@@ -317,7 +320,26 @@ func (a *API) deleteSource(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.cfg.Store.SourceDelete(r.Context(), org.ID, s.ID, a.now()); err != nil {
 		return notFoundAs(err, "Source")
 	}
+	c.audit("source.delete", "source", s.ID, fieldChanges(a.sourceOut(r, s), nil)...)
 	return noContent(w)
+}
+
+// sourceChanges lists what a source create or update changed for the audit
+// log: the fields of its view, and that a secret was set when the request
+// gave one or a key was generated (never the secret itself).
+func sourceChanges(before, after *sourceJSON, req *sourceRequest, generated string) []store.AuditChange {
+	var b any
+	if before != nil {
+		b = *before
+	}
+	out := fieldChanges(b, *after)
+	if deref(req.AuthKey) != "" || generated != "" {
+		out = append(out, secretChanged("auth_key"))
+	}
+	if req.WebhookSecret != nil {
+		out = append(out, secretChanged("webhook_secret"))
+	}
+	return out
 }
 
 // sourceConflict names the slug when a source's slug is taken.

@@ -85,6 +85,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	out := a.tokenOut(&tok.APIToken, c)
+	c.audit("token.create", "token", tok.ID, fieldChanges(nil, out)...)
 	out.Token = tok.Value
 	return writeJSON(w, http.StatusCreated, out)
 }
@@ -115,6 +116,7 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
+	c.audit("token.delete", "token", id)
 	return noContent(w)
 }
 

@@ -1,7 +1,8 @@
 // Package retention deletes old traffic in the background: events (with
 // their deliveries and attempts) older than the retention period, the
 // traffic of deleted projects, expired idempotency keys, and the per-minute
-// connection metrics of the retention period's past.
+// connection metrics of the retention period's past; and, on a period of
+// its own, the audit log.
 //
 // It works in passes of short rounds, each one transaction of at most Batch
 // events. A pass walks the events from the oldest with a cursor, so events
@@ -27,6 +28,11 @@ type Config struct {
 	Store store.Traffic
 	// Period is how long events are kept; 0 means 720h (30 days).
 	Period time.Duration
+	// Audit is the audit log to sweep; nil leaves it alone.
+	Audit store.Audit
+	// AuditPeriod is how long audit records are kept, apart from events;
+	// 0 means DefaultAuditPeriod.
+	AuditPeriod time.Duration
 	// Interval is the wait between passes, once a pass has nothing left to
 	// do; 0 means 1m.
 	Interval time.Duration
@@ -42,6 +48,9 @@ type Config struct {
 
 // DefaultPeriod is the default retention period.
 const DefaultPeriod = 30 * 24 * time.Hour
+
+// DefaultAuditPeriod is how long audit records are kept by default: a year.
+const DefaultAuditPeriod = 365 * 24 * time.Hour
 
 // DefaultBatch is the default number of events a round deletes: about 10 ms
 // of work on the development machine. Smaller rounds did not make a round
@@ -61,6 +70,9 @@ type Sweeper struct {
 func New(cfg Config) *Sweeper {
 	if cfg.Period <= 0 {
 		cfg.Period = DefaultPeriod
+	}
+	if cfg.AuditPeriod <= 0 {
+		cfg.AuditPeriod = DefaultAuditPeriod
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
@@ -135,6 +147,19 @@ func (s *Sweeper) Sweep(ctx context.Context) (store.RetentionResult, error) {
 	res.Deleted += m
 	if m > 0 {
 		res.Done = false
+	}
+	// Audit records older than their period, the oldest first, in a
+	// transaction of their own too: they are in time order, so no cursor
+	// is needed, and a full batch means more may be left.
+	if s.cfg.Audit != nil {
+		a, err := s.cfg.Audit.AuditDelete(ctx, now.Add(-s.cfg.AuditPeriod), s.cfg.Batch)
+		if err != nil {
+			return res, err
+		}
+		res.Deleted += a
+		if a == s.cfg.Batch {
+			res.Done = false
+		}
 	}
 	if res.Done {
 		s.after = 0

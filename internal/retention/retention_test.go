@@ -3,6 +3,7 @@ package retention_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,4 +112,62 @@ func TestSweeperRunsInTheBackgroundAndStops(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	sw.Stop()
+}
+
+// TestSweepDeletesOldAuditRecordsInBatches: audit records go after their
+// own period, not the events', a batch per round.
+func TestSweepDeletesOldAuditRecordsInBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(t.TempDir(), "v.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []store.AuditRecord
+	for i := range 25 {
+		at := start // 100 days old when swept: past the audit period below
+		if i >= 20 {
+			at = start.Add(90 * 24 * time.Hour) // 10 days old: kept
+		}
+		recs = append(recs, store.AuditRecord{OrgID: 1, Action: "project.update", TargetType: "project", TargetID: "1", CreatedAt: at})
+	}
+	if err := st.AuditInsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(start.Add(100 * 24 * time.Hour))
+	// Events are kept 5 days, audit records 60: the events' period must
+	// not apply to them.
+	sw := retention.New(retention.Config{Store: st, Audit: st, Period: 5 * 24 * time.Hour, AuditPeriod: 60 * 24 * time.Hour,
+		Batch: 8, Clock: fc})
+	var rounds []int
+	for {
+		res, err := sw.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rounds = append(rounds, res.Deleted)
+		if res.Done {
+			break
+		}
+		if len(rounds) > 10 {
+			t.Fatalf("the pass is not done after rounds %v", rounds)
+		}
+	}
+	if want := []int{8, 8, 4}; !slices.Equal(rounds, want) {
+		t.Errorf("rounds deleted %v, want %v", rounds, want)
+	}
+	left, err := st.AuditList(ctx, store.AuditListParams{OrgID: 1, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 5 {
+		t.Fatalf("%d records left, want the 5 recent ones", len(left))
+	}
+	for _, r := range left {
+		if !r.CreatedAt.Equal(start.Add(90 * 24 * time.Hour)) {
+			t.Errorf("kept record %+v, want only recent ones", r)
+		}
+	}
 }

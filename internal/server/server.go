@@ -51,6 +51,9 @@ type Config struct {
 	Store store.Store
 	// SecretKey (32 bytes) encrypts tokens and secrets at rest.
 	SecretKey []byte
+	// PreviousSecretKeys open values sealed before a key rotation finished;
+	// nil for none.
+	PreviousSecretKeys [][]byte
 	// EgressAllow lists the non-public networks destinations may reach;
 	// nil means egress.DefaultAllow() (loopback only).
 	EgressAllow []netip.Prefix
@@ -80,6 +83,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Retention is how long events are kept; 0 means 30 days.
 	Retention time.Duration
+	// AuditRetention is how long audit log records are kept; 0 means a
+	// year.
+	AuditRetention time.Duration
 	// Committers is the number of concurrent ingest group commits; 0 means 1.
 	Committers int
 	// Signup lets anyone create an account at /signup (VOLLEY_SIGNUP=open).
@@ -178,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return nil, errors.New("server: TLS needs both a certificate file and a key file")
 	}
-	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand)
+	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand, cfg.PreviousSecretKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -259,11 +265,12 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
 		metrics: met,
-		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention, Logger: cfg.Logger, Clock: clk}),
+		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
+			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
-		Signup: cfg.Signup, Rand: cfg.Rand, Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies,
+		Signup: cfg.Signup, Rand: cfg.Rand, Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies, Audit: cfg.Store,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

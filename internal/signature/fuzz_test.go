@@ -1,6 +1,9 @@
 package signature
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -125,5 +128,83 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 		t.Fatalf("Verify(%s) error %v wraps no sentinel", v.Scheme, err)
+	})
+}
+
+// FuzzCheckTimestamp drives the timestamp headers of Stripe, Slack and
+// Standard Webhooks: any text is accepted only when it is decimal Unix
+// seconds within the tolerance, and fails only with ErrMalformed or
+// ErrExpired (no overflow near the int64 limits).
+func FuzzCheckTimestamp(f *testing.F) {
+	for _, s := range []string{"1614265330", "1614265031", "99999999999999999999", "9223372036854775807",
+		"-1", "+1614265330", " 1614265330", "0x10", "", "0"} {
+		f.Add(s)
+	}
+	now := time.Unix(1614265330, 0)
+	f.Fuzz(func(t *testing.T, raw string) {
+		err := checkTimestamp("fuzz", raw, now, 5*time.Minute)
+		if err == nil {
+			ts, perr := parseUnix(raw)
+			if perr != nil || ts < now.Unix()-300 || ts > now.Unix()+300 {
+				t.Fatalf("checkTimestamp accepted %q (parsed %d, %v)", raw, ts, perr)
+			}
+			return
+		}
+		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrExpired) {
+			t.Fatalf("checkTimestamp(%q) error %v wraps no sentinel", raw, err)
+		}
+		if len(err.Error()) > 300 {
+			t.Fatalf("checkTimestamp(%q) error is %d bytes long: hostile input must be clipped", raw, len(err.Error()))
+		}
+	})
+}
+
+// FuzzCheckMAC drives the single-MAC headers (GitHub, Shopify, Slack, the
+// generic HMAC scheme) with every encoding: only the right MAC verifies,
+// and every failure wraps ErrMalformed or ErrMismatch.
+func FuzzCheckMAC(f *testing.F) {
+	f.Add("sha256=", "sha256=00ff", uint8(0))
+	f.Add("", "AAAA", uint8(1))
+	f.Add("v0=", "V0=zz", uint8(0))
+	f.Add("sha256=", "sha256=", uint8(1))
+	f.Add("", "  \t", uint8(2))
+	codecs := []codec{hexCodec, base64Codec, lenientBase64}
+	key := []byte("k")
+	f.Fuzz(func(t *testing.T, prefix, value string, which uint8) {
+		c := codecs[int(which)%len(codecs)]
+		err := checkMAC("fuzz", "X-Sig", value, prefix, c, sha256.New, key, []byte("body"))
+		if err == nil {
+			mac := hmac.New(sha256.New, key)
+			mac.Write([]byte("body"))
+			enc, _ := cutPrefixFold(strings.TrimSpace(value), prefix)
+			got, _ := c.decode(enc)
+			if !hmac.Equal(got, mac.Sum(nil)) {
+				t.Fatalf("checkMAC accepted %q with prefix %q", value, prefix)
+			}
+			return
+		}
+		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrMismatch) {
+			t.Fatalf("checkMAC(%q, %q) error %v wraps no sentinel", prefix, value, err)
+		}
+	})
+}
+
+// FuzzParseInboundKey parses the secrets people paste into a source's
+// webhook_secret: never a panic, and a key only of a usable size.
+func FuzzParseInboundKey(f *testing.F) {
+	for _, s := range []string{vecASecret, "whpk_" + vecCPublic, "whsk_abc", "whsec_", "whsec_!!!", " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "whpk_AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := parseInboundKey(s)
+		if err != nil {
+			return
+		}
+		if k.publicKey == nil && len(k.hmacKey) < minKeyLen {
+			t.Fatalf("parseInboundKey(%q) gave a %d-byte HMAC key", s, len(k.hmacKey))
+		}
+		if k.publicKey != nil && len(k.publicKey) != ed25519.PublicKeySize {
+			t.Fatalf("parseInboundKey(%q) gave a %d-byte public key", s, len(k.publicKey))
+		}
 	})
 }

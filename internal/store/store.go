@@ -54,6 +54,8 @@ type Store interface {
 	Config
 	Traffic
 	Stream
+	Audit
+	Sealed
 
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error

@@ -1,0 +1,23 @@
+-- The audit log: who changed what, when and from where. No foreign keys: a
+-- record outlives the organization, account or token it names. Every list
+-- filter has an index that starts with the organization and ends in the
+-- list's order (created_at, id), so a page reads only the rows it shows;
+-- created_at alone serves the retention sweep.
+CREATE TABLE audit_log (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id           INTEGER NOT NULL, -- 0: no organization
+    actor_account_id INTEGER NOT NULL, -- 0: unknown
+    actor_token_id   INTEGER NOT NULL, -- 0: none (console session)
+    action           TEXT    NOT NULL,
+    target_type      TEXT    NOT NULL,
+    target_id        TEXT    NOT NULL,
+    client_addr      TEXT    NOT NULL,
+    changes          TEXT    NOT NULL, -- JSON array of {field, old, new, secret}
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX audit_log_org ON audit_log (org_id, created_at, id);
+CREATE INDEX audit_log_org_actor ON audit_log (org_id, actor_account_id, created_at, id);
+CREATE INDEX audit_log_org_action ON audit_log (org_id, action, created_at, id);
+CREATE INDEX audit_log_org_target ON audit_log (org_id, target_type, target_id, created_at, id);
+CREATE INDEX audit_log_org_target_id ON audit_log (org_id, target_id, created_at, id);
+CREATE INDEX audit_log_created ON audit_log (created_at);
