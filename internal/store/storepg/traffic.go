@@ -39,11 +39,13 @@ const sqlEventInsert = `WITH ev AS (
 	JOIN ev ON ev.event_id = u.uid
 ), dl AS (
 	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at)
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason)
 	SELECT ev.id, ev.project_id, ev.source_id, d.connection_id, d.destination_id, d.state,
-		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at
-	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[])
-		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, ord)
+		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at,
+		CASE WHEN d.state = 'filtered' THEN ev.created_at ELSE ` + zeroTime + ` END, d.reason
+	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[],
+		$21::text[])
+		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, reason, ord)
 	JOIN ev ON ev.event_id = d.uid
 	ORDER BY d.ord
 	RETURNING id, event_id
@@ -252,6 +254,20 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// insertedStatus is the status of an event stored with ds: dropped without
+// deliveries, filtered when every one is, else pending.
+func insertedStatus(ds []volley.Delivery) string {
+	if len(ds) == 0 {
+		return volley.EventDropped
+	}
+	for _, d := range ds {
+		if d.State != volley.DeliveryFiltered {
+			return volley.EventPending
+		}
+	}
+	return volley.EventFiltered
+}
+
 // eventInsert stores the events that are not in dups with sqlEventInsert
 // and returns every event's result.
 func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups map[int]dup) ([]store.InsertedEvent, error) {
@@ -259,7 +275,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
 	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
-	var dUIDs, dOwners, dStates []string
+	var dUIDs, dOwners, dStates, dReasons []string
 	var dConns, dDests, dTokens []uint64
 	var dNext []time.Time
 	kUIDs, kKeys, kUntil := []string{}, [][]byte{}, []time.Time{}
@@ -270,10 +286,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		}
 		ne := &events[i]
 		e := &ne.Event
-		status := volley.EventPending
-		if len(ne.Deliveries) == 0 {
-			status = volley.EventDropped
-		}
+		status := insertedStatus(ne.Deliveries)
 		uids, projects, sources = append(uids, e.UID), append(projects, e.ProjectID), append(sources, e.SourceID)
 		methods, queries = append(methods, e.Method), append(queries, []byte(e.Query))
 		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
@@ -283,6 +296,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
 			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
 			dOwners, dTokens = append(dOwners, validText(d.LeaseOwner)), append(dTokens, d.LeaseToken)
+			dReasons = append(dReasons, validText(d.Reason))
 		}
 		if ne.IdempotencyKey != "" {
 			holder[idemKey{e.SourceID, ne.IdempotencyKey}] = i
@@ -293,7 +307,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals)
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons))
 	if err != nil {
 		return nil, err
 	}
@@ -423,12 +437,12 @@ func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*v
 }
 
 const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
-	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at`
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason`
 
 func scanDelivery(row scanner) (*volley.Delivery, error) {
 	var d volley.Delivery
 	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt); err != nil {
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt, &d.Reason); err != nil {
 		return nil, mapErr(err)
 	}
 	return &d, nil
@@ -446,10 +460,15 @@ func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]voll
 func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
+		var finished time.Time
+		if volley.DeliveryFinal(d.State) {
+			finished = ts(d.CreatedAt)
+		}
 		b.Queue(`INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID, d.State, ts(d.NextAttemptAt),
-			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt))
+			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt), finished, validText(d.Reason))
 		b.Queue(sqlEventStatus, []uint64{d.EventID})
 		return b
 	}
