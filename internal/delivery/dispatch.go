@@ -221,7 +221,39 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 		return
 	}
 	number := d.Attempts + 1
-	res := e.send(ctx, &j.ev, d, dest, number, granted)
+	view := &j.ev
+	var tr transformed
+	if conn.TransformationID != 0 {
+		tr = e.transform(ctx, conn.TransformationID, view)
+		switch {
+		case tr.unavailable:
+			e.settle(d, volley.DeliveryPending, e.clock.Now().Add(e.cfg.PollInterval))
+			return
+		case tr.drop:
+			e.results <- store.Outcome{
+				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
+				State: volley.DeliveryFiltered, Reason: volley.ReasonTransformation, Now: e.clock.Now(),
+			}
+			e.finished()
+			return
+		case tr.err != "":
+			// A transformation that fails fails the delivery at once: the
+			// same code on the same event fails the same way, so retries
+			// would only repeat it. Fix the code and replay the event.
+			a := e.newAttempt(d, number, granted)
+			a.ErrorReason, a.TransformationError, a.TransformationLogs = tr.err, tr.err, tr.logs
+			a.DurationMS = tr.took.Milliseconds()
+			e.results <- store.Outcome{
+				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &a,
+				State: volley.DeliveryFailed, Now: e.clock.Now(),
+			}
+			e.finished()
+			return
+		}
+		view = &tr.view
+	}
+	res := e.send(ctx, view, d, dest, number, granted)
+	res.attempt.TransformationLogs = tr.logs
 	now := e.clock.Now()
 	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
 	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())

@@ -28,6 +28,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/transform"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -73,6 +74,9 @@ type Config struct {
 	// changes to sweep that it was not told about (another node's, or one
 	// left over by a crash); 0 means 5s.
 	SweepInterval time.Duration
+	// Transform bounds each run of a connection's transformation (time
+	// limit 1s, memory, output and log sizes; see package transform).
+	Transform transform.Config
 }
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
@@ -89,6 +93,7 @@ const LeaseDuration = MaxTimeout + leaseMargin
 type Routes interface {
 	Destination(ctx context.Context, id uint64) (*routing.Destination, error)
 	Connection(ctx context.Context, id uint64) (*volley.Connection, error)
+	Transformation(ctx context.Context, id uint64) (*routing.Transformation, error)
 }
 
 // Engine is the delivery engine of one node.
@@ -97,6 +102,7 @@ type Engine struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	client *http.Client
+	runner *transform.Runner
 
 	mu      sync.Mutex
 	lanes   map[uint64]*lane
@@ -177,6 +183,7 @@ func New(cfg Config) (*Engine, error) {
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
 		client:      &http.Client{Transport: transport, CheckRedirect: egress.NoRedirect},
+		runner:      transform.NewRunner(cfg.Transform),
 		lanes:       map[uint64]*lane{},
 		wake:        make(chan struct{}, 1),
 		swept:       make(chan struct{}, 1),

@@ -17,7 +17,35 @@ func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery
 	}
 	d.EventUID = ev.UID
 	view := eventView{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body}
-	res := e.send(ctx, &view, &d, dest, d.Attempts+1, e.clock.Now())
+	var res result
+	var tr transformed
+	if d.ConnectionID != 0 {
+		conn, err := e.cfg.Routes.Connection(ctx, d.ConnectionID)
+		if err != nil {
+			return nil, fmt.Errorf("replay: load connection %d: %w", d.ConnectionID, err)
+		}
+		if conn.TransformationID != 0 {
+			// A replay runs the transformation as it is now: the way to
+			// deliver events that a broken one failed, once it is fixed.
+			if tr = e.transform(ctx, conn.TransformationID, &view); tr.unavailable {
+				return nil, fmt.Errorf("replay: transformation %d is not available yet; try again", conn.TransformationID)
+			}
+			view = tr.view
+		}
+	}
+	now := e.clock.Now()
+	switch {
+	case tr.drop || tr.err != "":
+		res.attempt = e.newAttempt(&d, d.Attempts+1, now)
+		res.attempt.ErrorReason, res.attempt.TransformationError = tr.err, tr.err
+		if tr.drop {
+			res.attempt.ErrorReason = volley.ReasonTransformation + ": nothing was sent"
+		}
+		res.attempt.DurationMS = tr.took.Milliseconds()
+	default:
+		res = e.send(ctx, &view, &d, dest, d.Attempts+1, now)
+	}
+	res.attempt.TransformationLogs = tr.logs
 	res.attempt.Trigger = volley.AttemptReplay
 	if err := e.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), &res.attempt); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volleyhq/volley/internal/filter"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
@@ -99,14 +100,27 @@ func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delive
 	if req.Direct {
 		return []volley.Delivery{{DestinationID: req.OnlyDestination, State: volley.DeliveryPending, NextAttemptAt: now}}, 1
 	}
-	for _, c := range src.Connections {
+	var fr *filter.Request // built once, for the first connection with a filter
+	for i, c := range src.Connections {
 		if req.OnlyDestination != 0 && c.DestinationID != req.OnlyDestination {
 			continue
 		}
 		d := volley.Delivery{ConnectionID: c.ID, DestinationID: c.DestinationID, State: volley.DeliveryPending, NextAttemptAt: now}
-		if c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive {
+		var f *filter.Filter
+		if i < len(src.Filters) {
+			f = src.Filters[i]
+		}
+		if f != nil && fr == nil {
+			// The body is decoded at most once per event, and only when
+			// some connection of the source filters on it.
+			fr = filter.NewRequest(req.Body, req.Headers, req.Query, "", src.FilterBody)
+		}
+		switch {
+		case f != nil && !f.Match(fr):
+			d.State, d.Reason, d.NextAttemptAt = volley.DeliveryFiltered, volley.ReasonFilter, time.Time{}
+		case c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive:
 			d.State = volley.DeliveryHeld
-		} else {
+		default:
 			ready++
 		}
 		ds = append(ds, d)
