@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/filter"
+	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/signature"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/transform"
