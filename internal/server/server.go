@@ -164,7 +164,8 @@ func New(cfg Config) (*Server, error) {
 		Store: cfg.Store, Tenant: tenants, Box: box,
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
-		Replayer: engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
+		Transform: cfg.Delivery.Transform, // the test endpoint runs code within the engine's limits
+		Replayer:  engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.ConfigChanged() // held, released or cancelled deliveries
