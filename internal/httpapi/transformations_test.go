@@ -116,6 +116,22 @@ func TestTransformationDropsAndFails(t *testing.T) {
 		t.Errorf("attempt = %+v", a)
 	}
 
+	// Fixed, the code runs again on replay, and the event is delivered.
+	r.admin.must(t, http.StatusOK, "PUT", fmt.Sprintf("/api/transformations/%d", loop),
+		map[string]any{"code": `(request) => { request.headers["x-fixed"] = "1"; return request }`})
+	var replay struct {
+		Success bool `json:"success"`
+	}
+	r.admin.must(t, http.StatusOK, "POST", "/api/replay-event", map[string]any{"event_id": uid, "connection_id": looping}).JSON(t, &replay)
+	got := r.sink.at("/b")
+	if !replay.Success || len(got) != 1 || got[0].header.Get("X-Fixed") != "1" {
+		t.Fatalf("replay with the fixed code: %+v, sink /b got %+v", replay, got)
+	}
+	if ev := r.event(t, uid); ev.Status != "processed" {
+		t.Errorf("after the replay the event is %q, want processed", ev.Status)
+	}
+	r.settled++
+
 	// Not a ping: delivered through the first connection.
 	r.send(t, `{"type":"order"}`, 2)
 	if got := len(r.sink.at("/a")); got != 1 {
