@@ -25,6 +25,10 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"users", "manage accounts (users create)", runUsers},
 		{"migrate", "apply or revert schema migrations (up, down, status)", runMigrate},
+		{"backup", "copy the embedded store to a file while the server runs", runBackup},
+		{"restore", "put a backup in place (the server must be stopped)", runRestore},
+		{"health", "exit 0 when the local server is ready (container health checks)", runHealth},
+		{"doctor", "check the configuration, store, key, disk and public URL without starting the server", runDoctor},
 		{"bench", "measure ingest, end-to-end latency, delivery rate and list queries on this machine", runBench},
 		{"login", "sign this machine in to a server (device login in the browser)", runLogin},
 		{"logout", "revoke this machine's token on the server and forget it", runLogout},
@@ -36,9 +40,6 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 	}
 }
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,9 +92,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun `volley <command> -h` for a command's flags and environment variables.")
-}
-
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
-	fmt.Fprintln(stdout, "volley", version)
-	return nil
 }

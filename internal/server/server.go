@@ -295,13 +295,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
-// migrationChecker is a store that can tell whether its schema is current.
+// migrationChecker is a store that can tell whether its schema has every
+// migration this binary needs.
 type migrationChecker interface {
-	MigrationsCurrent(ctx context.Context) (bool, error)
+	MigrationsSatisfied(ctx context.Context) (bool, error)
 }
 
-// readyz answers 200 when the store is reachable and its schema is the one
-// this binary expects, else 503 with the reason: readiness.
+// readyz answers 200 when the store is reachable and its schema has every
+// migration this binary expects, else 503 with the reason: readiness. A
+// schema migrated further by a newer version is ready: during a rolling
+// upgrade on PostgreSQL the nodes of the previous version keep serving.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -316,13 +319,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m, ok := s.cfg.Store.(migrationChecker); ok {
-		current, err := m.MigrationsCurrent(ctx)
+		current, err := m.MigrationsSatisfied(ctx)
 		if err != nil {
 			unready("the database schema cannot be read")
 			return
 		}
 		if !current {
-			unready("the database schema is not the one this binary expects (volley migrate up)")
+			unready("the database schema lacks migrations this binary needs (volley migrate up)")
 			return
 		}
 	}

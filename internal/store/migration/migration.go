@@ -164,3 +164,20 @@ func Current(ctx context.Context, ex Executor, all []Migration) (bool, error) {
 	}
 	return true, nil
 }
+
+// Satisfied reports whether every migration in all is applied. Unlike
+// Current it accepts migrations applied beyond all: during a rolling
+// upgrade the new version migrates first, and the nodes of the previous
+// version, whose migrations are all there, keep serving.
+func Satisfied(ctx context.Context, ex Executor, all []Migration) (bool, error) {
+	applied, err := ex.Applied(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range all {
+		if !applied[m.Version] {
+			return false, nil
+		}
+	}
+	return true, nil
+}

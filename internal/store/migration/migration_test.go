@@ -97,9 +97,20 @@ func TestUpDownStatus(t *testing.T) {
 	if v, err := Down(ctx, ex, all); err != nil || v != 0 {
 		t.Fatalf("Down on empty = %d, %v", v, err)
 	}
+	if ok, _ := Satisfied(ctx, ex, all); ok {
+		t.Fatal("empty database reported satisfied")
+	}
+	Up(ctx, ex, all)
 	ex.applied[7] = true // a newer binary migrated this database
 	if ok, _ := Current(ctx, ex, all); ok {
 		t.Fatal("unknown applied version reported current")
+	}
+	if ok, _ := Satisfied(ctx, ex, all); !ok {
+		t.Fatal("a database migrated further than this binary is not satisfied: a rolling upgrade would take old nodes out")
+	}
+	delete(ex.applied, 1)
+	if ok, _ := Satisfied(ctx, ex, all); ok {
+		t.Fatal("a database lacking migration 1 reported satisfied")
 	}
 }
 

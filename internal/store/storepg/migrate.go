@@ -132,3 +132,14 @@ func (s *Store) MigrationsCurrent(ctx context.Context) (bool, error) {
 	})
 	return current, err
 }
+
+// MigrationsSatisfied reports whether every migration this binary knows is
+// applied; newer ones may be (see migration.Satisfied).
+func (s *Store) MigrationsSatisfied(ctx context.Context) (bool, error) {
+	var ok bool
+	err := s.withMigrationLock(ctx, func(m migrator) (err error) {
+		ok, err = migration.Satisfied(ctx, m, s.migrations)
+		return err
+	})
+	return ok, err
+}

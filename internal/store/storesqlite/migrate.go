@@ -147,6 +147,12 @@ func (s *Store) MigrationsCurrent(ctx context.Context) (bool, error) {
 	return migration.Current(ctx, migrator{s}, s.migrations)
 }
 
+// MigrationsSatisfied reports whether every migration this binary knows is
+// applied; newer ones may be (see migration.Satisfied).
+func (s *Store) MigrationsSatisfied(ctx context.Context) (bool, error) {
+	return migration.Satisfied(ctx, migrator{s}, s.migrations)
+}
+
 func mustSub(fsys fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
