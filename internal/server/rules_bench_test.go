@@ -42,7 +42,7 @@ func BenchmarkRoutingRules(b *testing.B) {
 				"headers": map[string]any{"x-shop": map[string]any{"$in": []string{"eu-1", "eu-2"}}}}}
 		}},
 		{"transformation", func(t testing.TB, s *testserver.Server, pid uint64) map[string]any {
-			resp := call(t, s, "POST", fmt.Sprintf("/api/projects/%d/transformations", pid), map[string]any{"name": "t",
+			resp := benchCall(t, s, "POST", fmt.Sprintf("/api/projects/%d/transformations", pid), map[string]any{"name": "t",
 				"code": `(r) => { r.body.cents = Math.round(r.body.amount * 100); r.headers["x-seen"] = "1"; return r }`})
 			return map[string]any{"transformation_id": idIn(t, resp, "transformation")}
 		}},
@@ -55,8 +55,8 @@ func BenchmarkRoutingRules(b *testing.B) {
 			}))
 			defer sink.Close()
 			s := testserver.Start(b, testserver.Options{})
-			pid := idIn(b, call(b, s, "POST", "/api/projects", map[string]any{"name": "Bench"}), "project")
-			src := call(b, s, "POST", fmt.Sprintf("/api/projects/%d/sources", pid), map[string]any{"name": "shop"})
+			pid := idIn(b, benchCall(b, s, "POST", "/api/projects", map[string]any{"name": "Bench"}), "project")
+			src := benchCall(b, s, "POST", fmt.Sprintf("/api/projects/%d/sources", pid), map[string]any{"name": "shop"})
 			var source struct {
 				ID          uint64 `json:"id"`
 				IngestionID string `json:"ingestion_id"`
@@ -64,13 +64,13 @@ func BenchmarkRoutingRules(b *testing.B) {
 			src.JSON(b, &source)
 			rules := tc.rules(b, s, pid)
 			for i := range benchConnections {
-				dst := idIn(b, call(b, s, "POST", fmt.Sprintf("/api/projects/%d/destinations", pid),
+				dst := idIn(b, benchCall(b, s, "POST", fmt.Sprintf("/api/projects/%d/destinations", pid),
 					map[string]any{"name": fmt.Sprint("d", i), "url": sink.URL}), "destination")
 				body := map[string]any{"source_id": source.ID, "destination_id": dst}
 				for k, v := range rules {
 					body[k] = v
 				}
-				call(b, s, "POST", fmt.Sprintf("/api/projects/%d/connections", pid), body)
+				benchCall(b, s, "POST", fmt.Sprintf("/api/projects/%d/connections", pid), body)
 			}
 			event := `{"type":"order.created","amount":125.5,"tags":["eu","vip"],"customer":{"id":"cus_1","email":"a@example.com"}}`
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
@@ -119,7 +119,7 @@ func postAll(b *testing.B, client *http.Client, url, body string, n int) {
 	wg.Wait()
 }
 
-func call(t testing.TB, s *testserver.Server, method, path string, body any) *testserver.Response {
+func benchCall(t testing.TB, s *testserver.Server, method, path string, body any) *testserver.Response {
 	t.Helper()
 	resp := s.Do(t, testserver.Request{Method: method, Path: path, Token: testserver.AdminToken, Body: body})
 	if resp.Status >= 300 {
