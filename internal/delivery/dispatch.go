@@ -239,14 +239,23 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 		case tr.err != "":
 			// A transformation that fails fails the delivery at once: the
 			// same code on the same event fails the same way, so retries
-			// would only repeat it. Fix the code and replay the event.
+			// would only repeat it. Fix the code and replay the event. The
+			// memory guard is the exception: it measures the process's
+			// heap, which other work grows too, so that failure is retried
+			// on the connection's schedule.
 			a := e.newAttempt(d, number, granted)
 			a.ErrorReason, a.TransformationError, a.TransformationLogs = tr.err, tr.err, tr.logs
 			a.DurationMS = tr.took.Milliseconds()
-			e.results <- store.Outcome{
+			now := e.clock.Now()
+			o := store.Outcome{
 				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &a,
-				State: volley.DeliveryFailed, Now: e.clock.Now(),
+				State: volley.DeliveryFailed, Now: now,
 			}
+			if tr.retry {
+				dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &a, 0, now, e.cfg.Rand())
+				o.State, o.NextAttemptAt = dec.State, dec.Next
+			}
+			e.results <- o
 			e.finished()
 			return
 		}

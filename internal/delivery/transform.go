@@ -17,6 +17,7 @@ type transformed struct {
 	logs        string // console output, at most volley.MaxTransformationLogs
 	drop        bool   // the code returned null: send nothing
 	err         string // the transformation failed: send nothing, fail the delivery
+	retry       bool   // the failure may be another's doing (the memory guard): retry as scheduled
 	unavailable bool   // the transformation could not be loaded now: try again later
 	took        time.Duration
 }
@@ -50,6 +51,7 @@ func (e *Engine) runTransformation(ctx context.Context, p *transform.Program, ev
 	switch {
 	case err != nil:
 		res.err = err.Error()
+		res.retry = errors.Is(err, transform.ErrMemory)
 	case out == nil:
 		res.drop = true
 	default:

@@ -144,7 +144,7 @@ func fromJS(vm *goja.Runtime, res goja.Value, in *Request, maxBytes int) (*Reque
 		out.Body = b
 	}
 	if size += len(out.Body); size > maxBytes {
-		return nil, &Error{Msg: fmt.Sprintf("transformation returned %d bytes, more than the limit of %d", size, maxBytes), Err: ErrMemory}
+		return nil, &Error{Msg: fmt.Sprintf("transformation returned %d bytes, more than the limit of %d", size, maxBytes), Err: ErrOutput}
 	}
 	return out, nil
 }

@@ -11,11 +11,13 @@
 //   - stack depth: calls nest at most maxCallStack deep;
 //   - memory, approximately: goja has no allocation cap, so the input is
 //     bounded (the event's body, within the ingest limit), the result is
-//     rejected beyond Config.MaxOutputBytes, and a watchdog samples the
-//     process heap every few milliseconds and interrupts the run when the
-//     heap has grown by more than Config.MemoryLimit since it started. The
-//     heap is the process's, so this guards against runaway allocation; it
-//     is not an exact per-run account.
+//     rejected beyond Config.MaxOutputBytes (ErrOutput), and a watchdog
+//     samples the live heap the garbage collector measured every few
+//     milliseconds and interrupts the run when it has grown by more than
+//     Config.MemoryLimit since the run started (ErrMemory). Runaway
+//     allocation makes the collector run, so it shows there; but the heap
+//     is the process's, so this is a guard, not an exact per-run account,
+//     and callers should treat ErrMemory as possibly caused by other work.
 //
 // Code is compiled once per version (Compile) and run in a fresh runtime
 // each time, so runs share no state.
@@ -121,6 +123,7 @@ func (r *Runner) Timeout() time.Duration { return r.cfg.Timeout }
 var (
 	ErrTimeout = errors.New("time limit exceeded")
 	ErrMemory  = errors.New("memory limit exceeded")
+	ErrOutput  = errors.New("output limit exceeded")
 )
 
 // Error is a run that failed: the code threw, returned something that is
@@ -204,7 +207,7 @@ func (r *Runner) run(vm *goja.Runtime, p *Program, req *Request) (*Request, erro
 func (r *Runner) watch(ctx context.Context, vm *goja.Runtime) func() {
 	done := make(chan struct{})
 	exited := make(chan struct{})
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(sample)
 	base := heapBytes(sample)
 	go func() {

@@ -129,7 +129,7 @@ func TestRunMemoryLimit(t *testing.T) {
 func TestRunOutputLimit(t *testing.T) {
 	t.Parallel()
 	_, _, err := run(t, Config{MaxOutputBytes: 1000}, `(r) => { r.body = "x".repeat(2000); return r }`, sample())
-	if !errors.Is(err, ErrMemory) || !strings.Contains(err.Error(), "more than the limit of 1000") {
+	if !errors.Is(err, ErrOutput) || !strings.Contains(err.Error(), "more than the limit of 1000") {
 		t.Fatalf("err = %v", err)
 	}
 }
