@@ -95,7 +95,7 @@ func (e *Engine) admit(sj *store.Job) {
 		return
 	}
 	j := &job{d: d, conn: conn, ev: eventView{
-		method: sj.Event.Method, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
+		method: sj.Event.Method, path: sj.Event.Path, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
 	}}
 	e.mu.Lock()
 	l := e.lanes[d.DestinationID]

@@ -16,7 +16,7 @@ func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery
 		return nil, fmt.Errorf("replay: load destination %d: %w", d.DestinationID, err)
 	}
 	d.EventUID = ev.UID
-	view := eventView{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body}
+	view := eventView{method: ev.Method, path: ev.Path, query: ev.Query, headers: ev.Headers, body: ev.Body}
 	var res result
 	var tr transformed
 	if d.ConnectionID != 0 {

@@ -20,6 +20,7 @@ type eventJSON struct {
 	SourceID         uint64         `json:"source_id"`
 	SourceSlug       string         `json:"source_slug"`
 	Method           string         `json:"method"`
+	Path             string         `json:"path,omitempty"` // below the ingestion URL
 	Query            string         `json:"query"`
 	Headers          map[string]any `json:"headers"`
 	RawBody          string         `json:"raw_body"`
@@ -76,7 +77,7 @@ func headersOut(h http.Header) map[string]any {
 func eventOut(e *volley.Event) eventJSON {
 	out := eventJSON{
 		ID: e.ID, EventID: e.UID, ProjectID: e.ProjectID, SourceID: e.SourceID, SourceSlug: e.SourceSlug,
-		Method: e.Method, Query: e.Query, Headers: headersOut(e.Headers), RawBody: string(e.Body),
+		Method: e.Method, Path: e.Path, Query: e.Query, Headers: headersOut(e.Headers), RawBody: string(e.Body),
 		Status: e.Status, CreatedAt: e.CreatedAt,
 	}
 	if !utf8.Valid(e.Body) {

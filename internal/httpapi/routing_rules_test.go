@@ -234,3 +234,30 @@ func TestFilterValidation(t *testing.T) {
 		t.Errorf("test-filter on an unknown event: %d %s", resp.Status, resp.Body)
 	}
 }
+
+func TestSubPathFilteredAndForwarded(t *testing.T) {
+	t.Parallel()
+	r := setupRules(t)
+	r.connect(t, "Orders", "/in", map[string]any{"filter": map[string]any{"path": map[string]any{"$startsWith": "/orders/"}}})
+	uid := ingest(t, r.srv, r.ingest+"/orders/42?x=1", nil, `{}`)
+	r.settled++
+	waitSettled(t, r.admin, r.pid, r.settled)
+	other := ingest(t, r.srv, r.ingest+"/invoices/7", nil, `{}`)
+	waitSettled(t, r.admin, r.pid, r.settled)
+	got := r.sink.at("/")
+	if len(got) != 1 || got[0].path != "/in/orders/42?x=1" {
+		t.Fatalf("sink got %+v, want one request at /in/orders/42?x=1", got)
+	}
+	var ev struct {
+		Path   string `json:"path"`
+		Status string `json:"status"`
+	}
+	r.admin.must(t, http.StatusOK, "GET", fmt.Sprintf("%s/events/%s", r.base, uid), nil).JSON(t, &ev)
+	if ev.Path != "/orders/42" || ev.Status != "processed" {
+		t.Errorf("event = %+v", ev)
+	}
+	r.admin.must(t, http.StatusOK, "GET", fmt.Sprintf("%s/events/%s", r.base, other), nil).JSON(t, &ev)
+	if ev.Path != "/invoices/7" || ev.Status != "filtered" {
+		t.Errorf("event on another path = %+v", ev)
+	}
+}

@@ -109,7 +109,7 @@ func (a *API) load(r *http.Request, org *volley.Membership, in *sampleInput) (*s
 	if err != nil {
 		return nil, notFoundAs(err, "Event")
 	}
-	return &sample{method: ev.Method, query: ev.Query, headers: ev.Headers, body: ev.Body}, nil
+	return &sample{method: ev.Method, path: ev.Path, query: ev.Query, headers: ev.Headers, body: ev.Body}, nil
 }
 
 type testFilterRequest struct {

@@ -16,7 +16,10 @@ import (
 
 // Request is an event to accept on a source, after authentication.
 type Request struct {
-	Method         string
+	Method string
+	// Path is the path below the ingestion URL ("/orders/42"), "" for the
+	// bare URL.
+	Path           string
 	Query          string
 	Headers        http.Header
 	Body           []byte
@@ -42,7 +45,7 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	}
 	dropTokens(req.Headers)
 	ne := store.NewEvent{Event: volley.Event{
-		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Query: req.Query,
+		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Path: req.Path, Query: req.Query,
 		Headers: req.Headers, Body: req.Body, CreatedAt: now,
 	}}
 	if req.IdempotencyKey != "" {
@@ -113,7 +116,7 @@ func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delive
 		if f != nil && fr == nil {
 			// The body is decoded at most once per event, and only when
 			// some connection of the source filters on it.
-			fr = filter.NewRequest(req.Body, req.Headers, req.Query, "", src.FilterBody)
+			fr = filter.NewRequest(req.Body, req.Headers, req.Query, req.Path, src.FilterBody)
 		}
 		switch {
 		case f != nil && !f.Match(fr):

@@ -193,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/", pages)
 	mux.Handle("/api/", api)
 	mux.Handle("/hook/{ingestion_id}", hooks)
+	mux.Handle("/hook/{ingestion_id}/{path...}", hooks) // the path is kept with the event
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.http = &http.Server{

@@ -54,7 +54,7 @@ const sqlLeaseTail = `, leased AS (
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
 	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at,
 	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
-	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at
+	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at, ep.path
 FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
 	LEFT JOIN sources s ON s.id = e.source_id`
 
@@ -82,6 +82,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
 		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt,
 		&first, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers, &e.Body, &e.Status, &e.CreatedAt,
+		&e.Path,
 	}, func() error {
 		d.EventUID = e.UID
 		jobs = append(jobs, store.Job{Delivery: d})

@@ -19,9 +19,9 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// sqlEventInsert stores a batch of events (the unnest arrays $1…$9 and
-// their external ids $20) and their payloads, their
-// deliveries ($10…$16, tied to their event by its public id) and the
+// sqlEventInsert stores a batch of events (the unnest arrays $1…$9, their
+// external ids $20 and paths $22) and their payloads, their
+// deliveries ($10…$16 and reasons $21, tied to their event by its public id) and the
 // idempotency keys they now hold ($17…$19), in one statement. It returns
 // each event's public id, database id and delivery ids. The deliveries are
 // inserted in input order, so their identity values grow in that order:
@@ -33,9 +33,9 @@ const sqlEventInsert = `WITH ev AS (
 		AS u(uid, project_id, source_id, method, status, created_at, external_id)
 	RETURNING id, event_id, project_id, source_id, created_at
 ), pl AS (
-	INSERT INTO event_payloads (event_id, query, headers, body)
-	SELECT ev.id, u.query, u.headers, u.body
-	FROM unnest($1::text[], $5::bytea[], $6::text[], $7::bytea[]) AS u(uid, query, headers, body)
+	INSERT INTO event_payloads (event_id, query, headers, body, path)
+	SELECT ev.id, u.query, u.headers, u.body, u.path
+	FROM unnest($1::text[], $5::bytea[], $6::text[], $7::bytea[], $22::text[]) AS u(uid, query, headers, body, path)
 	JOIN ev ON ev.event_id = u.uid
 ), dl AS (
 	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
@@ -274,6 +274,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	n := len(events) - len(dups)
 	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
+	paths := make([]string, 0, n)
 	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
 	var dUIDs, dOwners, dStates, dReasons []string
 	var dConns, dDests, dTokens []uint64
@@ -289,6 +290,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		status := insertedStatus(ne.Deliveries)
 		uids, projects, sources = append(uids, e.UID), append(projects, e.ProjectID), append(sources, e.SourceID)
 		methods, queries = append(methods, e.Method), append(queries, []byte(e.Query))
+		paths = append(paths, validText(e.Path))
 		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
 		statuses, created = append(statuses, status), append(created, ts(e.CreatedAt))
 		externals = append(externals, payload.ExternalID(e.Headers, e.Body))
@@ -307,7 +309,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons))
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons), paths)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +356,7 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.headers,
-	ep.body, e.status, e.created_at`
+	ep.body, e.status, e.created_at, ep.path`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -364,7 +366,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var query []byte
 	var headers string
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers,
-		&e.Body, &e.Status, &e.CreatedAt); err != nil {
+		&e.Body, &e.Status, &e.CreatedAt, &e.Path); err != nil {
 		return nil, mapErr(err)
 	}
 	var err error

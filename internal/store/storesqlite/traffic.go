@@ -138,7 +138,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 				return fmt.Errorf("insert event: %w", err)
 			}
 			id, _ := r.LastInsertId()
-			if _, err := insPayload.ExecContext(ctx, id, ep.encoding, e.Query, ep.headers, ep.body); err != nil {
+			if _, err := insPayload.ExecContext(ctx, id, ep.encoding, e.Query, ep.headers, ep.body, e.Path); err != nil {
 				return fmt.Errorf("insert event payload: %w", err)
 			}
 			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
@@ -198,7 +198,7 @@ func nonNil(b []byte) []byte {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.encoding,
-	ep.headers, ep.body, e.status, e.created_at`
+	ep.headers, ep.body, e.status, e.created_at, ep.path`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -209,7 +209,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var encoding int
 	var created int64
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &encoding,
-		&storedHeaders, &storedBody, &e.Status, &created); err != nil {
+		&storedHeaders, &storedBody, &e.Status, &created, &e.Path); err != nil {
 		return nil, notFound(err)
 	}
 	headers, body, err := payload.Decode(encoding, storedHeaders, storedBody)

@@ -18,6 +18,7 @@ func routingRuleTests() []test {
 		{"Filtered/ByOutcome", testFilteredByOutcome},
 		{"Filtered/AddedDelivery", testFilteredDeliveryCreate},
 		{"Attempts/TransformationFields", testAttemptTransformationFields},
+		{"Events/Path", testEventPath},
 	}
 }
 
@@ -272,4 +273,19 @@ func testAttemptTransformationFields(t *testing.T, s store.Store) {
 		t.Errorf("AttemptList lost the transformation error: %+v", list)
 	}
 	wantStatus(t, s, ada.Org.ID, ev.Event, volley.EventFailed)
+}
+
+func testEventPath(t *testing.T, s store.Store) {
+	ada := newFixture(t, s, "ada")
+	w := newSite(t, s, ada.Project.ID, "w")
+	e := newEvent(w.A, "evt_with_path", minute(1))
+	e.Path = "/orders/42/é"
+	st := insertOne(t, s, e, due(w.AX, minute(1)))
+	wantEvent(t, s, ada.Org.ID, st.Event)
+	bare := insertOne(t, s, newEvent(w.A, "evt_bare", minute(2)))
+	wantEvent(t, s, ada.Org.ID, bare.Event)
+	jobs := lease(t, s, "n1", minute(3), minute(10), 10)
+	if len(jobs) != 1 || jobs[0].Event.Path != e.Path {
+		t.Fatalf("leased job events = %+v, want the path %q", jobs, e.Path)
+	}
 }

@@ -1,6 +1,7 @@
 -- Connection filters and transformations (issue 13): a filter document and
--- a transformation per connection, why a delivery was filtered, and what a
--- transformation printed or why it failed, with the attempt.
+-- a transformation per connection, why a delivery was filtered, what a
+-- transformation printed or why it failed, with the attempt, and the path an
+-- event was received on below its ingestion URL (which filters match).
 --
 -- Cost: columns with constant defaults are added without rewriting rows
 -- (PostgreSQL 11+), whatever the size of deliveries and attempts; the
@@ -25,3 +26,5 @@ ALTER TABLE deliveries ADD COLUMN reason text NOT NULL DEFAULT '';
 
 ALTER TABLE attempts ADD COLUMN transformation_logs text NOT NULL DEFAULT '';
 ALTER TABLE attempts ADD COLUMN transformation_error text NOT NULL DEFAULT '';
+
+ALTER TABLE event_payloads ADD COLUMN path text NOT NULL DEFAULT '';

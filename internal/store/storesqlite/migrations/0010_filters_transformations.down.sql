@@ -1,3 +1,4 @@
+ALTER TABLE event_payloads DROP COLUMN path;
 ALTER TABLE attempts DROP COLUMN transformation_error;
 ALTER TABLE attempts DROP COLUMN transformation_logs;
 ALTER TABLE deliveries DROP COLUMN reason;

@@ -1,6 +1,7 @@
 -- Connection filters and transformations (issue 13): a filter document and
--- a transformation per connection, why a delivery was filtered, and what a
--- transformation printed or why it failed, with the attempt.
+-- a transformation per connection, why a delivery was filtered, what a
+-- transformation printed or why it failed, with the attempt, and the path an
+-- event was received on below its ingestion URL (which filters match).
 --
 -- Cost: adding columns with constant defaults only rewrites the schema, not
 -- the rows, whatever the size of deliveries and attempts.
@@ -28,3 +29,5 @@ ALTER TABLE deliveries ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE attempts ADD COLUMN transformation_logs TEXT NOT NULL DEFAULT '';
 ALTER TABLE attempts ADD COLUMN transformation_error TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE event_payloads ADD COLUMN path TEXT NOT NULL DEFAULT '';
