@@ -20,11 +20,11 @@ type Event struct {
 	// Path is the path the event was received on after its source's
 	// ingestion URL ("/orders/42" for /hook/src_…/orders/42); "" for the
 	// bare URL. Filters see it, and it is appended to destination URLs.
-	Path string
-	Headers    http.Header
-	Body       []byte
-	Status     string // derived from the deliveries, see EventStatus
-	CreatedAt  time.Time
+	Path      string
+	Headers   http.Header
+	Body      []byte
+	Status    string // derived from the deliveries, see EventStatus
+	CreatedAt time.Time
 }
 
 // Event statuses.
