@@ -89,7 +89,13 @@ func FromValue(raw any) (*Filter, error) {
 	}
 	f := &Filter{}
 	empty := true
-	for k, v := range m {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same error for the same document
+	for _, k := range keys {
+		v := m[k]
 		p := "filter." + k
 		var dst **node
 		switch k {
