@@ -63,12 +63,19 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return e.Path + ": " + e.Msg }
 
+// MaxBytes bounds a filter document: every routing cache entry holds its
+// source's filters.
+const MaxBytes = 64 << 10
+
 // Parse parses a filter document, {"body": …, "headers": …, "query": …,
 // "path": …}, each section optional. An empty document (nil, "null" or
 // "{}") gives nil: no filter.
 func Parse(doc []byte) (*Filter, error) {
 	if len(strings.TrimSpace(string(doc))) == 0 {
 		return nil, nil
+	}
+	if len(doc) > MaxBytes {
+		return nil, &Error{Path: "filter", Msg: fmt.Sprintf("is %d bytes, more than the limit of %d", len(doc), MaxBytes)}
 	}
 	var raw any
 	if err := json.Unmarshal(doc, &raw); err != nil {

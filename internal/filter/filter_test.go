@@ -192,6 +192,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"body":{"a":{"$gt":1,"b":2}}}`, "filter.body.a", "mixes operators"},
 		{`{"body":{"items":[{"$bogus":1}]}}`, "filter.body.items[0].$bogus", "unknown operator"},
 		{`{"body":`, "filter", "not valid JSON"},
+		{`{"body":"` + strings.Repeat("x", MaxBytes) + `"}`, "filter", "more than the limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.filter, func(t *testing.T) {
