@@ -195,7 +195,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"body":"` + strings.Repeat("x", MaxBytes) + `"}`, "filter", "more than the limit"},
 	}
 	for _, c := range cases {
-		t.Run(c.filter, func(t *testing.T) {
+		t.Run(c.path, func(t *testing.T) {
 			_, err := Parse([]byte(c.filter))
 			var fe *Error
 			if err == nil {
