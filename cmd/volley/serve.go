@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/mail"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
@@ -58,6 +63,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"who may create an account at /signup: closed (invitations and `volley users create` only) or open (env VOLLEY_SIGNUP)")
 	smtpURL := fs.String("smtp-url", env("VOLLEY_SMTP_URL", ""),
 		"SMTP server that mails invitations, smtp[s]://user:password@host:port?from=address; empty shows the links only to the inviter (env VOLLEY_SMTP_URL)")
+	apiRate := fs.Float64("api-rate", ev.float("VOLLEY_API_RATE", server.DefaultAPIRate),
+		"API requests per second per token, with bursts of twice that, shared by every node on PostgreSQL; 0 turns the limit off (env VOLLEY_API_RATE)")
+	trustedProxies := fs.String("trusted-proxies", env("VOLLEY_TRUSTED_PROXIES", ""),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For hops are believed for the client address; empty: the TCP peer (env VOLLEY_TRUSTED_PROXIES)")
+	tlsCert := fs.String("tls-cert", env("VOLLEY_TLS_CERT", ""),
+		"PEM certificate (chain) to serve HTTPS and HTTP/2 with; reloaded when the file changes or on SIGHUP (env VOLLEY_TLS_CERT)")
+	tlsKey := fs.String("tls-key", env("VOLLEY_TLS_KEY", ""), "PEM private key of --tls-cert (env VOLLEY_TLS_KEY)")
+	destCAFile := fs.String("destination-ca-file", env("VOLLEY_DESTINATION_CA_FILE", ""),
+		"PEM file of extra certificate authorities HTTPS destinations are verified against, beside the system's (env VOLLEY_DESTINATION_CA_FILE)")
 	logFormat := fs.String("log-format", env("VOLLEY_LOG_FORMAT", "text"), "text or json (env VOLLEY_LOG_FORMAT)")
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(stderr, serveEnvHelp) }
@@ -96,6 +110,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *signup != "open" && *signup != "closed" {
 		return usageError{fmt.Sprintf("--signup: %q: choose open or closed", *signup)}
 	}
+	if *apiRate < 0 || math.IsNaN(*apiRate) || math.IsInf(*apiRate, 0) {
+		return usageError{"--api-rate must be 0 (off) or positive, e.g. 50"}
+	}
+	if *apiRate == 0 {
+		*apiRate = -1 // server.Config: negative is off, 0 the default
+	}
+	proxies, err := limit.ParseProxies(*trustedProxies)
+	if err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{"--tls-cert and --tls-key go together: give both to serve HTTPS, or neither"}
+	}
+	rootCAs, err := destinationCAs(*destCAFile)
+	if err != nil {
+		return usageError{"--destination-ca-file: " + err.Error()}
+	}
 	var mailer httpapi.Mailer
 	if *smtpURL != "" {
 		m, err := mail.Parse(*smtpURL)
@@ -121,12 +152,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Retry:       delivery.RetryPolicy{Schedule: schedule, Jitter: *retryJitter},
 			Timeout:     *timeout,
 			Concurrency: *concurrency,
+			RootCAs:     rootCAs,
 		},
 		MaxBodyBytes: *maxBody,
 		Retention:    *retentionPeriod,
 		Committers:   committers(&sf),
 		Signup:       *signup == "open",
 		Mailer:       mailer,
+		APIRate:      *apiRate,
+		Proxies:      proxies,
+		TLSCertFile:  *tlsCert,
+		TLSKeyFile:   *tlsKey,
 	})
 	if err != nil {
 		return err
@@ -149,6 +185,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "Password:  %s\n  (not shown again)\n", admin.Password)
 		}
 	}
+	// SIGHUP reloads the TLS certificate at once (after a renewal), rather
+	// than at the next periodic check. Caught from before the first request,
+	// so that it never takes the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -160,7 +202,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stopProfiling()
 	}
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Warn("SIGHUP: TLS certificate not reloaded; serving the previous one", "err", err)
+			}
+		}
+	}
 	log.Info("shutting down")
 	return srv.Stop(context.WithoutCancel(ctx))
 }
@@ -172,4 +222,24 @@ func committers(sf *storeFlags) int {
 		return 4
 	}
 	return 1
+}
+
+// destinationCAs returns the system's certificate authorities plus those of
+// the PEM file at path; nil (the system's) when path is "".
+func destinationCAs(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system store (a scratch image): the file's alone
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

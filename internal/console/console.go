@@ -20,12 +20,12 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/volley"
@@ -52,6 +52,12 @@ type Config struct {
 	// Devices approves CLI logins (the tenant service); nil serves no
 	// approval page.
 	Devices Devices
+	// Guard slows down, then refuses, the addresses that sign in with wrong
+	// passwords; nil for none.
+	Guard *limit.Guard
+	// Proxies tells each request's client address; the zero value means
+	// the TCP peer.
+	Proxies limit.Proxies
 }
 
 // Devices is the part of the tenant service behind the CLI approval page.
@@ -215,13 +221,13 @@ func (c *Console) form(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// clientAddr is the address a request came from, for the sessions list.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientAddr is the address a request came from (behind the trusted
+// proxies), for the sessions list and the sign-in limit.
+func (c *Console) clientAddr(r *http.Request) string {
+	if a := c.cfg.Proxies.Client(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // localPath returns next when it is a path of this site, else "/account":

@@ -102,7 +102,7 @@ func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	if c.inviteFailed(w, r, err) {
 		return
 	}
-	ns, err := c.cfg.Tenant.StartSession(r.Context(), m.AccountID, r.UserAgent(), clientAddr(r))
+	ns, err := c.cfg.Tenant.StartSession(r.Context(), m.AccountID, r.UserAgent(), c.clientAddr(r))
 	if err != nil {
 		c.internal(w, r, err)
 		return

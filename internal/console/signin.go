@@ -2,8 +2,12 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/volley"
@@ -37,13 +41,25 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"))
+	data := signInData{Email: email, Next: next, Signup: c.cfg.Signup}
+	// A blocked address is refused before the password is checked: a
+	// correct guess must not show through the block. The account still
+	// signs in from any other address.
+	addr := c.cfg.Proxies.Client(r)
+	if retry, blocked := c.cfg.Guard.Blocked(addr); blocked {
+		c.tooManySignIns(w, r, retry, data)
+		return
+	}
 	ns, _, err := c.cfg.Tenant.SignIn(r.Context(), tenant.SignInParams{
 		Email: email, Password: r.PostFormValue("password"),
-		UserAgent: r.UserAgent(), ClientAddr: clientAddr(r),
+		UserAgent: r.UserAgent(), ClientAddr: c.clientAddr(r),
 	})
 	if errors.Is(err, tenant.ErrBadCredentials) {
-		c.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: "Wrong email or password.",
-			Data: signInData{Email: email, Next: next, Signup: c.cfg.Signup}})
+		if retry, blocked := c.cfg.Guard.Fail(r.Context(), addr); blocked {
+			c.tooManySignIns(w, r, retry, data)
+			return
+		}
+		c.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: "Wrong email or password.", Data: data})
 		return
 	}
 	if err != nil {
@@ -52,6 +68,18 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	c.setSession(w, r, ns)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tooManySignIns answers 429 to an address that failed to sign in too
+// often.
+func (c *Console) tooManySignIns(w http.ResponseWriter, r *http.Request, retry time.Duration, data signInData) {
+	w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(retry)))
+	wait := "1 minute"
+	if m := (limit.Seconds(retry) + 59) / 60; m > 1 {
+		wait = fmt.Sprintf("%d minutes", m)
+	}
+	c.render(w, r, http.StatusTooManyRequests, "signin", view{Title: "Sign in", Data: data,
+		Error: "Too many failed sign-ins from your address. Try again in " + wait + "."})
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +133,7 @@ func (c *Console) signUp(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
-	ns, err := c.cfg.Tenant.StartSession(r.Context(), acct.Account.ID, r.UserAgent(), clientAddr(r))
+	ns, err := c.cfg.Tenant.StartSession(r.Context(), acct.Account.ID, r.UserAgent(), c.clientAddr(r))
 	if err != nil {
 		c.internal(w, r, err)
 		return

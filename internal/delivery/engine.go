@@ -16,6 +16,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,10 @@ type Config struct {
 	// PollInterval bounds how long the engine waits before looking for due
 	// work it was not told about (another node's, or a retry); 0 means 1s.
 	PollInterval time.Duration
+	// RootCAs are the authorities HTTPS destinations are verified against
+	// (VOLLEY_DESTINATION_CA_FILE added to the system's); nil means the
+	// system's.
+	RootCAs *x509.CertPool
 	// UserAgent is sent when the event had none; "" means "Volley".
 	UserAgent string
 	// Rand returns uniform floats in [0,1) for jitter; nil means math/rand.
@@ -103,6 +108,11 @@ type Engine struct {
 	log    *slog.Logger
 	client *http.Client
 	runner *transform.Runner
+	// insecure is the client of destinations that turned certificate
+	// verification off (InsecureSkipVerify); warned logs which of them were
+	// used, so that each is logged once per process.
+	insecure *http.Client
+	warned   sync.Map
 
 	mu      sync.Mutex
 	lanes   map[uint64]*lane
@@ -176,7 +186,8 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
 	}
-	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2})
+	transport := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2, RootCAs: cfg.RootCAs})
+	insecure := egress.NewTransport(cfg.Egress, egress.TransportConfig{MaxIdleConnsPerHost: cfg.Concurrency * 2, InsecureSkipVerify: true})
 	base, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		cfg:         cfg,
@@ -184,6 +195,7 @@ func New(cfg Config) (*Engine, error) {
 		log:         cfg.Logger,
 		client:      &http.Client{Transport: transport, CheckRedirect: egress.NoRedirect},
 		runner:      transform.NewRunner(cfg.Transform),
+		insecure:    &http.Client{Transport: insecure, CheckRedirect: egress.NoRedirect},
 		lanes:       map[uint64]*lane{},
 		wake:        make(chan struct{}, 1),
 		swept:       make(chan struct{}, 1),

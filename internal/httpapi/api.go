@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/volleyhq/volley/internal/broadcast"
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
@@ -74,6 +76,16 @@ type Config struct {
 	// Transform bounds the runs of POST /api/transformations/{id}/test, as
 	// the delivery engine's are bounded (zero values take the defaults).
 	Transform transform.Config
+
+	// RateLimiter limits each token's requests; nil limits nothing.
+	RateLimiter RateLimiter
+	// TokenGuard slows down, then refuses, client addresses that present
+	// invalid API tokens; DeviceGuard those that flood the CLI's device
+	// login or poll with unknown device codes. Nil limits nothing.
+	TokenGuard, DeviceGuard *limit.Guard
+	// Proxies tells each request's client address (VOLLEY_TRUSTED_PROXIES);
+	// the zero value means the TCP peer.
+	Proxies limit.Proxies
 }
 
 // Acceptor stores an event on a source (the ingest handler).
@@ -137,6 +149,11 @@ func (a *API) register(pattern string, h handler, changesConfig bool) {
 	a.patterns = append(a.patterns, pattern)
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
+		if err != nil {
+			err = a.badToken(r, err)
+		} else {
+			err = a.limitRate(w, r, c)
+		}
 		if err == nil {
 			if changesConfig && r.Method != http.MethodGet && a.cfg.OnConfigChange != nil {
 				w = &changeNotifier{ResponseWriter: w, hook: a.cfg.OnConfigChange}
@@ -300,6 +317,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		a.cfg.Logger.ErrorContext(r.Context(), "api request failed",
 			"method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(e.RetryAfter)))
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="volley"`)

@@ -18,8 +18,11 @@ type destinationJSON struct {
 	TimeoutMS        int               `json:"timeout_ms"`
 	Headers          map[string]string `json:"headers"`
 	SigningSecretSet bool              `json:"signing_secret_set"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	// InsecureSkipVerify is always shown: certificate verification off is
+	// something every reader of the destination must see.
+	InsecureSkipVerify bool      `json:"insecure_skip_verify"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 func destinationOut(d *volley.Destination) destinationJSON {
@@ -30,7 +33,7 @@ func destinationOut(d *volley.Destination) destinationJSON {
 	return destinationJSON{
 		ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, URL: d.URL, EPS: d.EPS, Status: d.Status,
 		TimeoutMS: d.TimeoutMS, Headers: h, SigningSecretSet: len(d.SigningSecret) > 0,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		InsecureSkipVerify: d.InsecureSkipVerify, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 
@@ -42,6 +45,9 @@ type destinationRequest struct {
 	TimeoutMS     *int               `json:"timeout_ms"`
 	Headers       *map[string]string `json:"headers"`
 	SigningSecret *string            `json:"signing_secret"`
+	// InsecureSkipVerify turns TLS certificate verification of an https
+	// URL off (true) or back on (false); absent keeps it as it is.
+	InsecureSkipVerify *bool `json:"insecure_skip_verify"`
 }
 
 // sealSigningSecret validates a Standard Webhooks secret given by a client,
@@ -68,6 +74,7 @@ func (a *API) applyDestination(r *http.Request, req *destinationRequest, d *voll
 	setIf(&d.EPS, req.EPS)
 	setIf(&d.TimeoutMS, req.TimeoutMS)
 	setIf(&d.Headers, req.Headers)
+	setIf(&d.InsecureSkipVerify, req.InsecureSkipVerify)
 	if deref(req.Status) != "" {
 		var err error
 		if d.Status, err = volley.ParseDestinationStatus(*req.Status); err != nil {
@@ -120,6 +127,7 @@ func (a *API) createDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationCreate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Project")
 	}
+	a.warnInsecure(r, d, false)
 	return writeMerged(w, http.StatusCreated, "destination", destinationOut(d))
 }
 
@@ -151,6 +159,7 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if req.SigningSecret != nil {
 		return volley.Invalid("signing_secret", "is changed with POST /api/destinations/{id}/secret/rotate, which keeps the old secret signing for a grace period")
 	}
+	wasInsecure := d.InsecureSkipVerify
 	if err := a.applyDestination(r, &req, d); err != nil {
 		return err
 	}
@@ -158,7 +167,17 @@ func (a *API) updateDestination(w http.ResponseWriter, r *http.Request, c *calle
 	if err := a.cfg.Store.DestinationUpdate(r.Context(), d); err != nil {
 		return notFoundAs(err, "Destination")
 	}
+	a.warnInsecure(r, d, wasInsecure)
 	return writeMerged(w, http.StatusOK, "destination", destinationOut(d))
+}
+
+// warnInsecure logs at warn when a destination's certificate verification
+// was just turned off: deliveries to it can be intercepted.
+func (a *API) warnInsecure(r *http.Request, d *volley.Destination, was bool) {
+	if d.InsecureSkipVerify && !was {
+		a.cfg.Logger.WarnContext(r.Context(), "TLS certificate verification turned off for a destination",
+			"destination_id", d.ID, "project_id", d.ProjectID)
+	}
 }
 
 func (a *API) deleteDestination(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -40,6 +40,15 @@ func (a *API) startDeviceLogin(w http.ResponseWriter, r *http.Request) error {
 	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxBodyBytes)); err != nil {
 		return err
 	}
+	// Every start stores a pending login: a flood from one address is
+	// slowed down, then refused, like failed authentications.
+	addr := a.cfg.Proxies.Client(r)
+	if retry, blocked := a.cfg.DeviceGuard.Blocked(addr); blocked {
+		return tooManyFailures(retry, "device logins or unknown device codes")
+	}
+	if retry, blocked := a.cfg.DeviceGuard.Fail(r.Context(), addr); blocked {
+		return tooManyFailures(retry, "device logins or unknown device codes")
+	}
 	d, err := a.cfg.Tenant.DeviceStart(r.Context())
 	if err != nil {
 		return err
@@ -63,6 +72,13 @@ func (a *API) pollDeviceLogin(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.cfg.Tenant.DevicePoll(r.Context(), r.URL.Query().Get("device_code"))
 	if err != nil {
 		return err
+	}
+	// A known device code is always answered (it is a long random secret);
+	// unknown ones count against the address.
+	if res.Status == tenant.DeviceStatusExpired {
+		if retry, blocked := a.cfg.DeviceGuard.Fail(r.Context(), a.cfg.Proxies.Client(r)); blocked {
+			return tooManyFailures(retry, "device logins or unknown device codes")
+		}
 	}
 	// The token is a secret: no cache may keep this answer.
 	w.Header().Set("Cache-Control", "no-store")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/store"
@@ -18,6 +19,9 @@ type Error struct {
 	Message string // the "error" field: what went wrong, for a person
 	Detail  string // the optional "message" field
 	Field   string // the offending request field, when there is one
+	// RetryAfter, when positive, is sent as the Retry-After header (whole
+	// seconds, at least 1) with a 429.
+	RetryAfter time.Duration
 }
 
 // Error implements error.

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/signature"
 	"github.com/volleyhq/volley/internal/store"
@@ -62,6 +63,13 @@ type Config struct {
 	Logger     *slog.Logger
 	NowFunc    func() time.Time
 	Rand       io.Reader // event ids; nil means crypto/rand
+	// Guard slows down, then refuses with 429, the failed authentications
+	// (credentials or signatures) of a client address; nil for none.
+	// Requests that authenticate are never delayed or refused by it.
+	Guard *limit.Guard
+	// Proxies tells each request's client address; the zero value means
+	// the TCP peer.
+	Proxies limit.Proxies
 	// OnCommit runs after each group commit that stored events (the listen
 	// streams' wake-up); nil for none. It must not block.
 	OnCommit func()
@@ -171,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case volley.AuthAPIKey:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="volley"`)
 		}
-		fail(w, http.StatusUnauthorized, "missing or invalid source credentials")
+		h.authFailed(w, r, "missing or invalid source credentials")
 		return
 	}
 	// The limiter gets the time before UTC() strips its monotonic reading,
@@ -197,7 +205,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v := signature.Verifier{Scheme: src.Type, Secret: src.WebhookSecret, HMAC: signature.HMACConfig(src.HMAC)}
 		if err := v.Verify(r.Header, body, now); err != nil {
 			w.Header().Set("WWW-Authenticate", `Signature realm="volley"`)
-			fail(w, http.StatusUnauthorized, "signature verification failed: "+err.Error())
+			h.authFailed(w, r, "signature verification failed: "+err.Error())
 			return
 		}
 	}
@@ -239,6 +247,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Volley-Event-Id", uid)
 	writeJSON(w, http.StatusAccepted, acceptedBody{EventID: uid, Status: "accepted", Duplicate: dup})
+}
+
+// authFailed answers a request that failed authentication: 401 with msg,
+// after the client address's slow-down delay, or 429 once the address has
+// failed too often. The delay holds only this request's goroutine: no
+// lock, no writer, nothing a valid request waits for.
+func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, msg string) {
+	if retry, blocked := h.cfg.Guard.Fail(r.Context(), h.cfg.Proxies.Client(r)); blocked {
+		w.Header().Del("WWW-Authenticate")
+		w.Header().Set("Retry-After", strconv.Itoa(limit.Seconds(retry)))
+		fail(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed authentications from this address; retry in %d s", limit.Seconds(retry)))
+		return
+	}
+	fail(w, http.StatusUnauthorized, msg)
 }
 
 type acceptedBody struct {

@@ -5,12 +5,15 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -24,6 +27,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/ingest"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
@@ -80,7 +84,31 @@ type Config struct {
 	// Mailer mails invitations (VOLLEY_SMTP_URL); nil only shows their
 	// links to the inviter.
 	Mailer httpapi.Mailer
+
+	// APIRate is each API token's rate limit in requests per second, with
+	// bursts of twice that; 0 means DefaultAPIRate; negative turns the
+	// limit off. On a store shared by several nodes the limit is shared.
+	APIRate float64
+	// BruteForce tunes the brute-force limits (NowFunc defaults to the
+	// node's); NoBruteForce turns them off.
+	BruteForce   limit.GuardConfig
+	NoBruteForce bool
+	// Proxies are the trusted reverse proxies (VOLLEY_TRUSTED_PROXIES);
+	// the zero value trusts none.
+	Proxies limit.Proxies
+
+	// TLSCertFile and TLSKeyFile, both or neither, are a PEM certificate
+	// (chain) and its key: the node then serves HTTPS, HTTP/2 included,
+	// and picks up a renewed pair without a restart (see ReloadTLS).
+	TLSCertFile, TLSKeyFile string
+	// TLSCheckEvery is how often, at most, a handshake checks the files
+	// for a change; 0 means DefaultTLSCheckEvery.
+	TLSCheckEvery time.Duration
 }
+
+// DefaultAPIRate is the default API rate limit per token, in requests per
+// second.
+const DefaultAPIRate = 50
 
 // Server is one running Volley node.
 type Server struct {
@@ -93,6 +121,7 @@ type Server struct {
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
 	cluster    store.Cluster // nil for a store owned by one process
+	certs      *certFiles    // nil when serving plain HTTP
 	stopListen context.CancelFunc
 	listenDone chan struct{}
 	http       *http.Server
@@ -123,6 +152,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return nil, errors.New("server: TLS needs both a certificate file and a key file")
+	}
 	box, err := seal.NewBox(cfg.SecretKey, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -149,6 +181,19 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	apiLimiter := apiRateLimiter(cfg.APIRate, cluster)
+	// One guard per kind of credential: a provider's misconfigured source
+	// must not lock its address out of the console, nor the reverse.
+	newGuard := func() *limit.Guard {
+		if cfg.NoBruteForce {
+			return nil
+		}
+		gc := cfg.BruteForce
+		if gc.NowFunc == nil {
+			gc.NowFunc = cfg.NowFunc
+		}
+		return limit.NewGuard(gc)
+	}
 	var limiter ingest.RateLimiter // nil: the single-node limiter
 	if cluster != nil {
 		limiter = ingest.NewClusterLimiter(cluster)
@@ -159,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 	hooks := ingest.New(ingest.Config{
 		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
 		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, OnCommit: committed.Notify,
+		Guard: newGuard(), Proxies: cfg.Proxies,
 	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
@@ -166,6 +212,7 @@ func New(cfg Config) (*Server, error) {
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
 		Transform: cfg.Delivery.Transform, // the test endpoint runs code within the engine's limits
 		Replayer:  engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
+		RateLimiter: apiLimiter, TokenGuard: newGuard(), DeviceGuard: newGuard(), Proxies: cfg.Proxies,
 		OnConfigChange: func() {
 			routes.Invalidate()
 			engine.ConfigChanged() // held, released or cancelled deliveries
@@ -184,7 +231,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, Logger: cfg.Logger, PublicURL: cfg.PublicURL, Signup: cfg.Signup, Rand: cfg.Rand,
-		Devices: tenants,
+		Devices: tenants, Guard: newGuard(), Proxies: cfg.Proxies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -202,10 +249,33 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.TLSCertFile != "" {
+		s.certs = &certFiles{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile, now: cfg.NowFunc, log: cfg.Logger,
+			checkEvery: cmp.Or(cfg.TLSCheckEvery, DefaultTLSCheckEvery)}
+		// ServeTLS adds HTTP/2 ("h2") to the protocols offered.
+		s.http.TLSConfig = &tls.Config{GetCertificate: s.certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
 	// Shutdown waits for open requests; listen streams never end by
 	// themselves.
 	s.http.RegisterOnShutdown(api.StopStreams)
 	return s, nil
+}
+
+// apiRateLimiter returns the API's per-token limiter: none when rate is
+// negative, shared through the store when several nodes share it, else in
+// process.
+func apiRateLimiter(rate float64, cluster store.Cluster) httpapi.RateLimiter {
+	if rate < 0 {
+		return nil
+	}
+	if rate == 0 {
+		rate = DefaultAPIRate
+	}
+	r := limit.Rate{PerSecond: rate, Burst: max(int(math.Ceil(2*rate)), 1)}
+	if cluster != nil {
+		return limit.NewShared(r, cluster)
+	}
+	return limit.NewLocal(r)
 }
 
 // nodeName names this process in delivery leases: host, pid and a random
@@ -238,6 +308,11 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Info("released deliveries left in flight by the previous run", "count", n)
 		}
 	}
+	if s.certs != nil {
+		if err := s.certs.Reload(); err != nil {
+			return err
+		}
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
@@ -255,7 +330,13 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.listen(ctx)
 	}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.http.Serve(ln) }()
+	go func() {
+		if s.certs != nil {
+			s.done <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		s.done <- s.http.Serve(ln)
+	}()
 	s.log.Info("volley listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -264,7 +345,23 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL returns the base URL clients on this machine use, after Start.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string {
+	if s.certs != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// ReloadTLS reads the certificate files again now if they changed (what
+// SIGHUP does), instead of waiting for the next periodic check. A pair that
+// does not load is an error and the previous certificate stays in use. It
+// does nothing on a node serving plain HTTP.
+func (s *Server) ReloadTLS() error {
+	if s.certs == nil {
+		return nil
+	}
+	return s.certs.Reload()
+}
 
 // Stop shuts the node down gracefully, within the shutdown timeout: it stops
 // accepting connections and answers the requests in flight, then drains the

@@ -34,6 +34,13 @@ type Cluster interface {
 	// all nodes: at most eps in any one-second window. It reports whether
 	// the event may be accepted and, if not, how long to wait.
 	SourceRateAllow(ctx context.Context, sourceID uint64, eps int, now time.Time) (bool, time.Duration, error)
+	// APIRateTake counts one API request of key (a token) across all
+	// nodes, as one step of the generic cell rate algorithm in a single
+	// atomic statement: the request is allowed when max(tat, now) +
+	// interval − burst × interval ≤ now, and then the key's theoretical
+	// arrival time (tat) moves to max(tat, now) + interval. It returns the
+	// tat afterwards and whether the request was allowed.
+	APIRateTake(ctx context.Context, key string, interval time.Duration, burst int, now time.Time) (time.Time, bool, error)
 }
 
 // RateLimit names one rate limit: "d:<destination id>" or "c:<connection

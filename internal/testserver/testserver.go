@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
+	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
@@ -39,6 +41,24 @@ type Options struct {
 	// Signup opens /signup; Mailer mails invitations.
 	Signup bool
 	Mailer httpapi.Mailer
+	// APIRate turns on the API rate limit per token (requests per second);
+	// 0 leaves it off, unlike `volley serve`, so that tests may call the
+	// API as fast as they like.
+	APIRate float64
+	// BruteForce turns on the brute-force limits; nil leaves them off:
+	// every test client shares 127.0.0.1.
+	BruteForce *limit.GuardConfig
+	// Proxies are the trusted proxies (VOLLEY_TRUSTED_PROXIES).
+	Proxies limit.Proxies
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+	// TLSCertFile and TLSKeyFile serve HTTPS (see NewCA); TLSCheckEvery
+	// is how often handshakes check them for a change.
+	TLSCertFile, TLSKeyFile string
+	TLSCheckEvery           time.Duration
+	// Store, when set, is used instead of a fresh SQLite store, and is not
+	// closed by the server (several nodes on one PostgreSQL database).
+	Store store.Store
 }
 
 // Server is a running test node.
@@ -69,13 +89,25 @@ func Start(t testing.TB, opts Options) *Server {
 // testing.TB (TestMain). stop shuts it down and closes the store.
 func Launch(dir string, opts Options) (s *Server, stop func() error, err error) {
 	ctx := context.Background()
-	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(dir, "volley.db")})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open store: %w", err)
+	st, closeStore := opts.Store, func() error { return nil }
+	if st == nil {
+		sq, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(dir, "volley.db")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store: %w", err)
+		}
+		st, closeStore = sq, sq.Close
+	}
+	apiRate := opts.APIRate
+	if apiRate == 0 {
+		apiRate = -1 // off
 	}
 	r := opts.Rand
 	if r == nil {
 		r = rand.Reader
+	}
+	var guard limit.GuardConfig
+	if opts.BruteForce != nil {
+		guard = *opts.BruteForce
 	}
 	node, err := server.New(server.Config{
 		Addr:       "127.0.0.1:0",
@@ -86,10 +118,18 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		Rand:       r,
 		// Cheap hashes: tests create many accounts.
 		Password:       tenant.TestPasswordParams,
-		ExclusiveStore: true,
+		ExclusiveStore: opts.Store == nil,
+		APIRate:        apiRate,
+		NoBruteForce:   opts.BruteForce == nil,
+		Proxies:        opts.Proxies,
 		Delivery:       opts.Delivery,
 		Signup:         opts.Signup,
 		Mailer:         opts.Mailer,
+		BruteForce:     guard,
+		TLSCertFile:    opts.TLSCertFile,
+		TLSKeyFile:     opts.TLSKeyFile,
+		TLSCheckEvery:  opts.TLSCheckEvery,
+		Logger:         opts.Logger,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount
@@ -99,11 +139,11 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		}
 	}
 	if err != nil {
-		st.Close()
+		closeStore()
 		return nil, nil, err
 	}
 	s.URL = node.URL()
-	stop = func() error { return errors.Join(node.Stop(context.Background()), st.Close()) }
+	stop = func() error { return errors.Join(node.Stop(context.Background()), closeStore()) }
 	return s, stop, nil
 }
 

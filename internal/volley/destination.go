@@ -16,6 +16,10 @@ type Destination struct {
 	Status    string // DestinationActive or DestinationDisabled
 	TimeoutMS int    // attempt timeout; 0 = the server default
 	Headers   map[string]string
+	// InsecureSkipVerify turns off the verification of the destination's
+	// TLS certificate (self-signed or private CA receivers): an explicit,
+	// audited opt-out that the API shows and the engine logs at warn.
+	InsecureSkipVerify bool
 
 	// SigningSecret is the sealed Standard Webhooks secret ("whsec_…").
 	SigningSecret []byte

@@ -198,3 +198,36 @@ func sourceLockKey(sourceID uint64) int64 {
 	fmt.Fprintf(h, "volley/source-rate/%d", sourceID)
 	return int64(h.Sum64())
 }
+
+// APIRateTake implements store.Cluster: one statement that inserts the
+// key's first arrival or moves its tat, only when the request is allowed;
+// no row back means refused, and the current tat is read (refusals are
+// rare: the caller remembers them until they expire).
+func (s *Store) APIRateTake(ctx context.Context, key string, interval time.Duration, burst int, now time.Time) (time.Time, bool, error) {
+	step, tolerance := interval.Microseconds(), int64(burst)*interval.Microseconds()
+	var tat time.Time
+	err := retry(func() error {
+		return s.pool.QueryRow(ctx, `INSERT INTO api_rate AS r (key, tat)
+			SELECT $1, $2::timestamptz + make_interval(secs => $3::bigint / 1000000.0)
+			WHERE $3::bigint <= $4::bigint
+			ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, $2::timestamptz) + make_interval(secs => $3::bigint / 1000000.0)
+			WHERE greatest(r.tat, $2::timestamptz) + make_interval(secs => ($3::bigint - $4::bigint) / 1000000.0) <= $2::timestamptz
+			RETURNING tat`, key, ts(now), step, tolerance).Scan(&tat)
+	})
+	if err == nil {
+		return tat, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, wrap(err, "take api rate")
+	}
+	err = retry(func() error {
+		return s.pool.QueryRow(ctx, `SELECT tat FROM api_rate WHERE key = $1`, key).Scan(&tat)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return now, false, nil // a burst below one request: nothing ever passes
+	}
+	if err != nil {
+		return time.Time{}, false, wrap(err, "read api rate")
+	}
+	return tat, false, nil
+}

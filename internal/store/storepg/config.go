@@ -82,13 +82,13 @@ func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Tim
 }
 
 const destinationCols = `d.id, d.project_id, d.name, d.url, d.eps, d.status, d.timeout_ms, d.headers,
-	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at`
+	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at, d.insecure_skip_verify`
 
 func scanDestination(row scanner) (*volley.Destination, error) {
 	var d volley.Destination
 	var headers string
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Name, &d.URL, &d.EPS, &d.Status, &d.TimeoutMS, &headers,
-		&d.SigningSecret, &d.PrevSigningSecret, &d.PrevSecretExpiresAt, &d.CreatedAt, &d.UpdatedAt)
+		&d.SigningSecret, &d.PrevSigningSecret, &d.PrevSecretExpiresAt, &d.CreatedAt, &d.UpdatedAt, &d.InsecureSkipVerify)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -127,10 +127,10 @@ func (s *Store) DestinationGetByID(ctx context.Context, id uint64) (*volley.Dest
 // DestinationCreate implements store.Config.
 func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) error {
 	err := s.pool.QueryRow(ctx, `INSERT INTO destinations (project_id, name, url, eps, status, timeout_ms, headers,
-		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at, insecure_skip_verify)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		d.ProjectID, d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-		nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.CreatedAt), ts(d.UpdatedAt)).Scan(&d.ID)
+		nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.CreatedAt), ts(d.UpdatedAt), d.InsecureSkipVerify).Scan(&d.ID)
 	return wrap(err, "create destination")
 }
 
@@ -138,9 +138,10 @@ func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) er
 func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := affectedOne(tx.Exec(ctx, `UPDATE destinations SET name = $1, url = $2, eps = $3, status = $4, timeout_ms = $5,
-			headers = $6, signing_secret = $7, prev_signing_secret = $8, prev_secret_expires_at = $9, updated_at = $10 WHERE id = $11`,
+			headers = $6, signing_secret = $7, prev_signing_secret = $8, prev_secret_expires_at = $9, updated_at = $10,
+			insecure_skip_verify = $12 WHERE id = $11`,
 			d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-			nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.UpdatedAt), d.ID)); err != nil {
+			nonNil(d.SigningSecret), d.PrevSigningSecret, ts(d.PrevSecretExpiresAt), ts(d.UpdatedAt), d.ID, d.InsecureSkipVerify)); err != nil {
 			return err
 		}
 		return needSweep(ctx, tx, d.UpdatedAt, `destination_id = $2`, d.ID)

@@ -113,14 +113,14 @@ func (s *Store) SourceDelete(ctx context.Context, orgID, id uint64, now time.Tim
 }
 
 const destinationCols = `d.id, d.project_id, d.name, d.url, d.eps, d.status, d.timeout_ms, d.headers,
-	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at`
+	d.signing_secret, d.prev_signing_secret, d.prev_secret_expires_at, d.created_at, d.updated_at, d.insecure_skip_verify`
 
 func scanDestination(row scanner) (*volley.Destination, error) {
 	var d volley.Destination
 	var headers string
 	var prevExp, created, updated int64
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Name, &d.URL, &d.EPS, &d.Status, &d.TimeoutMS, &headers,
-		&d.SigningSecret, &d.PrevSigningSecret, &prevExp, &created, &updated)
+		&d.SigningSecret, &d.PrevSigningSecret, &prevExp, &created, &updated, &d.InsecureSkipVerify)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -162,10 +162,10 @@ func (s *Store) DestinationGetByID(ctx context.Context, id uint64) (*volley.Dest
 // DestinationCreate implements store.Config.
 func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) error {
 	r, err := s.exec(ctx, `INSERT INTO destinations (project_id, name, url, eps, status, timeout_ms, headers,
-		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		signing_secret, prev_signing_secret, prev_secret_expires_at, created_at, updated_at, insecure_skip_verify)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ProjectID, d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-		d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.CreatedAt), micros(d.UpdatedAt))
+		d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.CreatedAt), micros(d.UpdatedAt), d.InsecureSkipVerify)
 	if foreignKeyViolation(err) {
 		err = store.ErrNotFound
 	}
@@ -181,9 +181,10 @@ func (s *Store) DestinationCreate(ctx context.Context, d *volley.Destination) er
 func (s *Store) DestinationUpdate(ctx context.Context, d *volley.Destination) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE destinations SET name = ?, url = ?, eps = ?, status = ?, timeout_ms = ?,
-			headers = ?, signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
+			headers = ?, signing_secret = ?, prev_signing_secret = ?, prev_secret_expires_at = ?, updated_at = ?,
+			insecure_skip_verify = ? WHERE id = ?`,
 			d.Name, d.URL, d.EPS, d.Status, d.TimeoutMS, encodeHeaders(d.Headers),
-			d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.UpdatedAt), d.ID)
+			d.SigningSecret, d.PrevSigningSecret, micros(d.PrevSecretExpiresAt), micros(d.UpdatedAt), d.InsecureSkipVerify, d.ID)
 		if err := affectedOne(r, err); err != nil {
 			return err
 		}
@@ -293,7 +294,7 @@ func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) erro
 
 // transformationInProject checks, inside the writing transaction, that a
 // connection's transformation exists in its project: the column has no
-// foreign key (see migration 0010).
+// foreign key (see migration 0011).
 func transformationInProject(ctx context.Context, tx *sql.Tx, c *volley.Connection) error {
 	if c.TransformationID == 0 {
 		return nil

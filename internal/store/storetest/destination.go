@@ -24,6 +24,7 @@ func destinationTests() []test {
 func plainDestination(projectID uint64, name string, headers map[string]string) volley.Destination {
 	d := newDestination(projectID, name)
 	d.Headers, d.PrevSigningSecret, d.PrevSecretExpiresAt, d.TimeoutMS, d.EPS = headers, nil, time.Time{}, 0, 0
+	d.InsecureSkipVerify = false
 	return d
 }
 
@@ -77,7 +78,9 @@ func testDestinationUpdate(t *testing.T, s store.Store) {
 			d.Headers = map[string]string{"X-Other": "1"}
 			d.SigningSecret, d.PrevSigningSecret = []byte("sealed-new"), []byte("sealed-previous")
 			d.PrevSecretExpiresAt = now.Add(48 * time.Hour)
+			d.InsecureSkipVerify = false
 		}},
+		{"SkipTLSVerification", plainDestination(p, "skip-verify", nil), func(d *volley.Destination) { d.InsecureSkipVerify = true }},
 		{"RotateSecret", plainDestination(p, "rotate", nil), func(d *volley.Destination) {
 			d.SigningSecret, d.PrevSigningSecret = []byte("sealed-rotated"), d.SigningSecret
 			d.PrevSecretExpiresAt = now.Add(24 * time.Hour)
