@@ -64,9 +64,11 @@ func outboundHeaders(ev *eventView, d *volley.Delivery, dest *routing.Destinatio
 	return h
 }
 
-// eventView is what an attempt needs from its event.
+// eventView is what an attempt needs from its event, as its
+// connection's transformation may have changed it.
 type eventView struct {
 	method  string
+	path    string // appended to the destination URL's path; "" for none
 	query   string
 	headers http.Header
 	body    []byte
@@ -75,8 +77,26 @@ type eventView struct {
 	traceParent string
 }
 
-// targetURL appends the event's query string to the destination URL.
-func targetURL(dest, query string) string {
+// newAttempt returns a failed attempt of d started at start, to be filled
+// in.
+func (e *Engine) newAttempt(d *volley.Delivery, number int, start time.Time) volley.Attempt {
+	return volley.Attempt{
+		DeliveryID: d.ID, EventID: d.EventID, EventUID: d.EventUID, ProjectID: d.ProjectID, SourceID: d.SourceID,
+		ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: number, Trigger: volley.AttemptAuto,
+		Status: volley.AttemptFailed, CreatedAt: start.UTC(),
+	}
+}
+
+// targetURL appends a path (set by a transformation) to the destination
+// URL's path, and the event's query string to its query.
+func targetURL(dest, path, query string) string {
+	if path != "" {
+		if u, err := url.Parse(dest); err == nil {
+			u.Path = strings.TrimSuffix(u.Path, "/") + path
+			u.RawPath = ""
+			dest = u.String()
+		}
+	}
 	if query == "" {
 		return dest
 	}
@@ -102,11 +122,7 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 	if dest.TimeoutMS > 0 {
 		timeout = time.Duration(dest.TimeoutMS) * time.Millisecond
 	}
-	a := volley.Attempt{
-		DeliveryID: d.ID, EventID: d.EventID, EventUID: d.EventUID, ProjectID: d.ProjectID, SourceID: d.SourceID,
-		ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: number, Trigger: volley.AttemptAuto,
-		Status: volley.AttemptFailed, CreatedAt: start.UTC(),
-	}
+	a := e.newAttempt(d, number, start)
 	// The duration is measured from before the timeout starts, so that an
 	// attempt that timed out never reports less than its timeout.
 	t0 := time.Now()
@@ -116,7 +132,7 @@ func (e *Engine) send(ctx context.Context, ev *eventView, d *volley.Delivery, de
 	if method == "" {
 		method = http.MethodPost
 	}
-	req, err := http.NewRequestWithContext(ctx, method, targetURL(dest.URL, ev.query), bytes.NewReader(ev.body))
+	req, err := http.NewRequestWithContext(ctx, method, targetURL(dest.URL, ev.path, ev.query), bytes.NewReader(ev.body))
 	if err != nil {
 		a.ErrorReason = "invalid request: " + err.Error()
 		return result{attempt: a}

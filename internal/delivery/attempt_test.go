@@ -212,18 +212,22 @@ func TestOutboundHeadersRotation(t *testing.T) {
 func TestTargetURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		dest, query, want string
+		dest, path, query, want string
 	}{
-		{"https://example.com/hook", "", "https://example.com/hook"},
-		{"https://example.com/hook", "a=1&b=2", "https://example.com/hook?a=1&b=2"},
-		{"https://example.com/hook?token=x", "a=1", "https://example.com/hook?token=x&a=1"},
-		{"https://example.com/hook?token=x", "", "https://example.com/hook?token=x"},
-		{"https://example.com/", "q=%20x", "https://example.com/?q=%20x"},
-		{"http://127.0.0.1:8080", "flag", "http://127.0.0.1:8080?flag"},
+		{"https://example.com/hook", "", "", "https://example.com/hook"},
+		{"https://example.com/hook", "", "a=1&b=2", "https://example.com/hook?a=1&b=2"},
+		{"https://example.com/hook?token=x", "", "a=1", "https://example.com/hook?token=x&a=1"},
+		{"https://example.com/hook?token=x", "", "", "https://example.com/hook?token=x"},
+		{"https://example.com/", "", "q=%20x", "https://example.com/?q=%20x"},
+		{"http://127.0.0.1:8080", "", "flag", "http://127.0.0.1:8080?flag"},
+		{"https://example.com/hook", "/orders/1", "", "https://example.com/hook/orders/1"},
+		{"https://example.com/hook/", "/orders", "a=1", "https://example.com/hook/orders?a=1"},
+		{"https://example.com/hook?token=x", "/v2", "a=1", "https://example.com/hook/v2?token=x&a=1"},
+		{"https://example.com", "/a b", "", "https://example.com/a%20b"},
 	}
 	for _, tt := range tests {
-		if got := targetURL(tt.dest, tt.query); got != tt.want {
-			t.Errorf("targetURL(%q, %q) = %q, want %q", tt.dest, tt.query, got, tt.want)
+		if got := targetURL(tt.dest, tt.path, tt.query); got != tt.want {
+			t.Errorf("targetURL(%q, %q, %q) = %q, want %q", tt.dest, tt.path, tt.query, got, tt.want)
 		}
 	}
 }

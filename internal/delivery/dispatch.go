@@ -95,7 +95,7 @@ func (e *Engine) admit(sj *store.Job) {
 		return
 	}
 	j := &job{d: d, conn: conn, ev: eventView{
-		method: sj.Event.Method, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
+		method: sj.Event.Method, path: sj.Event.Path, query: sj.Event.Query, headers: sj.Event.Headers, body: sj.Event.Body,
 		traceParent: sj.Event.TraceParent,
 	}}
 	e.mu.Lock()
@@ -223,12 +223,54 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 		return
 	}
 	number := d.Attempts + 1
+	view := &j.ev
+	var tr transformed
+	if conn.TransformationID != 0 {
+		tr = e.transform(ctx, conn.TransformationID, view)
+		switch {
+		case tr.unavailable:
+			e.settle(d, volley.DeliveryPending, e.clock.Now().Add(e.cfg.PollInterval))
+			return
+		case tr.drop:
+			e.results <- store.Outcome{
+				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
+				State: volley.DeliveryFiltered, Reason: volley.ReasonTransformation, Now: e.clock.Now(),
+			}
+			e.finished()
+			return
+		case tr.err != "":
+			// A transformation that fails fails the delivery at once: the
+			// same code on the same event fails the same way, so retries
+			// would only repeat it. Fix the code and replay the event. The
+			// memory guard is the exception: it measures the process's
+			// heap, which other work grows too, so that failure is retried
+			// on the connection's schedule.
+			a := e.newAttempt(d, number, granted)
+			a.ErrorReason, a.TransformationError, a.TransformationLogs = tr.err, tr.err, tr.logs
+			a.DurationMS = tr.took.Milliseconds()
+			now := e.clock.Now()
+			o := store.Outcome{
+				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &a,
+				State: volley.DeliveryFailed, Now: now,
+			}
+			if tr.retry {
+				dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &a, 0, now, e.cfg.Rand())
+				o.State, o.NextAttemptAt = dec.State, dec.Next
+			}
+			e.cfg.Observer.AttemptFinished(d.DestinationID, outcomeOf(o.State), tr.took)
+			e.results <- o
+			e.finished()
+			return
+		}
+		view = &tr.view
+	}
 	ctx, span := e.startSpan(ctx, "attempt", j.ev.traceParent, d, number)
 	// The machine's clock, not the injected one: how long the request
 	// took, for metrics only.
 	t0 := time.Now()
-	res := e.send(ctx, &j.ev, d, dest, number, granted)
+	res := e.send(ctx, view, d, dest, number, granted)
 	elapsed := time.Since(t0)
+	res.attempt.TransformationLogs = tr.logs
 	now := e.clock.Now()
 	took = time.Duration(res.attempt.DurationMS) * time.Millisecond
 	dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &res.attempt, res.retryAfter, now, e.cfg.Rand())

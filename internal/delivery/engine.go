@@ -31,6 +31,7 @@ import (
 	"github.com/volleyhq/volley/internal/egress"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/transform"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// Tracer traces attempts, each a child of the span that committed its
 	// event (Event.TraceParent); nil for no tracing.
 	Tracer trace.Tracer
+	// Transform bounds each run of a connection's transformation (time
+	// limit 1s, memory, output and log sizes; see package transform).
+	Transform transform.Config
 }
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
@@ -105,6 +109,7 @@ const LeaseDuration = MaxTimeout + leaseMargin
 type Routes interface {
 	Destination(ctx context.Context, id uint64) (*routing.Destination, error)
 	Connection(ctx context.Context, id uint64) (*volley.Connection, error)
+	Transformation(ctx context.Context, id uint64) (*routing.Transformation, error)
 }
 
 // Engine is the delivery engine of one node.
@@ -113,6 +118,7 @@ type Engine struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	client *http.Client
+	runner *transform.Runner
 	// insecure is the client of destinations that turned certificate
 	// verification off (InsecureSkipVerify); warned logs which of them were
 	// used, so that each is logged once per process.
@@ -205,6 +211,7 @@ func New(cfg Config) (*Engine, error) {
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
 		client:      &http.Client{Transport: transport, CheckRedirect: egress.NoRedirect},
+		runner:      transform.NewRunner(cfg.Transform),
 		insecure:    &http.Client{Transport: insecure, CheckRedirect: egress.NoRedirect},
 		lanes:       map[uint64]*lane{},
 		wake:        make(chan struct{}, 1),

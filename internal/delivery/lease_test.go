@@ -38,6 +38,11 @@ func (f *fakeRoutes) Connection(_ context.Context, id uint64) (*volley.Connectio
 	return nil, store.ErrNotFound
 }
 
+// Transformation finds none: these tests' connections run no code.
+func (f *fakeRoutes) Transformation(_ context.Context, _ uint64) (*routing.Transformation, error) {
+	return nil, store.ErrNotFound
+}
+
 // leaseCall is one DeliveryLease the engine made.
 type leaseCall struct {
 	now  time.Time

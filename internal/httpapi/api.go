@@ -32,6 +32,7 @@ import (
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
+	"github.com/volleyhq/volley/internal/transform"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -78,6 +79,9 @@ type Config struct {
 	// StreamHeartbeat is how often an idle stream sends a comment line;
 	// 0 means 15s.
 	StreamHeartbeat time.Duration
+	// Transform bounds the runs of POST /api/transformations/{id}/test, as
+	// the delivery engine's are bounded (zero values take the defaults).
+	Transform transform.Config
 
 	// RateLimiter limits each token's requests; nil limits nothing.
 	RateLimiter RateLimiter
@@ -110,6 +114,7 @@ type API struct {
 	publicPatterns []string
 	// openapi is the served OpenAPI document, built on first request.
 	openapi openapiDoc
+	runner   *transform.Runner
 
 	streamPoll, streamHeartbeat time.Duration
 	stopStreams                 chan struct{} // closed by StopStreams
@@ -126,7 +131,7 @@ func New(cfg Config) *API {
 	}
 	a := &API{cfg: cfg, now: func() time.Time { return cfg.NowFunc().UTC().Truncate(time.Microsecond) }, mux: http.NewServeMux(),
 		streamPoll: cmp.Or(cfg.StreamPoll, defaultStreamPoll), streamHeartbeat: cmp.Or(cfg.StreamHeartbeat, defaultStreamHeartbeat),
-		stopStreams: make(chan struct{})}
+		stopStreams: make(chan struct{}), runner: transform.NewRunner(cfg.Transform)}
 	a.routes()
 	return a
 }
@@ -227,6 +232,14 @@ func (a *API) routes() {
 	a.route("GET /api/connections/{connection_id}", a.getConnection)
 	a.route("PUT /api/connections/{connection_id}", a.updateConnection)
 	a.route("DELETE /api/connections/{connection_id}", a.deleteConnection)
+	a.action("POST /api/connections/test-filter", a.testFilter)
+
+	a.route("GET /api/projects/{project_id}/transformations", a.listTransformations)
+	a.route("POST /api/projects/{project_id}/transformations", a.createTransformation)
+	a.route("GET /api/transformations/{transformation_id}", a.getTransformation)
+	a.route("PUT /api/transformations/{transformation_id}", a.updateTransformation)
+	a.route("DELETE /api/transformations/{transformation_id}", a.deleteTransformation)
+	a.action("POST /api/transformations/{transformation_id}/test", a.testTransformation)
 
 	for _, list := range []string{"GET /api/projects/{project_id}/requests", "GET /api/projects/{project_id}/events"} {
 		a.route(list, a.listEvents)

@@ -1,32 +1,40 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/volleyhq/volley/internal/filter"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
 type connectionJSON struct {
-	ID              uint64       `json:"id"`
-	ProjectID       uint64       `json:"project_id"`
-	Name            string       `json:"name"`
-	SourceID        uint64       `json:"source_id"`
-	DestinationID   uint64       `json:"destination_id"`
-	Status          string       `json:"status"`
-	EPS             int          `json:"eps"`
-	MaxRetries      int          `json:"max_retries"`
-	SourceSlug      string       `json:"source_slug"`
-	SourceEPS       int          `json:"source_eps"`
-	DestinationName string       `json:"destination_name"`
-	DestinationURL  string       `json:"destination_url"`
-	DestinationEPS  int          `json:"destination_eps"`
-	Metrics         *metricsJSON `json:"metrics,omitempty"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	ID              uint64 `json:"id"`
+	ProjectID       uint64 `json:"project_id"`
+	Name            string `json:"name"`
+	SourceID        uint64 `json:"source_id"`
+	DestinationID   uint64 `json:"destination_id"`
+	Status          string `json:"status"`
+	EPS             int    `json:"eps"`
+	MaxRetries      int    `json:"max_retries"`
+	SourceSlug      string `json:"source_slug"`
+	SourceEPS       int    `json:"source_eps"`
+	DestinationName string `json:"destination_name"`
+	DestinationURL  string `json:"destination_url"`
+	DestinationEPS  int    `json:"destination_eps"`
+	// Filter is the connection's filter document, omitted when it has none.
+	Filter json.RawMessage `json:"filter,omitempty"`
+	// TransformationID is omitted when the connection runs no
+	// transformation.
+	TransformationID uint64       `json:"transformation_id,omitempty"`
+	Metrics          *metricsJSON `json:"metrics,omitempty"`
+	CreatedAt        time.Time    `json:"created_at"`
+	UpdatedAt        time.Time    `json:"updated_at"`
 }
 
 // metricsJSON is a connection's traffic over the last 24 hours.
@@ -63,6 +71,7 @@ func connectionOut(c *volley.Connection) connectionJSON {
 		Status: c.Status, EPS: c.EPS, MaxRetries: c.MaxRetries,
 		SourceSlug: c.SourceSlug, SourceEPS: c.SourceEPS,
 		DestinationName: c.DestinationName, DestinationURL: c.DestinationURL, DestinationEPS: c.DestinationEPS,
+		Filter: json.RawMessage(c.Filter), TransformationID: c.TransformationID,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -74,6 +83,53 @@ type connectionRequest struct {
 	Status        *string `json:"status"`
 	EPS           *int    `json:"eps"`
 	MaxRetries    *int    `json:"max_retries"`
+	// Filter is absent to keep the filter, null or {} to remove it.
+	Filter json.RawMessage `json:"filter"`
+	// TransformationID is absent to keep it, 0 to remove it.
+	TransformationID *uint64 `json:"transformation_id"`
+}
+
+// parseFilter validates a filter document as sent and returns it compact,
+// or nil for no filter.
+func parseFilter(raw json.RawMessage) ([]byte, error) {
+	f, err := filter.Parse(raw)
+	var fe *filter.Error
+	if errors.As(err, &fe) {
+		return nil, &Error{Status: http.StatusBadRequest, Message: fe.Error(), Field: "filter"}
+	}
+	if err != nil || f == nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Message: "filter: is not valid JSON", Field: "filter"}
+	}
+	return buf.Bytes(), nil
+}
+
+// applyRules sets a connection's filter and transformation from req; the
+// transformation must be one of the connection's project.
+func (a *API) applyRules(r *http.Request, org *volley.Membership, req *connectionRequest, c *volley.Connection) error {
+	if req.Filter != nil {
+		f, err := parseFilter(req.Filter)
+		if err != nil {
+			return err
+		}
+		c.Filter = f
+	}
+	if req.TransformationID != nil {
+		c.TransformationID = *req.TransformationID
+		if c.TransformationID != 0 {
+			t, err := a.cfg.Store.TransformationGet(r.Context(), org.ID, c.TransformationID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err != nil || t.ProjectID != c.ProjectID {
+				return volley.Invalid("transformation_id", "transformation %d does not exist in project %d", c.TransformationID, c.ProjectID)
+			}
+		}
+	}
+	return nil
 }
 
 func (req *connectionRequest) apply(c *volley.Connection) error {
@@ -153,6 +209,9 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request, c *caller
 	if err := req.apply(conn); err != nil {
 		return err
 	}
+	if err := a.applyRules(r, org, &req, conn); err != nil {
+		return err
+	}
 	if err := a.cfg.Store.ConnectionCreate(r.Context(), conn); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return errorf(http.StatusConflict, fmt.Sprintf("source %d is already connected to destination %d", s.ID, d.ID))
@@ -202,6 +261,9 @@ func (a *API) updateConnection(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	before := connectionOut(conn)
 	if err := req.apply(conn); err != nil {
+		return err
+	}
+	if err := a.applyRules(r, org, &req, conn); err != nil {
 		return err
 	}
 	conn.UpdatedAt = a.now()

@@ -71,6 +71,8 @@ func classify(err error) (*Error, bool) {
 		// The sentinel's own text: the store's wrapping ("delete project: …")
 		// is for logs, not for clients.
 		return errorf(http.StatusConflict, volley.ErrDefaultProject.Error()), false
+	case errors.Is(err, volley.ErrTransformationInUse):
+		return errorf(http.StatusConflict, volley.ErrTransformationInUse.Error()), false
 	case errors.Is(err, volley.ErrLastOwner):
 		return errorf(http.StatusConflict, volley.ErrLastOwner.Error()), false
 	case errors.Is(err, egress.ErrBlocked):

@@ -20,13 +20,44 @@ type eventJSON struct {
 	SourceID         uint64         `json:"source_id"`
 	SourceSlug       string         `json:"source_slug"`
 	Method           string         `json:"method"`
+	Path             string         `json:"path,omitempty"` // below the ingestion URL
 	Query            string         `json:"query"`
 	Headers          map[string]any `json:"headers"`
 	RawBody          string         `json:"raw_body"`
 	RawBodyBase64    string         `json:"raw_body_base64,omitempty"`
 	Status           string         `json:"status"`
 	DeliveryAttempts *[]attemptJSON `json:"delivery_attempts,omitempty"` // detail only
-	CreatedAt        time.Time      `json:"created_at"`
+	// Deliveries are the event's journeys through its connections, with
+	// their states (detail only): the one place a filtered delivery, which
+	// has no attempt, shows.
+	Deliveries *[]deliveryJSON `json:"deliveries,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+type deliveryJSON struct {
+	ID            uint64     `json:"id"`
+	ConnectionID  uint64     `json:"connection_id"`
+	DestinationID uint64     `json:"destination_id"`
+	State         string     `json:"state"`
+	Reason        string     `json:"reason,omitempty"`
+	AttemptCount  int        `json:"attempt_count"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+}
+
+func deliveryOut(d *volley.Delivery) deliveryJSON {
+	out := deliveryJSON{ID: d.ID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, State: d.State,
+		Reason: d.Reason, AttemptCount: d.Attempts, CreatedAt: d.CreatedAt}
+	if d.State == volley.DeliveryPending && d.LeaseOwner == "" && !d.NextAttemptAt.IsZero() {
+		t := d.NextAttemptAt
+		out.NextAttemptAt = &t
+	}
+	if !d.FinishedAt.IsZero() {
+		t := d.FinishedAt
+		out.FinishedAt = &t
+	}
+	return out
 }
 
 // headersOut writes a header with one value as a string and several as an
@@ -46,7 +77,7 @@ func headersOut(h http.Header) map[string]any {
 func eventOut(e *volley.Event) eventJSON {
 	out := eventJSON{
 		ID: e.ID, EventID: e.UID, ProjectID: e.ProjectID, SourceID: e.SourceID, SourceSlug: e.SourceSlug,
-		Method: e.Method, Query: e.Query, Headers: headersOut(e.Headers), RawBody: string(e.Body),
+		Method: e.Method, Path: e.Path, Query: e.Query, Headers: headersOut(e.Headers), RawBody: string(e.Body),
 		Status: e.Status, CreatedAt: e.CreatedAt,
 	}
 	if !utf8.Valid(e.Body) {
@@ -73,7 +104,11 @@ type attemptJSON struct {
 	Trigger         string         `json:"trigger"`
 	ResponseHeaders map[string]any `json:"response_headers,omitempty"`
 	ResponseBody    *string        `json:"response_body,omitempty"`
-	CreatedAt       time.Time      `json:"created_at"`
+	// TransformationLogs is what the connection's transformation printed;
+	// TransformationError why it failed (then no request was made).
+	TransformationLogs  string    `json:"transformation_logs,omitempty"`
+	TransformationError string    `json:"transformation_error,omitempty"`
+	CreatedAt           time.Time `json:"created_at"`
 }
 
 func attemptOut(a *volley.Attempt) attemptJSON {
@@ -82,6 +117,7 @@ func attemptOut(a *volley.Attempt) attemptJSON {
 		ConnectionID: a.ConnectionID, DestinationID: a.DestinationID, Status: a.Status,
 		StatusCode: a.StatusCode, ResponseCode: a.StatusCode, ErrorReason: a.ErrorReason,
 		DurationMS: a.DurationMS, AttemptNumber: a.Number, Trigger: a.Trigger,
+		TransformationLogs: a.TransformationLogs, TransformationError: a.TransformationError,
 		// The store keeps microseconds; a replay answers with the attempt it
 		// just made, which must read the same as when it is listed later.
 		CreatedAt: a.CreatedAt.UTC().Truncate(time.Microsecond),
@@ -229,9 +265,15 @@ func (a *API) writeEvent(w http.ResponseWriter, r *http.Request, ev *volley.Even
 	if err != nil {
 		return err
 	}
+	deliveries, err := a.cfg.Store.DeliveryListByEvent(r.Context(), ev.ID)
+	if err != nil {
+		return err
+	}
 	out := eventOut(ev)
 	list := showAll(attempts, attemptOut)
 	out.DeliveryAttempts = &list
+	ds := showAll(deliveries, deliveryOut)
+	out.Deliveries = &ds
 	return writeMerged(w, http.StatusOK, "request", out)
 }
 

@@ -77,6 +77,14 @@ var goldenCases = map[string]string{
 	"GET /api/connections/{connection_id}":        "connection_get",
 	"PUT /api/connections/{connection_id}":        "connection_update",
 	"DELETE /api/connections/{connection_id}":     "connection_delete",
+	"POST /api/connections/test-filter":           "connection_test_filter",
+
+	"GET /api/projects/{project_id}/transformations":     "transformation_list",
+	"POST /api/projects/{project_id}/transformations":    "transformation_create",
+	"GET /api/transformations/{transformation_id}":       "transformation_get",
+	"PUT /api/transformations/{transformation_id}":       "transformation_update",
+	"DELETE /api/transformations/{transformation_id}":    "transformation_delete",
+	"POST /api/transformations/{transformation_id}/test": "transformation_test",
 
 	"GET /api/projects/{project_id}/requests":          "event_list",
 	"GET /api/projects/{project_id}/events":            "event_list_b",
@@ -183,7 +191,19 @@ func TestGolden(t *testing.T) {
 	conn := map[string]uint64{"connection_id": cid}
 	g.route(admin, "GET /api/projects/{project_id}/connections", project, nil)
 	clk.Advance(time.Minute)
-	g.route(admin, "PUT /api/connections/{connection_id}", conn, map[string]any{"status": "paused", "eps": 2})
+	tid := idOf(t, g.route(admin, "POST /api/projects/{project_id}/transformations", project, map[string]any{"name": "Tag orders",
+		"code": "(request) => {\n  console.log('order', request.body.order);\n  request.headers['x-tagged'] = 'yes';\n  return request;\n}"}), "transformation")
+	transformation := map[string]uint64{"transformation_id": tid}
+	g.route(admin, "GET /api/projects/{project_id}/transformations", project, nil)
+	g.route(admin, "GET /api/transformations/{transformation_id}", transformation, nil)
+	g.route(admin, "PUT /api/transformations/{transformation_id}", transformation, map[string]any{"name": "Tag EU orders"})
+	g.route(admin, "POST /api/transformations/{transformation_id}/test", transformation, map[string]any{
+		"request": map[string]any{"body": map[string]any{"order": 1001}, "headers": map[string]string{"X-Shop": "eu-1"}, "query": "a=1"}})
+	g.route(admin, "POST /api/connections/test-filter", no, map[string]any{
+		"filter":  map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}, "headers": map[string]any{"x-shop": map[string]any{"$startsWith": "eu-"}}},
+		"request": map[string]any{"body": map[string]any{"order": 1001, "amount": 12.5}, "headers": map[string]string{"X-Shop": "eu-1"}}})
+	g.route(admin, "PUT /api/connections/{connection_id}", conn, map[string]any{"status": "paused", "eps": 2,
+		"filter": map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}}, "transformation_id": tid})
 
 	// Traffic, in a project of its own: "checkout" delivers to the sink's
 	// /ok, "legacy" to its /fail without retries. No rate limits: the
@@ -280,6 +300,7 @@ func TestGolden(t *testing.T) {
 
 	// Deletes last, children before parents.
 	g.route(admin, "DELETE /api/connections/{connection_id}", conn, nil)
+	g.route(admin, "DELETE /api/transformations/{transformation_id}", transformation, nil)
 	g.route(admin, "DELETE /api/projects/{project_id}/sources/{source_id}", map[string]uint64{"project_id": pid, "source_id": sid2}, nil)
 	g.route(admin, "DELETE /api/projects/{project_id}/destinations/{destination_id}", dest2, nil)
 	g.route(admin, "DELETE /api/sources/{source_id}", source, nil)

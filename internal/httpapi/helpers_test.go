@@ -212,6 +212,7 @@ type graph struct {
 	AccountID, OrgID, DefaultProjectID      uint64
 	ProjectID, SourceID, DestinationID      uint64
 	ConnectionID, TokenID                   uint64
+	TransformationID                        uint64
 	SourceSlug, IngestionID, DestinationURL string
 	// RequestID and EventID are the event's numeric and public ids.
 	RequestID uint64
@@ -245,6 +246,8 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 	conn := c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/connections", g.ProjectID),
 		map[string]any{"source_id": g.SourceID, "destination_id": g.DestinationID, "name": label + " Connection", "max_retries": 0})
 	g.ConnectionID = idOf(t, conn, "connection")
+	g.TransformationID = idOf(t, c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/transformations", g.ProjectID),
+		map[string]any{"name": label + " Transformation", "code": "(request) => request // " + label + "-code"}), "transformation")
 	g.TokenID = idOf(t, c.must(t, http.StatusCreated, "POST", "/api/tokens", map[string]any{"name": label + " Token"}), "")
 	secret := c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/destinations/%d/secret", g.DestinationID), nil)
 	var sec struct{ Secret string }
@@ -261,6 +264,7 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 		email, org["name"].(string), org["slug"].(string), projectName,
 		label + " Source", g.SourceSlug, g.IngestionID, label + "-user",
 		label + " Destination", g.DestinationURL, label + "-header", label + " Connection", sec.Secret,
+		label + " Transformation", label + "-code",
 		g.EventID, payload, label + "-trace", label + " Token", g.InvitationURL, label + "-invitee@example.com",
 	}
 	return g
@@ -346,15 +350,16 @@ func waitSettled(t testing.TB, c *caller, projectID uint64, attempts int64) {
 // ids maps every path placeholder to this graph's id for it.
 func (g graph) ids() map[string]string {
 	return map[string]string{
-		"account_id":     strconv.FormatUint(g.AccountID, 10),
-		"project_id":     strconv.FormatUint(g.ProjectID, 10),
-		"token_id":       strconv.FormatUint(g.TokenID, 10),
-		"source_id":      strconv.FormatUint(g.SourceID, 10),
-		"destination_id": strconv.FormatUint(g.DestinationID, 10),
-		"connection_id":  strconv.FormatUint(g.ConnectionID, 10),
-		"request_id":     strconv.FormatUint(g.RequestID, 10),
-		"event_id":       g.EventID,
-		"invitation_id":  strconv.FormatUint(g.InvitationID, 10),
+		"account_id":        strconv.FormatUint(g.AccountID, 10),
+		"project_id":        strconv.FormatUint(g.ProjectID, 10),
+		"token_id":          strconv.FormatUint(g.TokenID, 10),
+		"source_id":         strconv.FormatUint(g.SourceID, 10),
+		"destination_id":    strconv.FormatUint(g.DestinationID, 10),
+		"connection_id":     strconv.FormatUint(g.ConnectionID, 10),
+		"request_id":        strconv.FormatUint(g.RequestID, 10),
+		"event_id":          g.EventID,
+		"invitation_id":     strconv.FormatUint(g.InvitationID, 10),
+		"transformation_id": strconv.FormatUint(g.TransformationID, 10),
 	}
 }
 

@@ -18,6 +18,9 @@ var anyMemberMay = map[string]bool{
 	"POST /api/org":          true,
 	"POST /api/replay-event": true,
 	"POST /api/webhooks":     true,
+	// Trying a filter or a transformation on an event changes nothing.
+	"POST /api/connections/test-filter":                  true,
+	"POST /api/transformations/{transformation_id}/test": true,
 	// An account's own tokens and device logins are not the organization's.
 	"POST /api/tokens":              true,
 	"DELETE /api/tokens/{token_id}": true,

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/volleyhq/volley/internal/filter"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
@@ -20,7 +21,10 @@ import (
 
 // Request is an event to accept on a source, after authentication.
 type Request struct {
-	Method         string
+	Method string
+	// Path is the path below the ingestion URL ("/orders/42"), "" for the
+	// bare URL.
+	Path           string
 	Query          string
 	Headers        http.Header
 	Body           []byte
@@ -46,7 +50,7 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	}
 	dropTokens(req.Headers)
 	ne := store.NewEvent{Event: volley.Event{
-		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Query: req.Query,
+		UID: uid, ProjectID: src.ProjectID, SourceID: src.ID, Method: req.Method, Path: req.Path, Query: req.Query,
 		Headers: req.Headers, Body: req.Body, CreatedAt: now,
 	}}
 	if h.cfg.Tracer != nil {
@@ -123,14 +127,27 @@ func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delive
 	if req.Direct {
 		return []volley.Delivery{{DestinationID: req.OnlyDestination, State: volley.DeliveryPending, NextAttemptAt: now}}, 1
 	}
-	for _, c := range src.Connections {
+	var fr *filter.Request // built once, for the first connection with a filter
+	for i, c := range src.Connections {
 		if req.OnlyDestination != 0 && c.DestinationID != req.OnlyDestination {
 			continue
 		}
 		d := volley.Delivery{ConnectionID: c.ID, DestinationID: c.DestinationID, State: volley.DeliveryPending, NextAttemptAt: now}
-		if c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive {
+		var f *filter.Filter
+		if i < len(src.Filters) {
+			f = src.Filters[i]
+		}
+		if f != nil && fr == nil {
+			// The body is decoded at most once per event, and only when
+			// some connection of the source filters on it.
+			fr = filter.NewRequest(req.Body, req.Headers, req.Query, req.Path, src.FilterBody)
+		}
+		switch {
+		case f != nil && !f.Match(fr):
+			d.State, d.Reason, d.NextAttemptAt = volley.DeliveryFiltered, volley.ReasonFilter, time.Time{}
+		case c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive:
 			d.State = volley.DeliveryHeld
-		} else {
+		default:
 			ready++
 		}
 		ds = append(ds, d)

@@ -184,7 +184,18 @@ func fail(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
-// ServeHTTP implements http.Handler for /hook/{ingestion_id}.
+// subPath is the path of a request below its ingestion URL, with its
+// leading slash: "/orders/42" for /hook/src_…/orders/42, "" for the bare URL.
+func subPath(r *http.Request) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/hook/"+r.PathValue("ingestion_id"))
+	if !ok {
+		return ""
+	}
+	return rest
+}
+
+// ServeHTTP implements http.Handler for /hook/{ingestion_id} and the paths
+// below it (/hook/{ingestion_id}/{path...}).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Tracer == nil {
 		h.serve(w, r, nil)
@@ -303,7 +314,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, span trace.Span)
 		key = signature.DedupKey(src.Type, r.Header)
 	}
 	uid, dup, err := h.Accept(r.Context(), src, Request{
-		Method: r.Method, Query: r.URL.RawQuery, Headers: headers, Body: body, IdempotencyKey: key,
+		Method: r.Method, Path: subPath(r), Query: r.URL.RawQuery, Headers: headers, Body: body, IdempotencyKey: key,
 	})
 	if err != nil {
 		h.cfg.Logger.Error("ingest: store event", "source_id", src.ID, "err", err)

@@ -13,9 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/volleyhq/volley/internal/filter"
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/signature"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/transform"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -28,6 +30,18 @@ type Source struct {
 	// Connections are the enabled and paused connections, by id, with their
 	// destinations' status.
 	Connections []volley.Connection
+	// Filters are the connections' parsed filters, by the index of the
+	// connection; nil for a connection without one.
+	Filters []*filter.Filter
+	// FilterBody reports whether some filter looks at the body, so that
+	// ingestion decodes a body at most once, and only then.
+	FilterBody bool
+}
+
+// Transformation is a transformation with its compiled code.
+type Transformation struct {
+	volley.Transformation
+	Program *transform.Program
 }
 
 // Destination is a destination ready for delivery.
@@ -58,6 +72,15 @@ type Cache struct {
 	sources map[string]entry[*Source]
 	dests   map[uint64]entry[*Destination]
 	conns   map[uint64]entry[*volley.Connection]
+	trans   map[uint64]entry[*Transformation]
+	// programs keeps compiled code across invalidations: code is compiled
+	// once per version, not once per TTL.
+	programs map[uint64]compiled
+}
+
+type compiled struct {
+	code string
+	prog *transform.Program
 }
 
 type entry[T any] struct {
@@ -74,7 +97,7 @@ func New(cfg Config) *Cache {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	c := &Cache{cfg: cfg}
+	c := &Cache{cfg: cfg, programs: map[uint64]compiled{}}
 	c.reset()
 	return c
 }
@@ -83,6 +106,7 @@ func (c *Cache) reset() {
 	c.sources = map[string]entry[*Source]{}
 	c.dests = map[uint64]entry[*Destination]{}
 	c.conns = map[uint64]entry[*volley.Connection]{}
+	c.trans = map[uint64]entry[*Transformation]{}
 }
 
 // Invalidate drops every entry.
@@ -140,9 +164,20 @@ func (c *Cache) Source(ctx context.Context, ingestionID string) (*Source, error)
 			return nil, time.Time{}, err
 		}
 		for _, cn := range conns {
-			if cn.Routed() {
-				out.Connections = append(out.Connections, cn)
+			if !cn.Routed() {
+				continue
 			}
+			f, err := filter.Parse(cn.Filter)
+			if err != nil {
+				// Filters are validated when saved: this one was stored by
+				// something else. Failing the ingest loses nothing (the
+				// client is told to retry); routing around the filter would
+				// deliver what it was written to stop.
+				return nil, time.Time{}, fmt.Errorf("connection %d: stored filter: %w", cn.ID, err)
+			}
+			out.Connections = append(out.Connections, cn)
+			out.Filters = append(out.Filters, f)
+			out.FilterBody = out.FilterBody || f.UsesBody()
 		}
 		return out, time.Time{}, nil
 	})
@@ -187,5 +222,36 @@ func (c *Cache) Connection(ctx context.Context, id uint64) (*volley.Connection, 
 	return lookup(c, func() map[uint64]entry[*volley.Connection] { return c.conns }, id, func() (*volley.Connection, time.Time, error) {
 		cn, err := c.cfg.Store.ConnectionGetByID(ctx, id)
 		return cn, time.Time{}, err
+	})
+}
+
+// Transformation returns a transformation by id with its compiled code
+// (store.ErrNotFound when there is none). Code is compiled once per
+// version.
+func (c *Cache) Transformation(ctx context.Context, id uint64) (*Transformation, error) {
+	return lookup(c, func() map[uint64]entry[*Transformation] { return c.trans }, id, func() (*Transformation, time.Time, error) {
+		t, err := c.cfg.Store.TransformationGetByID(ctx, id)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				c.mu.Lock()
+				delete(c.programs, id)
+				c.mu.Unlock()
+			}
+			return nil, time.Time{}, err
+		}
+		c.mu.Lock()
+		p, ok := c.programs[id]
+		c.mu.Unlock()
+		if !ok || p.code != t.Code {
+			prog, err := transform.Compile(t.Code)
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("transformation %d: %w", id, err)
+			}
+			p = compiled{code: t.Code, prog: prog}
+			c.mu.Lock()
+			c.programs[id] = p
+			c.mu.Unlock()
+		}
+		return &Transformation{Transformation: *t, Program: p.prog}, time.Time{}, nil
 	})
 }

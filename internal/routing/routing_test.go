@@ -176,3 +176,58 @@ func TestDestinationSigningKeysFollowRotation(t *testing.T) {
 		t.Fatalf("store read %d times, want 3", n)
 	}
 }
+
+func TestFiltersParsedWithTheSource(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	conns, _ := f.st.ConnectionListBySource(ctx, f.src.ID)
+	c := conns[0]
+	c.Filter = []byte(`{"headers":{"x-kind":"a"}}`)
+	if err := f.st.ConnectionUpdate(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.cache.Source(ctx, "src_x")
+	if err != nil || len(s.Filters) != len(s.Connections) || s.Filters[0] == nil || s.Filters[1] != nil || s.FilterBody {
+		t.Fatalf("source filters = %+v, body %v, %v", s.Filters, s.FilterBody, err)
+	}
+	c.Filter = []byte(`{"body":{"x":1}}`)
+	if err := f.st.ConnectionUpdate(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	f.cache.Invalidate()
+	if s, _ = f.cache.Source(ctx, "src_x"); !s.FilterBody {
+		t.Fatal("a body filter does not make the source decode bodies")
+	}
+}
+
+func TestTransformationCompiledOncePerVersion(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	tr := &volley.Transformation{ProjectID: f.src.ProjectID, Name: "t", Code: "(r) => r", CreatedAt: *f.now, UpdatedAt: *f.now}
+	if err := f.st.TransformationCreate(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.cache.Transformation(ctx, tr.ID)
+	if err != nil || first.Program == nil {
+		t.Fatalf("Transformation = %+v, %v", first, err)
+	}
+	f.cache.Invalidate()
+	again, _ := f.cache.Transformation(ctx, tr.ID)
+	if again.Program != first.Program {
+		t.Error("unchanged code was compiled again")
+	}
+	tr.Code = "(r) => null"
+	if err := f.st.TransformationUpdate(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	f.cache.Invalidate()
+	changed, _ := f.cache.Transformation(ctx, tr.ID)
+	if changed.Program == first.Program || changed.Code != "(r) => null" {
+		t.Error("changed code was not compiled again")
+	}
+	if _, err := f.cache.Transformation(ctx, tr.ID+100); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown transformation: %v", err)
+	}
+}

@@ -248,7 +248,8 @@ func New(cfg Config) (*Server, error) {
 		Store: cfg.Store, Tenant: tenants, Box: box,
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
-		Replayer: engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
+		Transform: cfg.Delivery.Transform, // the test endpoint runs code within the engine's limits
+		Replayer:  engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
 		RateLimiter: apiLimiter, TokenGuard: newGuard(), DeviceGuard: newGuard(), Proxies: cfg.Proxies,
 		OnConfigChange: func() {
 			routes.Invalidate()
@@ -279,6 +280,7 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/", pages)
 	mux.Handle("/api/", api)
 	mux.Handle("/hook/{ingestion_id}", hooks)
+	mux.Handle("/hook/{ingestion_id}/{path...}", hooks) // the path is kept with the event
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.MetricsAddr == "" {

@@ -202,7 +202,8 @@ type Config interface {
 	// ConnectionCreate stores a new connection and sets its ID
 	// (ErrConflict when the source and destination are already connected).
 	// That both ends belong to the connection's project is the caller's
-	// check.
+	// check; a TransformationID that is not a transformation of the
+	// connection's project is ErrNotFound, here and in ConnectionUpdate.
 	ConnectionCreate(ctx context.Context, c *volley.Connection) error
 	// ConnectionUpdate writes the mutable fields of a connection and records
 	// that its deliveries need a sweep: held while it is paused or disabled,
@@ -212,6 +213,23 @@ type Config interface {
 	// ConnectionDelete deletes a connection, whose unfinished deliveries
 	// DeliverySweep then cancels.
 	ConnectionDelete(ctx context.Context, orgID, id uint64, now time.Time) error
+
+	// TransformationList returns a project's transformations, by id.
+	TransformationList(ctx context.Context, projectID uint64) ([]volley.Transformation, error)
+	// TransformationGet returns a transformation of an organization.
+	TransformationGet(ctx context.Context, orgID, id uint64) (*volley.Transformation, error)
+	// TransformationGetByID returns a transformation whatever its
+	// organization, for the delivery engine.
+	TransformationGetByID(ctx context.Context, id uint64) (*volley.Transformation, error)
+	// TransformationCreate stores a new transformation and sets its ID
+	// (ErrConflict when its project has one of that name).
+	TransformationCreate(ctx context.Context, t *volley.Transformation) error
+	// TransformationUpdate writes the name, code and UpdatedAt of a
+	// transformation (ErrConflict when the name is taken in its project).
+	TransformationUpdate(ctx context.Context, t *volley.Transformation) error
+	// TransformationDelete deletes a transformation of an organization
+	// (volley.ErrTransformationInUse while a connection uses it).
+	TransformationDelete(ctx context.Context, orgID, id uint64) error
 }
 
 // AccountCreateParams describes a new account and what comes with it.

@@ -20,7 +20,10 @@ type Traffic interface {
 	//
 	// Event status, here and wherever deliveries change, is derived from the
 	// event's deliveries ignoring cancelled ones: none left → dropped; any
-	// pending or held → pending; else any failed → failed; else processed.
+	// pending or held → pending; else any failed → failed; else all
+	// filtered → filtered; else processed. A delivery written filtered (its
+	// connection's filter did not match) is finished at the event's
+	// CreatedAt, with its Reason.
 	EventInsert(ctx context.Context, events []NewEvent) ([]InsertedEvent, error)
 	// EventList returns a page of a project's events, newest first, and the
 	// number of events matching the filters.
@@ -151,8 +154,8 @@ type NewEvent struct {
 	// IdempotencyUntil; "" for none.
 	IdempotencyKey   string
 	IdempotencyUntil time.Time
-	// Deliveries to create: ConnectionID, DestinationID, State (pending or
-	// held), NextAttemptAt, and for a delivery handed straight to a worker,
+	// Deliveries to create: ConnectionID, DestinationID, State (pending,
+	// held, or filtered with a Reason), NextAttemptAt, and for a delivery handed straight to a worker,
 	// LeaseOwner and LeaseToken.
 	Deliveries []volley.Delivery
 }
@@ -250,8 +253,9 @@ type Outcome struct {
 	// cancelled or put back (rate limit, shutdown) without one.
 	Attempt *volley.Attempt
 	// State is the delivery's new state; for pending, NextAttemptAt is when
-	// it is due again.
+	// it is due again; filtered (a transformation dropped it) takes Reason.
 	State         string
+	Reason        string
 	NextAttemptAt time.Time
 	Now           time.Time
 }

@@ -15,6 +15,12 @@ type Connection struct {
 	Status        string // ConnectionEnabled, ConnectionPaused or ConnectionDisabled
 	EPS           int    // 0 = unlimited
 	MaxRetries    int    // retries after the first attempt
+	// Filter is the connection's filter document (JSON, see package
+	// filter), validated when saved; nil when every event passes.
+	Filter []byte
+	// TransformationID is the transformation run on each outgoing request;
+	// 0 for none.
+	TransformationID uint64
 
 	// Joined from the source and destination, for listings (the CLI reads
 	// them).

@@ -17,10 +17,14 @@ type Event struct {
 	SourceSlug string // joined, for listings
 	Method     string
 	Query      string // raw query string, without "?"
-	Headers    http.Header
-	Body       []byte
-	Status     string // derived from the deliveries, see EventStatus
-	CreatedAt  time.Time
+	// Path is the path the event was received on after its source's
+	// ingestion URL ("/orders/42" for /hook/src_…/orders/42); "" for the
+	// bare URL. Filters see it, and it is appended to destination URLs.
+	Path      string
+	Headers   http.Header
+	Body      []byte
+	Status    string // derived from the deliveries, see EventStatus
+	CreatedAt time.Time
 	// TraceParent is the W3C traceparent of the span that accepted the
 	// event (tracing on), so that its attempts join the same trace; "" when
 	// the event was accepted without tracing.
@@ -35,20 +39,24 @@ const (
 	EventPending = "pending"
 	// EventFailed: every delivery is finished and at least one failed.
 	EventFailed = "failed"
-	// EventProcessed: every delivery succeeded.
+	// EventProcessed: every delivery finished, each succeeded or was
+	// filtered, and at least one succeeded.
 	EventProcessed = "processed"
+	// EventFiltered: every connection it was routed to filtered it out
+	// (its filter did not match, or its transformation dropped it).
+	EventFiltered = "filtered"
 )
 
 // ParseEventStatus validates an event status filter; "success" (seen in
 // the .NET SDK's mocks) is accepted as "processed".
 func ParseEventStatus(s string) (string, error) {
 	switch s {
-	case EventDropped, EventPending, EventFailed, EventProcessed:
+	case EventDropped, EventPending, EventFailed, EventProcessed, EventFiltered:
 		return s, nil
 	case "success", "succeeded", "delivered":
 		return EventProcessed, nil
 	}
-	return "", Invalid("status", "must be processed, pending, failed or dropped, not %q", s)
+	return "", Invalid("status", "must be processed, pending, failed, filtered or dropped, not %q", s)
 }
 
 // Delivery is an event's journey through one connection: the unit the
@@ -68,18 +76,38 @@ type Delivery struct {
 	LeaseToken    uint64    // fences results of an expired lease
 	CreatedAt     time.Time
 	FinishedAt    time.Time // zero while unfinished
+	// Reason says why a filtered delivery was not attempted
+	// (ReasonFilter, ReasonTransformation); "" otherwise.
+	Reason string
 }
 
 // Delivery states. Pending deliveries are due at NextAttemptAt (or leased
 // until then); held ones wait for their connection or destination to be
-// enabled again; the other three are final.
+// enabled again; the other four are final. A filtered delivery was never
+// attempted, on purpose: it is not a failure.
 const (
 	DeliveryPending   = "pending"
 	DeliveryHeld      = "held"
 	DeliverySuccess   = "success"
 	DeliveryFailed    = "failed"
 	DeliveryCancelled = "cancelled"
+	DeliveryFiltered  = "filtered"
 )
+
+// Reasons of filtered deliveries.
+const (
+	ReasonFilter         = "filter did not match"
+	ReasonTransformation = "dropped by transformation"
+)
+
+// DeliveryFinal reports whether a delivery state is final.
+func DeliveryFinal(state string) bool {
+	switch state {
+	case DeliverySuccess, DeliveryFailed, DeliveryCancelled, DeliveryFiltered:
+		return true
+	}
+	return false
+}
 
 // WebhookID is the delivery's stable Standard Webhooks message id: the same
 // on every retry, so receivers can deduplicate.
@@ -112,6 +140,12 @@ type Attempt struct {
 	DurationMS      int64
 	ResponseHeaders http.Header
 	ResponseBody    []byte // at most MaxResponseBody bytes
+	// TransformationLogs is what the connection's transformation printed
+	// (console.log …), at most MaxTransformationLogs bytes; "" when none.
+	TransformationLogs string
+	// TransformationError is why the transformation failed, in which case
+	// no request was made; "" when it ran fine or there is none.
+	TransformationError string
 	// CreatedAt is when the attempt started: the instant the rate limits
 	// granted it (the engine sends the request as soon as it is scheduled
 	// after that). Rate limits hold exactly on these times, whatever the
@@ -129,6 +163,10 @@ const (
 
 // MaxResponseBody is how much of a destination's response body is kept.
 const MaxResponseBody = 64 << 10
+
+// MaxTransformationLogs is how much console output of a transformation is
+// kept with an attempt.
+const MaxTransformationLogs = 4 << 10
 
 // ParseAttemptStatus validates an attempt status filter.
 func ParseAttemptStatus(s string) (string, error) {

@@ -10,12 +10,14 @@ import (
 )
 
 const attemptCols = `a.id, a.delivery_id, a.event_id, a.event_uid, a.project_id, a.source_id, a.connection_id,
-	a.destination_id, a.number, a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.created_at`
+	a.destination_id, a.number, a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.created_at,
+	a.transformation_logs, a.transformation_error`
 
 func scanAttempt(row scanner) (*volley.Attempt, error) {
 	var a volley.Attempt
 	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
-		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &a.CreatedAt); err != nil {
+		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &a.CreatedAt,
+		&a.TransformationLogs, &a.TransformationError); err != nil {
 		return nil, mapErr(err)
 	}
 	return &a, nil
@@ -26,7 +28,7 @@ func scanAttemptFull(row scanner) (*volley.Attempt, error) {
 	var headers string
 	if err := row.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EventUID, &a.ProjectID, &a.SourceID, &a.ConnectionID,
 		&a.DestinationID, &a.Number, &a.Trigger, &a.Status, &a.StatusCode, &a.ErrorReason, &a.DurationMS, &a.CreatedAt,
-		&headers, &a.ResponseBody); err != nil {
+		&a.TransformationLogs, &a.TransformationError, &headers, &a.ResponseBody); err != nil {
 		return nil, mapErr(err)
 	}
 	var err error

@@ -171,17 +171,21 @@ func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now tim
 }
 
 const connectionCols = `c.id, c.project_id, c.source_id, c.destination_id, c.name, c.status, c.eps, c.max_retries,
-	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status`
+	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, coalesce(c.transformation_id, 0)`
 
 const connectionFrom = ` FROM connections c JOIN sources s ON s.id = c.source_id JOIN destinations d ON d.id = c.destination_id`
 
 func scanConnection(row scanner) (*volley.Connection, error) {
 	var c volley.Connection
+	var filter *string
 	err := row.Scan(&c.ID, &c.ProjectID, &c.SourceID, &c.DestinationID, &c.Name, &c.Status, &c.EPS, &c.MaxRetries,
 		&c.CreatedAt, &c.UpdatedAt, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS,
-		&c.DestinationStatus)
+		&c.DestinationStatus, &filter, &c.TransformationID)
 	if err != nil {
 		return nil, mapErr(err)
+	}
+	if filter != nil {
+		c.Filter = []byte(*filter)
 	}
 	return &c, nil
 }
@@ -213,17 +217,60 @@ func (s *Store) ConnectionListBySource(ctx context.Context, sourceID uint64) ([]
 
 // ConnectionCreate implements store.Config.
 func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) error {
-	err := s.pool.QueryRow(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
-		eps, max_retries, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, ts(c.CreatedAt), ts(c.UpdatedAt)).Scan(&c.ID)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := transformationInProject(ctx, tx, c); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
+			eps, max_retries, filter, transformation_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
+			transformationArg(c.TransformationID), ts(c.CreatedAt), ts(c.UpdatedAt)).Scan(&c.ID)
+	})
 	return wrap(err, "create connection")
+}
+
+// transformationInProject checks that a connection's transformation is one
+// of its project's (the foreign key only says it exists, and keeps it from
+// being deleted while the connection uses it).
+func transformationInProject(ctx context.Context, tx pgx.Tx, c *volley.Connection) error {
+	if c.TransformationID == 0 {
+		return nil
+	}
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM transformations WHERE id = $1 AND project_id = $2 FOR KEY SHARE`,
+		c.TransformationID, c.ProjectID).Scan(&one)
+	if err != nil {
+		return fmt.Errorf("transformation %d: %w", c.TransformationID, mapErr(err))
+	}
+	return nil
+}
+
+// filterArg stores a missing filter as NULL.
+func filterArg(f []byte) any {
+	if len(f) == 0 {
+		return nil
+	}
+	return validText(string(f))
+}
+
+// transformationArg stores "no transformation" as NULL, for the foreign key.
+func transformationArg(id uint64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // ConnectionUpdate implements store.Config.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := affectedOne(tx.Exec(ctx, `UPDATE connections SET name = $1, status = $2, eps = $3, max_retries = $4, updated_at = $5
-			WHERE id = $6`, c.Name, c.Status, c.EPS, c.MaxRetries, ts(c.UpdatedAt), c.ID)); err != nil {
+		if err := transformationInProject(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := affectedOne(tx.Exec(ctx, `UPDATE connections SET name = $1, status = $2, eps = $3, max_retries = $4,
+			filter = $5, transformation_id = $6, updated_at = $7 WHERE id = $8`, c.Name, c.Status, c.EPS, c.MaxRetries,
+			filterArg(c.Filter), transformationArg(c.TransformationID), ts(c.UpdatedAt), c.ID)); err != nil {
 			return err
 		}
 		return needSweep(ctx, tx, c.UpdatedAt, `id = $2`, c.ID)

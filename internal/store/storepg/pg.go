@@ -227,6 +227,7 @@ var conflicts = map[string]string{
 	"sources_project_id_slug_key":              "source slug",
 	"sources_ingestion_id_key":                 "source ingestion id",
 	"connections_source_id_destination_id_key": "connection between this source and destination",
+	"transformations_project_id_name_key":      "transformation name",
 	"device_codes_device_hash_key":             "device code",
 	"device_codes_pairing_hash_key":            "pairing code",
 }

@@ -15,7 +15,8 @@ import (
 
 // sqlEventStatus derives the status of the events $1 from their deliveries,
 // ignoring cancelled ones: none left → dropped; any pending or held →
-// pending; else any failed → failed; else processed. Rows whose status does
+// pending; else any failed → failed; else all filtered → filtered; else
+// processed. Rows whose status does
 // not change are not rewritten. (The repeated id condition lets the planner
 // look the events up by primary key whatever its statistics say.)
 const sqlEventStatus = `UPDATE events e SET status = s.status FROM (
@@ -23,6 +24,7 @@ const sqlEventStatus = `UPDATE events e SET status = s.status FROM (
 		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
 		WHEN count(*) FILTER (WHERE state IN ('pending', 'held')) > 0 THEN 'pending'
 		WHEN count(*) FILTER (WHERE state = 'failed') > 0 THEN 'failed'
+		WHEN count(*) FILTER (WHERE state NOT IN ('cancelled', 'filtered')) = 0 THEN 'filtered'
 		ELSE 'processed' END AS status
 	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id) s
 WHERE e.id = ANY($1::bigint[]) AND e.id = s.event_id AND e.status <> s.status`
@@ -52,7 +54,7 @@ const sqlLeaseTail = `, leased AS (
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
 	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at,
 	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
-	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at, e.traceparent
+	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at, ep.path, e.traceparent
 FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
 	LEFT JOIN sources s ON s.id = e.source_id`
 
@@ -80,6 +82,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
 		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt,
 		&first, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers, &e.Body, &e.Status, &e.CreatedAt,
+		&e.Path,
 		&e.TraceParent,
 	}, func() error {
 		d.EventUID = e.UID
@@ -108,24 +111,28 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	return jobs, nil
 }
 
-// sqlAttemptInsert records attempts ($1…$16, in order) whose event still
+// sqlAttemptInsert records attempts ($1…$18, in order) whose event still
 // exists: one swept while its attempt was in flight has nothing left to
 // record it on, and the batch's other outcomes must still apply (in
 // PostgreSQL a failed statement would abort the whole transaction).
 const sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
-	destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at)
+	destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at,
+	transformation_logs, transformation_error)
 SELECT a.delivery_id, a.event_id, a.event_uid, a.project_id, a.source_id, a.connection_id, a.destination_id, a.number,
-	a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.response_headers, a.response_body, a.created_at
+	a.trigger, a.status, a.status_code, a.error_reason, a.duration_ms, a.response_headers, a.response_body, a.created_at,
+	a.transformation_logs, a.transformation_error
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::integer[],
-	$9::text[], $10::text[], $11::integer[], $12::text[], $13::bigint[], $14::text[], $15::bytea[], $16::timestamptz[])
+	$9::text[], $10::text[], $11::integer[], $12::text[], $13::bigint[], $14::text[], $15::bytea[], $16::timestamptz[],
+	$17::text[], $18::text[])
 	WITH ORDINALITY AS a(delivery_id, event_id, event_uid, project_id, source_id, connection_id, destination_id, number,
-		trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at, ord)
+		trigger, status, status_code, error_reason, duration_ms, response_headers, response_body, created_at,
+		transformation_logs, transformation_error, ord)
 WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)
 ORDER BY a.ord
 RETURNING id`
 
 // sqlFinish moves leased deliveries ($1…$7 by position: id, lease token,
-// new state, attempts made, due time, finish time, now) to their new state
+// new state, attempts made, due time, finish time, now; $8 the reason) to their new state
 // when their token still matches and they are still pending. A held
 // outcome for a connection that is enabled again, with an active
 // destination, makes the delivery due now instead: the worker saw it
@@ -138,13 +145,14 @@ RETURNING id`
 // ANALYZE) lead the planner to read every pending delivery through that
 // index instead of looking the batch's deliveries up by id.
 const sqlFinish = `UPDATE deliveries d SET state = o.state, attempts = d.attempts + o.counted,
-	next_attempt_at = o.next_attempt_at, lease_owner = '', finished_at = o.finished_at
+	next_attempt_at = o.next_attempt_at, lease_owner = '', finished_at = o.finished_at, reason = o.reason
 FROM (
-	SELECT u.id, u.token, u.counted, u.finished_at,
+	SELECT u.id, u.token, u.counted, u.finished_at, u.reason,
 		CASE WHEN r.runnable THEN 'pending' ELSE u.state END AS state,
 		CASE WHEN r.runnable THEN u.now ELSE u.next_attempt_at END AS next_attempt_at
-	FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
-		AS u(id, token, state, counted, next_attempt_at, finished_at, now)
+	FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
+		$8::text[])
+		AS u(id, token, state, counted, next_attempt_at, finished_at, now, reason)
 	LEFT JOIN LATERAL (
 		SELECT true AS runnable FROM deliveries x
 		JOIN connections c ON c.id = x.connection_id JOIN destinations t ON t.id = c.destination_id
@@ -164,14 +172,14 @@ const sqlLockRunnable = `SELECT 1 FROM deliveries d
 
 // final reports whether a delivery state is final.
 func final(state string) bool {
-	return state == volley.DeliverySuccess || state == volley.DeliveryFailed || state == volley.DeliveryCancelled
+	return volley.DeliveryFinal(state)
 }
 
 // attemptArrays are the columns of attempts to insert with sqlAttemptInsert.
 type attemptArrays struct {
 	delivery, event, project, source, connection, destination []uint64
 	number, code                                              []int
-	uid, trigger, status, reason, headers                     []string
+	uid, trigger, status, reason, headers, logs, tError       []string
 	body                                                      [][]byte
 	created                                                   []time.Time
 	durationMS                                                []int64
@@ -185,11 +193,12 @@ func (a *attemptArrays) add(at *volley.Attempt) {
 	a.code, a.reason, a.durationMS = append(a.code, at.StatusCode), append(a.reason, validText(at.ErrorReason)), append(a.durationMS, at.DurationMS)
 	a.headers, a.body = append(a.headers, encodeHTTPHeader(at.ResponseHeaders)), append(a.body, nonNil(at.ResponseBody))
 	a.created = append(a.created, ts(at.CreatedAt))
+	a.logs, a.tError = append(a.logs, validText(at.TransformationLogs)), append(a.tError, validText(at.TransformationError))
 }
 
 func (a *attemptArrays) queue(b *pgx.Batch) {
 	b.Queue(sqlAttemptInsert, a.delivery, a.event, a.uid, a.project, a.source, a.connection, a.destination, a.number,
-		a.trigger, a.status, a.code, a.reason, a.durationMS, a.headers, a.body, a.created)
+		a.trigger, a.status, a.code, a.reason, a.durationMS, a.headers, a.body, a.created, a.logs, a.tError)
 }
 
 // DeliveryFinish implements store.Traffic.
@@ -204,7 +213,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 	sorted := slices.Clone(outcomes)
 	slices.SortStableFunc(sorted, func(a, b store.Outcome) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
 	n := len(sorted)
-	ids, tokens, states := make([]uint64, n), make([]uint64, n), make([]string, n)
+	ids, tokens, states, reasons := make([]uint64, n), make([]uint64, n), make([]string, n), make([]string, n)
 	counted, next, finished, nows := make([]int, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 	var held, touched []uint64
 	var attempts attemptArrays
@@ -217,6 +226,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 	}
 	for i, o := range sorted {
 		ids[i], tokens[i], states[i], next[i], nows[i] = o.DeliveryID, o.LeaseToken, o.State, ts(o.NextAttemptAt), ts(o.Now)
+		reasons[i] = validText(o.Reason)
 		if o.Attempt != nil {
 			// An attempt whose event is gone is not recorded, but its
 			// delivery went with the event, so counting it changes nothing.
@@ -243,7 +253,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		if len(recorded) > 0 {
 			attempts.queue(b)
 		}
-		b.Queue(sqlFinish, ids, tokens, states, counted, next, finished, nows)
+		b.Queue(sqlFinish, ids, tokens, states, counted, next, finished, nows, reasons)
 		if len(touched) > 0 {
 			b.Queue(sqlEventStatus, touched)
 		}

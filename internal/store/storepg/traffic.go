@@ -20,8 +20,8 @@ import (
 )
 
 // sqlEventInsert stores a batch of events (the unnest arrays $1…$9, their
-// external ids $20 and trace contexts $21) and their payloads, their
-// deliveries ($10…$16, tied to their event by its public id) and the
+// external ids $20, paths $22 and trace contexts $23) and their payloads, their
+// deliveries ($10…$16 and reasons $21, tied to their event by its public id) and the
 // idempotency keys they now hold ($17…$19), in one statement. It returns
 // each event's public id, database id and delivery ids. The deliveries are
 // inserted in input order, so their identity values grow in that order:
@@ -29,21 +29,23 @@ import (
 const sqlEventInsert = `WITH ev AS (
 	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
 	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, ''), u.traceparent
-	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[], $21::text[])
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[], $23::text[])
 		AS u(uid, project_id, source_id, method, status, created_at, external_id, traceparent)
 	RETURNING id, event_id, project_id, source_id, created_at
 ), pl AS (
-	INSERT INTO event_payloads (event_id, query, headers, body)
-	SELECT ev.id, u.query, u.headers, u.body
-	FROM unnest($1::text[], $5::bytea[], $6::text[], $7::bytea[]) AS u(uid, query, headers, body)
+	INSERT INTO event_payloads (event_id, query, headers, body, path)
+	SELECT ev.id, u.query, u.headers, u.body, u.path
+	FROM unnest($1::text[], $5::bytea[], $6::text[], $7::bytea[], $22::text[]) AS u(uid, query, headers, body, path)
 	JOIN ev ON ev.event_id = u.uid
 ), dl AS (
 	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at)
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason)
 	SELECT ev.id, ev.project_id, ev.source_id, d.connection_id, d.destination_id, d.state,
-		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at
-	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[])
-		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, ord)
+		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at,
+		CASE WHEN d.state = 'filtered' THEN ev.created_at ELSE ` + zeroTime + ` END, d.reason
+	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[],
+		$21::text[])
+		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, reason, ord)
 	JOIN ev ON ev.event_id = d.uid
 	ORDER BY d.ord
 	RETURNING id, event_id
@@ -252,15 +254,30 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// insertedStatus is the status of an event stored with ds: dropped without
+// deliveries, filtered when every one is, else pending.
+func insertedStatus(ds []volley.Delivery) string {
+	if len(ds) == 0 {
+		return volley.EventDropped
+	}
+	for _, d := range ds {
+		if d.State != volley.DeliveryFiltered {
+			return volley.EventPending
+		}
+	}
+	return volley.EventFiltered
+}
+
 // eventInsert stores the events that are not in dups with sqlEventInsert
 // and returns every event's result.
 func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups map[int]dup) ([]store.InsertedEvent, error) {
 	n := len(events) - len(dups)
 	uids, projects, sources := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	methods, queries, headers, bodies := make([]string, 0, n), make([][]byte, 0, n), make([]string, 0, n), make([][]byte, 0, n)
+	paths := make([]string, 0, n)
 	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
 	traces := make([]string, 0, n)
-	var dUIDs, dOwners, dStates []string
+	var dUIDs, dOwners, dStates, dReasons []string
 	var dConns, dDests, dTokens []uint64
 	var dNext []time.Time
 	kUIDs, kKeys, kUntil := []string{}, [][]byte{}, []time.Time{}
@@ -271,12 +288,10 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		}
 		ne := &events[i]
 		e := &ne.Event
-		status := volley.EventPending
-		if len(ne.Deliveries) == 0 {
-			status = volley.EventDropped
-		}
+		status := insertedStatus(ne.Deliveries)
 		uids, projects, sources = append(uids, e.UID), append(projects, e.ProjectID), append(sources, e.SourceID)
 		methods, queries = append(methods, e.Method), append(queries, []byte(e.Query))
+		paths = append(paths, validText(e.Path))
 		headers, bodies = append(headers, encodeHTTPHeader(e.Headers)), append(bodies, nonNil(e.Body))
 		statuses, created = append(statuses, status), append(created, ts(e.CreatedAt))
 		externals = append(externals, payload.ExternalID(e.Headers, e.Body))
@@ -285,6 +300,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
 			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
 			dOwners, dTokens = append(dOwners, validText(d.LeaseOwner)), append(dTokens, d.LeaseToken)
+			dReasons = append(dReasons, validText(d.Reason))
 		}
 		if ne.IdempotencyKey != "" {
 			holder[idemKey{e.SourceID, ne.IdempotencyKey}] = i
@@ -295,7 +311,7 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, traces)
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons), paths, traces)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +358,7 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.headers,
-	ep.body, e.status, e.created_at, e.traceparent`
+	ep.body, e.status, e.created_at, ep.path, e.traceparent`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -352,7 +368,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var query []byte
 	var headers string
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers,
-		&e.Body, &e.Status, &e.CreatedAt, &e.TraceParent); err != nil {
+		&e.Body, &e.Status, &e.CreatedAt, &e.Path, &e.TraceParent); err != nil {
 		return nil, mapErr(err)
 	}
 	var err error
@@ -425,12 +441,12 @@ func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*v
 }
 
 const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
-	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at`
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason`
 
 func scanDelivery(row scanner) (*volley.Delivery, error) {
 	var d volley.Delivery
 	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt); err != nil {
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt, &d.Reason); err != nil {
 		return nil, mapErr(err)
 	}
 	return &d, nil
@@ -448,10 +464,15 @@ func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]voll
 func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
+		var finished time.Time
+		if volley.DeliveryFinal(d.State) {
+			finished = ts(d.CreatedAt)
+		}
 		b.Queue(`INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID, d.State, ts(d.NextAttemptAt),
-			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt))
+			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt), finished, validText(d.Reason))
 		b.Queue(sqlEventStatus, []uint64{d.EventID})
 		return b
 	}

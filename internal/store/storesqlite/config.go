@@ -218,18 +218,22 @@ func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now tim
 }
 
 const connectionCols = `c.id, c.project_id, c.source_id, c.destination_id, c.name, c.status, c.eps, c.max_retries,
-	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status`
+	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, c.transformation_id`
 
 const connectionFrom = ` FROM connections c JOIN sources s ON s.id = c.source_id JOIN destinations d ON d.id = c.destination_id`
 
 func scanConnection(row scanner) (*volley.Connection, error) {
 	var c volley.Connection
 	var created, updated int64
+	var filter sql.NullString
 	err := row.Scan(&c.ID, &c.ProjectID, &c.SourceID, &c.DestinationID, &c.Name, &c.Status, &c.EPS, &c.MaxRetries,
 		&created, &updated, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS,
-		&c.DestinationStatus)
+		&c.DestinationStatus, &filter, &c.TransformationID)
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if filter.Valid {
+		c.Filter = []byte(filter.String)
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &c, nil
@@ -266,27 +270,65 @@ func (s *Store) ConnectionListBySource(ctx context.Context, sourceID uint64) ([]
 
 // ConnectionCreate implements store.Config.
 func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) error {
-	r, err := s.exec(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
-		eps, max_retries, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, micros(c.CreatedAt), micros(c.UpdatedAt))
-	if _, ok := uniqueViolation(err); ok {
-		err = store.Conflict("connection between this source and destination")
-	} else if foreignKeyViolation(err) {
-		err = store.ErrNotFound
-	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := transformationInProject(ctx, tx, c); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
+			eps, max_retries, filter, transformation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
+			c.TransformationID, micros(c.CreatedAt), micros(c.UpdatedAt))
+		if _, ok := uniqueViolation(err); ok {
+			return store.Conflict("connection between this source and destination")
+		} else if foreignKeyViolation(err) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		c.ID = uint64(id)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("create connection: %w", err)
 	}
-	id, _ := r.LastInsertId()
-	c.ID = uint64(id)
 	return nil
+}
+
+// transformationInProject checks, inside the writing transaction, that a
+// connection's transformation exists in its project: the column has no
+// foreign key (see migration 0011).
+func transformationInProject(ctx context.Context, tx *sql.Tx, c *volley.Connection) error {
+	if c.TransformationID == 0 {
+		return nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM transformations WHERE id = ? AND project_id = ?`,
+		c.TransformationID, c.ProjectID).Scan(&one)
+	if err != nil {
+		return fmt.Errorf("transformation %d: %w", c.TransformationID, notFound(err))
+	}
+	return nil
+}
+
+// filterArg stores a missing filter as NULL.
+func filterArg(f []byte) any {
+	if len(f) == 0 {
+		return nil
+	}
+	return string(f)
 }
 
 // ConnectionUpdate implements store.Config.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, status = ?, eps = ?, max_retries = ?, updated_at = ?
-			WHERE id = ?`, c.Name, c.Status, c.EPS, c.MaxRetries, micros(c.UpdatedAt), c.ID)
+		if err := transformationInProject(ctx, tx, c); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, status = ?, eps = ?, max_retries = ?, filter = ?,
+			transformation_id = ?, updated_at = ? WHERE id = ?`, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
+			c.TransformationID, micros(c.UpdatedAt), c.ID)
 		if err := affectedOne(r, err); err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // sqlPayloadInsert stores an event's payload, in the event's transaction.
-const sqlPayloadInsert = `INSERT INTO event_payloads (event_id, encoding, query, headers, body) VALUES (?, ?, ?, ?, ?)`
+const sqlPayloadInsert = `INSERT INTO event_payloads (event_id, encoding, query, headers, body, path) VALUES (?, ?, ?, ?, ?, ?)`
 
 // storedPayload is an event's payload as the tables keep it.
 type storedPayload struct {

@@ -86,7 +86,8 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 func insertAttempt(ctx context.Context, st *sql.Stmt, a *volley.Attempt) error {
 	r, err := st.ExecContext(ctx, a.DeliveryID, a.EventID, a.EventUID, a.ProjectID, a.SourceID, a.ConnectionID,
 		a.DestinationID, a.Number, a.Trigger, a.Status, a.StatusCode, a.ErrorReason, a.DurationMS,
-		encodeHTTPHeader(a.ResponseHeaders), nonNil(a.ResponseBody), micros(a.CreatedAt))
+		encodeHTTPHeader(a.ResponseHeaders), nonNil(a.ResponseBody), micros(a.CreatedAt), a.TransformationLogs,
+		a.TransformationError)
 	if err != nil {
 		return fmt.Errorf("insert attempt: %w", err)
 	}
@@ -97,7 +98,7 @@ func insertAttempt(ctx context.Context, st *sql.Stmt, a *volley.Attempt) error {
 
 // final reports whether a delivery state is final.
 func final(state string) bool {
-	return state == volley.DeliverySuccess || state == volley.DeliveryFailed || state == volley.DeliveryCancelled
+	return volley.DeliveryFinal(state)
 }
 
 // DeliveryFinish implements store.Traffic.
@@ -136,7 +137,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 			if final(o.State) {
 				finished = micros(o.Now)
 			}
-			r, err := finish.ExecContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.DeliveryID, o.LeaseToken)
+			r, err := finish.ExecContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID, o.LeaseToken)
 			if err != nil {
 				return fmt.Errorf("update delivery: %w", err)
 			}

@@ -25,18 +25,20 @@ const (
 	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryInsert = `INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
 		destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers,
-		response_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		response_body, created_at, transformation_logs, transformation_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryFinish = `UPDATE deliveries SET state = ?, attempts = attempts + ?, next_attempt_at = ?,
-		lease_owner = '', finished_at = ? WHERE id = ? AND lease_token = ? AND state = 'pending'`
+		lease_owner = '', finished_at = ?, reason = ? WHERE id = ? AND lease_token = ? AND state = 'pending'`
 	// sqlEventStatus derives an event's status from its deliveries.
 	sqlEventStatus = `UPDATE events SET status = (
 		SELECT CASE
 			WHEN count(*) = sum(state = 'cancelled') THEN 'dropped'
 			WHEN sum(state IN ('pending', 'held')) > 0 THEN 'pending'
 			WHEN sum(state = 'failed') > 0 THEN 'failed'
+			WHEN count(*) = sum(state IN ('cancelled', 'filtered')) THEN 'filtered'
 			ELSE 'processed' END
 		FROM deliveries WHERE event_id = ?1) WHERE id = ?1`
 )
@@ -129,17 +131,14 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 					return fmt.Errorf("check idempotency key: %w", err)
 				}
 			}
-			status := volley.EventPending
-			if len(ne.Deliveries) == 0 {
-				status = volley.EventDropped
-			}
+			status := insertedStatus(ne.Deliveries)
 			ep := &encoded[i]
 			r, err := insEvent.ExecContext(ctx, e.UID, e.ProjectID, e.SourceID, e.Method, status, micros(e.CreatedAt), ep.external, e.TraceParent)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
 			id, _ := r.LastInsertId()
-			if _, err := insPayload.ExecContext(ctx, id, ep.encoding, e.Query, ep.headers, ep.body); err != nil {
+			if _, err := insPayload.ExecContext(ctx, id, ep.encoding, e.Query, ep.headers, ep.body, e.Path); err != nil {
 				return fmt.Errorf("insert event payload: %w", err)
 			}
 			res := store.InsertedEvent{ID: uint64(id), UID: e.UID, DeliveryIDs: make([]uint64, len(ne.Deliveries))}
@@ -150,7 +149,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 			}
 			for j, d := range ne.Deliveries {
 				r, err := insDelivery.ExecContext(ctx, id, e.ProjectID, e.SourceID, d.ConnectionID, d.DestinationID, d.State,
-					micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(e.CreatedAt))
+					micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(e.CreatedAt), finishedAt(&d, e.CreatedAt), d.Reason)
 				if err != nil {
 					return fmt.Errorf("insert delivery: %w", err)
 				}
@@ -167,6 +166,29 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 	return out, nil
 }
 
+// insertedStatus is the status of an event stored with ds: dropped without
+// deliveries, filtered when every one is, else pending.
+func insertedStatus(ds []volley.Delivery) string {
+	if len(ds) == 0 {
+		return volley.EventDropped
+	}
+	for _, d := range ds {
+		if d.State != volley.DeliveryFiltered {
+			return volley.EventPending
+		}
+	}
+	return volley.EventFiltered
+}
+
+// finishedAt is when a delivery being inserted finished: a filtered one
+// at once, when it was created.
+func finishedAt(d *volley.Delivery, created time.Time) int64 {
+	if volley.DeliveryFinal(d.State) {
+		return micros(created)
+	}
+	return 0
+}
+
 // nonNil keeps an empty body an empty blob rather than NULL.
 func nonNil(b []byte) []byte {
 	if b == nil {
@@ -176,7 +198,7 @@ func nonNil(b []byte) []byte {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.encoding,
-	ep.headers, ep.body, e.status, e.created_at, e.traceparent`
+	ep.headers, ep.body, e.status, e.created_at, ep.path, e.traceparent`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -187,7 +209,7 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	var encoding int
 	var created int64
 	if err := row.Scan(&e.ID, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &e.Query, &encoding,
-		&storedHeaders, &storedBody, &e.Status, &created, &e.TraceParent); err != nil {
+		&storedHeaders, &storedBody, &e.Status, &created, &e.Path, &e.TraceParent); err != nil {
 		return nil, notFound(err)
 	}
 	headers, body, err := payload.Decode(encoding, storedHeaders, storedBody)
@@ -262,13 +284,13 @@ func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*v
 }
 
 const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
-	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at`
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason`
 
 func scanDelivery(row scanner) (*volley.Delivery, error) {
 	var d volley.Delivery
 	var next, created, finished int64
 	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &finished); err != nil {
+		&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &finished, &d.Reason); err != nil {
 		return nil, notFound(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.FinishedAt = fromMicros(next), fromMicros(created), fromMicros(finished)
@@ -289,7 +311,7 @@ func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]voll
 func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, sqlDeliveryInsert, d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID,
-			d.State, micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(d.CreatedAt))
+			d.State, micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(d.CreatedAt), finishedAt(d, d.CreatedAt), d.Reason)
 		if foreignKeyViolation(err) {
 			return store.ErrNotFound
 		}
