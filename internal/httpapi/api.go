@@ -114,7 +114,7 @@ type API struct {
 	publicPatterns []string
 	// openapi is the served OpenAPI document, built on first request.
 	openapi openapiDoc
-	runner   *transform.Runner
+	runner  *transform.Runner
 
 	streamPoll, streamHeartbeat time.Duration
 	stopStreams                 chan struct{} // closed by StopStreams
