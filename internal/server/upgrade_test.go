@@ -490,7 +490,12 @@ func checkUpgraded(t *testing.T, st store.Store, exclusive bool, m *upgradeManif
 		var got apiEvent
 		call(t, base, tok, "GET", fmt.Sprintf("/api/requests/%d", want.ID), nil, &got)
 		wantBody, _ := base64.StdEncoding.DecodeString(want.Body)
-		if got.EventID != want.EventID || !bytes.Equal(got.body(), wantBody) || got.Status != want.Status || len(got.Attempts) != want.Attempts {
+		// Deliveries that were waiting for a retry may be retried by now
+		// (their time came long ago): more attempts and another status
+		// then, but none lost, and a finished event stays as it was.
+		finished := want.Status == "processed" || want.Status == "failed"
+		if got.EventID != want.EventID || !bytes.Equal(got.body(), wantBody) || len(got.Attempts) < want.Attempts ||
+			(finished && (got.Status != want.Status || len(got.Attempts) != want.Attempts)) {
 			t.Errorf("event %d after the upgrade: id %s status %s, %d attempts, body %q; before: %s %s, %d attempts, body %q",
 				want.ID, got.EventID, got.Status, len(got.Attempts), got.body(), want.EventID, want.Status, want.Attempts, wantBody)
 		}
