@@ -21,6 +21,7 @@ type auditFixture struct {
 	projectID, sourceID, destinationID, connection  uint64
 	memberID, invitationID, tokenID, requestID      uint64
 	eventID, sourcePassword, tokenValue, invitation string
+	transformationID                                uint64
 }
 
 func (f auditFixture) ids() map[string]string {
@@ -29,6 +30,7 @@ func (f auditFixture) ids() map[string]string {
 		"account_id": u(f.memberID), "project_id": u(f.projectID), "token_id": u(f.tokenID),
 		"source_id": u(f.sourceID), "destination_id": u(f.destinationID), "connection_id": u(f.connection),
 		"request_id": u(f.requestID), "event_id": f.eventID, "invitation_id": u(f.invitationID),
+		"transformation_id": u(f.transformationID),
 	}
 }
 
@@ -64,6 +66,8 @@ func newAuditFixture(t *testing.T, srv *testserver.Server, n int) auditFixture {
 	}
 	c.must(t, http.StatusCreated, "POST", "/api/tokens", map[string]any{"name": "audited"}).JSON(t, &tok)
 	f.tokenID, f.tokenValue = tok.ID, tok.Token
+	f.transformationID = idOf(t, c.must(t, http.StatusCreated, "POST", base+"/transformations",
+		map[string]any{"name": "Audited", "code": "(request) => request"}), "transformation")
 	return f
 }
 
@@ -82,6 +86,14 @@ func auditBody(t *testing.T, srv *testserver.Server, pattern string, f auditFixt
 		d := callerOf(srv, testserver.AdminToken).in(f.orgID).must(t, http.StatusCreated, "POST",
 			fmt.Sprintf("/api/projects/%d/destinations", f.projectID), map[string]any{"name": "Second", "url": "http://127.0.0.1:9/2"})
 		return map[string]any{"source_id": f.sourceID, "destination_id": idOf(t, d, "destination")}
+	case "POST /api/connections/test-filter":
+		return map[string]any{"filter": map[string]any{"body": map[string]any{"n": 1}}, "event_id": f.eventID}
+	case "POST /api/projects/{project_id}/transformations":
+		return map[string]any{"name": "Another", "code": "(request) => request"}
+	case "PUT /api/transformations/{transformation_id}":
+		return map[string]any{"code": "(request) => null"}
+	case "POST /api/transformations/{transformation_id}/test":
+		return map[string]any{"event_id": f.eventID}
 	case "PUT /api/org/members/{account_id}":
 		return map[string]any{"role": "admin"}
 	case "POST /api/auth/cli/approve", "POST /api/auth/cli/deny":

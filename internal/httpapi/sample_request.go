@@ -164,6 +164,9 @@ func (a *API) testFilter(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if sections == nil {
 		sections = []string{}
 	}
+	// A dry run changes nothing; it is recorded like a test send, since it
+	// reads a stored event.
+	c.audit("connection.test_filter", "connection", deref(req.ConnectionID), valueSet("matches", ok))
 	return writeJSON(w, http.StatusOK, testFilterJSON{Matches: ok, Reason: why, Sections: sections})
 }
 
@@ -238,5 +241,6 @@ func (a *API) testTransformation(w http.ResponseWriter, r *http.Request, c *call
 		res.Result = &transformedRequestJSON{Method: out.Method, Path: out.Path, Query: out.Query,
 			Headers: headersOut(out.Headers), Body: string(out.Body)}
 	}
+	c.audit("transformation.test", "transformation", t.ID)
 	return writeJSON(w, http.StatusOK, res)
 }

@@ -77,6 +77,7 @@ func (a *API) createTransformation(w http.ResponseWriter, r *http.Request, c *ca
 	if err := a.cfg.Store.TransformationCreate(r.Context(), t); err != nil {
 		return notFoundAs(err, "Project")
 	}
+	c.audit("transformation.create", "transformation", t.ID, fieldChanges(nil, transformationOut(t))...)
 	return writeMerged(w, http.StatusCreated, "transformation", transformationOut(t))
 }
 
@@ -105,6 +106,7 @@ func (a *API) updateTransformation(w http.ResponseWriter, r *http.Request, c *ca
 	if err := decodeBody(w, r, &req); err != nil {
 		return err
 	}
+	before := transformationOut(t)
 	if err := req.apply(t); err != nil {
 		return err
 	}
@@ -112,6 +114,7 @@ func (a *API) updateTransformation(w http.ResponseWriter, r *http.Request, c *ca
 	if err := a.cfg.Store.TransformationUpdate(r.Context(), t); err != nil {
 		return notFoundAs(err, "Transformation")
 	}
+	c.audit("transformation.update", "transformation", t.ID, fieldChanges(before, transformationOut(t))...)
 	return writeMerged(w, http.StatusOK, "transformation", transformationOut(t))
 }
 
@@ -127,5 +130,6 @@ func (a *API) deleteTransformation(w http.ResponseWriter, r *http.Request, c *ca
 	if err := a.cfg.Store.TransformationDelete(r.Context(), org.ID, t.ID); err != nil {
 		return notFoundAs(err, "Transformation")
 	}
+	c.audit("transformation.delete", "transformation", t.ID, fieldChanges(transformationOut(t), nil)...)
 	return noContent(w)
 }
