@@ -15,7 +15,11 @@ import (
 )
 
 func main() {
-	args := []string{"test", "-count=1"}
+	// Some packages (the API's golden and audit sweeps, SQLite's storage
+	// suite) take minutes under -race on a two-core machine; go test's
+	// default 10-minute limit per package would cut them off while they
+	// still progress. The CI job's own limit bounds the whole run.
+	args := []string{"test", "-count=1", "-timeout=30m"}
 	if raceAvailable() {
 		args = append(args, "-race")
 	} else {
