@@ -30,7 +30,7 @@ func TestAuditSignInsAndApprovals(t *testing.T) {
 	b.post("/signin", url.Values{"csrf": {tok}, "email": {"ghost@example.com"}, "password": {"ghost-password"}}).
 		want(t, "sign in with an unknown email", http.StatusUnauthorized)
 	b.post("/signin", url.Values{"csrf": {tok}, "email": {adminEmail}, "password": {adminPassword}}).
-		wantRedirect(t, "sign in", "/account")
+		wantRedirect(t, "sign in", "/")
 	p := b.get("/cli/approve?code=" + url.QueryEscape(login.PairingCode))
 	b.post("/cli/approve", url.Values{"csrf": {p.csrf(t)}, "code": {login.PairingCode}, "device_name": {"ada-laptop"},
 		"action": {"approve"}}).want(t, "approve", http.StatusOK, "Approved")
