@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"github.com/volleyhq/volley/internal/httpapi/openapi"
 	"reflect"
 	"slices"
 	"strconv"
@@ -187,25 +188,6 @@ func structFields(t reflect.Type) []twinField {
 	return fs
 }
 
-// camelCase turns a snake_case key into lowerCamelCase ("ingestion_id" →
-// "ingestionId", "latency_p50_ms" → "latencyP50Ms").
-func camelCase(s string) string {
-	if !strings.Contains(s, "_") {
-		return s
-	}
-	var b strings.Builder
-	upper := false
-	for _, r := range s {
-		switch {
-		case r == '_':
-			upper = b.Len() > 0
-		case upper && 'a' <= r && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
-			upper = false
-		default:
-			b.WriteRune(r)
-			upper = false
-		}
-	}
-	return b.String()
-}
+// camelCase is the twin of a key: the rule lives beside the OpenAPI
+// document, which describes the twins the server writes.
+func camelCase(s string) string { return openapi.CamelCase(s) }

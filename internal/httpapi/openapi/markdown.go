@@ -189,7 +189,7 @@ func withoutTwins(v any) any {
 			out[k] = withoutTwins(val)
 		}
 		for k := range v {
-			if t := camelCase(k); t != k {
+			if t := CamelCase(k); t != k {
 				delete(out, t)
 			}
 		}
@@ -210,7 +210,7 @@ func properties(b *bytes.Buffer, s *openapi3.Schema, mark string) {
 	fmt.Fprintf(b, "\n| Property | Type | Description |\n|---|---|---|\n")
 	twins := map[string]bool{}
 	for name := range s.Properties {
-		if t := camelCase(name); t != name && s.Properties[t] != nil {
+		if t := CamelCase(name); t != name && s.Properties[t] != nil {
 			twins[t] = true
 		}
 	}
@@ -219,7 +219,7 @@ func properties(b *bytes.Buffer, s *openapi3.Schema, mark string) {
 			continue
 		}
 		key := "`" + name + "`"
-		if t := camelCase(name); t != name && s.Properties[t] != nil {
+		if t := CamelCase(name); t != name && s.Properties[t] != nil {
 			key += " / `" + t + "`"
 		}
 		if slices.Contains(s.Required, name) {
@@ -317,7 +317,7 @@ func mergedOf(s *openapi3.Schema) (string, *openapi3.SchemaRef, bool) {
 // isTwin reports whether property k of v is the camelCase twin of another.
 func isTwin(v *openapi3.Schema, k string) bool {
 	for name := range v.Properties {
-		if name != k && camelCase(name) == k {
+		if name != k && CamelCase(name) == k {
 			return true
 		}
 	}

@@ -142,7 +142,7 @@ func (x *expander) twins(s *openapi3.SchemaRef) {
 	for _, name := range slices.Sorted(maps.Keys(v.Properties)) {
 		prop := v.Properties[name]
 		x.twins(prop)
-		twin := camelCase(name)
+		twin := CamelCase(name)
 		if off || twin == name {
 			continue
 		}
@@ -234,7 +234,7 @@ func (x *expander) example(s *openapi3.SchemaRef, value any) any {
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(val)) {
-			twin := camelCase(k)
+			twin := CamelCase(k)
 			if _, has := v.Properties[twin]; has && twin != k {
 				if _, set := val[twin]; !set {
 					val[twin] = val[k]
@@ -246,9 +246,10 @@ func (x *expander) example(s *openapi3.SchemaRef, value any) any {
 	return value
 }
 
-// camelCase turns a snake_case key into lowerCamelCase, as the server's
-// twins do (internal/httpapi/twin.go): "latency_p50_ms" → "latencyP50Ms".
-func camelCase(s string) string {
+// CamelCase turns a snake_case key into lowerCamelCase, the twin the server
+// writes beside every multi-word key (internal/httpapi/twin.go):
+// "ingestion_id" → "ingestionId", "latency_p50_ms" → "latencyP50Ms".
+func CamelCase(s string) string {
 	if !strings.Contains(s, "_") {
 		return s
 	}

@@ -156,8 +156,8 @@ func TestExpansion(t *testing.T) {
 func TestCamelCase(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"id": "id", "created_at": "createdAt", "latency_p50_ms": "latencyP50Ms", "_x": "x"} {
-		if got := camelCase(in); got != want {
-			t.Errorf("camelCase(%q) = %q, want %q", in, got, want)
+		if got := CamelCase(in); got != want {
+			t.Errorf("CamelCase(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
