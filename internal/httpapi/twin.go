@@ -4,12 +4,13 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
-	"github.com/volleyhq/volley/internal/httpapi/openapi"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/volleyhq/volley/internal/httpapi/openapi"
 )
 
 // The Java SDK reads responses with lowerCamelCase keys (its Gson has no
