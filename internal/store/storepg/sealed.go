@@ -2,37 +2,16 @@ package storepg
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 )
-
-// sealedTable returns the table and column of a sealed column. The names
-// come from this fixed list, never from input, so they may be spliced into
-// SQL.
-func sealedTable(c store.SealedColumn) (table, column string, err error) {
-	switch c {
-	case store.SealedTokens:
-		return "api_tokens", "sealed", nil
-	case store.SealedInvitations:
-		return "invitations", "sealed", nil
-	case store.SealedSourceAuthKeys:
-		return "sources", "auth_key", nil
-	case store.SealedSourceWebhookSecrets:
-		return "sources", "webhook_secret", nil
-	case store.SealedDestinationSecrets:
-		return "destinations", "signing_secret", nil
-	case store.SealedDestinationPrevSecrets:
-		return "destinations", "prev_signing_secret", nil
-	}
-	return "", "", fmt.Errorf("unknown sealed column %q", c)
-}
 
 // SealedList implements store.Sealed.
 func (s *Store) SealedList(ctx context.Context, p store.SealedListParams) ([]store.SealedValue, error) {
-	table, column, err := sealedTable(p.Column)
+	table, column, err := storesql.SealedTable(p.Column)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +30,7 @@ func (s *Store) SealedReplace(ctx context.Context, vals []store.SealedReplacemen
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		n = 0
 		for _, v := range vals {
-			table, column, err := sealedTable(v.Column)
+			table, column, err := storesql.SealedTable(v.Column)
 			if err != nil {
 				return err
 			}
