@@ -20,16 +20,23 @@ import (
 // returns its email.
 func createAccount(t *testing.T, s *storesqlite.Store, i int) string {
 	t.Helper()
+	email, err := insertAccount(s, i)
+	if err != nil {
+		t.Fatalf("AccountCreate: %v", err)
+	}
+	return email
+}
+
+// insertAccount is createAccount for goroutines other than the test's,
+// which must not call t.Fatal.
+func insertAccount(s *storesqlite.Store, i int) (string, error) {
 	email := fmt.Sprintf("user%d@example.com", i)
 	_, err := s.AccountCreate(context.Background(), store.AccountCreateParams{
 		Email: email, Name: "User", PasswordHash: "x", OrgName: "Org", OrgSlug: fmt.Sprintf("org-%d", i),
 		Token: volley.APIToken{Kind: volley.TokenKindAPI, Name: "API token", Hash: []byte(email), Sealed: []byte("sealed"), Prefix: "vk_"},
 		Now:   time.Now().UTC(),
 	})
-	if err != nil {
-		t.Fatalf("AccountCreate: %v", err)
-	}
-	return email
+	return email, err
 }
 
 // TestBackupWhileWriting: a backup taken while another connection keeps
@@ -51,6 +58,7 @@ func TestBackupWhileWriting(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var writeErr error
 	wg.Add(1)
 	go func() { // writes during the backup
 		defer wg.Done()
@@ -60,13 +68,18 @@ func TestBackupWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			createAccount(t, s, i)
+			if _, writeErr = insertAccount(s, i); writeErr != nil {
+				return
+			}
 		}
 	}()
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	info, err := storesqlite.Backup(context.Background(), src, dst)
 	close(stop)
 	wg.Wait()
+	if writeErr != nil {
+		t.Fatalf("a write during the backup failed: %v", writeErr)
+	}
 	if err != nil {
 		t.Fatalf("Backup: %v", err)
 	}
