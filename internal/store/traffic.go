@@ -127,11 +127,28 @@ type Traffic interface {
 	// time of the project's oldest event still pending (zero when none). No
 	// figure counts rows of events or deliveries: the cost depends on the
 	// window, not on the store's size.
+	//
+	// Each period also carries the backlog history BacklogSample keeps
+	// per project and hour: the highest backlog and oldest pending age
+	// sampled in the period, and whether any sample was taken in it at all
+	// (BacklogSampled; a sampled period with no row for the project had no
+	// backlog). With p.ConnectionID they are left 0: the history is the
+	// project's.
 	ProjectTraffic(ctx context.Context, p ProjectTrafficParams) (*volley.ProjectTraffic, error)
+	// BacklogSample records, for every project with a backlog at p.Now, its
+	// backlog (pending and held deliveries, from the per-connection
+	// counters) and the age of its oldest pending event, keeping the
+	// highest of each per UTC hour, and marks the hour as sampled. Its cost
+	// grows with the projects that have a backlog (one counter row per
+	// connection, one index seek per project), not with the events. It is
+	// idempotent: samples are merged by maximum, so a sample taken twice,
+	// or by several nodes at once, changes nothing. It returns how many
+	// projects had a backlog.
+	BacklogSample(ctx context.Context, p BacklogSampleParams) (int, error)
 	// ConnectionMetricsDelete deletes, in one short transaction, up to Limit
 	// of the per-minute counters of minutes wholly before Before, and of the
-	// per-hour counters of projects of hours wholly before it (at most
-	// Limit of each kind), for the retention round to call beside
+	// per-hour counters of projects (received events, backlog samples) of
+	// hours wholly before it (at most Limit of each kind), for the retention round to call beside
 	// RetentionDelete. It returns how many rows it deleted; 0 means nothing
 	// is left to do for now.
 	ConnectionMetricsDelete(ctx context.Context, p RetentionParams) (int, error)
@@ -291,6 +308,13 @@ type ProjectTrafficParams struct {
 	// Step is the length of a period: a whole number of hours (time.Hour,
 	// 24 * time.Hour), at most 1,000 periods in the window.
 	Step time.Duration
+}
+
+// BacklogSampleParams is one sample of BacklogSample.
+type BacklogSampleParams struct {
+	// Now is the time of the sample: its hour is the row it merges into,
+	// and ages of the oldest pending events are counted up to it.
+	Now time.Time
 }
 
 // RetentionParams bounds one round of retention.

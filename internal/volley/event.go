@@ -192,6 +192,15 @@ type TrafficPeriod struct {
 	Routed    int64 // deliveries created
 	Delivered int64 // deliveries that succeeded
 	Failed    int64 // deliveries that failed for good
+	// BacklogSampled reports that the backlog was sampled at least once
+	// in the period; BacklogMax and OldestPendingAgeMax are 0 otherwise.
+	BacklogSampled bool
+	// BacklogMax is the most pending and held deliveries sampled in the
+	// period.
+	BacklogMax int64
+	// OldestPendingAgeMax is the greatest age, in whole seconds, of the
+	// oldest pending event sampled in the period.
+	OldestPendingAgeMax time.Duration
 }
 
 // ConnectionMetrics summarises a connection's recent traffic.

@@ -3,6 +3,7 @@ package storepg
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesql"
@@ -34,6 +35,18 @@ func (s *Store) explain(ctx context.Context, query string, args []any) (string, 
 		b.WriteString(line + "\n")
 	}
 	return b.String(), rows.Err()
+}
+
+// ExplainBacklog returns PostgreSQL's plans (EXPLAIN, without costs) of
+// BacklogSample's statement and of ProjectTraffic's, for a test of index
+// use.
+func (s *Store) ExplainBacklog(ctx context.Context, projectID uint64, now time.Time) (sample, history string, err error) {
+	if sample, err = s.explain(ctx, sqlBacklogSample, []any{ts(now)}); err != nil {
+		return "", "", err
+	}
+	from := now.Add(-24 * time.Hour).Truncate(time.Hour)
+	history, err = s.explain(ctx, sqlProjectTraffic, []any{int64(projectID), int64(0), ts(from), time.Hour.Seconds(), ts(now)})
+	return sample, history, err
 }
 
 // Analyze refreshes the planner's statistics of the traffic tables.

@@ -56,6 +56,7 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 		n = 0
 		for _, t := range []struct{ table, unit string }{
 			{"connection_minutes", "minute"}, {"connection_latency", "minute"}, {"project_hours", "hour"},
+			{"backlog_hours", "hour"},
 		} {
 			// Hours wholly before the cut: an hour starts at or before it.
 			before := storesql.MetricsSince(p.Before)

@@ -74,3 +74,32 @@ func TestEventSearchPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestBacklogSamplePlan checks that the backlog sampler reads the events
+// by one seek of events_project_status per project with a backlog, never
+// by a scan of events or deliveries, and that the overview reads the
+// samples through backlog_hours' primary key.
+func TestBacklogSamplePlan(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	conn := storetest.Graph(t, s)
+	for i := range 4 {
+		if _, err := s.EventInsert(t.Context(), storetest.Events(500, i, conn, time.Now())); err != nil {
+			t.Fatalf("EventInsert: %v", err)
+		}
+	}
+	if err := s.Analyze(t.Context()); err != nil {
+		t.Fatalf("ANALYZE: %v", err)
+	}
+	sample, history, err := s.ExplainBacklog(t.Context(), conn.ProjectID, time.Now())
+	if err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	if !strings.Contains(sample, "events_project_status") || strings.Contains(sample, "Seq Scan on events") ||
+		strings.Contains(sample, "deliveries") {
+		t.Errorf("plan of the backlog sample:\n%s\nwant events read through events_project_status only", sample)
+	}
+	if !strings.Contains(history, "backlog_hours_pkey") || strings.Contains(history, "Seq Scan on backlog_hours") {
+		t.Errorf("plan of the project's traffic:\n%s\nwant backlog_hours read through its primary key", history)
+	}
+}

@@ -70,6 +70,7 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 			{"connection_minutes", "connection_id, minute", "minute"},
 			{"connection_latency", "connection_id, minute, bucket_ms", "minute"},
 			{"project_hours", "project_id, hour", "hour"},
+			{"backlog_hours", "project_id, hour", "hour"},
 		} {
 			before := unixMinute(p.Before)
 			if t.unit == "hour" {

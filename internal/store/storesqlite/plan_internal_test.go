@@ -117,3 +117,32 @@ func explain(t *testing.T, s *Store, query string, args []any) string {
 	}
 	return b.String()
 }
+
+// TestBacklogSamplePlan checks that the backlog sampler reads one counter
+// row per connection and one index seek per project with a backlog, never
+// the events or deliveries, and that the overview reads the samples
+// through backlog_hours' primary key.
+func TestBacklogSamplePlan(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	if _, err := s.EventInsert(t.Context(), storetest.Events(2000, 0, conn, time.Now())); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	if _, err := s.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+		t.Fatalf("ANALYZE: %v", err)
+	}
+	plan := explain(t, s, sqlBacklogNow, nil)
+	for _, want := range []string{"SCAN connection_backlog", "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)",
+		"SEARCH e USING COVERING INDEX events_project_status (project_id=? AND status=?)"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan of the backlog sample is\n%s\nwant %q", plan, want)
+		}
+	}
+	if strings.Contains(plan, "SCAN e") || strings.Contains(plan, "deliveries") {
+		t.Errorf("the backlog sample reads events or deliveries:\n%s", plan)
+	}
+	plan = explain(t, s, sqlBacklogHistory, []any{conn.ProjectID, 0, 60, 24 * 60})
+	if want := "SEARCH backlog_hours USING PRIMARY KEY (project_id=? AND hour>? AND hour<?)"; !strings.Contains(plan, want) {
+		t.Errorf("plan of the backlog history is\n%s\nwant %q", plan, want)
+	}
+}

@@ -12,9 +12,9 @@ import (
 )
 
 // ProjectTraffic implements store.Traffic. Every figure is a range of a
-// counter table's primary key (project_hours of migration 0011,
-// connection_minutes and connection_backlog of 0006) or one seek of the
-// events' (project_id, status, created_at) index.
+// counter table's primary key (project_hours of migration 0012,
+// connection_minutes and connection_backlog of 0006, backlog_hours of
+// 0015) or one seek of the events' (project_id, status, created_at) index.
 func (s *Store) ProjectTraffic(ctx context.Context, p store.ProjectTrafficParams) (*volley.ProjectTraffic, error) {
 	periods, err := storesql.TrafficWindow(p)
 	if err != nil {
@@ -93,5 +93,90 @@ func (s *Store) ProjectTraffic(ctx context.Context, p store.ProjectTrafficParams
 	if err != nil {
 		return nil, fmt.Errorf("project traffic: deliveries: %w", err)
 	}
+	if p.ConnectionID != 0 {
+		return out, nil
+	}
+	err = add(sqlBacklogHistory, []any{p.ProjectID, fromMin, stepMin, toMin}, func(rows *sql.Rows) error {
+		var b, n, age int64
+		if err := rows.Scan(&b, &n, &age); err != nil {
+			return err
+		}
+		if b >= 0 && b < int64(len(periods)) {
+			pp := &out.Periods[b]
+			pp.BacklogSampled, pp.BacklogMax, pp.OldestPendingAgeMax = true, n, time.Duration(age)*time.Second
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("project traffic: backlog: %w", err)
+	}
 	return out, nil
+}
+
+// sqlBacklogHistory reads a project's (?1) backlog samples per period (from
+// minute ?2, ?3 minutes long, until minute ?4) and the sampler's marks
+// (project 0): two ranges of backlog_hours' primary key.
+const sqlBacklogHistory = `SELECT (hour * 60 - ?2) / ?3, max(CASE WHEN project_id = ?1 THEN backlog ELSE 0 END),
+	max(CASE WHEN project_id = ?1 THEN oldest_age ELSE 0 END)
+FROM backlog_hours WHERE project_id IN (0, ?1) AND hour >= ?2 / 60 AND hour < ?4 / 60 GROUP BY 1`
+
+// sqlBacklogNow reads the backlog of every project that has one: the
+// counter rows of the connections (one per connection, each looking its
+// connection up by primary key), summed per project, and for each such
+// project one seek of the events' (project_id, status, created_at) index
+// for its oldest pending event. Counters of deleted connections are left
+// out. (A join let SQLite's planner scan the connections once per counter
+// row on a small store.)
+const sqlBacklogNow = `SELECT project_id, sum(n),
+	(SELECT min(e.created_at) FROM events e WHERE e.project_id = b.project_id AND e.status = 'pending')
+FROM (SELECT (SELECT c.project_id FROM connections c WHERE c.id = connection_backlog.connection_id) AS project_id, n
+	FROM connection_backlog) b
+WHERE project_id IS NOT NULL GROUP BY project_id HAVING sum(n) > 0`
+
+// BacklogSample implements store.Traffic. The read runs outside the
+// writer; the upserts then take it behind every urgent writer (ingest,
+// outcomes), one row per project with a backlog and the hour's mark.
+func (s *Store) BacklogSample(ctx context.Context, p store.BacklogSampleParams) (int, error) {
+	type sample struct{ project, n, age int64 }
+	var samples []sample
+	rows, err := s.read.QueryContext(ctx, sqlBacklogNow)
+	if err != nil {
+		return 0, fmt.Errorf("sample backlog: %w", err)
+	}
+	now := micros(p.Now)
+	for rows.Next() {
+		var sm sample
+		var oldest sql.NullInt64
+		if err := rows.Scan(&sm.project, &sm.n, &oldest); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("sample backlog: %w", err)
+		}
+		if oldest.Valid && oldest.Int64 < now {
+			sm.age = (now - oldest.Int64) / 1e6
+		}
+		samples = append(samples, sm)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("sample backlog: %w", err)
+	}
+	hour := p.Now.Unix() / 3600
+	err = s.txBackground(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO backlog_hours (project_id, hour, backlog, oldest_age) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET backlog = max(backlog, excluded.backlog), oldest_age = max(oldest_age, excluded.oldest_age)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, sm := range append(samples, sample{}) { // project 0: the hour was sampled
+			if _, err := stmt.ExecContext(ctx, sm.project, hour, sm.n, sm.age); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sample backlog: %w", err)
+	}
+	return len(samples), nil
 }
