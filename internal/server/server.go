@@ -22,6 +22,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/volleyhq/volley/internal/backlog"
 	"github.com/volleyhq/volley/internal/broadcast"
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/console"
@@ -143,6 +144,7 @@ type Server struct {
 	engine     *delivery.Engine
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
+	sampler    *backlog.Sampler
 	cluster    store.Cluster // nil for a store owned by one process
 	certs      *certFiles    // nil when serving plain HTTP
 	stopListen context.CancelFunc
@@ -268,6 +270,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: met,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
 			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
+		sampler: backlog.New(backlog.Config{Store: cfg.Store, Logger: cfg.Logger, Clock: clk}),
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
@@ -360,8 +363,8 @@ func (s *Server) PublicRoutes() []string {
 		"GET /healthz", "GET /readyz")
 }
 
-// Start starts the engine, ingestion and retention, then listens on the
-// configured address and serves in the background.
+// Start starts the engine, ingestion, retention and the backlog sampler,
+// then listens on the configured address and serves in the background.
 func (s *Server) Start(ctx context.Context) error {
 	if s.cfg.ExclusiveStore {
 		n, err := s.cfg.Store.DeliveryResetLeases(ctx, s.cfg.NowFunc())
@@ -399,6 +402,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ingest.Start()
 	s.sweeper.Start()
+	s.sampler.Start()
 	if s.cluster != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -465,7 +469,7 @@ func (s *Server) stopMetrics(ctx context.Context) error {
 // Stop shuts the node down gracefully, within the shutdown timeout: it stops
 // accepting connections and answers the requests in flight, then drains the
 // delivery engine (attempts in flight finish and are recorded; queued ones
-// go back to the store) and stops retention.
+// go back to the store) and stops retention and the backlog sampler.
 func (s *Server) Stop(ctx context.Context) error {
 	if s.ln == nil {
 		return nil
@@ -479,6 +483,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.ingest.Stop()
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
+	s.sampler.Stop()
 	// Metrics are served until the engine has drained, for a last scrape.
 	err = errors.Join(err, s.stopMetrics(ctx))
 	if s.stopListen != nil {
