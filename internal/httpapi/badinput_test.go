@@ -267,6 +267,8 @@ func TestBadListParams(t *testing.T) {
 		}
 	}
 	tests = append(tests,
+		badCase{"connections including something unknown", "GET", fmt.Sprintf("/api/projects/%d/connections?include=latency", f.g.ProjectID),
+			nil, http.StatusBadRequest, "include", "the only choice is metrics"},
 		badCase{"attempts (B) with project_id abc", "GET", "/api/delivery-attempts?project_id=abc", nil, http.StatusBadRequest, "project_id", ""},
 		badCase{"attempts (B) with project_id 0", "GET", "/api/delivery-attempts?project_id=0&limit=5", nil, http.StatusBadRequest, "project_id", ""},
 		badCase{"attempts (B) in another tenant's project", "GET", fmt.Sprintf("/api/delivery-attempts?project_id=%d", f.foreignProject), nil, http.StatusNotFound, "", "not found"},

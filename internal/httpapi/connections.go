@@ -151,8 +151,43 @@ func (a *API) connection(r *http.Request, org *volley.Membership) (*volley.Conne
 		func(c *volley.Connection) uint64 { return c.ProjectID })
 }
 
+// listConnections lists a project's connections; with include=metrics each
+// carries its metrics of the last 24 hours, as GET /api/connections/{id}
+// gives them, so that a dashboard (the console's overview) makes one call
+// instead of one per connection. The metrics are read from the counters,
+// one read of a few primary key ranges per connection.
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return listInProject(a, w, r, c, "connections", a.cfg.Store.ConnectionList, connectionOut)
+	switch include, _ := newQuery(r).str("include"); include {
+	case "":
+		return listInProject(a, w, r, c, "connections", a.cfg.Store.ConnectionList, connectionOut)
+	case "metrics":
+	default:
+		return &Error{Status: http.StatusBadRequest, Field: "include",
+			Message: fmt.Sprintf("include: %q cannot be included in a list of connections; the only choice is metrics", include)}
+	}
+	org, err := a.orgFor(r, c, nil)
+	if err != nil {
+		return err
+	}
+	p, err := a.project(r, org)
+	if err != nil {
+		return err
+	}
+	conns, err := a.cfg.Store.ConnectionList(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	since := a.now().Add(-metricsWindow)
+	out := make([]connectionJSON, len(conns))
+	for i := range conns {
+		m, err := a.cfg.Store.ConnectionMetrics(r.Context(), conns[i].ID, since)
+		if err != nil {
+			return err
+		}
+		out[i] = connectionOut(&conns[i])
+		out[i].Metrics = metricsOut(m)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"connections": out})
 }
 
 // endpoints loads the source and destination a new connection joins; both

@@ -264,6 +264,8 @@ func TestGolden(t *testing.T) {
 	g.routeQuery(admin, "GET /api/delivery-attempts", map[string]string{"project_id": fmt.Sprint(tp)},
 		"event_id="+first+"&status=success&sort=time_oldest", nil)
 	g.route(admin, "GET /api/connections/{connection_id}", map[string]uint64{"connection_id": checkoutConn}, nil)
+	g.pinQuery("connection_list_metrics", admin, "GET /api/projects/{project_id}/connections",
+		map[string]string{"project_id": fmt.Sprint(tp)}, "include=metrics", nil)
 	g.routeQuery(admin, "GET /api/projects/{project_id}/payloads", map[string]string{"project_id": fmt.Sprint(tp)},
 		"limit=50&source_id="+fmt.Sprint(checkoutID)+"&start_time=2026-01-02T08%3A30%3A00%2B05%3A30", nil)
 	g.route(admin, "GET /api/connections/{connection_id}/attempts", map[string]uint64{"connection_id": checkoutConn}, nil)
