@@ -17,7 +17,8 @@ const benchEvents = 100_000
 // fillStore writes n events over the last 7 days through the store, in
 // batches of 2,000 as internal/bench does: each routed to one of the
 // site's two connections and settled with one attempt (one in twenty
-// failed), the newest 100 left held.
+// failed), the newest 100 left held. BenchmarkPages then samples the
+// backlog once an hour over the last 30 days.
 func fillStore(b *testing.B, st store.Store, s site, second site, n int) {
 	b.Helper()
 	ctx := b.Context()
@@ -87,6 +88,13 @@ func BenchmarkPages(b *testing.B) {
 	start := time.Now()
 	fillStore(b, srv.Store, s, second, benchEvents)
 	b.Logf("stored %d events in %v", benchEvents, time.Since(start).Round(time.Millisecond))
+	// A backlog history in every hour of the overview's windows, as the
+	// node's sampler leaves it after 30 days.
+	for h := range 30 * 24 {
+		if _, err := srv.Store.BacklogSample(b.Context(), store.BacklogSampleParams{Now: start.Add(-time.Duration(h) * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	owner := newBrowser(b, srv.URL)
 	owner.signIn(adminEmail, adminPassword)
 	for _, pg := range []struct{ name, path string }{

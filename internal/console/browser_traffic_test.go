@@ -1,14 +1,19 @@
 package console_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/testserver"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // TestBrowserTraffic is issue 10's end-to-end check in headless Chromium:
@@ -56,7 +61,8 @@ func trafficJourney(t *testing.T, c *chrome, p *pipeline, project string) {
 		c.open(project + "/" + page)
 		c.accessible()
 		if page == "" {
-			page = "overview"
+			c.screenshotTall("overview", 2000) // down to the backlog charts
+			continue
 		}
 		c.screenshot(page)
 	}
@@ -282,5 +288,38 @@ func seedRealistic(t *testing.T, srv *testserver.Server, p *pipeline, sink *http
 	}
 	for i := range 3 {
 		p.waitAttempts(t, p.send(t, "application/json", fmt.Sprintf(`{"order":{"id":%d,"total":%d.90,"currency":"EUR"}}`, 1001+i, 20+i*7), nil), 1)
+	}
+	// A paused connection holds a backlog that grew over the last six
+	// hours: its events are written through the store with their past
+	// times, and the backlog sampled (as the node's sampler does every
+	// minute) after each.
+	var slack struct {
+		ID          uint64 `json:"id"`
+		IngestionID string `json:"ingestion_id"`
+	}
+	api(t, srv, "POST", base+"/sources", map[string]any{"name": "Slack"}, &slack)
+	var held struct {
+		ID uint64 `json:"id"`
+	}
+	api(t, srv, "POST", base+"/connections", map[string]any{"name": "slack-to-deploys", "source_id": slack.ID,
+		"destination_id": ok.ID, "status": "paused"}, &held)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for h := range 6 {
+		at := now.Add(time.Duration(h-6)*time.Hour - 10*time.Minute)
+		uid, err := volley.NewEventID(rand.Reader, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = srv.Store.EventInsert(t.Context(), []store.NewEvent{{
+			Event: volley.Event{UID: uid, ProjectID: srv.Admin.Project.ID, SourceID: slack.ID, Method: http.MethodPost,
+				Headers: http.Header{"Content-Type": {"application/json"}}, Body: fmt.Appendf(nil, `{"type":"message","text":"deploy %d"}`, h), CreatedAt: at},
+			Deliveries: []volley.Delivery{{ConnectionID: held.ID, DestinationID: ok.ID, State: volley.DeliveryHeld, NextAttemptAt: at, CreatedAt: at}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Store.BacklogSample(t.Context(), store.BacklogSampleParams{Now: now.Add(time.Duration(h-5) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -20,7 +20,17 @@ type chart struct {
 	// Series are drawn side by side in each bucket, each with a CSS class
 	// for its colour (series-0, series-1, …).
 	Series []chartSeries
+	// Gaps, when set, marks the buckets without data (no sample was
+	// taken): no bar is drawn and the table says "not sampled", so that
+	// a gap does not read as a zero.
+	Gaps []bool
+	// Peaks says that the values are maxima, which do not add up: the
+	// accessible title states each series' highest value, not its total.
+	Peaks bool
 }
+
+// gap reports whether bucket i has no data.
+func (c *chart) gap(i int) bool { return i < len(c.Gaps) && c.Gaps[i] }
 
 // chartSeries is one measure of a chart, one value per label.
 type chartSeries struct {
@@ -68,6 +78,9 @@ func renderChart(c *chart) template.HTML {
 		for i, label := range c.Labels {
 			x0 := float64(chartLeft) + slot*float64(i) + slot*0.1
 			for si, s := range c.Series {
+				if c.gap(i) {
+					break
+				}
 				v := int64(0)
 				if i < len(s.Values) {
 					v = s.Values[i]
@@ -96,6 +109,10 @@ func renderChart(c *chart) template.HTML {
 	for i, label := range c.Labels {
 		fmt.Fprintf(&b, `<tr><th scope="row">%s</th>`, esc(label))
 		for _, s := range c.Series {
+			if c.gap(i) {
+				b.WriteString(`<td class="muted">not sampled</td>`)
+				continue
+			}
 			v := int64(0)
 			if i < len(s.Values) {
 				v = s.Values[i]
@@ -108,15 +125,23 @@ func renderChart(c *chart) template.HTML {
 	return template.HTML(b.String())
 }
 
-// summary is the chart's totals in words, for its accessible title.
+// summary is the chart's totals (or, for peaks, highest values) in
+// words, for its accessible title.
 func summary(c *chart) string {
 	parts := make([]string, 0, len(c.Series))
 	for _, s := range c.Series {
 		var sum int64
 		for _, v := range s.Values {
-			sum += v
+			if c.Peaks {
+				sum = max(sum, v)
+			} else {
+				sum += v
+			}
 		}
 		parts = append(parts, count(sum)+" "+s.Name)
+	}
+	if c.Peaks {
+		return "at most " + strings.Join(parts, ", ")
 	}
 	return strings.Join(parts, ", ") + " in total"
 }
