@@ -154,8 +154,8 @@ func (a *API) connection(r *http.Request, org *volley.Membership) (*volley.Conne
 // listConnections lists a project's connections; with include=metrics each
 // carries its metrics of the last 24 hours, as GET /api/connections/{id}
 // gives them, so that a dashboard (the console's overview) makes one call
-// instead of one per connection. The metrics are read from the counters,
-// one read of a few primary key ranges per connection.
+// instead of one per connection, and the store one read
+// (ConnectionMetricsList) instead of one per connection.
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request, c *caller) error {
 	switch include, _ := newQuery(r).str("include"); include {
 	case "":
@@ -177,15 +177,17 @@ func (a *API) listConnections(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	since := a.now().Add(-metricsWindow)
+	metrics, err := a.cfg.Store.ConnectionMetricsList(r.Context(),
+		store.ConnectionMetricsListParams{ProjectID: p.ID, Since: a.now().Add(-metricsWindow)})
+	if err != nil {
+		return err
+	}
 	out := make([]connectionJSON, len(conns))
 	for i := range conns {
-		m, err := a.cfg.Store.ConnectionMetrics(r.Context(), conns[i].ID, since)
-		if err != nil {
-			return err
-		}
 		out[i] = connectionOut(&conns[i])
-		out[i].Metrics = metricsOut(m)
+		if m := metrics[conns[i].ID]; m != nil { // nil: created after the list was read
+			out[i].Metrics = metricsOut(m)
+		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"connections": out})
 }

@@ -115,6 +115,11 @@ type Traffic interface {
 	// does not lower EventsRouted, Delivered or Failed, whose minutes go
 	// with ConnectionMetricsDelete.
 	ConnectionMetrics(ctx context.Context, connectionID uint64, since time.Time) (*volley.ConnectionMetrics, error)
+	// ConnectionMetricsList returns the ConnectionMetrics of every
+	// connection of p.ProjectID since p.Since, by connection id, read in one
+	// snapshot: a dashboard's figures in one read instead of one per
+	// connection. Each connection costs what ConnectionMetrics costs.
+	ConnectionMetricsList(ctx context.Context, p ConnectionMetricsListParams) (map[uint64]*volley.ConnectionMetrics, error)
 	// ProjectTraffic returns a project's traffic per period (p.Step) from
 	// p.Since, rounded down to a whole step in UTC, until p.Until: one
 	// TrafficPeriod per step, oldest first, zeros included. Received counts
@@ -308,6 +313,13 @@ type ProjectTrafficParams struct {
 	// Step is the length of a period: a whole number of hours (time.Hour,
 	// 24 * time.Hour), at most 1,000 periods in the window.
 	Step time.Duration
+}
+
+// ConnectionMetricsListParams selects the connections and the window of
+// ConnectionMetricsList.
+type ConnectionMetricsListParams struct {
+	ProjectID uint64
+	Since     time.Time // rounded down to its minute, as in ConnectionMetrics
 }
 
 // BacklogSampleParams is one sample of BacklogSample.

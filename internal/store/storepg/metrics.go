@@ -48,6 +48,50 @@ func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, sinc
 	return m, nil
 }
 
+// sqlConnectionMetricsList is sqlConnectionMetrics for each connection of
+// a project ($1, through connections_project), in one statement and so one
+// snapshot.
+const sqlConnectionMetricsList = `SELECT c.id, m.routed, m.delivered, m.failed, b.n, a.last, coalesce(l.bounds, '{}'), coalesce(l.counts, '{}')
+FROM connections c
+CROSS JOIN LATERAL (SELECT coalesce(sum(routed), 0)::bigint AS routed, coalesce(sum(delivered), 0)::bigint AS delivered,
+	coalesce(sum(failed), 0)::bigint AS failed FROM connection_minutes WHERE connection_id = c.id AND minute >= $2) m
+CROSS JOIN LATERAL (SELECT coalesce(sum(n), 0)::bigint AS n FROM connection_backlog WHERE connection_id = c.id) b
+CROSS JOIN LATERAL (SELECT coalesce(max(created_at), ` + zeroTime + `) AS last FROM attempts WHERE connection_id = c.id) a
+CROSS JOIN LATERAL (SELECT array_agg(bucket_ms::bigint ORDER BY bucket_ms) AS bounds, array_agg(n ORDER BY bucket_ms) AS counts
+	FROM (SELECT bucket_ms, sum(n)::bigint AS n FROM connection_latency WHERE connection_id = c.id AND minute >= $2
+		GROUP BY bucket_ms) x) l
+WHERE c.project_id = $1`
+
+// ConnectionMetricsList implements store.Traffic.
+func (s *Store) ConnectionMetricsList(ctx context.Context, p store.ConnectionMetricsListParams) (map[uint64]*volley.ConnectionMetrics, error) {
+	since := storesql.MetricsSince(p.Since)
+	rows, err := s.pool.Query(ctx, sqlConnectionMetricsList, int64(p.ProjectID), ts(since))
+	if err != nil {
+		return nil, wrap(err, "connection metrics list")
+	}
+	defer rows.Close()
+	out := map[uint64]*volley.ConnectionMetrics{}
+	for rows.Next() {
+		var id int64
+		var bounds, counts []int64
+		m := &volley.ConnectionMetrics{Since: since}
+		if err := rows.Scan(&id, &m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &m.LastDeliveryAt, &bounds, &counts); err != nil {
+			return nil, wrap(err, "connection metrics list")
+		}
+		buckets := make([]storesql.LatencyBucket, len(bounds))
+		for i := range bounds {
+			buckets[i] = storesql.LatencyBucket{UpperMS: bounds[i], N: counts[i]}
+		}
+		m.LatencyP50MS = storesql.Percentile(buckets, 50)
+		m.LatencyP95MS = storesql.Percentile(buckets, 95)
+		out[uint64(id)] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "connection metrics list")
+	}
+	return out, nil
+}
+
 // ConnectionMetricsDelete implements store.Traffic. Each table is trimmed
 // through its minute index, oldest first, Limit rows at a time.
 func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {

@@ -61,6 +61,69 @@ func (s *Store) ConnectionMetrics(ctx context.Context, connectionID uint64, sinc
 	return m, nil
 }
 
+// ConnectionMetricsList implements store.Traffic: ConnectionMetrics's
+// subqueries for each connection of the project (through
+// connections_project), and the latency buckets of all of them in one
+// grouped read, in one read transaction.
+func (s *Store) ConnectionMetricsList(ctx context.Context, p store.ConnectionMetricsListParams) (map[uint64]*volley.ConnectionMetrics, error) {
+	since := storesql.MetricsSince(p.Since)
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("connection metrics list: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT c.id,
+		(SELECT coalesce(sum(routed), 0) FROM connection_minutes WHERE connection_id = c.id AND minute >= ?2),
+		(SELECT coalesce(sum(delivered), 0) FROM connection_minutes WHERE connection_id = c.id AND minute >= ?2),
+		(SELECT coalesce(sum(failed), 0) FROM connection_minutes WHERE connection_id = c.id AND minute >= ?2),
+		(SELECT coalesce(sum(n), 0) FROM connection_backlog WHERE connection_id = c.id),
+		(SELECT max(created_at) FROM attempts WHERE connection_id = c.id)
+		FROM connections c WHERE c.project_id = ?1`, p.ProjectID, unixMinute(since))
+	if err != nil {
+		return nil, fmt.Errorf("connection metrics list: %w", err)
+	}
+	out := map[uint64]*volley.ConnectionMetrics{}
+	for rows.Next() {
+		var id uint64
+		var last sql.NullInt64
+		m := &volley.ConnectionMetrics{Since: since}
+		if err := rows.Scan(&id, &m.EventsRouted, &m.Delivered, &m.Failed, &m.Pending, &last); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("connection metrics list: %w", err)
+		}
+		m.LastDeliveryAt = fromMicros(last.Int64)
+		out[id] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("connection metrics list: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT connection_id, bucket_ms, sum(n) FROM connection_latency
+		WHERE connection_id IN (SELECT id FROM connections WHERE project_id = ?) AND minute >= ?
+		GROUP BY connection_id, bucket_ms ORDER BY connection_id, bucket_ms`, p.ProjectID, unixMinute(since))
+	if err != nil {
+		return nil, fmt.Errorf("connection latency list: %w", err)
+	}
+	defer rows.Close()
+	buckets := map[uint64][]storesql.LatencyBucket{}
+	for rows.Next() {
+		var id uint64
+		var b storesql.LatencyBucket
+		if err := rows.Scan(&id, &b.UpperMS, &b.N); err != nil {
+			return nil, fmt.Errorf("connection latency list: %w", err)
+		}
+		buckets[id] = append(buckets[id], b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("connection latency list: %w", err)
+	}
+	for id, m := range out {
+		m.LatencyP50MS = storesql.Percentile(buckets[id], 50)
+		m.LatencyP95MS = storesql.Percentile(buckets[id], 95)
+	}
+	return out, nil
+}
+
 // ConnectionMetricsDelete implements store.Traffic. Each table is trimmed
 // through its minute index, oldest first, Limit rows at a time.
 func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,35 @@ func trafficSeriesTests() []test {
 	return []test{
 		{"ProjectTraffic/Periods", testProjectTraffic},
 		{"ProjectTraffic/Retention", testProjectTrafficRetention},
+		{"Metrics/ListOfProject", testConnectionMetricsList},
+	}
+}
+
+// testConnectionMetricsList checks that ConnectionMetricsList gives each
+// connection of the project what ConnectionMetrics gives it, over two
+// windows, and nothing of another project's connections.
+func testConnectionMetricsList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ada, w, v := trafficFixture(t, s)
+	for _, since := range []time.Time{minute(-120), minute(3)} {
+		got, err := s.ConnectionMetricsList(ctx, store.ConnectionMetricsListParams{ProjectID: ada.Project.ID, Since: since})
+		noErr(t, "ConnectionMetricsList", err)
+		if len(got) != 3 || got[v.AX.ID] != nil {
+			t.Fatalf("ConnectionMetricsList since %v lists %d connections (another project's: %v), want w's 3", since, len(got), got[v.AX.ID] != nil)
+		}
+		for _, c := range []volley.Connection{w.AX, w.AY, w.BX} {
+			want, err := s.ConnectionMetrics(ctx, c.ID, since)
+			noErr(t, "ConnectionMetrics", err)
+			if got[c.ID] == nil {
+				t.Fatalf("ConnectionMetricsList since %v has no connection %d", since, c.ID)
+			}
+			same(t, fmt.Sprintf("ConnectionMetricsList since %v, connection %s", since, c.Name), *got[c.ID], *want)
+		}
+	}
+	got, err := s.ConnectionMetricsList(ctx, store.ConnectionMetricsListParams{ProjectID: ada.Project.ID, Since: minute(-120)})
+	noErr(t, "ConnectionMetricsList", err)
+	if m := got[w.AX.ID]; m.EventsRouted != 3 || m.Delivered != 1 || m.Failed != 1 || m.Pending != 1 || m.LatencyP95MS != 10 {
+		t.Errorf("ConnectionMetricsList of w.AX = %+v, want 3 routed, 1 delivered, 1 failed, 1 pending, p95 10 ms", *m)
 	}
 }
 
