@@ -14,7 +14,7 @@ import (
 // ($1 project, $2 connection or 0), and per period (from $3, $4 seconds
 // long, until $5) the received events of project_hours (migration 0013)
 // and the deliveries of connection_minutes (0007), and the backlog history
-// of backlog_hours (0017: the project's rows and the sampler's marks of
+// of backlog_hours (0020: the project's rows and the sampler's marks of
 // project 0), as parallel arrays.
 // Each part is a range of a primary key or one seek of an index.
 const sqlProjectTraffic = `WITH conns AS (

@@ -14,7 +14,7 @@ import (
 // ProjectTraffic implements store.Traffic. Every figure is a range of a
 // counter table's primary key (project_hours of migration 0012,
 // connection_minutes and connection_backlog of 0006, backlog_hours of
-// 0015) or one seek of the events' (project_id, status, created_at) index.
+// 0018) or one seek of the events' (project_id, status, created_at) index.
 func (s *Store) ProjectTraffic(ctx context.Context, p store.ProjectTrafficParams) (*volley.ProjectTraffic, error) {
 	periods, err := storesql.TrafficWindow(p)
 	if err != nil {
