@@ -20,10 +20,22 @@ type Traffic interface {
 	//
 	// Event status, here and wherever deliveries change, is derived from the
 	// event's deliveries ignoring cancelled ones: none left → dropped; any
-	// pending or held → pending; else any failed → failed; else all
+	// pending, held or parked → pending; else any failed → failed; else all
 	// filtered → filtered; else processed. A delivery written filtered (its
 	// connection's filter did not match) is finished at the event's
 	// CreatedAt, with its Reason.
+	//
+	// FIFO ordering: a pending or held delivery with an OrderingKey whose
+	// connection already has an unfinished (pending, held or parked)
+	// delivery of that key, stored before it or earlier in the batch, is
+	// stored parked instead: not leased, not due, counted as pending in its
+	// event's status and the backlog. When a delivery of the key finishes
+	// (DeliveryFinish to a final state, a successful DeliveryReplayed) and
+	// no delivery of the key is pending or held any more, the same
+	// transaction makes the key's first parked delivery (lowest id) pending,
+	// due at the later of then and its own NextAttemptAt. Drivers serialise
+	// the check and the promotion per connection and key, also across
+	// nodes.
 	EventInsert(ctx context.Context, events []NewEvent) ([]InsertedEvent, error)
 	// EventList returns a page of a project's events, newest first, and the
 	// number of events matching the filters.
@@ -70,8 +82,9 @@ type Traffic interface {
 	// transaction: pending ones are held while the connection is not
 	// enabled or its destination not active (leased ones are left to their
 	// workers), held ones are made due at Now once both are again, and
-	// unfinished ones are cancelled (their events' statuses recomputed) once
-	// the connection is deleted. ConnectionUpdate, DestinationUpdate and the
+	// unfinished ones (parked included) are cancelled (their events'
+	// statuses recomputed) once the connection is deleted. Parked deliveries
+	// are neither held nor released: they wait for their key. ConnectionUpdate, DestinationUpdate and the
 	// deletes of connections, destinations, sources and projects only
 	// record which connections need a sweep, so they cost the same whatever
 	// the backlog. It returns how many deliveries it changed, counting a
@@ -155,8 +168,9 @@ type NewEvent struct {
 	IdempotencyKey   string
 	IdempotencyUntil time.Time
 	// Deliveries to create: ConnectionID, DestinationID, State (pending,
-	// held, or filtered with a Reason), NextAttemptAt, and for a delivery handed straight to a worker,
-	// LeaseOwner and LeaseToken.
+	// held, or filtered with a Reason), NextAttemptAt, for a delivery handed
+	// straight to a worker LeaseOwner and LeaseToken, and OrderingKey for a
+	// delivery of a FIFO connection (see EventInsert).
 	Deliveries []volley.Delivery
 }
 
@@ -166,6 +180,10 @@ type InsertedEvent struct {
 	UID         string   // Event.UID (of the original event for a duplicate)
 	Duplicate   bool     // the idempotency key matched; nothing was stored
 	DeliveryIDs []uint64 // in the order of NewEvent.Deliveries
+	// Parked reports, in the same order, the deliveries stored parked
+	// behind an unfinished delivery of their ordering key (not leased,
+	// whatever NewEvent asked); nil when none was.
+	Parked []bool
 }
 
 // EventListParams filters and pages a project's events.
@@ -258,6 +276,10 @@ type Outcome struct {
 	Reason        string
 	NextAttemptAt time.Time
 	Now           time.Time
+	// Ordered reports that the delivery has an ordering key, so that a
+	// final outcome may make the next delivery of its key due: the engine
+	// then looks for due work at once. Stores read the key themselves.
+	Ordered bool
 }
 
 // BacklogParams asks DeliveryBacklog for the backlog at Now.
