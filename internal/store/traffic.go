@@ -94,7 +94,7 @@ type Traffic interface {
 	// or the zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
 	// DeliveryBacklog reads the delivery backlog for monitoring, at a cost
-	// that does not grow with the store: Total is every pending and held
+	// that does not grow with the store: Total is every pending, held and parked
 	// delivery (exact, from the per-connection counters), Due the pending
 	// deliveries due at or before Now (not leased, or whose lease expired),
 	// counted up to DueLimit and no further, and OldestDue the due time of
@@ -116,7 +116,7 @@ type Traffic interface {
 	// ConnectionMetrics summarises a connection's traffic since a time,
 	// rounded down to its minute (the returned Since): deliveries created
 	// since (EventsRouted), deliveries that finished succeeded or failed
-	// since (Delivered, Failed), the current backlog of pending and held
+	// since (Delivered, Failed), the current backlog of pending, held and parked
 	// deliveries (exact), p50/p95 of the durations of the successful attempts
 	// since (replays included), and the time of its latest attempt ever.
 	// Percentiles are read from fixed latency buckets (upper bounds 1, 2, 3,
@@ -136,7 +136,7 @@ type Traffic interface {
 	// refused); Routed, Delivered and Failed are the connection counters of
 	// ConnectionMetrics summed over the project's connections, or over
 	// p.ConnectionID alone (then Received is 0). Backlog is the current
-	// number of pending and held deliveries, and OldestPending the creation
+	// number of pending, held and parked deliveries, and OldestPending the creation
 	// time of the project's oldest event still pending (zero when none). No
 	// figure counts rows of events or deliveries: the cost depends on the
 	// window, not on the store's size.
@@ -292,7 +292,7 @@ type BacklogParams struct {
 
 // Backlog is the delivery backlog at one time.
 type Backlog struct {
-	Total     int64     // pending and held deliveries, in flight included
+	Total     int64     // pending, held and parked deliveries, in flight included
 	Due       int64     // pending deliveries due now, at most DueLimit
 	OldestDue time.Time // due time of the earliest due delivery; zero when none is due
 }

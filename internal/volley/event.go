@@ -187,7 +187,7 @@ func ParseAttemptStatus(s string) (string, error) {
 // and its backlog now.
 type ProjectTraffic struct {
 	Periods       []TrafficPeriod
-	Backlog       int64     // pending and held deliveries now
+	Backlog       int64     // pending, held and parked deliveries now
 	OldestPending time.Time // creation of the oldest event still pending; zero when none
 }
 
@@ -206,7 +206,7 @@ type ConnectionMetrics struct {
 	EventsRouted   int64
 	Delivered      int64
 	Failed         int64
-	Pending        int64 // current backlog: pending and held deliveries
+	Pending        int64 // current backlog: pending, held and parked deliveries
 	LatencyP50MS   int64 // of successful attempts since Since
 	LatencyP95MS   int64
 	LastDeliveryAt time.Time // latest attempt; zero when none
