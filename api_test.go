@@ -281,7 +281,8 @@ func TestJSONTags(t *testing.T) {
 			"ID": "id", "SourceID": "source_id", "DestinationID": "destination_id",
 			"Status": "status", "EPS": "eps", "MaxRetries": "max_retries",
 			"CreatedAt": "created_at", "UpdatedAt": "updated_at",
-			"Metrics": "metrics,omitempty", // addition
+			"Metrics": "metrics,omitempty",                                                                             // addition
+			"DelayMS": "delay_ms,omitempty", "Ordering": "ordering,omitempty", "OrderingKey": "ordering_key,omitempty", // addition
 		}},
 		{reflect.TypeFor[volley.ConnectionMetrics](), map[string]string{ // addition
 			"EventsRouted": "events_routed", "Delivered": "delivered", "Failed": "failed",
@@ -292,9 +293,11 @@ func TestJSONTags(t *testing.T) {
 		{reflect.TypeFor[volley.CreateConnectionRequest](), map[string]string{
 			"SourceID": "source_id", "DestinationID": "destination_id", "Status": "status",
 			"EPS": "eps", "MaxRetries": "max_retries",
+			"DelayMS": "delay_ms,omitempty", "Ordering": "ordering,omitempty", "OrderingKey": "ordering_key,omitempty", // addition
 		}},
 		{reflect.TypeFor[volley.UpdateConnectionRequest](), map[string]string{
 			"Status": "status,omitempty", "EPS": "eps,omitempty", "MaxRetries": "max_retries,omitempty",
+			"DelayMS": "delay_ms,omitempty", "Ordering": "ordering,omitempty", "OrderingKey": "ordering_key,omitempty", // addition
 		}},
 		{reflect.TypeFor[volley.Event](), map[string]string{
 			"ID": "id", "EventID": "event_id", "SourceID": "source_id", "ProjectID": "project_id",

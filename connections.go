@@ -9,14 +9,23 @@ import (
 // Connection represents a connection between a source and destination:
 // events received by the source are delivered to the destination.
 type Connection struct {
-	ID            uint64    `json:"id"`
-	SourceID      uint64    `json:"source_id"`
-	DestinationID uint64    `json:"destination_id"`
-	Status        string    `json:"status"`
-	EPS           int       `json:"eps"`
-	MaxRetries    int       `json:"max_retries"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            uint64 `json:"id"`
+	SourceID      uint64 `json:"source_id"`
+	DestinationID uint64 `json:"destination_id"`
+	Status        string `json:"status"`
+	EPS           int    `json:"eps"`
+	MaxRetries    int    `json:"max_retries"`
+	// DelayMS delays each delivery of the events received since it was
+	// set, in milliseconds; 0 for none.
+	DelayMS int `json:"delay_ms,omitempty"`
+	// Ordering is "none" or "fifo": with fifo, the events of one ordering
+	// key are delivered one at a time, in the order they were received.
+	Ordering string `json:"ordering,omitempty"`
+	// OrderingKey is where each event's key is read: a body path such as
+	// "$.customer.id", or "header:X-Key".
+	OrderingKey string    `json:"ordering_key,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Metrics covers the last 24 hours. GetConnection returns it; it is nil
 	// when a response has none, as in lists.
@@ -54,6 +63,14 @@ type CreateConnectionRequest struct {
 	Status        string `json:"status"` // "enabled" or "disabled"
 	EPS           int    `json:"eps"`
 	MaxRetries    int    `json:"max_retries"`
+	// DelayMS delays each delivery, in milliseconds (at most 24 hours).
+	DelayMS int `json:"delay_ms,omitempty"`
+	// Ordering is "fifo" to deliver each ordering key's events one at a
+	// time, in order; "" leaves the default, "none".
+	Ordering string `json:"ordering,omitempty"`
+	// OrderingKey is required with "fifo": "$.customer.id" or
+	// "header:X-Key".
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // UpdateConnectionRequest represents the request to update a connection.
@@ -62,6 +79,13 @@ type UpdateConnectionRequest struct {
 	Status     string `json:"status,omitempty"` // "enabled" or "disabled"
 	EPS        *int   `json:"eps,omitempty"`
 	MaxRetries *int   `json:"max_retries,omitempty"`
+	// DelayMS changes the delay of the events received from now on; 0
+	// removes it.
+	DelayMS *int `json:"delay_ms,omitempty"`
+	// Ordering is "fifo" or "none".
+	Ordering string `json:"ordering,omitempty"`
+	// OrderingKey changes where the key is read; "" (not nil) removes it.
+	OrderingKey *string `json:"ordering_key,omitempty"`
 }
 
 // connectionsPath is the prefix of a single connection's path.

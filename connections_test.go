@@ -19,12 +19,14 @@ var wantConnection = &volley.Connection{
 
 // connectionWithMetricsJSON is connectionJSON as GetConnection returns it.
 const connectionWithMetricsJSON = `{"id":4,"source_id":1,"destination_id":3,"status":"enabled","eps":5,"max_retries":3,` +
+	`"delay_ms":60000,"ordering":"fifo","ordering_key":"$.customer.id",` +
 	`"created_at":"2024-01-02T03:04:05Z","updated_at":"2024-02-03T04:05:06Z",` +
 	`"metrics":{"events_routed":120,"delivered":100,"failed":5,"pending":15,"success_rate":0.9523809523809523,` +
 	`"latency_p50_ms":42,"latency_p95_ms":350,"last_delivery_at":"2024-02-03T10:00:00.5Z"}}`
 
 var wantConnectionWithMetrics = &volley.Connection{
 	ID: 4, SourceID: 1, DestinationID: 3, Status: "enabled", EPS: 5, MaxRetries: 3,
+	DelayMS: 60000, Ordering: "fifo", OrderingKey: "$.customer.id",
 	CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 	UpdatedAt: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
 	Metrics: &volley.ConnectionMetrics{

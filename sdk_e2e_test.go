@@ -221,6 +221,13 @@ func TestSDKSourcesDestinationsConnections(t *testing.T) {
 	if uc.Status != "paused" || uc.MaxRetries != 4 || uc.EPS != 5 {
 		t.Fatalf("UpdateConnection = %+v", uc)
 	}
+	delay, key := 5000, "header:X-Customer"
+	uc, err = c.UpdateConnection(conn.ID, volley.UpdateConnectionRequest{DelayMS: &delay, Ordering: "fifo", OrderingKey: &key})
+	if err != nil || uc.DelayMS != 5000 || uc.Ordering != "fifo" || uc.OrderingKey != key || uc.Status != "paused" {
+		t.Fatalf("UpdateConnection with delay and ordering = %+v, %v", uc, err)
+	}
+	_, err = c.UpdateConnection(conn.ID, volley.UpdateConnectionRequest{Ordering: "fifo", OrderingKey: new(string)})
+	wantStatus(t, err, http.StatusBadRequest)
 	gc, err := c.GetConnection(conn.ID)
 	if err != nil || gc.ID != conn.ID || gc.Status != "paused" {
 		t.Fatalf("GetConnection = %+v, %v", gc, err)

@@ -18,6 +18,9 @@ type apiConnection struct {
 	Status          string      `json:"status"`
 	EPS             int         `json:"eps"`
 	MaxRetries      int         `json:"max_retries"`
+	DelayMS         int         `json:"delay_ms"`
+	Ordering        string      `json:"ordering"`
+	OrderingKey     string      `json:"ordering_key"`
 	SourceSlug      string      `json:"source_slug"`
 	DestinationName string      `json:"destination_name"`
 	DestinationURL  string      `json:"destination_url"`
@@ -42,6 +45,9 @@ type apiMetrics struct {
 // connectionForm is the connection form as typed.
 type connectionForm struct {
 	Name, SourceID, DestinationID, EPS, MaxRetries, Status string
+	// DelayMS, Ordering ("none" or "fifo") and OrderingKey: see the API's
+	// connection fields.
+	DelayMS, Ordering, OrderingKey string
 }
 
 type connectionData struct {
@@ -126,6 +132,8 @@ func readConnectionForm(r *http.Request, withEndpoints bool) (connectionForm, ma
 		Name: strings.TrimSpace(r.PostFormValue("name")), SourceID: r.PostFormValue("source_id"),
 		DestinationID: r.PostFormValue("destination_id"), EPS: strings.TrimSpace(r.PostFormValue("eps")),
 		MaxRetries: strings.TrimSpace(r.PostFormValue("max_retries")), Status: r.PostFormValue("status"),
+		DelayMS: strings.TrimSpace(r.PostFormValue("delay_ms")), Ordering: r.PostFormValue("ordering"),
+		OrderingKey: strings.TrimSpace(r.PostFormValue("ordering_key")),
 	}
 	in := map[string]any{}
 	if f.Name != "" || !withEndpoints {
@@ -160,6 +168,18 @@ func readConnectionForm(r *http.Request, withEndpoints bool) (connectionForm, ma
 	if retries != nil {
 		in["max_retries"] = *retries
 	}
+	delay, p := intField(r, "delay_ms", "Delay")
+	if p != nil {
+		return f, nil, p
+	}
+	if delay == nil {
+		delay = new(int)
+	}
+	in["delay_ms"] = *delay
+	if f.Ordering != "" {
+		in["ordering"] = f.Ordering
+	}
+	in["ordering_key"] = f.OrderingKey
 	return f, in, nil
 }
 
@@ -210,7 +230,8 @@ func (c *Console) loadConnection(w http.ResponseWriter, r *http.Request, a *acco
 func formOfConnection(conn *apiConnection) connectionForm {
 	return connectionForm{Name: conn.Name, SourceID: strconv.FormatUint(conn.SourceID, 10),
 		DestinationID: strconv.FormatUint(conn.DestinationID, 10), EPS: strconv.Itoa(conn.EPS),
-		MaxRetries: strconv.Itoa(conn.MaxRetries), Status: conn.Status}
+		MaxRetries: strconv.Itoa(conn.MaxRetries), Status: conn.Status,
+		DelayMS: strconv.Itoa(conn.DelayMS), Ordering: conn.Ordering, OrderingKey: conn.OrderingKey}
 }
 
 func (c *Console) connectionPage(w http.ResponseWriter, r *http.Request, a *account, sc *scope) {

@@ -21,6 +21,14 @@ type eventDetail struct {
 	// targets.
 	Connections []apiConnection
 	ReplayURL   string
+	// Parked names the connections whose delivery of the event waits for
+	// the one before it of the same ordering key, with that key.
+	Parked []parkedView
+}
+
+// parkedView is a delivery waiting behind an earlier one of its key.
+type parkedView struct {
+	Connection, Key string
 }
 
 // attemptView is one attempt on the event's timeline.
@@ -65,6 +73,15 @@ func (c *Console) showEvent(w http.ResponseWriter, r *http.Request, a *account, 
 		names[cn.ID] = cn.Name
 		if cn.SourceID == ev.SourceID {
 			d.Connections = append(d.Connections, cn)
+		}
+	}
+	for _, dl := range ev.Deliveries {
+		if dl.State == "parked" {
+			v := parkedView{Connection: names[dl.ConnectionID], Key: dl.OrderingKey}
+			if v.Connection == "" {
+				v.Connection = "#" + strconv.FormatUint(dl.ConnectionID, 10)
+			}
+			d.Parked = append(d.Parked, v)
 		}
 	}
 	for _, at := range ev.DeliveryAttempts {

@@ -23,7 +23,15 @@ type apiEvent struct {
 	RawBodyBase64    string         `json:"raw_body_base64"`
 	Status           string         `json:"status"`
 	DeliveryAttempts []apiAttempt   `json:"delivery_attempts"`
+	Deliveries       []apiDelivery  `json:"deliveries"`
 	CreatedAt        time.Time      `json:"created_at"`
+}
+
+// apiDelivery is an event's delivery through one connection.
+type apiDelivery struct {
+	ConnectionID uint64 `json:"connection_id"`
+	State        string `json:"state"`
+	OrderingKey  string `json:"ordering_key"`
 }
 
 // body returns the event's body bytes: the base64 copy when the API sent

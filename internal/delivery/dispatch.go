@@ -169,7 +169,7 @@ func (e *Engine) connectionOf(d *volley.Delivery) (*volley.Connection, error) {
 func (e *Engine) settle(d *volley.Delivery, state string, next time.Time) {
 	e.results <- store.Outcome{
 		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
-		State: state, NextAttemptAt: next, Now: e.clock.Now(),
+		State: state, NextAttemptAt: next, Now: e.clock.Now(), Ordered: d.OrderingKey != "",
 	}
 	e.finished()
 }
@@ -235,6 +235,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 			e.results <- store.Outcome{
 				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
 				State: volley.DeliveryFiltered, Reason: volley.ReasonTransformation, Now: e.clock.Now(),
+				Ordered: d.OrderingKey != "",
 			}
 			e.finished()
 			return
@@ -251,7 +252,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 			now := e.clock.Now()
 			o := store.Outcome{
 				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &a,
-				State: volley.DeliveryFailed, Now: now,
+				State: volley.DeliveryFailed, Now: now, Ordered: d.OrderingKey != "",
 			}
 			if tr.retry {
 				dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &a, 0, now, e.cfg.Rand())
@@ -279,7 +280,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 	endSpan(span, &res.attempt, outcome)
 	e.results <- store.Outcome{
 		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &res.attempt,
-		State: dec.State, NextAttemptAt: dec.Next, Now: now,
+		State: dec.State, NextAttemptAt: dec.Next, Now: now, Ordered: d.OrderingKey != "",
 	}
 	e.finished()
 }
@@ -323,8 +324,11 @@ func (e *Engine) commit(batch []store.Outcome) {
 		if err == nil {
 			e.cfg.QueueObserver.OutcomesCommitted(len(batch), time.Since(start))
 			for _, o := range batch {
-				if o.State == volley.DeliveryPending {
-					e.Wake() // a retry may be due before the leaser's timer
+				// A retry may be due before the leaser's timer, and a
+				// delivery of an ordering key that finished may have made
+				// the next one of its key due now.
+				if o.State == volley.DeliveryPending || o.Ordered && volley.DeliveryFinal(o.State) {
+					e.Wake()
 					break
 				}
 			}

@@ -146,6 +146,13 @@ func TestBadInput(t *testing.T) {
 		{"max_retries over 100", "POST", conns, newConn(map[string]any{"max_retries": 101}), bad, "max_retries", "100"},
 		{"max_retries over 100 on update", "PUT", conn, map[string]any{"max_retries": 101}, bad, "max_retries", "100"},
 		{"negative max_retries", "PUT", conn, map[string]any{"max_retries": -1}, bad, "max_retries", ""},
+		{"delay over 24 hours", "POST", conns, newConn(map[string]any{"delay_ms": 86_400_001}), bad, "delay_ms", "24 hours"},
+		{"negative delay", "PUT", conn, map[string]any{"delay_ms": -1}, bad, "delay_ms", ""},
+		{"unknown ordering", "PUT", conn, map[string]any{"ordering": "lifo"}, bad, "ordering", `"fifo"`},
+		{"fifo without a key", "PUT", conn, map[string]any{"ordering": "fifo"}, bad, "ordering_key", "required"},
+		{"ordering key not a path", "PUT", conn, map[string]any{"ordering": "fifo", "ordering_key": "customer.id"}, bad, "ordering_key", "$.customer.id"},
+		{"ordering key bad index", "PUT", conn, map[string]any{"ordering": "fifo", "ordering_key": "$.items[x]"}, bad, "ordering_key", "[0]"},
+		{"ordering key bad header", "POST", conns, newConn(map[string]any{"ordering": "fifo", "ordering_key": "header:"}), bad, "ordering_key", "header"},
 		{"timeout_ms too short", "PUT", dst, map[string]any{"timeout_ms": 10}, bad, "timeout_ms", ""},
 
 		// Missing required fields.

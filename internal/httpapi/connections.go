@@ -31,10 +31,16 @@ type connectionJSON struct {
 	Filter json.RawMessage `json:"filter,omitempty"`
 	// TransformationID is omitted when the connection runs no
 	// transformation.
-	TransformationID uint64       `json:"transformation_id,omitempty"`
-	Metrics          *metricsJSON `json:"metrics,omitempty"`
-	CreatedAt        time.Time    `json:"created_at"`
-	UpdatedAt        time.Time    `json:"updated_at"`
+	TransformationID uint64 `json:"transformation_id,omitempty"`
+	// DelayMS delays each delivery of the events received from now on.
+	DelayMS int `json:"delay_ms"`
+	// Ordering is none or fifo; OrderingKey (omitted when unset) says where
+	// a FIFO connection reads each event's key.
+	Ordering    string       `json:"ordering"`
+	OrderingKey string       `json:"ordering_key,omitempty"`
+	Metrics     *metricsJSON `json:"metrics,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
 // metricsJSON is a connection's traffic over the last 24 hours.
@@ -72,6 +78,7 @@ func connectionOut(c *volley.Connection) connectionJSON {
 		SourceSlug: c.SourceSlug, SourceEPS: c.SourceEPS,
 		DestinationName: c.DestinationName, DestinationURL: c.DestinationURL, DestinationEPS: c.DestinationEPS,
 		Filter: json.RawMessage(c.Filter), TransformationID: c.TransformationID,
+		DelayMS: c.DelayMS, Ordering: c.Ordering, OrderingKey: c.OrderingKey,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -87,6 +94,10 @@ type connectionRequest struct {
 	Filter json.RawMessage `json:"filter"`
 	// TransformationID is absent to keep it, 0 to remove it.
 	TransformationID *uint64 `json:"transformation_id"`
+	DelayMS          *int    `json:"delay_ms"`
+	Ordering         *string `json:"ordering"`
+	// OrderingKey is absent to keep it, "" to remove it.
+	OrderingKey *string `json:"ordering_key"`
 }
 
 // parseFilter validates a filter document as sent and returns it compact,
@@ -136,6 +147,11 @@ func (req *connectionRequest) apply(c *volley.Connection) error {
 	setIf(&c.Name, req.Name)
 	setIf(&c.EPS, req.EPS)
 	setIf(&c.MaxRetries, req.MaxRetries)
+	setIf(&c.DelayMS, req.DelayMS)
+	setIf(&c.OrderingKey, req.OrderingKey)
+	if deref(req.Ordering) != "" { // the Go SDK sends "" for "not set"
+		c.Ordering = *req.Ordering
+	}
 	if deref(req.Status) != "" { // the Go SDK sends "" for "not set"
 		var err error
 		if c.Status, err = volley.ParseConnectionStatus(*req.Status); err != nil {
@@ -239,7 +255,7 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request, c *caller
 	conn := &volley.Connection{
 		ProjectID: p.ID, SourceID: s.ID, DestinationID: d.ID,
 		Name:   volley.DefaultConnectionName(s.Slug, d.Name),
-		Status: volley.ConnectionEnabled, MaxRetries: volley.DefaultMaxRetries,
+		Status: volley.ConnectionEnabled, MaxRetries: volley.DefaultMaxRetries, Ordering: volley.OrderingNone,
 		SourceSlug: s.Slug, SourceEPS: s.EPS, DestinationName: d.Name, DestinationURL: d.URL, DestinationEPS: d.EPS,
 		CreatedAt: now, UpdatedAt: now,
 	}

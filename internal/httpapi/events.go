@@ -35,11 +35,14 @@ type eventJSON struct {
 }
 
 type deliveryJSON struct {
-	ID            uint64     `json:"id"`
-	ConnectionID  uint64     `json:"connection_id"`
-	DestinationID uint64     `json:"destination_id"`
-	State         string     `json:"state"`
-	Reason        string     `json:"reason,omitempty"`
+	ID            uint64 `json:"id"`
+	ConnectionID  uint64 `json:"connection_id"`
+	DestinationID uint64 `json:"destination_id"`
+	State         string `json:"state"`
+	Reason        string `json:"reason,omitempty"`
+	// OrderingKey is the event's key on a FIFO connection: a parked
+	// delivery waits for the one before it of this key.
+	OrderingKey   string     `json:"ordering_key,omitempty"`
 	AttemptCount  int        `json:"attempt_count"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
@@ -48,7 +51,7 @@ type deliveryJSON struct {
 
 func deliveryOut(d *volley.Delivery) deliveryJSON {
 	out := deliveryJSON{ID: d.ID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, State: d.State,
-		Reason: d.Reason, AttemptCount: d.Attempts, CreatedAt: d.CreatedAt}
+		Reason: d.Reason, OrderingKey: d.OrderingKey, AttemptCount: d.Attempts, CreatedAt: d.CreatedAt}
 	if d.State == volley.DeliveryPending && d.LeaseOwner == "" && !d.NextAttemptAt.IsZero() {
 		t := d.NextAttemptAt
 		out.NextAttemptAt = &t

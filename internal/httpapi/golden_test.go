@@ -203,7 +203,8 @@ func TestGolden(t *testing.T) {
 		"filter":  map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}, "headers": map[string]any{"x-shop": map[string]any{"$startsWith": "eu-"}}},
 		"request": map[string]any{"body": map[string]any{"order": 1001, "amount": 12.5}, "headers": map[string]string{"X-Shop": "eu-1"}}})
 	g.route(admin, "PUT /api/connections/{connection_id}", conn, map[string]any{"status": "paused", "eps": 2,
-		"filter": map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}}, "transformation_id": tid})
+		"filter": map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}}, "transformation_id": tid,
+		"delay_ms": 30000, "ordering": "fifo", "ordering_key": "$.customer.id"})
 
 	// Traffic, in a project of its own: "checkout" delivers to the sink's
 	// /ok, "legacy" to its /fail without retries. No rate limits: the

@@ -80,7 +80,7 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	if leased {
 		until := h.cfg.Engine.LeaseUntil(now)
 		for i := range ne.Deliveries {
-			if d := &ne.Deliveries[i]; d.State == volley.DeliveryPending {
+			if d := &ne.Deliveries[i]; d.State == volley.DeliveryPending && !d.NextAttemptAt.After(now) {
 				d.LeaseOwner, d.LeaseToken, d.NextAttemptAt = h.cfg.Engine.Owner(), 1, until
 			}
 		}
@@ -110,7 +110,13 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 	}
 	jobs := make([]store.Job, 0, ready)
 	for i, d := range ne.Deliveries {
-		if d.State != volley.DeliveryPending {
+		if d.State != volley.DeliveryPending || d.LeaseOwner == "" {
+			continue
+		}
+		if c.res.Parked != nil && c.res.Parked[i] {
+			// Stored parked behind an earlier delivery of its key, not
+			// leased: its turn comes when that one finishes.
+			h.cfg.Engine.Unreserve(1)
 			continue
 		}
 		d.ID, d.EventID, d.EventUID = c.res.DeliveryIDs[i], c.res.ID, uid
@@ -122,7 +128,8 @@ func (h *Handler) Accept(ctx context.Context, src *routing.Source, req Request) 
 }
 
 // routes returns the deliveries of an event accepted now on src, and how
-// many of them are ready to be attempted (the others are held).
+// many of them are ready to be attempted now (the others are filtered,
+// held, or delayed by their connection: due later).
 func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delivery, ready int) {
 	if req.Direct {
 		return []volley.Delivery{{DestinationID: req.OnlyDestination, State: volley.DeliveryPending, NextAttemptAt: now}}, 1
@@ -147,8 +154,18 @@ func routes(src *routing.Source, req Request, now time.Time) (ds []volley.Delive
 			d.State, d.Reason, d.NextAttemptAt = volley.DeliveryFiltered, volley.ReasonFilter, time.Time{}
 		case c.Status != volley.ConnectionEnabled || c.DestinationStatus != volley.DestinationActive:
 			d.State = volley.DeliveryHeld
+		case c.DelayMS > 0:
+			// Stored due later and left to the leaser, which wakes for
+			// its due time: a delay survives a restart because it is only
+			// a due time.
+			d.NextAttemptAt = now.Add(time.Duration(c.DelayMS) * time.Millisecond)
 		default:
 			ready++
+		}
+		if d.State != volley.DeliveryFiltered && i < len(src.OrderingKeys) && src.OrderingKeys[i] != nil {
+			// A missing key (or a body that is not JSON) leaves the
+			// delivery unordered: it waits behind nothing.
+			d.OrderingKey = src.OrderingKeys[i].Key(req.Body, req.Headers)
 		}
 		ds = append(ds, d)
 	}

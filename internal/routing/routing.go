@@ -36,6 +36,10 @@ type Source struct {
 	// FilterBody reports whether some filter looks at the body, so that
 	// ingestion decodes a body at most once, and only then.
 	FilterBody bool
+	// OrderingKeys are the parsed ordering keys of the FIFO connections,
+	// by the index of the connection; nil for a connection without
+	// ordering.
+	OrderingKeys []*volley.OrderingKeyPath
 }
 
 // Transformation is a transformation with its compiled code.
@@ -175,7 +179,16 @@ func (c *Cache) Source(ctx context.Context, ingestionID string) (*Source, error)
 				// deliver what it was written to stop.
 				return nil, time.Time{}, fmt.Errorf("connection %d: stored filter: %w", cn.ID, err)
 			}
+			var key *volley.OrderingKeyPath
+			if cn.Ordering == volley.OrderingFIFO {
+				// Validated when saved, like filters, and refused the same
+				// way: ignoring it would break the order it promises.
+				if key, err = volley.ParseOrderingKey(cn.OrderingKey); err != nil {
+					return nil, time.Time{}, fmt.Errorf("connection %d: stored ordering key: %w", cn.ID, err)
+				}
+			}
 			out.Connections = append(out.Connections, cn)
+			out.OrderingKeys = append(out.OrderingKeys, key)
 			out.Filters = append(out.Filters, f)
 			out.FilterBody = out.FilterBody || f.UsesBody()
 		}

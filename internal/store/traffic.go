@@ -20,10 +20,22 @@ type Traffic interface {
 	//
 	// Event status, here and wherever deliveries change, is derived from the
 	// event's deliveries ignoring cancelled ones: none left → dropped; any
-	// pending or held → pending; else any failed → failed; else all
+	// pending, held or parked → pending; else any failed → failed; else all
 	// filtered → filtered; else processed. A delivery written filtered (its
 	// connection's filter did not match) is finished at the event's
 	// CreatedAt, with its Reason.
+	//
+	// FIFO ordering: a pending or held delivery with an OrderingKey whose
+	// connection already has an unfinished (pending, held or parked)
+	// delivery of that key, stored before it or earlier in the batch, is
+	// stored parked instead: not leased, not due, counted as pending in its
+	// event's status and the backlog. When a delivery of the key finishes
+	// (DeliveryFinish to a final state, a successful DeliveryReplayed) and
+	// no delivery of the key is pending or held any more, the same
+	// transaction makes the key's first parked delivery (lowest id) pending,
+	// due at the later of then and its own NextAttemptAt. Drivers serialise
+	// the check and the promotion per connection and key, also across
+	// nodes.
 	EventInsert(ctx context.Context, events []NewEvent) ([]InsertedEvent, error)
 	// EventList returns a page of a project's events, newest first, and the
 	// number of events matching the filters.
@@ -70,8 +82,9 @@ type Traffic interface {
 	// transaction: pending ones are held while the connection is not
 	// enabled or its destination not active (leased ones are left to their
 	// workers), held ones are made due at Now once both are again, and
-	// unfinished ones are cancelled (their events' statuses recomputed) once
-	// the connection is deleted. ConnectionUpdate, DestinationUpdate and the
+	// unfinished ones (parked included) are cancelled (their events'
+	// statuses recomputed) once the connection is deleted. Parked deliveries
+	// are neither held nor released: they wait for their key. ConnectionUpdate, DestinationUpdate and the
 	// deletes of connections, destinations, sources and projects only
 	// record which connections need a sweep, so they cost the same whatever
 	// the backlog. It returns how many deliveries it changed, counting a
@@ -81,7 +94,7 @@ type Traffic interface {
 	// or the zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
 	// DeliveryBacklog reads the delivery backlog for monitoring, at a cost
-	// that does not grow with the store: Total is every pending and held
+	// that does not grow with the store: Total is every pending, held and parked
 	// delivery (exact, from the per-connection counters), Due the pending
 	// deliveries due at or before Now (not leased, or whose lease expired),
 	// counted up to DueLimit and no further, and OldestDue the due time of
@@ -103,7 +116,7 @@ type Traffic interface {
 	// ConnectionMetrics summarises a connection's traffic since a time,
 	// rounded down to its minute (the returned Since): deliveries created
 	// since (EventsRouted), deliveries that finished succeeded or failed
-	// since (Delivered, Failed), the current backlog of pending and held
+	// since (Delivered, Failed), the current backlog of pending, held and parked
 	// deliveries (exact), p50/p95 of the durations of the successful attempts
 	// since (replays included), and the time of its latest attempt ever.
 	// Percentiles are read from fixed latency buckets (upper bounds 1, 2, 3,
@@ -128,7 +141,7 @@ type Traffic interface {
 	// refused); Routed, Delivered and Failed are the connection counters of
 	// ConnectionMetrics summed over the project's connections, or over
 	// p.ConnectionID alone (then Received is 0). Backlog is the current
-	// number of pending and held deliveries, and OldestPending the creation
+	// number of pending, held and parked deliveries, and OldestPending the creation
 	// time of the project's oldest event still pending (zero when none). No
 	// figure counts rows of events or deliveries: the cost depends on the
 	// window, not on the store's size.
@@ -177,8 +190,9 @@ type NewEvent struct {
 	IdempotencyKey   string
 	IdempotencyUntil time.Time
 	// Deliveries to create: ConnectionID, DestinationID, State (pending,
-	// held, or filtered with a Reason), NextAttemptAt, and for a delivery handed straight to a worker,
-	// LeaseOwner and LeaseToken.
+	// held, or filtered with a Reason), NextAttemptAt, for a delivery handed
+	// straight to a worker LeaseOwner and LeaseToken, and OrderingKey for a
+	// delivery of a FIFO connection (see EventInsert).
 	Deliveries []volley.Delivery
 }
 
@@ -188,6 +202,10 @@ type InsertedEvent struct {
 	UID         string   // Event.UID (of the original event for a duplicate)
 	Duplicate   bool     // the idempotency key matched; nothing was stored
 	DeliveryIDs []uint64 // in the order of NewEvent.Deliveries
+	// Parked reports, in the same order, the deliveries stored parked
+	// behind an unfinished delivery of their ordering key (not leased,
+	// whatever NewEvent asked); nil when none was.
+	Parked []bool
 }
 
 // EventListParams filters and pages a project's events.
@@ -280,6 +298,10 @@ type Outcome struct {
 	Reason        string
 	NextAttemptAt time.Time
 	Now           time.Time
+	// Ordered reports that the delivery has an ordering key, so that a
+	// final outcome may make the next delivery of its key due: the engine
+	// then looks for due work at once. Stores read the key themselves.
+	Ordered bool
 }
 
 // BacklogParams asks DeliveryBacklog for the backlog at Now.
@@ -292,7 +314,7 @@ type BacklogParams struct {
 
 // Backlog is the delivery backlog at one time.
 type Backlog struct {
-	Total     int64     // pending and held deliveries, in flight included
+	Total     int64     // pending, held and parked deliveries, in flight included
 	Due       int64     // pending deliveries due now, at most DueLimit
 	OldestDue time.Time // due time of the earliest due delivery; zero when none is due
 }

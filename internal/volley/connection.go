@@ -21,6 +21,17 @@ type Connection struct {
 	// TransformationID is the transformation run on each outgoing request;
 	// 0 for none.
 	TransformationID uint64
+	// DelayMS delays each delivery of an event received after it is set by
+	// this many milliseconds (0..MaxDelayMS; 0 for none). Replays are not
+	// delayed.
+	DelayMS int
+	// Ordering is OrderingNone or OrderingFIFO: with FIFO, the deliveries
+	// of events with the same OrderingKey are sent one at a time, in the
+	// order the events were received.
+	Ordering string
+	// OrderingKey says where an event's ordering key is read (see
+	// ParseOrderingKey); "" unless Ordering is OrderingFIFO.
+	OrderingKey string
 
 	// Joined from the source and destination, for listings (the CLI reads
 	// them).
@@ -92,5 +103,8 @@ func (c *Connection) Validate() error {
 	if c.MaxRetries < 0 || c.MaxRetries > MaxMaxRetries {
 		return Invalid("max_retries", "must be between 0 and %d, not %d", MaxMaxRetries, c.MaxRetries)
 	}
-	return nil
+	if c.DelayMS < 0 || c.DelayMS > MaxDelayMS {
+		return Invalid("delay_ms", "must be between 0 and %d milliseconds (24 hours), not %d", MaxDelayMS, c.DelayMS)
+	}
+	return c.validateOrdering()
 }

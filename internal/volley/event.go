@@ -35,7 +35,8 @@ type Event struct {
 const (
 	// EventDropped: routed to no connection.
 	EventDropped = "dropped"
-	// EventPending: some delivery is waiting, throttled, held or in flight.
+	// EventPending: some delivery is waiting, throttled, held, parked or in
+	// flight.
 	EventPending = "pending"
 	// EventFailed: every delivery is finished and at least one failed.
 	EventFailed = "failed"
@@ -79,15 +80,20 @@ type Delivery struct {
 	// Reason says why a filtered delivery was not attempted
 	// (ReasonFilter, ReasonTransformation); "" otherwise.
 	Reason string
+	// OrderingKey is the event's key on a FIFO connection; "" for a
+	// delivery that waits behind no other.
+	OrderingKey string
 }
 
 // Delivery states. Pending deliveries are due at NextAttemptAt (or leased
 // until then); held ones wait for their connection or destination to be
-// enabled again; the other four are final. A filtered delivery was never
-// attempted, on purpose: it is not a failure.
+// enabled again; parked ones wait for the delivery before them of the same
+// ordering key to finish (OrderingFIFO); the other four are final. A
+// filtered delivery was never attempted, on purpose: it is not a failure.
 const (
 	DeliveryPending   = "pending"
 	DeliveryHeld      = "held"
+	DeliveryParked    = "parked"
 	DeliverySuccess   = "success"
 	DeliveryFailed    = "failed"
 	DeliveryCancelled = "cancelled"
@@ -181,7 +187,7 @@ func ParseAttemptStatus(s string) (string, error) {
 // and its backlog now.
 type ProjectTraffic struct {
 	Periods       []TrafficPeriod
-	Backlog       int64     // pending and held deliveries now
+	Backlog       int64     // pending, held and parked deliveries now
 	OldestPending time.Time // creation of the oldest event still pending; zero when none
 }
 
@@ -209,7 +215,7 @@ type ConnectionMetrics struct {
 	EventsRouted   int64
 	Delivered      int64
 	Failed         int64
-	Pending        int64 // current backlog: pending and held deliveries
+	Pending        int64 // current backlog: pending, held and parked deliveries
 	LatencyP50MS   int64 // of successful attempts since Since
 	LatencyP95MS   int64
 	LastDeliveryAt time.Time // latest attempt; zero when none

@@ -5,6 +5,7 @@ import (
 	cryptorand "crypto/rand"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -297,6 +298,72 @@ func TestPairingCode(t *testing.T) {
 	} {
 		if got := NormalizePairingCode(in); got != want {
 			t.Errorf("NormalizePairingCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOrderingKey(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"customer":{"id":"c_1","n":42,"vip":true,"tags":["a","b"],"o":{}},"items":[{"sku":"s9"}]}`)
+	headers := http.Header{"X-Key": {" k1 "}}
+	for _, tc := range []struct{ expr, body, want string }{
+		{"$.customer.id", string(body), "c_1"},
+		{"$.customer.n", string(body), "42"},
+		{"$.customer.vip", string(body), "true"},
+		{"$.customer.tags[1]", string(body), "b"},
+		{"$.items[0].sku", string(body), "s9"},
+		{"$.items[1].sku", string(body), ""},     // no such index: unordered
+		{"$.customer.o", string(body), ""},       // an object is no key
+		{"$.customer.missing", string(body), ""}, // missing: unordered
+		{"$.customer.id", "not json", ""},
+		{"header:x-key", "", "k1"},
+		{"header:X-Other", "", ""},
+	} {
+		k, err := ParseOrderingKey(tc.expr)
+		if err != nil {
+			t.Fatalf("ParseOrderingKey(%q): %v", tc.expr, err)
+		}
+		if got := k.Key([]byte(tc.body), headers); got != tc.want {
+			t.Errorf("key %q of %s = %q, want %q", tc.expr, tc.body, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "$", "customer.id", "$.", "$..a", "$.a[", "$.a[-1]", "$.a[x]", "$.a b", "header:", "header:a b",
+		"$." + strings.Repeat("a", MaxOrderingKey)} {
+		if _, err := ParseOrderingKey(bad); err == nil {
+			t.Errorf("ParseOrderingKey(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestConnectionDelayOrderingValidate(t *testing.T) {
+	t.Parallel()
+	base := Connection{Name: "c", SourceID: 1, DestinationID: 2, Status: ConnectionEnabled}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Connection)
+		field string // "" when valid
+	}{
+		{"defaults", func(*Connection) {}, ""},
+		{"longest delay", func(c *Connection) { c.DelayMS = MaxDelayMS }, ""},
+		{"delay too long", func(c *Connection) { c.DelayMS = MaxDelayMS + 1 }, "delay_ms"},
+		{"negative delay", func(c *Connection) { c.DelayMS = -1 }, "delay_ms"},
+		{"fifo", func(c *Connection) { c.Ordering, c.OrderingKey = OrderingFIFO, "header:X-Key" }, ""},
+		{"fifo without key", func(c *Connection) { c.Ordering = OrderingFIFO }, "ordering_key"},
+		{"fifo with bad key", func(c *Connection) { c.Ordering, c.OrderingKey = OrderingFIFO, "id" }, "ordering_key"},
+		{"unknown ordering", func(c *Connection) { c.Ordering = "lifo" }, "ordering"},
+	} {
+		c := base
+		tc.edit(&c)
+		err := c.Validate()
+		var fe *FieldError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field):
+			t.Errorf("%s: error %v, want one on %s", tc.name, err, tc.field)
+		}
+		if tc.field == "" && c.Ordering == "" {
+			t.Errorf("%s: Validate left the ordering unset", tc.name)
 		}
 	}
 }

@@ -171,7 +171,8 @@ func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now tim
 }
 
 const connectionCols = `c.id, c.project_id, c.source_id, c.destination_id, c.name, c.status, c.eps, c.max_retries,
-	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, coalesce(c.transformation_id, 0)`
+	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, coalesce(c.transformation_id, 0),
+	c.delay_ms, c.ordering, c.ordering_key`
 
 const connectionFrom = ` FROM connections c JOIN sources s ON s.id = c.source_id JOIN destinations d ON d.id = c.destination_id`
 
@@ -180,7 +181,7 @@ func scanConnection(row scanner) (*volley.Connection, error) {
 	var filter *string
 	err := row.Scan(&c.ID, &c.ProjectID, &c.SourceID, &c.DestinationID, &c.Name, &c.Status, &c.EPS, &c.MaxRetries,
 		&c.CreatedAt, &c.UpdatedAt, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS,
-		&c.DestinationStatus, &filter, &c.TransformationID)
+		&c.DestinationStatus, &filter, &c.TransformationID, &c.DelayMS, &c.Ordering, &c.OrderingKey)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -222,10 +223,11 @@ func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) erro
 			return err
 		}
 		return tx.QueryRow(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
-			eps, max_retries, filter, transformation_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			eps, max_retries, filter, transformation_id, created_at, updated_at, delay_ms, ordering, ordering_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
-			transformationArg(c.TransformationID), ts(c.CreatedAt), ts(c.UpdatedAt)).Scan(&c.ID)
+			transformationArg(c.TransformationID), ts(c.CreatedAt), ts(c.UpdatedAt), c.DelayMS, orderingArg(c.Ordering),
+			validText(c.OrderingKey)).Scan(&c.ID)
 	})
 	return wrap(err, "create connection")
 }
@@ -244,6 +246,14 @@ func transformationInProject(ctx context.Context, tx pgx.Tx, c *volley.Connectio
 		return fmt.Errorf("transformation %d: %w", c.TransformationID, mapErr(err))
 	}
 	return nil
+}
+
+// orderingArg stores an unset ordering as none.
+func orderingArg(o string) string {
+	if o == "" {
+		return volley.OrderingNone
+	}
+	return o
 }
 
 // filterArg stores a missing filter as NULL.
@@ -269,8 +279,9 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 			return err
 		}
 		if err := affectedOne(tx.Exec(ctx, `UPDATE connections SET name = $1, status = $2, eps = $3, max_retries = $4,
-			filter = $5, transformation_id = $6, updated_at = $7 WHERE id = $8`, c.Name, c.Status, c.EPS, c.MaxRetries,
-			filterArg(c.Filter), transformationArg(c.TransformationID), ts(c.UpdatedAt), c.ID)); err != nil {
+			filter = $5, transformation_id = $6, updated_at = $7, delay_ms = $8, ordering = $9, ordering_key = $10
+			WHERE id = $11`, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter), transformationArg(c.TransformationID),
+			ts(c.UpdatedAt), c.DelayMS, orderingArg(c.Ordering), validText(c.OrderingKey), c.ID)); err != nil {
 			return err
 		}
 		return needSweep(ctx, tx, c.UpdatedAt, `id = $2`, c.ID)

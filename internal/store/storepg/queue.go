@@ -14,15 +14,15 @@ import (
 )
 
 // sqlEventStatus derives the status of the events $1 from their deliveries,
-// ignoring cancelled ones: none left → dropped; any pending or held →
-// pending; else any failed → failed; else all filtered → filtered; else
+// ignoring cancelled ones: none left → dropped; any pending, held or
+// parked → pending; else any failed → failed; else all filtered → filtered; else
 // processed. Rows whose status does
 // not change are not rewritten. (The repeated id condition lets the planner
 // look the events up by primary key whatever its statistics say.)
 const sqlEventStatus = `UPDATE events e SET status = s.status FROM (
 	SELECT event_id, CASE
 		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
-		WHEN count(*) FILTER (WHERE state IN ('pending', 'held')) > 0 THEN 'pending'
+		WHEN count(*) FILTER (WHERE state IN ('pending', 'held', 'parked')) > 0 THEN 'pending'
 		WHEN count(*) FILTER (WHERE state = 'failed') > 0 THEN 'failed'
 		WHEN count(*) FILTER (WHERE state NOT IN ('cancelled', 'filtered')) = 0 THEN 'filtered'
 		ELSE 'processed' END AS status
@@ -47,12 +47,12 @@ const sqlLeaseTail = `, leased AS (
 	UPDATE deliveries d SET lease_owner = $1, lease_token = d.lease_token + 1, next_attempt_at = $3
 	FROM due WHERE d.id = due.id
 	RETURNING d.id, d.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id, d.state, d.attempts,
-		d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at
+		d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.ordering_key
 ), numbered AS (
 	SELECT leased.*, row_number() OVER (PARTITION BY leased.event_id) = 1 AS first FROM leased
 )
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
-	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at,
+	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at, l.ordering_key,
 	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
 	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at, ep.path, e.traceparent
 FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
@@ -80,7 +80,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	var query []byte
 	var headers *string
 	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt,
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.OrderingKey,
 		&first, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers, &e.Body, &e.Status, &e.CreatedAt,
 		&e.Path,
 		&e.TraceParent,
@@ -215,9 +215,10 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 	n := len(sorted)
 	ids, tokens, states, reasons := make([]uint64, n), make([]uint64, n), make([]string, n), make([]string, n)
 	counted, next, finished, nows := make([]int, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-	var held, touched []uint64
+	var held, touched, ended []uint64
 	var attempts attemptArrays
 	var recorded []*volley.Attempt
+	var promoteAt time.Time
 	for _, o := range outcomes { // attempts are recorded in the order given
 		if o.Attempt != nil {
 			attempts.add(o.Attempt)
@@ -234,6 +235,8 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		}
 		if final(o.State) {
 			finished[i] = ts(o.Now)
+			ended = append(ended, o.DeliveryID)
+			promoteAt = later(promoteAt, ts(o.Now))
 		}
 		if o.State == volley.DeliveryHeld {
 			held = append(held, o.DeliveryID)
@@ -247,6 +250,9 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
+		if len(ended) > 0 {
+			b.Queue(sqlFinishOrderLock, ended)
+		}
 		if len(held) > 0 {
 			b.Queue(sqlLockRunnable, held)
 		}
@@ -254,12 +260,20 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 			attempts.queue(b)
 		}
 		b.Queue(sqlFinish, ids, tokens, states, counted, next, finished, nows, reasons)
+		if len(ended) > 0 {
+			b.Queue(sqlPromote, ended, promoteAt)
+		}
 		if len(touched) > 0 {
 			b.Queue(sqlEventStatus, touched)
 		}
 		return b
 	}
 	read := func(br pgx.BatchResults) error {
+		if len(ended) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock ordering keys: %w", err)
+			}
+		}
 		if len(held) > 0 {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("lock connections: %w", err)
@@ -282,6 +296,11 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		}
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("update deliveries: %w", err)
+		}
+		if len(ended) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("promote parked deliveries: %w", err)
+			}
 		}
 		if len(touched) > 0 {
 			if _, err := br.Exec(); err != nil {
@@ -311,8 +330,12 @@ func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
 		b := &pgx.Batch{}
 		attempts.queue(b)
 		if success {
+			// A replay that succeeds finishes the delivery, which may have
+			// been its key's head.
+			b.Queue(sqlFinishOrderLock, []uint64{a.DeliveryID})
 			b.Queue(`UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = $1 WHERE id = $2`,
 				ts(a.CreatedAt), a.DeliveryID)
+			b.Queue(sqlPromote, []uint64{a.DeliveryID}, ts(a.CreatedAt))
 			b.Queue(sqlEventStatus, []uint64{a.EventID})
 		}
 		return b
@@ -324,11 +347,11 @@ func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
 			return err
 		}
 		if success {
-			if _, err := br.Exec(); err != nil {
-				return err
+			for range 4 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
 			}
-			_, err := br.Exec()
-			return err
 		}
 		return nil
 	})
@@ -381,7 +404,7 @@ func releaseDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond strin
 // many it cancelled.
 func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int64, error) {
 	rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = $1
-		WHERE state IN ('pending', 'held') AND (`+cond+`) RETURNING event_id`, append([]any{ts(now)}, args...)...)
+		WHERE state IN ('pending', 'held', 'parked') AND (`+cond+`) RETURNING event_id`, append([]any{ts(now)}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
@@ -398,6 +421,14 @@ func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string
 		return 0, fmt.Errorf("update event status: %w", err)
 	}
 	return n, nil
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // putBackNow reports whether outcomes make deliveries due again right away

@@ -36,7 +36,7 @@ const sqlRetentionBound = `SELECT max(id) FROM (
 // skipped for the rest of the pass (the cursor moves past them), and so are
 // events another node is sweeping or recording an attempt on.
 const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > $1 AND e.id <= $2 AND e.created_at < $3
-	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))
+	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held', 'parked'))
 	ORDER BY e.id FOR UPDATE SKIP LOCKED`
 
 // RetentionDelete implements store.Traffic.

@@ -66,8 +66,9 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		}
 		switch {
 		case errors.Is(err, pgx.ErrNoRows): // deleted
-			n, err = cancelDeliveries(ctx, tx, p.Now, batch(2, volley.DeliveryPending)+` OR `+batch(4, volley.DeliveryHeld),
-				conn, p.Limit, conn, p.Limit)
+			// Parked ones too: they would wait for nothing now.
+			n, err = cancelDeliveries(ctx, tx, p.Now, batch(2, volley.DeliveryPending)+` OR `+batch(4, volley.DeliveryHeld)+
+				` OR `+batch(6, volley.DeliveryParked), conn, p.Limit, conn, p.Limit, conn, p.Limit)
 		case err != nil:
 			return err
 		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:

@@ -21,9 +21,13 @@ import (
 
 // sqlEventInsert stores a batch of events (the unnest arrays $1…$9, their
 // external ids $20, paths $22 and trace contexts $23) and their payloads, their
-// deliveries ($10…$16 and reasons $21, tied to their event by its public id) and the
-// idempotency keys they now hold ($17…$19), in one statement. It returns
-// each event's public id, database id and delivery ids. The deliveries are
+// deliveries ($10…$16, reasons $21 and ordering keys $24, tied to their
+// event by its public id) and the idempotency keys they now hold
+// ($17…$19), in one statement. A pending or held delivery whose key has an
+// unfinished delivery stored before the statement is stored parked (one
+// of a key stored earlier in the batch is parked by the caller). It returns
+// each event's public id, database id, delivery ids and which of those
+// were parked. The deliveries are
 // inserted in input order, so their identity values grow in that order:
 // sorting an event's delivery ids gives NewEvent.Deliveries' order.
 const sqlEventInsert = `WITH ev AS (
@@ -39,16 +43,20 @@ const sqlEventInsert = `WITH ev AS (
 	JOIN ev ON ev.event_id = u.uid
 ), dl AS (
 	INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason)
-	SELECT ev.id, ev.project_id, ev.source_id, d.connection_id, d.destination_id, d.state,
-		d.next_attempt_at, d.lease_owner, d.lease_token, ev.created_at,
-		CASE WHEN d.state = 'filtered' THEN ev.created_at ELSE ` + zeroTime + ` END, d.reason
-	FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[],
-		$21::text[])
-		WITH ORDINALITY AS d(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, reason, ord)
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason, ordering_key)
+	SELECT ev.id, ev.project_id, ev.source_id, d.connection_id, d.destination_id,
+		CASE WHEN d.busy THEN 'parked' ELSE d.state END,
+		CASE WHEN d.busy AND d.lease_owner <> '' THEN ev.created_at ELSE d.next_attempt_at END,
+		CASE WHEN d.busy THEN '' ELSE d.lease_owner END, CASE WHEN d.busy THEN 0 ELSE d.lease_token END, ev.created_at,
+		CASE WHEN d.state = 'filtered' THEN ev.created_at ELSE ` + zeroTime + ` END, d.reason, d.ordering_key
+	FROM (SELECT u.*, u.ordering_key <> '' AND u.state IN ('pending', 'held') AND ` + sqlKeyBusy + ` AS busy
+		FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[],
+			$21::text[], $24::text[])
+			WITH ORDINALITY AS u(uid, connection_id, destination_id, state, next_attempt_at, lease_owner, lease_token, reason,
+				ordering_key, ord)) d
 	JOIN ev ON ev.event_id = d.uid
 	ORDER BY d.ord
-	RETURNING id, event_id
+	RETURNING id, event_id, state
 ), ik AS (
 	INSERT INTO idempotency_keys (source_id, key, event_id, expires_at)
 	SELECT ev.source_id, k.key, ev.id, k.expires_at
@@ -56,7 +64,8 @@ const sqlEventInsert = `WITH ev AS (
 	JOIN ev ON ev.event_id = k.uid
 	ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
 )
-SELECT ev.event_id, ev.id, coalesce((SELECT array_agg(dl.id ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}')
+SELECT ev.event_id, ev.id, coalesce((SELECT array_agg(dl.id ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}'),
+	coalesce((SELECT array_agg(dl.state = 'parked' ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}')
 FROM ev`
 
 // sqlIdemLock takes a transaction-level advisory lock for each idempotency
@@ -107,9 +116,10 @@ func (k idemKey) lockID() int64 {
 
 // EventInsert implements store.Traffic.
 //
-// A batch without idempotency keys is one statement: one round trip, its
-// own transaction. With keys it is a transaction of three round trips:
-// begin, lock the keys and look them up; insert; commit.
+// A batch without idempotency or ordering keys is one statement: one round
+// trip, its own transaction. With keys it is a transaction of three round
+// trips: begin, lock the keys and look up the idempotency keys; insert;
+// commit.
 func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]store.InsertedEvent, error) {
 	if len(events) == 0 {
 		return []store.InsertedEvent{}, nil
@@ -120,13 +130,14 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 			keyed = append(keyed, i)
 		}
 	}
+	orderConns, orderKeys := orderedKeys(events)
 	var out []store.InsertedEvent
 	var err error
-	if len(keyed) == 0 {
+	if len(keyed) == 0 && len(orderKeys) == 0 {
 		out, err = eventInsert(ctx, s.pool, events, nil)
 	} else {
 		err = retry(func() (err error) {
-			out, err = s.eventInsertKeyed(ctx, events, keyed)
+			out, err = s.eventInsertLocked(ctx, events, keyed, orderConns, orderKeys)
 			return err
 		})
 	}
@@ -160,10 +171,12 @@ type dup struct {
 	Index int // -1 unless the original is in the batch
 }
 
-// eventInsertKeyed stores a batch with idempotency keys: it begins a
-// transaction, locks the batch's keys and looks them up in one round trip,
-// then inserts and commits.
-func (s *Store) eventInsertKeyed(ctx context.Context, events []store.NewEvent, keyed []int) ([]store.InsertedEvent, error) {
+// eventInsertLocked stores a batch with idempotency keys (the events
+// keyed) or ordering keys (the pairs orderConns, orderKeys): it begins a
+// transaction, locks the batch's keys and looks up the idempotency keys in
+// one round trip, then inserts and commits.
+func (s *Store) eventInsertLocked(ctx context.Context, events []store.NewEvent, keyed []int,
+	orderConns []uint64, orderKeys []string) ([]store.InsertedEvent, error) {
 	locks := make([]int64, 0, len(keyed))
 	sources, keys, created := make([]uint64, len(keyed)), make([][]byte, len(keyed)), make([]time.Time, len(keyed))
 	for j, i := range keyed {
@@ -177,8 +190,17 @@ func (s *Store) eventInsertKeyed(ctx context.Context, events []store.NewEvent, k
 
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	b.Queue(sqlIdemLock, locks)
-	b.Queue(sqlIdemGet, sources, keys, created)
+	if len(keyed) > 0 {
+		b.Queue(sqlIdemLock, locks)
+	}
+	if len(orderKeys) > 0 {
+		// After the idempotency keys: every transaction that takes both
+		// kinds takes them in that order.
+		b.Queue(sqlOrderLock, orderConns, orderKeys)
+	}
+	if len(keyed) > 0 {
+		b.Queue(sqlIdemGet, sources, keys, created)
+	}
 	br := s.pool.SendBatch(ctx, b)
 	tx := br.Tx()
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op once committed
@@ -188,8 +210,18 @@ func (s *Store) eventInsertKeyed(ctx context.Context, events []store.NewEvent, k
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("lock idempotency keys: %w", err)
+		if len(keyed) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock idempotency keys: %w", err)
+			}
+		}
+		if len(orderKeys) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock ordering keys: %w", err)
+			}
+		}
+		if len(keyed) == 0 {
+			return nil
 		}
 		rows, err := br.Query()
 		if err != nil {
@@ -277,11 +309,15 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	paths := make([]string, 0, n)
 	statuses, created, externals := make([]string, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
 	traces := make([]string, 0, n)
-	var dUIDs, dOwners, dStates, dReasons []string
+	var dUIDs, dOwners, dStates, dReasons, dKeys []string
 	var dConns, dDests, dTokens []uint64
 	var dNext []time.Time
 	kUIDs, kKeys, kUntil := []string{}, [][]byte{}, []time.Time{}
 	holder := map[idemKey]int{} // the last stored event of the batch with each key
+	// The ordering keys the batch has stored an unfinished delivery of so
+	// far: the statement does not see its own rows, so a later delivery of
+	// the same key is parked here.
+	busy := map[orderKey]bool{}
 	for i := range events {
 		if _, ok := dups[i]; ok {
 			continue
@@ -297,6 +333,14 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 		externals = append(externals, payload.ExternalID(e.Headers, e.Body))
 		traces = append(traces, validText(e.TraceParent))
 		for _, d := range ne.Deliveries {
+			if d.OrderingKey != "" && !volley.DeliveryFinal(d.State) {
+				k := orderKey{d.ConnectionID, d.OrderingKey}
+				if busy[k] {
+					park(&d, e.CreatedAt)
+				}
+				busy[k] = true
+			}
+			dKeys = append(dKeys, validText(d.OrderingKey))
 			dUIDs, dConns, dDests = append(dUIDs, e.UID), append(dConns, d.ConnectionID), append(dDests, d.DestinationID)
 			dStates, dNext = append(dStates, d.State), append(dNext, ts(d.NextAttemptAt))
 			dOwners, dTokens = append(dOwners, validText(d.LeaseOwner)), append(dTokens, d.LeaseToken)
@@ -311,18 +355,20 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 	}
 	rows, err := q.Query(ctx, sqlEventInsert, uids, projects, sources, methods, queries, headers, bodies, statuses, created,
 		nonNilSlice(dUIDs), nonNilSlice(dConns), nonNilSlice(dDests), nonNilSlice(dStates), nonNilSlice(dNext),
-		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons), paths, traces)
+		nonNilSlice(dOwners), nonNilSlice(dTokens), kUIDs, kKeys, kUntil, externals, nonNilSlice(dReasons), paths, traces,
+		nonNilSlice(dKeys))
 	if err != nil {
 		return nil, err
 	}
 	type stored struct {
 		id         uint64
 		deliveries []uint64
+		parked     []bool
 	}
 	byUID := make(map[string]stored, n)
 	var uid string
 	var st stored
-	if _, err := pgx.ForEachRow(rows, []any{&uid, &st.id, &st.deliveries}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&uid, &st.id, &st.deliveries, &st.parked}, func() error {
 		byUID[uid] = st
 		return nil
 	}); err != nil {
@@ -338,6 +384,9 @@ func eventInsert(ctx context.Context, q querier, events []store.NewEvent, dups m
 			return nil, fmt.Errorf("event %s was not stored as sent", events[i].Event.UID)
 		}
 		out[i] = store.InsertedEvent{ID: st.id, UID: events[i].Event.UID, DeliveryIDs: st.deliveries}
+		if slices.Contains(st.parked, true) {
+			out[i].Parked = st.parked
+		}
 	}
 	for i, d := range dups {
 		if d.Index >= 0 {
@@ -441,12 +490,14 @@ func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*v
 }
 
 const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
-	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason`
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason,
+	d.ordering_key`
 
 func scanDelivery(row scanner) (*volley.Delivery, error) {
 	var d volley.Delivery
 	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt, &d.Reason); err != nil {
+		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.FinishedAt, &d.Reason,
+		&d.OrderingKey); err != nil {
 		return nil, mapErr(err)
 	}
 	return &d, nil

@@ -218,7 +218,8 @@ func (s *Store) DestinationDelete(ctx context.Context, orgID, id uint64, now tim
 }
 
 const connectionCols = `c.id, c.project_id, c.source_id, c.destination_id, c.name, c.status, c.eps, c.max_retries,
-	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, c.transformation_id`
+	c.created_at, c.updated_at, s.slug, s.eps, d.name, d.url, d.eps, d.status, c.filter, c.transformation_id,
+	c.delay_ms, c.ordering, c.ordering_key`
 
 const connectionFrom = ` FROM connections c JOIN sources s ON s.id = c.source_id JOIN destinations d ON d.id = c.destination_id`
 
@@ -228,7 +229,7 @@ func scanConnection(row scanner) (*volley.Connection, error) {
 	var filter sql.NullString
 	err := row.Scan(&c.ID, &c.ProjectID, &c.SourceID, &c.DestinationID, &c.Name, &c.Status, &c.EPS, &c.MaxRetries,
 		&created, &updated, &c.SourceSlug, &c.SourceEPS, &c.DestinationName, &c.DestinationURL, &c.DestinationEPS,
-		&c.DestinationStatus, &filter, &c.TransformationID)
+		&c.DestinationStatus, &filter, &c.TransformationID, &c.DelayMS, &c.Ordering, &c.OrderingKey)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -275,9 +276,10 @@ func (s *Store) ConnectionCreate(ctx context.Context, c *volley.Connection) erro
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO connections (project_id, source_id, destination_id, name, status,
-			eps, max_retries, filter, transformation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			eps, max_retries, filter, transformation_id, created_at, updated_at, delay_ms, ordering, ordering_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ProjectID, c.SourceID, c.DestinationID, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
-			c.TransformationID, micros(c.CreatedAt), micros(c.UpdatedAt))
+			c.TransformationID, micros(c.CreatedAt), micros(c.UpdatedAt), c.DelayMS, orderingArg(c.Ordering), c.OrderingKey)
 		if _, ok := uniqueViolation(err); ok {
 			return store.Conflict("connection between this source and destination")
 		} else if foreignKeyViolation(err) {
@@ -312,6 +314,14 @@ func transformationInProject(ctx context.Context, tx *sql.Tx, c *volley.Connecti
 	return nil
 }
 
+// orderingArg stores an unset ordering as none.
+func orderingArg(o string) string {
+	if o == "" {
+		return volley.OrderingNone
+	}
+	return o
+}
+
 // filterArg stores a missing filter as NULL.
 func filterArg(f []byte) any {
 	if len(f) == 0 {
@@ -327,8 +337,9 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *volley.Connection) erro
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, status = ?, eps = ?, max_retries = ?, filter = ?,
-			transformation_id = ?, updated_at = ? WHERE id = ?`, c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter),
-			c.TransformationID, micros(c.UpdatedAt), c.ID)
+			transformation_id = ?, updated_at = ?, delay_ms = ?, ordering = ?, ordering_key = ? WHERE id = ?`,
+			c.Name, c.Status, c.EPS, c.MaxRetries, filterArg(c.Filter), c.TransformationID, micros(c.UpdatedAt),
+			c.DelayMS, orderingArg(c.Ordering), c.OrderingKey, c.ID)
 		if err := affectedOne(r, err); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_token = lease_token + 1, next_attempt_at = ?
 			WHERE `+pick+`
 			RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
-				next_attempt_at, lease_owner, lease_token, created_at`, args...)
+				next_attempt_at, lease_owner, lease_token, created_at, ordering_key`, args...)
 		if err != nil {
 			return err
 		}
@@ -42,7 +43,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 			var d volley.Delivery
 			var next, created int64
 			if err := rows.Scan(&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-				&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created); err != nil {
+				&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &d.OrderingKey); err != nil {
 				return err
 			}
 			d.NextAttemptAt, d.CreatedAt = fromMicros(next), fromMicros(created)
@@ -116,6 +117,10 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		if err != nil {
 			return err
 		}
+		promote, err := s.stmt(ctx, tx, sqlPromote)
+		if err != nil {
+			return err
+		}
 		touched := make(map[uint64]bool, len(outcomes))
 		for i := range outcomes {
 			o := &outcomes[i]
@@ -137,11 +142,22 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 			if final(o.State) {
 				finished = micros(o.Now)
 			}
-			r, err := finish.ExecContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID, o.LeaseToken)
-			if err != nil {
+			var n int64 = 1
+			var conn uint64
+			var key string
+			err := finish.QueryRowContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID,
+				o.LeaseToken).Scan(&conn, &key)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				n = 0
+			case err != nil:
 				return fmt.Errorf("update delivery: %w", err)
 			}
-			n, _ := r.RowsAffected()
+			if n > 0 && key != "" && final(o.State) {
+				if _, err := promote.ExecContext(ctx, conn, key, micros(o.Now)); err != nil {
+					return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+				}
+			}
 			if n > 0 && o.State == volley.DeliveryHeld {
 				// The worker saw the connection paused; if it was resumed
 				// before this commit, the resume found nothing held to
@@ -180,9 +196,19 @@ func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
 		if a.Status != volley.AttemptSuccess {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
-			WHERE id = ?`, micros(a.CreatedAt), a.DeliveryID); err != nil {
+		var conn uint64
+		var key string
+		err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
+			WHERE id = ? RETURNING connection_id, ordering_key`, micros(a.CreatedAt), a.DeliveryID).Scan(&conn, &key)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if key != "" {
+			// A replay that succeeds finishes the delivery, which may have
+			// been its key's head.
+			if _, err := tx.ExecContext(ctx, sqlPromote, conn, key, micros(a.CreatedAt)); err != nil {
+				return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+			}
 		}
 		_, err = tx.ExecContext(ctx, sqlEventStatus, a.EventID)
 		return err
@@ -239,7 +265,7 @@ func releaseDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond stri
 // their events' statuses, and returns how many it cancelled.
 func cancelDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) (int64, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', finished_at = ?
-		WHERE state IN ('pending', 'held') AND (`+cond+`) RETURNING event_id`, append([]any{micros(now)}, args...)...)
+		WHERE state IN ('pending', 'held', 'parked') AND (`+cond+`) RETURNING event_id`, append([]any{micros(now)}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}

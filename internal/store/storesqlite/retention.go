@@ -38,7 +38,7 @@ const sqlRetentionBound = `SELECT max(id) FROM (
 // before ?3 whose deliveries have all finished. The others are skipped for
 // the rest of the pass: the cursor moves past them.
 const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > ?1 AND e.id <= ?2 AND e.created_at < ?3
-	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held'))`
+	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held', 'parked'))`
 
 // RetentionDelete implements store.Traffic.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {

@@ -64,8 +64,9 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows): // deleted
-			n, err = cancelDeliveries(ctx, tx, p.Now, batch(volley.DeliveryPending)+` OR `+batch(volley.DeliveryHeld),
-				conn, p.Limit, conn, p.Limit)
+			// Parked ones too: they would wait for nothing now.
+			n, err = cancelDeliveries(ctx, tx, p.Now, batch(volley.DeliveryPending)+` OR `+batch(volley.DeliveryHeld)+
+				` OR `+batch(volley.DeliveryParked), conn, p.Limit, conn, p.Limit, conn, p.Limit)
 		case err != nil:
 			return err
 		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:

@@ -25,18 +25,42 @@ const (
 	sqlEventInsert = `INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryInsert = `INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
-		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		next_attempt_at, lease_owner, lease_token, created_at, finished_at, reason, ordering_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlAttemptInsert = `INSERT INTO attempts (delivery_id, event_id, event_uid, project_id, source_id, connection_id,
 		destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers,
 		response_body, created_at, transformation_logs, transformation_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlDeliveryFinish = `UPDATE deliveries SET state = ?, attempts = attempts + ?, next_attempt_at = ?,
-		lease_owner = '', finished_at = ?, reason = ? WHERE id = ? AND lease_token = ? AND state = 'pending'`
+		lease_owner = '', finished_at = ?, reason = ? WHERE id = ? AND lease_token = ? AND state = 'pending'
+		RETURNING connection_id, ordering_key`
+	// sqlKeyBusy reports whether an ordering key has an unfinished delivery
+	// on a connection (one seek per state in deliveries_ordering). The
+	// queries on that partial index repeat its WHERE clause word for word:
+	// SQLite uses a partial index only for queries that do.
+	sqlKeyBusy = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE connection_id = ? AND ordering_key = ?
+		AND ` + orderingIndexed + `)`
+	// sqlPromote makes the first parked delivery of a key (?1, ?2) due at ?3
+	// (or at its own due time, if later: a connection's delay) once no
+	// delivery of the key is pending or held any more. Guarded so, it is
+	// right to run after any delivery of the key finished, whether or not
+	// it was the key's head. (Written "+state = 'parked'" and ordered by
+	// state, the first lookup seeks the key in deliveries_ordering and reads
+	// at most its head before the parked ones; with "state = 'parked'" the
+	// planner skips through every connection of the index instead.)
+	sqlPromote = `UPDATE deliveries SET state = 'pending', next_attempt_at = max(next_attempt_at, ?3)
+		WHERE id = (SELECT id FROM deliveries INDEXED BY deliveries_ordering
+			WHERE connection_id = ?1 AND ordering_key = ?2 AND ` + orderingIndexed + ` AND +state = 'parked'
+			ORDER BY state, id LIMIT 1)
+		AND NOT EXISTS (SELECT 1 FROM deliveries WHERE connection_id = ?1 AND ordering_key = ?2 AND ` + orderingIndexed + `
+			AND state IN ('pending', 'held'))`
+	// orderingIndexed is the WHERE clause of the deliveries_ordering index.
+	orderingIndexed = `ordering_key <> '' AND state IN ('pending', 'held', 'parked')`
 	// sqlEventStatus derives an event's status from its deliveries.
 	sqlEventStatus = `UPDATE events SET status = (
 		SELECT CASE
 			WHEN count(*) = sum(state = 'cancelled') THEN 'dropped'
-			WHEN sum(state IN ('pending', 'held')) > 0 THEN 'pending'
+			WHEN sum(state IN ('pending', 'held', 'parked')) > 0 THEN 'pending'
 			WHEN sum(state = 'failed') > 0 THEN 'failed'
 			WHEN count(*) = sum(state IN ('cancelled', 'filtered')) THEN 'filtered'
 			ELSE 'processed' END
@@ -46,7 +70,7 @@ const (
 // hotStatements are prepared once, when the store opens, and reused by
 // every transaction: the hot paths run them thousands of times a second.
 var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
-	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert}
+	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote}
 
 // prepare prepares the hot statements on the write connection. It must run
 // outside any transaction: the write pool has a single connection.
@@ -97,7 +121,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 		encoded[i] = storePayload(&events[i].Event)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var idemGet, idemPut, insEvent, insDelivery, insPayload *sql.Stmt
+		var idemGet, idemPut, insEvent, insDelivery, insPayload, keyBusy *sql.Stmt
 		var err error
 		if insEvent, err = s.stmt(ctx, tx, sqlEventInsert); err != nil {
 			return err
@@ -148,8 +172,29 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 				}
 			}
 			for j, d := range ne.Deliveries {
+				if d.OrderingKey != "" && !volley.DeliveryFinal(d.State) {
+					// SQLite's single writer orders this check against every
+					// finish that could free the key.
+					if keyBusy == nil {
+						if keyBusy, err = s.stmt(ctx, tx, sqlKeyBusy); err != nil {
+							return err
+						}
+					}
+					var busy bool
+					if err := keyBusy.QueryRowContext(ctx, d.ConnectionID, d.OrderingKey).Scan(&busy); err != nil {
+						return fmt.Errorf("check ordering key: %w", err)
+					}
+					if busy {
+						park(&d, e.CreatedAt)
+						if res.Parked == nil {
+							res.Parked = make([]bool, len(ne.Deliveries))
+						}
+						res.Parked[j] = true
+					}
+				}
 				r, err := insDelivery.ExecContext(ctx, id, e.ProjectID, e.SourceID, d.ConnectionID, d.DestinationID, d.State,
-					micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(e.CreatedAt), finishedAt(&d, e.CreatedAt), d.Reason)
+					micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(e.CreatedAt), finishedAt(&d, e.CreatedAt), d.Reason,
+					d.OrderingKey)
 				if err != nil {
 					return fmt.Errorf("insert delivery: %w", err)
 				}
@@ -178,6 +223,17 @@ func insertedStatus(ds []volley.Delivery) string {
 		}
 	}
 	return volley.EventFiltered
+}
+
+// park makes a delivery being inserted wait behind the unfinished one of
+// its ordering key. One handed straight to a worker is not leased after
+// all, and is due when the event arrived; a delayed one keeps its due
+// time, which its promotion respects.
+func park(d *volley.Delivery, created time.Time) {
+	if d.LeaseOwner != "" {
+		d.NextAttemptAt = created
+	}
+	d.State, d.LeaseOwner, d.LeaseToken = volley.DeliveryParked, "", 0
 }
 
 // finishedAt is when a delivery being inserted finished: a filtered one
@@ -284,13 +340,14 @@ func (s *Store) EventGetByUID(ctx context.Context, orgID uint64, uid string) (*v
 }
 
 const deliveryCols = `d.id, d.event_id, e.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id,
-	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason`
+	d.state, d.attempts, d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.finished_at, d.reason,
+	d.ordering_key`
 
 func scanDelivery(row scanner) (*volley.Delivery, error) {
 	var d volley.Delivery
 	var next, created, finished int64
 	if err := row.Scan(&d.ID, &d.EventID, &d.EventUID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-		&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &finished, &d.Reason); err != nil {
+		&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &finished, &d.Reason, &d.OrderingKey); err != nil {
 		return nil, notFound(err)
 	}
 	d.NextAttemptAt, d.CreatedAt, d.FinishedAt = fromMicros(next), fromMicros(created), fromMicros(finished)
@@ -311,7 +368,8 @@ func (s *Store) DeliveryListByEvent(ctx context.Context, eventID uint64) ([]voll
 func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, sqlDeliveryInsert, d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID,
-			d.State, micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(d.CreatedAt), finishedAt(d, d.CreatedAt), d.Reason)
+			d.State, micros(d.NextAttemptAt), d.LeaseOwner, d.LeaseToken, micros(d.CreatedAt), finishedAt(d, d.CreatedAt), d.Reason,
+			"") // a replay to a new connection is not ordered
 		if foreignKeyViolation(err) {
 			return store.ErrNotFound
 		}

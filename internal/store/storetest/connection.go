@@ -32,6 +32,7 @@ func newConnection(src volley.Source, dst volley.Destination) volley.Connection 
 		Status:        volley.ConnectionEnabled,
 		EPS:           7,
 		MaxRetries:    volley.DefaultMaxRetries,
+		Ordering:      volley.OrderingNone,
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}

@@ -37,7 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		storeTests(), accountTests(), tokenTests(), orgTests(), memberTests(), projectTests(),
 		peopleTests(), sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
-		metricsTests(), backlogTests(), trafficSeriesTests(), backlogHistoryTests(), routingRuleTests(),
+		metricsTests(), backlogTests(), trafficSeriesTests(), backlogHistoryTests(), routingRuleTests(), orderingTests(),
 		deviceTests(), streamTests(), auditTests(), sealedTests(),
 	}
 	for _, group := range groups {
