@@ -57,10 +57,15 @@ type codec struct {
 // compress returns b as a zstd frame and true when that saves at least 10%
 // of it, else b and false.
 func compress(b []byte) ([]byte, bool) {
-	if len(b) < MinCompress {
+	return compressWith(codecs().enc, b, MinCompress)
+}
+
+// compressWith is compress with an encoder and a smallest size of its own.
+func compressWith(enc *zstd.Encoder, b []byte, minLen int) ([]byte, bool) {
+	if len(b) < minLen {
 		return b, false
 	}
-	z := codecs().enc.EncodeAll(b, make([]byte, 0, len(b)))
+	z := enc.EncodeAll(b, make([]byte, 0, len(b)))
 	if len(z) > len(b)-len(b)/10 {
 		return b, false
 	}
@@ -81,7 +86,9 @@ func Encode(headers string, body []byte) (storedHeaders, storedBody []byte, flag
 	return h, b, flags
 }
 
-// Decode reverses Encode.
+// Decode reverses Encode and EncodeDict. A frame compressed with a
+// dictionary needs it registered (RegisterDict), else the error is an
+// *UnknownDictError.
 func Decode(flags int, storedHeaders, storedBody []byte) (headers string, body []byte, err error) {
 	h, err := decode(flags&HeadersZstd != 0, storedHeaders)
 	if err != nil {
@@ -93,14 +100,33 @@ func Decode(flags int, storedHeaders, storedBody []byte) (headers string, body [
 	return string(h), body, nil
 }
 
-// DecodeBody returns the plain body of a stored one.
+// DecodeBody returns the plain body of a stored one (see Decode).
 func DecodeBody(flags int, stored []byte) ([]byte, error) {
 	return decode(flags&BodyZstd != 0, stored)
 }
 
+// decode returns the plain form of a stored column: b itself when it is not
+// a zstd frame (z false), else the frame decompressed with the dictionary
+// its header names, if any (an *UnknownDictError when that one is not
+// registered).
 func decode(z bool, b []byte) ([]byte, error) {
 	if !z {
 		return b, nil
 	}
-	return codecs().dec.DecodeAll(b, nil)
+	id, err := frameDict(b)
+	if err != nil {
+		return nil, err
+	}
+	if id == 0 {
+		return codecs().dec.DecodeAll(b, nil)
+	}
+	c, ok := lookupDict(id)
+	if !ok {
+		return nil, &UnknownDictError{ID: id}
+	}
+	dec, err := c.decoder()
+	if err != nil {
+		return nil, fmt.Errorf("zstd dictionary %d: %w", id, err)
+	}
+	return dec.DecodeAll(b, nil)
 }
