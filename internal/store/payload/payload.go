@@ -3,6 +3,15 @@
 // when that pays, find the provider's delivery id in it, and turn a search
 // text into index terms and an exact check.
 //
+// Compression (by the SQLite driver: PostgreSQL compresses with lz4
+// itself) is zstd, per column, when it saves 10% or more; a source
+// with enough traffic gets a dictionary trained on its own payloads
+// (dict.go), which roughly halves what a small JSON body keeps. Each frame
+// names its dictionary in its header, so a stored row needs only its
+// encoding flags to be read, whichever dictionary (or none) wrote it,
+// provided the dictionary is registered with the process (RegisterDict):
+// stores register theirs when they open and when they add one.
+//
 // The payload lives apart from the event row (table event_payloads in both
 // drivers) because the row's status is rewritten as deliveries finish: a
 // narrow row makes each rewrite copy tens of bytes, not kilobytes.

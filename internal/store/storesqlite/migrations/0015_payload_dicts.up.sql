@@ -6,7 +6,7 @@
 -- encoding. A dictionary is never changed nor deleted: rows compressed
 -- with it may live as long as retention keeps them, and a source's events
 -- outlive the source (hence no foreign key). At most a few per source, of
--- up to 64 KiB each.
+-- up to 32 KiB each (payload.DictSize).
 CREATE TABLE payload_dicts (
     id         INTEGER PRIMARY KEY, -- the dictionary's zstd id
     source_id  INTEGER NOT NULL,
