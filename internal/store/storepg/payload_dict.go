@@ -12,7 +12,7 @@ import (
 
 // PayloadDictsUsed implements store.Payloads: PostgreSQL compresses
 // payloads itself (lz4) and searches the bodies in SQL, so new payloads are
-// stored as they come and dictionaries are not used (migration 0017).
+// stored as they come and dictionaries are not used (migration 0021).
 func (s *Store) PayloadDictsUsed() bool { return false }
 
 // PayloadDictInsert implements store.Payloads.
