@@ -53,6 +53,14 @@ type datasetConfig struct {
 	// suits a store with concurrent writers (PostgreSQL); batches then
 	// commit a little out of time order, as concurrent ingest commits do.
 	Workers int
+	// Train, when set, is called once the batches holding the first
+	// TrainAfter events are stored (by the calling goroutine, before any
+	// worker stores one), and before the rest are made: the payload
+	// dictionary trainer, so that the store compresses the rest as a
+	// server's store compresses a busy source's events. Never called when
+	// the dataset has no more than TrainAfter events.
+	Train      func(ctx context.Context) error
+	TrainAfter int
 }
 
 // Kinds of event in the dataset, by what happened to its one delivery.
@@ -190,6 +198,17 @@ func buildDataset(ctx context.Context, st trafficWriter, cfg datasetConfig) (*da
 					ds.Oldest = created
 				}
 				ds.Newest = created
+			}
+			if cfg.Train != nil && first < cfg.TrainAfter {
+				if err := storeDatasetBatch(ctx, st, cfg, datasetBatch{first: first, events: events}, firstBacklog, retryAt); err != nil {
+					return fmt.Errorf("build dataset: %w", err)
+				}
+				if first+n >= cfg.TrainAfter && first+n < cfg.Events {
+					if err := cfg.Train(ctx); err != nil {
+						return fmt.Errorf("build dataset: train: %w", err)
+					}
+				}
+				continue
 			}
 			select {
 			case batches <- datasetBatch{first: first, events: events}:

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -140,5 +141,30 @@ func TestBuildDatasetBacklog(t *testing.T) {
 	}
 	if e, err := ts.Store.EventGetByUID(ctx, 1, ds.MiddleUID); err != nil || string(e.Body) != string(realisticBody(n/2, 1024)) {
 		t.Errorf("middle event body: %v", err)
+	}
+}
+
+// TestBuildDatasetTrains checks that Train runs once, after the batches
+// holding the first TrainAfter events are stored, and before the others.
+func TestBuildDatasetTrains(t *testing.T) {
+	t.Parallel()
+	ts, g := setupDataset(t)
+	ctx := t.Context()
+	var stored []int
+	cfg := datasetConfig{ProjectID: g.projectID, Routes: g.routes[:1], Events: 250, End: time.Now(), Batch: 60,
+		TrainAfter: 100, Train: func(ctx context.Context) error {
+			_, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: 1})
+			stored = append(stored, int(total))
+			return err
+		}}
+	if _, err := buildDataset(ctx, ts.Store, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0] != 120 {
+		t.Errorf("Train saw %v events stored, want one call after two batches of 60", stored)
+	}
+	_, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: 1})
+	if err != nil || total != 250 {
+		t.Errorf("built %d events (%v), want 250", total, err)
 	}
 }

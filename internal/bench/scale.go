@@ -13,6 +13,7 @@ import (
 
 	"github.com/volleyhq/volley"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/trainer"
 )
 
 // ErrScaleIncomplete means a step of the scale run (the drain or the
@@ -190,12 +191,23 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 	var g *graph
 	var ds *dataset
 	err = prepareStore(ctx, ls, r.key, r.scaleGraph(&g), func(ctx context.Context, st store.Store) (err error) {
-		ds, err = buildDataset(ctx, st, datasetConfig{
+		cfg := datasetConfig{
 			ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
 			Events: r.cfg.Scale, Backlog: r.cfg.Backlog, End: time.Now().Add(-time.Minute), Span: scaleSpan,
 			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(),
 			Body: func(i int) []byte { return realisticBody(i, r.cfg.BodySize) },
-		})
+		}
+		if st.PayloadDictsUsed() {
+			// A node's trainer gives the source its payload dictionary once
+			// it has 1,000 events; the build does the same after its first
+			// batch, so the store's size is that of a store that grew.
+			cfg.TrainAfter = scaleBatch
+			cfg.Train = func(ctx context.Context) error {
+				_, err := trainer.New(trainer.Config{Store: st}).Pass(ctx)
+				return err
+			}
+		}
+		ds, err = buildDataset(ctx, st, cfg)
 		return err
 	})
 	if err != nil {

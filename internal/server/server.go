@@ -37,6 +37,7 @@ import (
 	"github.com/volleyhq/volley/internal/seal"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
+	"github.com/volleyhq/volley/internal/trainer"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -145,8 +146,9 @@ type Server struct {
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
 	sampler    *backlog.Sampler
-	cluster    store.Cluster // nil for a store owned by one process
-	certs      *certFiles    // nil when serving plain HTTP
+	trainer    *trainer.Trainer // nil when the store does not use payload dictionaries
+	cluster    store.Cluster    // nil for a store owned by one process
+	certs      *certFiles       // nil when serving plain HTTP
 	stopListen context.CancelFunc
 	listenDone chan struct{}
 	http       *http.Server
@@ -271,6 +273,9 @@ func New(cfg Config) (*Server, error) {
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
 			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
 		sampler: backlog.New(backlog.Config{Store: cfg.Store, Logger: cfg.Logger, Clock: clk}),
+	}
+	if cfg.Store.PayloadDictsUsed() {
+		s.trainer = trainer.New(trainer.Config{Store: cfg.Store, Clock: clk, Logger: cfg.Logger})
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
@@ -403,6 +408,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ingest.Start()
 	s.sweeper.Start()
 	s.sampler.Start()
+	if s.trainer != nil {
+		s.trainer.Start()
+	}
 	if s.cluster != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -484,6 +492,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
 	s.sampler.Stop()
+	if s.trainer != nil {
+		s.trainer.Stop()
+	}
 	// Metrics are served until the engine has drained, for a last scrape.
 	err = errors.Join(err, s.stopMetrics(ctx))
 	if s.stopListen != nil {

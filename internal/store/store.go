@@ -53,6 +53,7 @@ type Store interface {
 	Tenancy
 	Config
 	Traffic
+	Payloads
 	Stream
 	Audit
 	Sealed

@@ -230,6 +230,7 @@ var conflicts = map[string]string{
 	"transformations_project_id_name_key":      "transformation name",
 	"device_codes_device_hash_key":             "device code",
 	"device_codes_pairing_hash_key":            "pairing code",
+	"payload_dicts_pkey":                       "payload dictionary id",
 }
 
 // mapErr turns driver errors into the store's: no rows and a missing parent

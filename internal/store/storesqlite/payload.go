@@ -21,12 +21,12 @@ type storedPayload struct {
 	encoding      int
 }
 
-func storePayload(e *volley.Event) storedPayload {
+func (s *Store) storePayload(e *volley.Event) storedPayload {
 	var p storedPayload
 	if x := payload.ExternalID(e.Headers, e.Body); x != "" {
 		p.external = x
 	}
-	p.headers, p.body, p.encoding = payload.Encode(encodeHTTPHeader(e.Headers), nonNil(e.Body))
+	p.headers, p.body, p.encoding = s.encodeWithDict(e.SourceID, encodeHTTPHeader(e.Headers), nonNil(e.Body))
 	return p
 }
 

@@ -46,6 +46,7 @@ type Store struct {
 	migrations []migration.Migration
 
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
+	dicts dictState            // each source's payload dictionary
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
@@ -111,6 +112,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadDicts(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

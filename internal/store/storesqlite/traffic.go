@@ -118,7 +118,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 	// single writer the other ingests wait for.
 	encoded := make([]storedPayload, len(events))
 	for i := range events {
-		encoded[i] = storePayload(&events[i].Event)
+		encoded[i] = s.storePayload(&events[i].Event)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var idemGet, idemPut, insEvent, insDelivery, insPayload, keyBusy *sql.Stmt
