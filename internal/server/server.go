@@ -34,6 +34,7 @@ import (
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
+	"github.com/volleyhq/volley/internal/searchindex"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/volley"
@@ -143,8 +144,9 @@ type Server struct {
 	engine     *delivery.Engine
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
-	cluster    store.Cluster // nil for a store owned by one process
-	certs      *certFiles    // nil when serving plain HTTP
+	indexer    *searchindex.Indexer // nil for a store that indexes bodies as it writes them
+	cluster    store.Cluster        // nil for a store owned by one process
+	certs      *certFiles           // nil when serving plain HTTP
 	stopListen context.CancelFunc
 	listenDone chan struct{}
 	http       *http.Server
@@ -268,6 +270,9 @@ func New(cfg Config) (*Server, error) {
 		metrics: met,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
 			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
+	}
+	if ix, ok := cfg.Store.(store.SearchIndexer); ok {
+		s.indexer = searchindex.New(searchindex.Config{Store: ix, Logger: cfg.Logger, Clock: clk})
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
@@ -399,6 +404,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ingest.Start()
 	s.sweeper.Start()
+	if s.indexer != nil {
+		s.indexer.Start()
+	}
 	if s.cluster != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -479,6 +487,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.ingest.Stop()
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
+	if s.indexer != nil {
+		s.indexer.Stop()
+	}
 	// Metrics are served until the engine has drained, for a last scrape.
 	err = errors.Join(err, s.stopMetrics(ctx))
 	if s.stopListen != nil {
