@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // Dialect is what differs between the drivers in the shared queries.
@@ -248,7 +249,14 @@ func attemptConds(p store.AttemptListParams, d Dialect) *Where {
 			w.Add(f.col+" = ?", f.v)
 		}
 	}
-	if p.Status != "" {
+	switch p.Status {
+	case "":
+	case volley.AttemptFailed, volley.AttemptSuccess:
+		// A literal, not an argument: only a query that names the value
+		// can use the index of failed attempts (a partial index), on
+		// SQLite and in PostgreSQL's generic plans alike.
+		w.Add("a.status = '" + p.Status + "'")
+	default:
 		w.Add("a.status = ?", p.Status)
 	}
 	if !p.Start.IsZero() {
