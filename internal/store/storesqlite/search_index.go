@@ -142,9 +142,9 @@ func (s *Store) searchWalks(ctx context.Context, text string) (bool, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM (SELECT 1 FROM event_search WHERE event_search MATCH ?1 LIMIT ?2)) +
 		(SELECT count(*) FROM (SELECT 1 FROM events WHERE id > `+sqlSearchCursor+` LIMIT ?2))`,
-		ftsQuery(terms), searchCandidateMax+1).Scan(&n)
+		ftsQuery(terms), s.searchCandidateMax+1).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("count search candidates: %w", err)
 	}
-	return n > searchCandidateMax, nil
+	return n > s.searchCandidateMax, nil
 }
