@@ -31,10 +31,16 @@ const OpSearchIndex = "search_index"
 // sqlSearchCursor is the indexer's cursor, as a scalar subquery.
 const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
 
-// sqlSearchInsert indexes an event's body text, unless retention deleted
-// the event after the batch read it.
-const sqlSearchInsert = `INSERT INTO event_search (rowid, body)
-	SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM events WHERE id = ?1)`
+// sqlSearchInsert indexes an event's body text. It must stay a one-row
+// VALUES insert, and nothing that can abort half-way may follow it in its
+// transaction: SQLite opens a statement journal for such a statement (an
+// INSERT … SELECT, an insert checking foreign keys), tells every virtual
+// table written in the transaction (xSavepoint), and FTS5 then flushes
+// what it holds in memory to disk as a new segment. An insert per event
+// followed by such a statement writes a segment per event, and the merges
+// of those segments grew with the index: that made ingest "quadratic" when
+// the index was kept in the ingest transaction (docs/benchmarks.md).
+const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
 
 // pendingBody is an event to index and its body's text.
 type pendingBody struct {
@@ -74,17 +80,29 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 			res.Done = false
 			return nil
 		}
+		// Retention may have deleted some of the batch since it was read.
+		kept, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE id > ? AND id <= ?`, from, batch[len(batch)-1].id)
+		if err != nil {
+			return err
+		}
+		exists := make(map[int64]bool, len(kept))
+		for _, id := range kept {
+			exists[id] = true
+		}
 		ins, err := tx.PrepareContext(ctx, sqlSearchInsert)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		for _, b := range batch {
+			if !exists[b.id] {
+				continue
+			}
 			if _, err := ins.ExecContext(ctx, b.id, b.text); err != nil {
 				return fmt.Errorf("index event %d: %w", b.id, err)
 			}
+			res.Indexed++
 		}
-		res.Indexed = len(batch)
 		s.batchHook(OpSearchIndex)
 		return nil
 	})
