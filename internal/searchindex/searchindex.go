@@ -4,9 +4,12 @@
 // transaction cost ingestion its rate).
 //
 // It indexes in batches, each one short transaction of at most Batch
-// events, back to back while events are waiting (the store runs each batch
-// behind every waiting ingest), and checks again every Interval once it has
-// caught up. The store's search is complete at any lag: it reads the bodies
+// events (the store runs each batch behind every waiting ingest), and
+// checks again every Interval once it has caught up. While events are
+// waiting, it rests after each batch as long as the batch took: a backfill
+// of millions of events takes at most half of a core and of the writer's
+// time, and a drain or ingestion running meanwhile keeps the other half
+// (docs/benchmarks.md: back to back, a backfill halved a drain's rate). The store's search is complete at any lag: it reads the bodies
 // of the events not yet indexed, so the lag costs searches time, never
 // results. After an upgrade the first batches backfill every event stored
 // before, oldest first.
@@ -111,9 +114,10 @@ func (x *Indexer) run() {
 	}
 }
 
-// Step runs one batch and returns how long to wait before the next: 0
-// while events are waiting to be indexed.
+// Step runs one batch and returns how long to wait before the next: as
+// long as the batch took while events are waiting to be indexed.
 func (x *Indexer) Step(ctx context.Context) time.Duration {
+	start := x.cfg.Clock.Now()
 	res, err := x.cfg.Store.SearchIndex(ctx, x.cfg.Batch)
 	switch {
 	case err != nil:
@@ -124,5 +128,5 @@ func (x *Indexer) Step(ctx context.Context) time.Duration {
 	case res.Done:
 		return x.cfg.Interval
 	}
-	return 0
+	return x.cfg.Clock.Now().Sub(start)
 }

@@ -47,13 +47,15 @@ func caughtUp(t *testing.T, st *storesqlite.Store) bool {
 func TestStepIndexesInBatchesThenWaits(t *testing.T) {
 	t.Parallel()
 	st, _ := setup(t, 25)
-	x := searchindex.New(searchindex.Config{Store: st, Batch: 10, Interval: time.Minute, Clock: clock.NewFake(time.Now())})
+	fc := clock.NewFake(time.Now())
+	x := searchindex.New(searchindex.Config{Store: slow{st, fc}, Batch: 10, Interval: time.Minute, Clock: fc})
 	var waits []time.Duration
 	for range 3 {
 		waits = append(waits, x.Step(t.Context()))
 	}
-	// 10 and 10 with more to come, then the last 5: caught up.
-	want := []time.Duration{0, 0, time.Minute}
+	// 10 and 10 with more to come, each followed by a rest as long as the
+	// batch took, then the last 5: caught up, the interval.
+	want := []time.Duration{batchTook, batchTook, time.Minute}
 	for i := range want {
 		if waits[i] != want[i] {
 			t.Fatalf("waits after each batch = %v, want %v", waits, want)
@@ -62,6 +64,20 @@ func TestStepIndexesInBatchesThenWaits(t *testing.T) {
 	if !caughtUp(t, st) {
 		t.Error("events are left to index after the batches")
 	}
+}
+
+// batchTook is how long each batch of slow takes, on its fake clock.
+const batchTook = 3 * time.Millisecond
+
+// slow is the store, each batch taking batchTook on the fake clock.
+type slow struct {
+	st *storesqlite.Store
+	fc *clock.Fake
+}
+
+func (s slow) SearchIndex(ctx context.Context, limit int) (store.SearchIndexResult, error) {
+	s.fc.Advance(batchTook)
+	return s.st.SearchIndex(ctx, limit)
 }
 
 func TestRunIndexesNewEventsAfterInterval(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"github.com/volleyhq/volley/internal/store/payload"
 )
 
-// The body search index. event_search (migration 0015) is an FTS5 index of
-// the words of each event's body, filled in the background by SearchIndex
-// rather than at ingest: ingestion writes nothing to it and never waits
+// The body search index. event_search (migration search_index) is an
+// FTS5 index of the words of each event's body, filled in the background
+// by SearchIndex rather than at ingest: ingestion writes nothing to it and never waits
 // for it. search_index.indexed_through is the indexer's cursor: every event
 // with an id up to it is in the index (or was deleted), none past it is.
 // Events get their ids in commit order (one writer, ids only grow), so no
