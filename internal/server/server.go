@@ -35,6 +35,7 @@ import (
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
+	"github.com/volleyhq/volley/internal/searchindex"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/trainer"
@@ -146,9 +147,10 @@ type Server struct {
 	ingest     *ingest.Handler
 	sweeper    *retention.Sweeper
 	sampler    *backlog.Sampler
-	trainer    *trainer.Trainer // nil when the store does not use payload dictionaries
-	cluster    store.Cluster    // nil for a store owned by one process
-	certs      *certFiles       // nil when serving plain HTTP
+	trainer    *trainer.Trainer     // nil when the store does not use payload dictionaries
+	indexer    *searchindex.Indexer // nil for a store that indexes bodies as it writes them
+	cluster    store.Cluster        // nil for a store owned by one process
+	certs      *certFiles           // nil when serving plain HTTP
 	stopListen context.CancelFunc
 	listenDone chan struct{}
 	http       *http.Server
@@ -276,6 +278,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Store.PayloadDictsUsed() {
 		s.trainer = trainer.New(trainer.Config{Store: cfg.Store, Clock: clk, Logger: cfg.Logger})
+	}
+	if ix, ok := cfg.Store.(store.SearchIndexer); ok {
+		s.indexer = searchindex.New(searchindex.Config{Store: ix, Logger: cfg.Logger, Clock: clk})
 	}
 	pages, err := console.New(console.Config{
 		Tenant: tenants, Store: cfg.Store, API: api, Stream: api, Logger: cfg.Logger, NowFunc: cfg.NowFunc, PublicURL: cfg.PublicURL,
@@ -411,6 +416,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.trainer != nil {
 		s.trainer.Start()
 	}
+	if s.indexer != nil {
+		s.indexer.Start()
+	}
 	if s.cluster != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -494,6 +502,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.sampler.Stop()
 	if s.trainer != nil {
 		s.trainer.Stop()
+	}
+	if s.indexer != nil {
+		s.indexer.Stop()
 	}
 	// Metrics are served until the engine has drained, for a last scrape.
 	err = errors.Join(err, s.stopMetrics(ctx))

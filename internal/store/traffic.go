@@ -372,3 +372,25 @@ type RetentionResult struct {
 	// events this one skipped, which may have finished meanwhile).
 	Done bool
 }
+
+// SearchIndexer is implemented by a driver that fills its index of event
+// bodies in the background rather than in the transaction that writes an
+// event (SQLite: an FTS5 index kept at ingest slowed ingestion down; see
+// docs/benchmarks.md). The driver's body search is complete at any time:
+// it reads its index for the events indexed and checks the bodies of the
+// others. A driver that indexes as it writes (PostgreSQL) does not
+// implement it.
+type SearchIndexer interface {
+	// SearchIndex indexes the next events not yet indexed, oldest first, at
+	// most limit of them, in one short background transaction.
+	SearchIndex(ctx context.Context, limit int) (SearchIndexResult, error)
+}
+
+// SearchIndexResult is what one SearchIndex batch did.
+type SearchIndexResult struct {
+	// Indexed counts the events the batch indexed.
+	Indexed int
+	// Done reports that every event written before the batch is indexed:
+	// the indexer may wait before the next batch.
+	Done bool
+}

@@ -46,6 +46,21 @@ func Terms(search string) []string {
 	return words
 }
 
+// IsWord reports whether search is a single word and nothing else: then a
+// body holds it, ignoring case, as a whole word exactly when an index of
+// the body's words (Terms of the body) holds it.
+func IsWord(search string) bool {
+	if search == "" || len(search) > SearchTextLimit {
+		return false
+	}
+	for _, r := range search {
+		if !wordRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // Matches reports whether body matches a search as the indexes find it:
 // within the first SearchTextLimit bytes every word of the search (Terms)
 // is a whole word of the body, and the body holds the whole search text,

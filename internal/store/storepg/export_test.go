@@ -54,3 +54,16 @@ func (s *Store) Analyze(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `ANALYZE events, deliveries, attempts`)
 	return err
 }
+
+// ExplainAttemptList returns the plans of an attempt list's count and page.
+func (s *Store) ExplainAttemptList(ctx context.Context, p store.AttemptListParams) (count, page string, err error) {
+	q, err := storesql.AttemptListQuery(p, dialect, attemptCols)
+	if err != nil {
+		return "", "", err
+	}
+	if count, err = s.explain(ctx, storesql.Numbered(q.Count), q.CountArgs); err != nil {
+		return "", "", err
+	}
+	page, err = s.explain(ctx, storesql.Numbered(q.Page), q.PageArgs)
+	return count, page, err
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // Dialect is what differs between the drivers in the shared queries.
@@ -22,6 +23,11 @@ type Dialect struct {
 	// candidates, whose bodies are then checked for the whole text; an
 	// event whose external id is the text matches too.
 	Search func(text string) (cond string, args []any)
+	// SearchScans means Search's condition checks each event the other
+	// filters find (no index lookup of its own): those filters keep their
+	// indexes and drive the plan. False for an index lookup, which drives
+	// it instead.
+	SearchScans bool
 }
 
 // Where accumulates conditions and their arguments.
@@ -185,9 +191,12 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Route
 	case strings.HasPrefix(p.Search, "evt_"):
 		w.Add("1 = 0") // no event id holds other bytes
 	default:
-		// The search's index lookups drive the plan, as the id range does.
+		// The search's index lookups drive the plan, as the id range does,
+		// unless the search checks the events the other filters find.
 		for i, c := range w.conds {
-			w.conds[i] = unindexed.Replace(c)
+			if !d.SearchScans {
+				w.conds[i] = unindexed.Replace(c)
+			}
 		}
 		cond, args := d.Search(p.Search)
 		w.Add(cond, args...)
@@ -240,7 +249,14 @@ func attemptConds(p store.AttemptListParams, d Dialect) *Where {
 			w.Add(f.col+" = ?", f.v)
 		}
 	}
-	if p.Status != "" {
+	switch p.Status {
+	case "":
+	case volley.AttemptFailed, volley.AttemptSuccess:
+		// A literal, not an argument: only a query that names the value
+		// can use the index of failed attempts (a partial index), on
+		// SQLite and in PostgreSQL's generic plans alike.
+		w.Add("a.status = '" + p.Status + "'")
+	default:
 		w.Add("a.status = ?", p.Status)
 	}
 	if !p.Start.IsZero() {

@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"sync"
 
 	"modernc.org/sqlite"
@@ -80,18 +81,53 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// searchCond is the dialect's text search: events whose external id is the
-// text, or whose body holds the whole text (ignoring case) with each of its
-// words as a whole word, as PostgreSQL's index finds them. SQLite has no
-// index of the bodies (see migration 0005): the list reads the project's
-// events newest first and checks each payload until its page is full, so
-// a search costs what the events it reads cost. A search without words (say
-// "%") finds external ids only.
+// searchCond is the dialect's text search through the index (see
+// search_index.go): the candidates are the events the index finds for the
+// search's words, the events past the indexer's cursor, and the events whose
+// external id is the text; each candidate then matches by its external id,
+// or by its body holding the whole text (ignoring case) with each of its
+// words as a whole word, as PostgreSQL's index finds them. For a search of
+// one word the index's answer is that already, so indexed candidates skip
+// the check of their bodies. A search without words (say "%") finds
+// external ids only. EventList uses it when the candidates are few
+// (searchWalks); the shared filters then let them drive the plan.
 func searchCond(text string) (string, []any) {
+	terms := payload.Terms(text)
+	if len(terms) == 0 {
+		return "e.external_id = ?", []any{text}
+	}
+	indexed := ""
+	if payload.IsWord(text) {
+		indexed = " OR e.id <= " + sqlSearchCursor
+	}
+	return `e.id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?
+			UNION ALL SELECT id FROM events WHERE id > ` + sqlSearchCursor + `
+			UNION ALL SELECT id FROM events WHERE external_id = ?)
+		AND (e.external_id = ?` + indexed + ` OR EXISTS (SELECT 1 FROM event_payloads x
+			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
+		[]any{ftsQuery(terms), text, text, []byte(text)}
+}
+
+// walkSearchCond is the text search that checks each event the list's other
+// filters find, newest first, until the page is full: events whose external
+// id is the text, or whose body matches it. EventList uses it when the
+// index finds too many candidates to read them all (a common word): the
+// project's events then fill a page after a few reads.
+func walkSearchCond(text string) (string, []any) {
 	if len(payload.Terms(text)) == 0 {
 		return "e.external_id = ?", []any{text}
 	}
 	return `(e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
 			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
 		[]any{text, []byte(text)}
+}
+
+// ftsQuery is the FTS5 query that finds the rows holding every term: each
+// term a quoted string, so that no character of it is query syntax.
+func ftsQuery(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(q, " ")
 }

@@ -20,6 +20,9 @@ var retentionDeletes = []string{
 	`DELETE FROM attempts WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM event_payloads WHERE event_id IN (SELECT value FROM json_each(?1))`,
+	// Only indexed events have words in event_search (see search_index.go):
+	// a delete of another rowid would still write a tombstone.
+	`DELETE FROM event_search WHERE rowid IN (SELECT value FROM json_each(?1) WHERE value <= ` + sqlSearchCursor + `)`,
 	`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
 }
 

@@ -52,6 +52,8 @@ type Store struct {
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
 	vacuumPages       int64           // vacuumPages; tests lower it
 	vacuumReserve     int64           // vacuumReserve; tests lower it
+
+	searchCandidateMax int // searchCandidateMax; tests lower it
 }
 
 var _ store.Store = (*Store)(nil)
@@ -193,7 +195,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(),
-		batchFunc: cfg.BatchFunc}, nil
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax}, nil
 }
 
 // dsn builds the connection string with a page cache of cacheKiB. Pragmas

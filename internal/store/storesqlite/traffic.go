@@ -280,11 +280,20 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	return &e, nil
 }
 
-// dialect is how SQLite binds the shared list queries' arguments.
-var dialect = storesql.Dialect{
-	Time:   func(t time.Time) any { return micros(t) },
-	Search: searchCond,
-}
+// dialect is how SQLite binds the shared list queries' arguments and
+// searches bodies through the index; walkDialect searches them by reading
+// the events the other filters find (see searchWalks).
+var (
+	dialect = storesql.Dialect{
+		Time:   func(t time.Time) any { return micros(t) },
+		Search: searchCond,
+	}
+	walkDialect = storesql.Dialect{
+		Time:        func(t time.Time) any { return micros(t) },
+		Search:      walkSearchCond,
+		SearchScans: true,
+	}
+)
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
@@ -294,7 +303,13 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 			return nil, 0, fmt.Errorf("list events: count routed deliveries: %w", err)
 		}
 	}
-	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
+	d := dialect
+	if walk, err := s.searchWalks(ctx, p.Search); err != nil {
+		return nil, 0, fmt.Errorf("list events: %w", err)
+	} else if walk {
+		d = walkDialect
+	}
+	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
 		list, total, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	}

@@ -17,6 +17,7 @@ func TestBulkWorkYieldsToIngest(t *testing.T) {
 	for op, check := range map[string]func(*testing.T, store.Store, storetest.YieldConfig){
 		storesqlite.OpRetention:     storetest.RetentionYields,
 		storesqlite.OpDeliverySweep: storetest.SweepYields,
+		storesqlite.OpSearchIndex:   storetest.SearchIndexYields,
 	} {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,8 +13,9 @@ import (
 
 // testEventSearch checks the semantics of a body search (docs/api.md):
 // whole words, case ignored, the whole text present in the body, on
-// compressed and plain bodies alike; deleting an event takes it out of the
-// index.
+// compressed and plain bodies alike, before and after a driver that indexes
+// in the background (store.SearchIndexer) has indexed them; deleting an
+// event takes it out of the index. Every driver gives these answers.
 func testEventSearch(t *testing.T, s store.Store) {
 	ada := newFixture(t, s, "ada")
 	w := newSite(t, s, ada.Project.ID, "w")
@@ -30,28 +32,34 @@ func testEventSearch(t *testing.T, s store.Store) {
 		ev("evt_search_part", 4, []byte("foxes and quicker things")),
 	)
 	words, compressed, binary := st[0].Event, st[1].Event, st[2].Event
-	for _, tc := range []struct {
-		search string
-		want   []volley.Event
-	}{
-		{"quick", []volley.Event{words}},
-		{"QUICK BROWN", []volley.Event{words}},
-		{"brown fox", []volley.Event{words}},
-		{"fox brown", nil}, // the words are there, the text is not
-		{"quic", nil},      // not a whole word
-		{"foxes", []volley.Event{st[3].Event}},
-		{"ada@example.com", []volley.Event{words}},
-		{"#1234", []volley.Event{words}},
-		{`"sku":"tea-pot"`, []volley.Event{compressed}},
-		{"café crème", []volley.Event{compressed}},
-		{"needle", []volley.Event{binary}},
-		{"%", nil},
-	} {
-		got, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: ada.Project.ID, Search: tc.search, Limit: 10})
-		noErr(t, "EventList", err)
-		sameEvents(t, "search "+tc.search, got, tc.want)
-		if total != int64(len(tc.want)) {
-			t.Errorf("search %q: total = %d, want %d", tc.search, total, len(tc.want))
+	// The same answers whether the events are not yet indexed or indexed.
+	for _, indexed := range []bool{false, true} {
+		if indexed {
+			searchIndex(t, s)
+		}
+		for _, tc := range []struct {
+			search string
+			want   []volley.Event
+		}{
+			{"quick", []volley.Event{words}},
+			{"QUICK BROWN", []volley.Event{words}},
+			{"brown fox", []volley.Event{words}},
+			{"fox brown", nil}, // the words are there, the text is not
+			{"quic", nil},      // not a whole word
+			{"foxes", []volley.Event{st[3].Event}},
+			{"ada@example.com", []volley.Event{words}},
+			{"#1234", []volley.Event{words}},
+			{`"sku":"tea-pot"`, []volley.Event{compressed}},
+			{"café crème", []volley.Event{compressed}},
+			{"needle", []volley.Event{binary}},
+			{"%", nil},
+		} {
+			got, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: ada.Project.ID, Search: tc.search, Limit: 10})
+			noErr(t, "EventList", err)
+			sameEvents(t, fmt.Sprintf("search %s (indexed %v)", tc.search, indexed), got, tc.want)
+			if total != int64(len(tc.want)) {
+				t.Errorf("search %q (indexed %v): total = %d, want %d", tc.search, indexed, total, len(tc.want))
+			}
 		}
 	}
 

@@ -21,6 +21,7 @@ func eventTests() []test {
 		{"Events/List", testEventList},
 		{"Events/Search", testEventSearch},
 		{"Events/SearchProviderID", testEventSearchProviderID},
+		{"Events/SearchIndex", testEventSearchIndex},
 		{"Events/ListAfterSourceDelete", testEventListSourceDeleted},
 		{"Events/OtherOrg", testEventOtherOrg},
 	}

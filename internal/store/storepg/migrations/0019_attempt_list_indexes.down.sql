@@ -1,0 +1,3 @@
+DROP INDEX attempts_project_status_code;
+DROP INDEX attempts_project_duration;
+DROP INDEX attempts_project_failed;

@@ -1,0 +1,169 @@
+package storesqlite
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/searchindex"
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storetest"
+)
+
+// searchBenchWords is the free text of searchBody.
+var searchBenchWords = []string{"invoice", "paid", "thank", "you", "for", "choosing", "our", "service", "plan", "pro",
+	"team", "enterprise", "starter", "seats", "storage", "bandwidth", "support", "priority", "annual", "renewal",
+	"discount", "coupon", "applied", "credit", "balance", "account", "customer", "billing", "portal", "card", "ending"}
+
+// searchBody is event i's body, about 600 bytes: a random provider id,
+// customer cus_<i> (one event), region r<i%100> (1 %), a plan (a quarter)
+// and twenty words of searchBenchWords.
+func searchBody(i int) []byte {
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	b := fmt.Appendf(nil, `{"id":"evt_%016x","type":"invoice.paid","customer":"cus_%07d","email":"user%d@example%d.com",`+
+		`"plan":"%s","region":"r%02d","amount":%d,"note":"`, rng.Uint64(), i, rng.IntN(1e6), rng.IntN(100),
+		[]string{"starter", "pro", "team", "enterprise"}[i%4], i%100, rng.IntN(100000))
+	for j := range 20 {
+		if j > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, searchBenchWords[rng.IntN(len(searchBenchWords))]...)
+	}
+	return append(b, `"}`...)
+}
+
+// benchEnvInt reads a positive integer from the environment, else def.
+func benchEnvInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+// BenchmarkSearch measures body searches of one project of
+// VOLLEY_BENCH_SEARCH_EVENTS events (default 200,000; searchBody), first
+// with nothing indexed (as the store searched before the index: every
+// body read), then indexed; the indexing rate is logged. ns/op is one
+// list call (the count, capped at 10,000, and a page of 50).
+//
+//	VOLLEY_BENCH_SEARCH_EVENTS=200000 go test -run '^$' -bench BenchmarkSearch -benchtime 3x ./internal/store/storesqlite
+func BenchmarkSearch(b *testing.B) {
+	n := benchEnvInt(b, "VOLLEY_BENCH_SEARCH_EVENTS", 200_000)
+	s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	conn := storetest.Graph(b, s)
+	start := time.Now()
+	for first := 0; first < n; first += 1000 {
+		events := storetest.Events(min(1000, n-first), first/1000, conn, time.Now())
+		for j := range events {
+			events[j].Event.Body = searchBody(first + j)
+			events[j].Deliveries = nil
+		}
+		if _, err := s.EventInsert(context.Background(), events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("stored %d events in %v", n, time.Since(start).Round(time.Millisecond))
+	searches := []struct{ name, text string }{
+		{"rare", fmt.Sprintf("cus_%07d", n/2)}, // one event
+		{"one_percent", "r42"},                 // one word
+		{"two_words", "r42 pro"},               // both words: a quarter of r42, bodies checked
+		{"common", "invoice"},                  // every event: a walk
+	}
+	run := func(phase string) {
+		for _, q := range searches {
+			b.Run(phase+"/"+q.name, func(b *testing.B) {
+				p := store.EventListParams{ProjectID: conn.ProjectID, Search: q.text, Limit: 50}
+				p.Page.CountLimit = 10_000
+				for b.Loop() {
+					if _, _, err := s.EventList(context.Background(), p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+	run("unindexed")
+	start = time.Now()
+	for {
+		res, err := s.SearchIndex(context.Background(), searchindex.DefaultBatch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Done {
+			break
+		}
+	}
+	took := time.Since(start)
+	b.Logf("indexed %d events in %v: %.0f events/s", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	run("indexed")
+}
+
+// BenchmarkIngestIndexer measures ingestion into a new store, in
+// transactions of 16 events as group commit writes them, with the search
+// indexer off and running (searchindex, its defaults) beside it:
+// VOLLEY_BENCH_INGEST_EVENTS events (default 60,000), reported as the rate
+// of the first and the last third, so that a rate that falls as the store
+// (and its index) grows shows.
+//
+//	go test -run '^$' -bench BenchmarkIngestIndexer -benchtime 1x ./internal/store/storesqlite
+func BenchmarkIngestIndexer(b *testing.B) {
+	n := benchEnvInt(b, "VOLLEY_BENCH_INGEST_EVENTS", 60_000)
+	for _, on := range []bool{false, true} {
+		b.Run(map[bool]string{false: "indexer_off", true: "indexer_on"}[on], func(b *testing.B) {
+			for b.Loop() {
+				s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				conn := storetest.Graph(b, s)
+				var x *searchindex.Indexer
+				if on {
+					x = searchindex.New(searchindex.Config{Store: s})
+					x.Start()
+				}
+				third := n / 3
+				marks := []time.Time{time.Now()}
+				for i := 0; i < n; i += 16 {
+					events := storetest.Events(16, i/16, conn, time.Time{})
+					for j := range events {
+						events[j].Event.Body = searchBody(i + j)
+					}
+					if _, err := s.EventInsert(context.Background(), events); err != nil {
+						b.Fatal(err)
+					}
+					if (i+16)%third < 16 {
+						marks = append(marks, time.Now())
+					}
+				}
+				if x != nil {
+					x.Stop()
+				}
+				if len(marks) >= 4 {
+					b.ReportMetric(float64(third)/marks[1].Sub(marks[0]).Seconds(), "first_events/s")
+					b.ReportMetric(float64(third)/marks[3].Sub(marks[2]).Seconds(), "last_events/s")
+				}
+				var pending int64
+				if err := s.read.QueryRowContext(context.Background(), `SELECT count(*) FROM events
+					WHERE id > (SELECT indexed_through FROM search_index)`).Scan(&pending); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(pending), "unindexed_at_end")
+				s.Close()
+			}
+		})
+	}
+}

@@ -1,0 +1,168 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/payload"
+)
+
+// The body search index. event_search (migration search_index) is an
+// FTS5 index of the words of each event's body, filled in the background
+// by SearchIndex rather than at ingest: ingestion writes nothing to it and never waits
+// for it. search_index.indexed_through is the indexer's cursor: every event
+// with an id up to it is in the index (or was deleted), none past it is.
+// Events get their ids in commit order (one writer, ids only grow), so no
+// event can appear behind the cursor later.
+//
+// A body search (searchCond) reads the index up to the cursor and checks
+// the bodies of the events past it: complete whatever the indexer's lag.
+// The indexer keeps up with ingestion by far (docs/benchmarks.md), so the
+// events past the cursor are a second's worth; after an upgrade they are
+// every event until the backfill is done, and the search falls back to
+// reading the project's events (searchWalks).
+
+// OpSearchIndex names the indexer's batches passed to Config.BatchFunc.
+const OpSearchIndex = "search_index"
+
+// sqlSearchCursor is the indexer's cursor, as a scalar subquery.
+const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
+
+// sqlSearchInsert indexes an event's body text. It must stay a one-row
+// VALUES insert, and nothing that can abort half-way may follow it in its
+// transaction: SQLite opens a statement journal for such a statement (an
+// INSERT … SELECT, an insert checking foreign keys), tells every virtual
+// table written in the transaction (xSavepoint), and FTS5 then flushes
+// what it holds in memory to disk as a new segment. An insert per event
+// followed by such a statement writes a segment per event, and the merges
+// of those segments grew with the index: that made ingest "quadratic" when
+// the index was kept in the ingest transaction (docs/benchmarks.md).
+const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
+
+// pendingBody is an event to index and its body's text.
+type pendingBody struct {
+	id   int64
+	text string
+}
+
+// SearchIndex implements store.SearchIndexer. The bodies are read and
+// decoded from a read connection, outside the writer; the write
+// transaction only inserts their words and moves the cursor, as a
+// background writer (behind every waiting ingest, see writer.go).
+func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexResult, error) {
+	if limit <= 0 {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: limit %d", limit)
+	}
+	var from int64
+	if err := s.read.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&from); err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: read cursor: %w", err)
+	}
+	batch, err := s.pendingBodies(ctx, from, limit)
+	if err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+	}
+	res := store.SearchIndexResult{Done: len(batch) < limit}
+	if len(batch) == 0 {
+		return res, nil
+	}
+	err = s.txBackground(ctx, func(tx *sql.Tx) error {
+		// The cursor moves only if it is where the batch read it: a batch
+		// that raced another one leaves the work to it.
+		r, err := tx.ExecContext(ctx, `UPDATE search_index SET indexed_through = ? WHERE indexed_through = ?`,
+			batch[len(batch)-1].id, from)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			res.Done = false
+			return nil
+		}
+		// Retention may have deleted some of the batch since it was read.
+		kept, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE id > ? AND id <= ?`, from, batch[len(batch)-1].id)
+		if err != nil {
+			return err
+		}
+		exists := make(map[int64]bool, len(kept))
+		for _, id := range kept {
+			exists[id] = true
+		}
+		ins, err := tx.PrepareContext(ctx, sqlSearchInsert)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, b := range batch {
+			if !exists[b.id] {
+				continue
+			}
+			if _, err := ins.ExecContext(ctx, b.id, b.text); err != nil {
+				return fmt.Errorf("index event %d: %w", b.id, err)
+			}
+			res.Indexed++
+		}
+		s.batchHook(OpSearchIndex)
+		return nil
+	})
+	if err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+	}
+	return res, nil
+}
+
+// pendingBodies reads up to limit events past the cursor from, in one read
+// transaction, with their bodies' search text.
+func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pendingBody, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT event_id, encoding, body FROM event_payloads
+		WHERE event_id > ? ORDER BY event_id LIMIT ?`, from, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pendingBody
+	for rows.Next() {
+		var id int64
+		var encoding int
+		var stored []byte
+		if err := rows.Scan(&id, &encoding, &stored); err != nil {
+			return nil, err
+		}
+		body, err := payload.DecodeBody(encoding, stored)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", id, err)
+		}
+		out = append(out, pendingBody{id: id, text: payload.SearchText(body)})
+	}
+	return out, rows.Err()
+}
+
+// searchCandidateMax is the most candidates a body search reads through
+// the index (searchCond): each costs a lookup of its event, and the list
+// sorts those of the project. Past it the word is common, and reading the
+// project's events newest first fills a page sooner (walkSearchCond).
+const searchCandidateMax = 20_000
+
+// searchWalks reports whether the body search text should read the
+// project's events rather than the index's candidates: when the index and
+// the events past its cursor hold more than searchCandidateMax candidates.
+// The count stops there, so it reads at most that many index entries.
+func (s *Store) searchWalks(ctx context.Context, text string) (bool, error) {
+	if text == "" || strings.HasPrefix(text, "evt_") {
+		return false, nil // no search, or an id search (storesql.EventFilters)
+	}
+	terms := payload.Terms(text)
+	if len(terms) == 0 {
+		return false, nil // external ids only
+	}
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM event_search WHERE event_search MATCH ?1 LIMIT ?2)) +
+		(SELECT count(*) FROM (SELECT 1 FROM events WHERE id > `+sqlSearchCursor+` LIMIT ?2))`,
+		ftsQuery(terms), s.searchCandidateMax+1).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count search candidates: %w", err)
+	}
+	return n > s.searchCandidateMax, nil
+}

@@ -1,0 +1,212 @@
+package storesqlite
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
+	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// searchEvents stores n events of conn, one minute apart, whose bodies
+// hold "common" and, for every tenth, "rare<i>" and "tenth".
+func searchEvents(t *testing.T, s *Store, conn *volley.Connection, n int) []store.InsertedEvent {
+	t.Helper()
+	events := storetest.Events(n, 0, conn, time.Now())
+	start := time.Now().Add(-time.Duration(n) * time.Minute)
+	for i := range events {
+		e := &events[i].Event
+		e.CreatedAt = start.Add(time.Duration(i) * time.Minute)
+		body := fmt.Sprintf(`{"note":"common word %d"}`, i)
+		if i%10 == 0 {
+			body = fmt.Sprintf(`{"note":"common tenth rare%d"}`, i)
+		}
+		e.Body = []byte(body)
+	}
+	ins, err := s.EventInsert(t.Context(), events)
+	if err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	return ins
+}
+
+// indexAll runs the indexer until it is done.
+func indexAll(t *testing.T, s *Store) {
+	t.Helper()
+	for {
+		res, err := s.SearchIndex(t.Context(), 7)
+		if err != nil {
+			t.Fatalf("SearchIndex: %v", err)
+		}
+		if res.Done {
+			return
+		}
+	}
+}
+
+// searchIDs returns the ids of a search's page and its total.
+func searchIDs(t *testing.T, s *Store, projectID uint64, text string, limit int) ([]uint64, int64) {
+	t.Helper()
+	list, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: projectID, Search: text, Limit: limit})
+	if err != nil {
+		t.Fatalf("EventList %q: %v", text, err)
+	}
+	ids := make([]uint64, len(list))
+	for i, e := range list {
+		ids[i] = e.ID
+	}
+	return ids, total
+}
+
+// TestSearchWalksCommonWords checks that a word with more candidates than
+// the index lookup takes is searched by reading the project's events, with
+// the same answers as the index gives, and a rare one through the index.
+func TestSearchWalksCommonWords(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	ins := searchEvents(t, s, conn, 200)
+	indexAll(t, s)
+	s.searchCandidateMax = 50
+	for _, tc := range []struct {
+		text  string
+		walks bool
+		total int64
+	}{
+		{"common", true, 200},
+		{"tenth", false, 20},
+		{"common tenth", false, 20},
+		{"rare190", false, 1},
+	} {
+		walks, err := s.searchWalks(t.Context(), tc.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if walks != tc.walks {
+			t.Errorf("search %q walks = %v, want %v", tc.text, walks, tc.walks)
+		}
+		ids, total := searchIDs(t, s, conn.ProjectID, tc.text, 5)
+		if total != tc.total || len(ids) != min(5, int(tc.total)) || ids[0] != lastMatch(ins, tc.text) {
+			t.Errorf("search %q = %v (total %d), want %d in all, newest first from %d", tc.text, ids, total, tc.total, lastMatch(ins, tc.text))
+		}
+	}
+	// Events past the cursor count as candidates: once they are many, a
+	// rare word walks too (the backfill after an upgrade).
+	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_index SET indexed_through = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if walks, err := s.searchWalks(t.Context(), "rare190"); err != nil || !walks {
+		t.Errorf("search of a rare word before the backfill walks = %v (err %v), want true", walks, err)
+	}
+	if ids, total := searchIDs(t, s, conn.ProjectID, "rare190", 5); total != 1 || ids[0] != ins[190].ID {
+		t.Errorf("search of a rare word before the backfill = %v (total %d), want [%d]", ids, total, ins[190].ID)
+	}
+}
+
+// lastMatch is the newest of ins whose body (see searchEvents) holds text.
+func lastMatch(ins []store.InsertedEvent, text string) uint64 {
+	switch text {
+	case "common":
+		return ins[len(ins)-1].ID
+	case "tenth", "common tenth":
+		return ins[(len(ins)-1)/10*10].ID
+	}
+	var i int
+	fmt.Sscanf(text, "rare%d", &i)
+	return ins[i].ID
+}
+
+// TestSearchIndexPlan checks that a search through the index looks its
+// candidates up by id (and sorts only those), and that a walk reads the
+// project's (or the filtered source's or connection's) events in the list's
+// order, without sorting them.
+func TestSearchIndexPlan(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	searchEvents(t, s, conn, 500)
+	indexAll(t, s)
+	for _, tc := range []struct {
+		d         storesql.Dialect
+		want, not []string
+	}{
+		{dialect, []string{"VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
+		{walkDialect, []string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
+	} {
+		for _, also := range []store.EventListParams{{}, {SourceID: conn.SourceID}, {ConnectionID: conn.ID}} {
+			p := also
+			p.ProjectID, p.Search, p.Limit = conn.ProjectID, "rare120", 50
+			p.Page.CountLimit = 10_000
+			lq := storesql.EventListQuery(p, tc.d, eventCols, eventFrom, storesql.NoRoutes)
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{{lq.Count, lq.CountArgs}, {lq.Page, lq.PageArgs}} {
+				plan := explain(t, s, q.sql, q.args)
+				for _, w := range tc.want {
+					if !strings.Contains(plan, w) {
+						t.Errorf("walk %v, filters %+v: plan of\n%s\nis\n%s\nwant %q", tc.d.SearchScans, also, q.sql, plan, w)
+					}
+				}
+				for _, w := range tc.not {
+					if strings.Contains(plan, w) {
+						t.Errorf("walk %v, filters %+v: plan of\n%s\nis\n%s\nwant no %q", tc.d.SearchScans, also, q.sql, plan, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSearchIndexAfterUpgrade migrates a store with events down past the
+// index and up again: the migration creates it empty, searches find every
+// event meanwhile, and the indexer fills it.
+func TestSearchIndexAfterUpgrade(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "volley.db")
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := storetest.Graph(t, s)
+	ins := searchEvents(t, s, conn, 100)
+	indexAll(t, s)
+	if _, err := s.MigrateDown(t.Context()); err != nil {
+		t.Fatalf("MigrateDown: %v", err)
+	}
+	s.Close()
+	if s, err = Open(t.Context(), Config{Path: path}); err != nil {
+		t.Fatalf("Open (migrates up): %v", err)
+	}
+	defer s.Close()
+	indexed := func() (rows, cursor int64) {
+		t.Helper()
+		err := s.read.QueryRowContext(t.Context(), `SELECT (SELECT count(*) FROM event_search_docsize),
+			(SELECT indexed_through FROM search_index)`).Scan(&rows, &cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows, cursor
+	}
+	if rows, cursor := indexed(); rows != 0 || cursor != 0 {
+		t.Fatalf("after the migration the index has %d rows, cursor %d; want an empty index", rows, cursor)
+	}
+	check := func(when string) {
+		t.Helper()
+		if ids, total := searchIDs(t, s, conn.ProjectID, "rare50", 10); total != 1 || ids[0] != ins[50].ID {
+			t.Errorf("%s: search rare50 = %v (total %d), want [%d]", when, ids, total, ins[50].ID)
+		}
+		if _, total := searchIDs(t, s, conn.ProjectID, "tenth", 10); total != 10 {
+			t.Errorf("%s: search tenth total = %d, want 10", when, total)
+		}
+	}
+	check("before the backfill")
+	indexAll(t, s)
+	if rows, cursor := indexed(); rows != 100 || uint64(cursor) != ins[99].ID {
+		t.Errorf("after the backfill the index has %d rows, cursor %d; want 100, %d", rows, cursor, ins[99].ID)
+	}
+	check("after the backfill")
+}
