@@ -167,9 +167,12 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 	return nil
 }
 
-// DeliveryReplayed implements store.Traffic.
+// DeliveryReplayed implements store.Traffic. It writes behind the writes
+// clients wait on: bulk replays record thousands of attempts through it,
+// and ingestion must never wait for them (a replay's own attempt took far
+// longer than one background transaction it may queue behind).
 func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
