@@ -62,9 +62,12 @@ func (e *Engine) ReplayStats() ReplayStats {
 }
 
 // ReplayLowPriority sends an event through one of its deliveries like
-// Replay (the attempt is recorded with trigger "replay"), once live
-// traffic leaves room for it (see above). It returns ctx's error when ctx
-// ends first, and ErrStopping when the engine stops.
+// Replay, once live traffic leaves room for it (see above), and returns
+// the attempt (trigger "replay") without recording it: the caller records
+// it with store.Traffic.DeliveryReplayed, so that a bulk replay writes a
+// whole batch's attempts in one transaction instead of one per attempt.
+// It returns ctx's error when ctx ends first, and ErrStopping when the
+// engine stops.
 func (e *Engine) ReplayLowPriority(ctx context.Context, ev *volley.Event, d volley.Delivery) (*volley.Attempt, error) {
 	dest, err := e.cfg.Routes.Destination(ctx, d.DestinationID)
 	if err != nil {
@@ -77,7 +80,7 @@ func (e *Engine) ReplayLowPriority(ctx context.Context, ev *volley.Event, d voll
 	if err := e.replaySlot(ctx, &d, dest, conn); err != nil {
 		return nil, err
 	}
-	return e.Replay(ctx, ev, d)
+	return e.replayAttempt(ctx, ev, d)
 }
 
 // replaySlot waits until a replay of d may start and takes its start of

@@ -12,6 +12,7 @@ import (
 
 // outcome is what replaying one event did.
 type outcome struct {
+	attempts          []*volley.Attempt // made, not yet recorded
 	succeeded, failed int64
 	skipped           bool
 	err               error // the first error that was not an attempt's
@@ -74,6 +75,16 @@ send:
 	cut := ctx.Err() != nil
 	cancel()
 	<-kept
+	// The batch's attempts in one transaction: one commit (and, on
+	// SQLite, one wait for the disk) per batch, not per attempt. Those of
+	// a batch cut short are recorded too: they were made.
+	var made []*volley.Attempt
+	for _, o := range results {
+		made = append(made, o.attempts...)
+	}
+	if err := r.cfg.Store.DeliveryReplayed(context.WithoutCancel(r.ctx), made...); err != nil {
+		return store.ReplayProgressParams{}, fmt.Errorf("record replay attempts: %w", err)
+	}
 	if cut {
 		return store.ReplayProgressParams{}, nil
 	}
@@ -138,6 +149,9 @@ func (r *Runner) event(ctx context.Context, job *volley.Replay, ev *volley.Event
 	o.skipped = len(targets) == 0
 	for _, d := range targets {
 		a, err := r.cfg.Replayer.ReplayLowPriority(ctx, ev, d)
+		if a != nil {
+			o.attempts = append(o.attempts, a)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return o

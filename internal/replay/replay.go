@@ -6,8 +6,8 @@
 //
 // A job is worked on in batches of Config.Batch events, read from the event
 // list by cursor (newest first, as the list shows them; never by offset).
-// After each batch the job's cursor and counts are stored and its lease
-// freed, so that:
+// After each batch its attempts are recorded in one transaction, then the
+// job's cursor and counts are stored and its lease freed, so that:
 //   - a job survives restarts and node deaths: it goes on from its cursor
 //     once its lease has run out (Stop frees it at once). The batch in
 //     progress when a node died is sent again: a replay job is
@@ -34,8 +34,8 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// Replayer sends one delivery of an event again, at low priority (the
-// delivery engine).
+// Replayer sends one delivery of an event again, at low priority, and
+// returns the attempt without recording it (the delivery engine).
 type Replayer interface {
 	ReplayLowPriority(ctx context.Context, ev *volley.Event, d volley.Delivery) (*volley.Attempt, error)
 }

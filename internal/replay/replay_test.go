@@ -195,8 +195,11 @@ func TestReplayResumesAfterRestart(t *testing.T) {
 	t.Cleanup(func() { stop2() })
 	n2 := &node{srv: srv2, pid: n1.pid}
 	done := n2.awaitJob(t, j.ID, "done", 60*time.Second)
-	if done.Counts.Processed != 35 {
-		t.Fatalf("counts %+v, want 35 processed", done.Counts)
+	// The batch cut short is not counted; those of its events whose replay
+	// succeeded before the stop are failed no longer, so the resumed job
+	// does not match them again.
+	if p := done.Counts.Processed; p < 35-10 || p > 35 {
+		t.Fatalf("counts %+v, want from 25 (all but one batch) to 35 processed", done.Counts)
 	}
 	got := replayAttempts(t, st, ids)
 	for _, id := range ids {

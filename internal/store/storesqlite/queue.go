@@ -171,24 +171,31 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 // clients wait on: bulk replays record thousands of attempts through it,
 // and ingestion must never wait for them (a replay's own attempt took far
 // longer than one background transaction it may queue behind).
-func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
+func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attempt) error {
+	if len(attempts) == 0 {
+		return nil
+	}
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
 		}
-		if err := insertAttempt(ctx, insAttempt, a); err != nil {
-			return err
+		for _, a := range attempts {
+			if err := insertAttempt(ctx, insAttempt, a); err != nil {
+				return err
+			}
+			if a.Status != volley.AttemptSuccess {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
+				WHERE id = ?`, micros(a.CreatedAt), a.DeliveryID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, sqlEventStatus, a.EventID); err != nil {
+				return err
+			}
 		}
-		if a.Status != volley.AttemptSuccess {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
-			WHERE id = ?`, micros(a.CreatedAt), a.DeliveryID); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, sqlEventStatus, a.EventID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record replay: %w", err)
