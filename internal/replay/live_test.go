@@ -52,7 +52,9 @@ func TestReplayTenThousandBesideLiveTraffic(t *testing.T) {
 		}
 		live += wave
 		eventually(t, 30*time.Second, func() bool { return sk.count(`"live"`) >= live },
-			func() string { return fmt.Sprintf("wave %d: %d of %d live events delivered", w, sk.count(`"live"`), live) })
+			func() string {
+				return fmt.Sprintf("wave %d: %d of %d live events delivered", w, sk.count(`"live"`), live)
+			})
 		st := n.job(t, j.ID).Status
 		if w == 0 {
 			if st != "running" {
