@@ -168,6 +168,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /account/sessions", c.signedIn(c.sessionsPage))
 	c.mux.HandleFunc("POST /account/sessions/{session_id}/revoke", c.signedIn(c.revokeSession))
 	c.trafficRoutes()
+	c.replayRoutes()
 	if c.cfg.Devices != nil {
 		c.mux.HandleFunc("GET /cli/approve", c.signedIn(c.approvePage))
 		c.mux.HandleFunc("POST /cli/approve", c.signedIn(c.approve))

@@ -60,6 +60,10 @@ func (f eventFilter) query(extra ...string) string {
 	return "?" + v.Encode()
 }
 
+// Query is the filter as a query string ("" when empty), for links that
+// carry it (the replays form).
+func (f eventFilter) Query() string { return f.query() }
+
 // readEventFilter reads the filters of the events page.
 func readEventFilter(r *http.Request) eventFilter {
 	q := r.URL.Query()

@@ -145,6 +145,7 @@ type Engine struct {
 	sweeperDone chan struct{}
 	recordDone  chan struct{}
 	attempts    sync.WaitGroup
+	replays     replayCounters
 }
 
 // New returns an engine. It does no I/O; Start runs it.

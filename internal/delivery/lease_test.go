@@ -105,6 +105,7 @@ type engineSetup struct {
 type engineOptions struct {
 	destEPS, connEPS, maxRetries int
 	retry                        time.Duration // the one entry of the retry schedule
+	concurrency                  int           // Config.Concurrency; 0 for the default
 	// handler answers request number n (1-based); nil answers 200.
 	handler func(n int, w http.ResponseWriter, r *http.Request)
 }
@@ -150,7 +151,7 @@ func setupEngine(t *testing.T, o engineOptions) *engineSetup {
 		Store: s.spy, Routes: routes, Owner: "node-a", Clock: s.clock,
 		Egress:  egress.NewPolicy(egress.DefaultAllow()),
 		Retry:   RetryPolicy{Schedule: []time.Duration{o.retry}},
-		Timeout: 5 * time.Second, PollInterval: time.Minute,
+		Timeout: 5 * time.Second, PollInterval: time.Minute, Concurrency: o.concurrency,
 	})
 	if err != nil {
 		t.Fatal(err)

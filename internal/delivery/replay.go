@@ -13,6 +13,18 @@ import (
 // queue and its rate limits, records the attempt (trigger "replay") and
 // returns it. A successful replay marks the delivery succeeded.
 func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery) (*volley.Attempt, error) {
+	a, err := e.replayAttempt(ctx, ev, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// replayAttempt makes a replay attempt and returns it, unrecorded.
+func (e *Engine) replayAttempt(ctx context.Context, ev *volley.Event, d volley.Delivery) (*volley.Attempt, error) {
 	dest, err := e.cfg.Routes.Destination(ctx, d.DestinationID)
 	if err != nil {
 		return nil, fmt.Errorf("replay: load destination %d: %w", d.DestinationID, err)
@@ -57,8 +69,5 @@ func (e *Engine) Replay(ctx context.Context, ev *volley.Event, d volley.Delivery
 		outcome = OutcomeFailed
 	}
 	endSpan(span, &res.attempt, outcome)
-	if err := e.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), &res.attempt); err != nil {
-		return nil, err
-	}
 	return &res.attempt, nil
 }

@@ -60,6 +60,9 @@ type Config struct {
 	SecretRotationGrace time.Duration
 	// Replayer makes synchronous replay attempts (the delivery engine).
 	Replayer Replayer
+	// ReplayJobs is woken when a bulk replay job is created; nil leaves
+	// the job to the runner's next poll.
+	ReplayJobs ReplayJobs
 	// Ingest stores events sent through POST /api/webhooks.
 	Ingest Acceptor
 	// Routes resolves a source for ingestion (the routing cache).
@@ -250,6 +253,10 @@ func (a *API) routes() {
 	a.route("GET /api/delivery-attempts", a.listAttempts)
 	a.action("POST /api/replay-event", a.replayEvent)
 	a.action("POST /api/webhooks", a.sendWebhook)
+	a.route("GET /api/projects/{project_id}/replays", a.listReplays)
+	a.action("POST /api/projects/{project_id}/replays", a.createReplay)
+	a.route("GET /api/replays/{replay_id}", a.getReplay)
+	a.action("DELETE /api/replays/{replay_id}", a.cancelReplay)
 
 	// The official CLI's listen routes, and the stream ours uses.
 	a.route("GET /api/projects/{project_id}/payloads", a.listPayloads)

@@ -21,7 +21,7 @@ type auditFixture struct {
 	projectID, sourceID, destinationID, connection  uint64
 	memberID, invitationID, tokenID, requestID      uint64
 	eventID, sourcePassword, tokenValue, invitation string
-	transformationID                                uint64
+	transformationID, replayID                      uint64
 }
 
 func (f auditFixture) ids() map[string]string {
@@ -30,7 +30,7 @@ func (f auditFixture) ids() map[string]string {
 		"account_id": u(f.memberID), "project_id": u(f.projectID), "token_id": u(f.tokenID),
 		"source_id": u(f.sourceID), "destination_id": u(f.destinationID), "connection_id": u(f.connection),
 		"request_id": u(f.requestID), "event_id": f.eventID, "invitation_id": u(f.invitationID),
-		"transformation_id": u(f.transformationID),
+		"transformation_id": u(f.transformationID), "replay_id": u(f.replayID),
 	}
 }
 
@@ -68,6 +68,8 @@ func newAuditFixture(t *testing.T, srv *testserver.Server, n int) auditFixture {
 	f.tokenID, f.tokenValue = tok.ID, tok.Token
 	f.transformationID = idOf(t, c.must(t, http.StatusCreated, "POST", base+"/transformations",
 		map[string]any{"name": "Audited", "code": "(request) => request"}), "transformation")
+	f.replayID = idOf(t, c.must(t, http.StatusAccepted, "POST", base+"/replays",
+		map[string]any{"filter": map[string]any{"status": "failed"}}), "replay")
 	return f
 }
 
@@ -94,6 +96,8 @@ func auditBody(t *testing.T, srv *testserver.Server, pattern string, f auditFixt
 		return map[string]any{"code": "(request) => null"}
 	case "POST /api/transformations/{transformation_id}/test":
 		return map[string]any{"event_id": f.eventID}
+	case "POST /api/projects/{project_id}/replays":
+		return map[string]any{"filter": map[string]any{"status": "failed", "source_id": f.sourceID}, "connection_id": f.connection}
 	case "PUT /api/org/members/{account_id}":
 		return map[string]any{"role": "admin"}
 	case "POST /api/auth/cli/approve", "POST /api/auth/cli/deny":

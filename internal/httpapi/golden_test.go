@@ -85,6 +85,10 @@ var goldenCases = map[string]string{
 	"PUT /api/transformations/{transformation_id}":       "transformation_update",
 	"DELETE /api/transformations/{transformation_id}":    "transformation_delete",
 	"POST /api/transformations/{transformation_id}/test": "transformation_test",
+	"GET /api/projects/{project_id}/replays":             "replay_list",
+	"POST /api/projects/{project_id}/replays":            "replay_create",
+	"GET /api/replays/{replay_id}":                       "replay_get",
+	"DELETE /api/replays/{replay_id}":                    "replay_cancel",
 
 	"GET /api/projects/{project_id}/requests":          "event_list",
 	"GET /api/projects/{project_id}/events":            "event_list_b",
@@ -202,6 +206,24 @@ func TestGolden(t *testing.T) {
 	g.route(admin, "POST /api/connections/test-filter", no, map[string]any{
 		"filter":  map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}, "headers": map[string]any{"x-shop": map[string]any{"$startsWith": "eu-"}}},
 		"request": map[string]any{"body": map[string]any{"order": 1001, "amount": 12.5}, "headers": map[string]string{"X-Shop": "eu-1"}}})
+	// A bulk replay of a project without events: the job is done as soon
+	// as a batch finds nothing; the answers are read once it is, so that
+	// the background runner cannot change them between runs.
+	replayFilter := map[string]any{"status": "failed", "source_id": sid, "destination_id": did,
+		"start_time": "2026-01-01", "end_time": "2026-01-31T00:00:00Z"}
+	g.pin("replay_dry_run", admin, "POST /api/projects/{project_id}/replays", project,
+		map[string]any{"filter": replayFilter, "dry_run": true})
+	g.pin("error_400_replay_filter", admin, "POST /api/projects/{project_id}/replays", project,
+		map[string]any{"filter": map[string]any{"destination_id": 999999}})
+	rid := idOf(t, g.route(admin, "POST /api/projects/{project_id}/replays", project,
+		map[string]any{"filter": replayFilter, "connection_id": cid}), "replay")
+	replayJob := map[string]uint64{"replay_id": rid}
+	eventually(t, "the replay job to finish", func() bool {
+		return stringOf(t, admin.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/replays/%d", rid), nil), "replay", "status") == "done"
+	})
+	g.route(admin, "GET /api/replays/{replay_id}", replayJob, nil)
+	g.route(admin, "GET /api/projects/{project_id}/replays", project, nil)
+	g.route(admin, "DELETE /api/replays/{replay_id}", replayJob, nil)
 	g.route(admin, "PUT /api/connections/{connection_id}", conn, map[string]any{"status": "paused", "eps": 2,
 		"filter": map[string]any{"body": map[string]any{"amount": map[string]any{"$gte": 100}}}, "transformation_id": tid,
 		"delay_ms": 30000, "ordering": "fifo", "ordering_key": "$.customer.id"})

@@ -209,10 +209,13 @@ func stringOf(t testing.TB, resp *testserver.Response, key, field string) string
 // connections and the connection makes no retries, so the graph's traffic
 // no longer changes by itself).
 type graph struct {
-	AccountID, OrgID, DefaultProjectID      uint64
-	ProjectID, SourceID, DestinationID      uint64
-	ConnectionID, TokenID                   uint64
-	TransformationID                        uint64
+	AccountID, OrgID, DefaultProjectID uint64
+	ProjectID, SourceID, DestinationID uint64
+	ConnectionID, TokenID              uint64
+	TransformationID                   uint64
+	// ReplayID is a bulk replay job that matched no event (it ended at
+	// once, leaving the graph's traffic as it was).
+	ReplayID                                uint64
 	SourceSlug, IngestionID, DestinationURL string
 	// RequestID and EventID are the event's numeric and public ids.
 	RequestID uint64
@@ -248,6 +251,8 @@ func buildGraph(t testing.TB, srv *testserver.Server, acct *testserver.Account, 
 	g.ConnectionID = idOf(t, conn, "connection")
 	g.TransformationID = idOf(t, c.must(t, http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/transformations", g.ProjectID),
 		map[string]any{"name": label + " Transformation", "code": "(request) => request // " + label + "-code"}), "transformation")
+	g.ReplayID = idOf(t, c.must(t, http.StatusAccepted, "POST", fmt.Sprintf("/api/projects/%d/replays", g.ProjectID),
+		map[string]any{"filter": map[string]any{"end_time": "2000-01-01"}}), "replay")
 	g.TokenID = idOf(t, c.must(t, http.StatusCreated, "POST", "/api/tokens", map[string]any{"name": label + " Token"}), "")
 	secret := c.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/destinations/%d/secret", g.DestinationID), nil)
 	var sec struct{ Secret string }
@@ -360,6 +365,7 @@ func (g graph) ids() map[string]string {
 		"event_id":          g.EventID,
 		"invitation_id":     strconv.FormatUint(g.InvitationID, 10),
 		"transformation_id": strconv.FormatUint(g.TransformationID, 10),
+		"replay_id":         strconv.FormatUint(g.ReplayID, 10),
 	}
 }
 
@@ -555,5 +561,18 @@ func sameSnapshot(t testing.TB, before, after map[string]string) {
 		if before[p] != after[p] {
 			t.Errorf("GET %s changed:\nbefore: %s\nafter:  %s", p, before[p], after[p])
 		}
+	}
+}
+
+// eventually polls cond until it holds, failing the test after 20s (a
+// bound on a loaded machine, not a timing the test relies on).
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

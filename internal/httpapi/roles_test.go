@@ -17,7 +17,10 @@ import (
 var anyMemberMay = map[string]bool{
 	"POST /api/org":          true,
 	"POST /api/replay-event": true,
-	"POST /api/webhooks":     true,
+	// Bulk replays are replays too: members start and cancel them.
+	"POST /api/projects/{project_id}/replays": true,
+	"DELETE /api/replays/{replay_id}":         true,
+	"POST /api/webhooks":                      true,
 	// Trying a filter or a transformation on an event changes nothing.
 	"POST /api/connections/test-filter":                  true,
 	"POST /api/transformations/{transformation_id}/test": true,
@@ -167,6 +170,10 @@ func TestRolesMemberReplaysAndSends(t *testing.T) {
 	}
 	r.owner.must(t, http.StatusOK, "GET", fmt.Sprintf("/api/projects/%d/events/%s", r.a.ProjectID, sent.EventID), nil)
 	idOf(t, r.member.must(t, http.StatusCreated, "POST", "/api/org", map[string]any{"name": "Member's own"}), "")
+	// A bulk replay, started and cancelled by the member.
+	job := idOf(t, r.member.must(t, http.StatusAccepted, "POST", fmt.Sprintf("/api/projects/%d/replays", r.a.ProjectID),
+		map[string]any{"filter": map[string]any{"end_time": "2000-01-01"}}), "replay")
+	r.member.must(t, http.StatusOK, "DELETE", fmt.Sprintf("/api/replays/%d", job), nil)
 }
 
 // TestRolesAdmin: an admin changes configuration and manages members, but

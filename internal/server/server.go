@@ -32,6 +32,7 @@ import (
 	"github.com/volleyhq/volley/internal/ingest"
 	"github.com/volleyhq/volley/internal/limit"
 	"github.com/volleyhq/volley/internal/metrics"
+	"github.com/volleyhq/volley/internal/replay"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/routing"
 	"github.com/volleyhq/volley/internal/seal"
@@ -84,6 +85,9 @@ type Config struct {
 	Delivery delivery.Config
 	// MaxBodyBytes bounds ingested bodies; 0 means 10 MiB.
 	MaxBodyBytes int64
+	// Replay tunes the bulk replay runner (Store, Replayer, Owner, Clock
+	// and Logger are filled in by the server).
+	Replay replay.Config
 	// Retention is how long events are kept; 0 means 30 days.
 	Retention time.Duration
 	// AuditRetention is how long audit log records are kept; 0 means a
@@ -149,6 +153,7 @@ type Server struct {
 	sampler    *backlog.Sampler
 	trainer    *trainer.Trainer     // nil when the store does not use payload dictionaries
 	indexer    *searchindex.Indexer // nil for a store that indexes bodies as it writes them
+	replays    *replay.Runner       // bulk replay jobs, at low priority
 	cluster    store.Cluster        // nil for a store owned by one process
 	certs      *certFiles           // nil when serving plain HTTP
 	stopListen context.CancelFunc
@@ -224,6 +229,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	rc := cfg.Replay
+	rc.Store, rc.Replayer, rc.Owner, rc.Clock, rc.Logger = cfg.Store, engine, engine.Owner(), clk, cfg.Logger
+	replays, err := replay.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	apiLimiter := apiRateLimiter(cfg.APIRate, cluster)
 	// One guard per kind of credential: a provider's misconfigured source
 	// must not lock its address out of the console, nor the reverse.
@@ -255,7 +266,7 @@ func New(cfg Config) (*Server, error) {
 		Egress: policy, LookupFunc: cfg.LookupFunc,
 		Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, PublicURL: cfg.PublicURL,
 		Transform: cfg.Delivery.Transform, // the test endpoint runs code within the engine's limits
-		Replayer:  engine, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
+		Replayer:  engine, ReplayJobs: replays, Ingest: hooks, Routes: routes, StreamWake: committed, Mailer: cfg.Mailer,
 		RateLimiter: apiLimiter, TokenGuard: newGuard(), DeviceGuard: newGuard(), Proxies: cfg.Proxies,
 		OnConfigChange: func() {
 			routes.Invalidate()
@@ -271,7 +282,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
-		metrics: met,
+		metrics: met, replays: replays,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
 			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
 		sampler: backlog.New(backlog.Config{Store: cfg.Store, Logger: cfg.Logger, Clock: clk}),
@@ -419,6 +430,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.indexer != nil {
 		s.indexer.Start()
 	}
+	s.replays.Start()
 	if s.cluster != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListen, s.listenDone = cancel, make(chan struct{})
@@ -467,6 +479,10 @@ func (s *Server) MetricsURL() string {
 	return s.URL() + "/metrics"
 }
 
+// ReplayStats returns what the engine's low-priority replays did on this
+// node (for tests and benchmarks of bulk replays).
+func (s *Server) ReplayStats() delivery.ReplayStats { return s.engine.ReplayStats() }
+
 // Metrics returns the node's metrics.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
@@ -497,6 +513,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		err = errors.Join(err, serveErr)
 	}
 	s.ingest.Stop()
+	// Replays first: the engine no longer starts their attempts once it
+	// stops, and the runner frees its job's lease on the way out.
+	s.replays.Stop()
 	err = errors.Join(err, s.engine.Stop(ctx))
 	s.sweeper.Stop()
 	s.sampler.Stop()

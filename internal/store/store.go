@@ -57,6 +57,7 @@ type Store interface {
 	Stream
 	Audit
 	Sealed
+	Replays
 
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error

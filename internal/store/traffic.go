@@ -68,11 +68,13 @@ type Traffic interface {
 	// time it commits makes the delivery due at once instead. Outcomes of
 	// deliveries that no longer exist are ignored.
 	DeliveryFinish(ctx context.Context, outcomes []Outcome) error
-	// DeliveryReplayed records a replay attempt of a delivery; a successful
-	// one marks the delivery succeeded (finished at the attempt's time)
-	// whatever its state, and the event's status is recomputed. Replays do
-	// not count in Delivery.Attempts.
-	DeliveryReplayed(ctx context.Context, a *volley.Attempt) error
+	// DeliveryReplayed records replay attempts of deliveries, all in one
+	// transaction (a bulk replay records a batch at once); a successful
+	// one marks its delivery succeeded (finished at the attempt's time)
+	// whatever its state, and the events' statuses are recomputed. Replays
+	// do not count in Delivery.Attempts. Each attempt's ID is set, unless
+	// its event is gone (then it is not recorded).
+	DeliveryReplayed(ctx context.Context, attempts ...*volley.Attempt) error
 	// DeliveryResetLeases makes every leased delivery due at now. A single
 	// process owning its database calls it at start: leases of a previous
 	// run died with it.

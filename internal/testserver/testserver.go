@@ -24,6 +24,7 @@ import (
 	"github.com/volleyhq/volley/internal/delivery"
 	"github.com/volleyhq/volley/internal/httpapi"
 	"github.com/volleyhq/volley/internal/limit"
+	"github.com/volleyhq/volley/internal/replay"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
@@ -40,6 +41,8 @@ type Options struct {
 	Rand    io.Reader
 	// Delivery tunes the delivery engine (retry schedule, timeout, …).
 	Delivery delivery.Config
+	// Replay tunes the bulk replay runner (batch size, concurrency, …).
+	Replay replay.Config
 	// Signup opens /signup; Mailer mails invitations.
 	Signup bool
 	Mailer httpapi.Mailer
@@ -135,6 +138,7 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		NoBruteForce:   opts.BruteForce == nil,
 		Proxies:        opts.Proxies,
 		Delivery:       opts.Delivery,
+		Replay:         opts.Replay,
 		Signup:         opts.Signup,
 		Mailer:         opts.Mailer,
 		BruteForce:     guard,

@@ -322,31 +322,54 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 }
 
 // DeliveryReplayed implements store.Traffic.
-func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
+func (s *Store) DeliveryReplayed(ctx context.Context, recorded ...*volley.Attempt) error {
+	if len(recorded) == 0 {
+		return nil
+	}
 	var attempts attemptArrays
-	attempts.add(a)
-	success := a.Status == volley.AttemptSuccess
+	var ids, events []uint64
+	var finished []time.Time
+	var latest time.Time // promoted deliveries are due then
+	for _, a := range recorded {
+		attempts.add(a)
+		if a.Status == volley.AttemptSuccess {
+			ids, finished, events = append(ids, a.DeliveryID), append(finished, ts(a.CreatedAt)), append(events, a.EventID)
+			if t := ts(a.CreatedAt); t.After(latest) {
+				latest = t
+			}
+		}
+	}
 	build := func() *pgx.Batch {
 		b := &pgx.Batch{}
 		attempts.queue(b)
-		if success {
+		if len(ids) > 0 {
 			// A replay that succeeds finishes the delivery, which may have
-			// been its key's head.
-			b.Queue(sqlFinishOrderLock, []uint64{a.DeliveryID})
-			b.Queue(`UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = $1 WHERE id = $2`,
-				ts(a.CreatedAt), a.DeliveryID)
-			b.Queue(sqlPromote, []uint64{a.DeliveryID}, ts(a.CreatedAt))
-			b.Queue(sqlEventStatus, []uint64{a.EventID})
+			// been its key's head: lock the keys, finish, promote.
+			b.Queue(sqlFinishOrderLock, ids)
+			b.Queue(`UPDATE deliveries d SET state = 'success', lease_owner = '', finished_at = u.finished
+				FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, finished) WHERE d.id = u.id`, ids, finished)
+			b.Queue(sqlPromote, ids, latest)
+			b.Queue(sqlEventStatus, events)
 		}
 		return b
 	}
 	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
-		// The event's existence is checked by the insert: none inserted
-		// means it is gone, and so is the delivery.
-		if err := br.QueryRow().Scan(&a.ID); err != nil {
+		// The events' existence is checked by the insert: an attempt not
+		// inserted means its event is gone, and so is its delivery.
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
-		if success {
+		got, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+		if err != nil {
+			return err
+		}
+		if len(got) == len(recorded) { // else some events were swept: ids are unknown
+			for i, id := range got {
+				recorded[i].ID = id
+			}
+		}
+		if len(ids) > 0 {
 			for range 4 {
 				if _, err := br.Exec(); err != nil {
 					return err

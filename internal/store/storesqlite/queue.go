@@ -183,35 +183,45 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 	return nil
 }
 
-// DeliveryReplayed implements store.Traffic.
-func (s *Store) DeliveryReplayed(ctx context.Context, a *volley.Attempt) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+// DeliveryReplayed implements store.Traffic. It writes behind the writes
+// clients wait on: bulk replays record thousands of attempts through it,
+// and ingestion must never wait for them (a replay's own attempt took far
+// longer than one background transaction it may queue behind).
+func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attempt) error {
+	if len(attempts) == 0 {
+		return nil
+	}
+	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
 		}
-		if err := insertAttempt(ctx, insAttempt, a); err != nil {
-			return err
-		}
-		if a.Status != volley.AttemptSuccess {
-			return nil
-		}
-		var conn uint64
-		var key string
-		err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
-			WHERE id = ? RETURNING connection_id, ordering_key`, micros(a.CreatedAt), a.DeliveryID).Scan(&conn, &key)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if key != "" {
-			// A replay that succeeds finishes the delivery, which may have
-			// been its key's head.
-			if _, err := tx.ExecContext(ctx, sqlPromote, conn, key, micros(a.CreatedAt)); err != nil {
-				return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+		for _, a := range attempts {
+			if err := insertAttempt(ctx, insAttempt, a); err != nil {
+				return err
+			}
+			if a.Status != volley.AttemptSuccess {
+				continue
+			}
+			var conn uint64
+			var key string
+			err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'success', lease_owner = '', finished_at = ?
+				WHERE id = ? RETURNING connection_id, ordering_key`, micros(a.CreatedAt), a.DeliveryID).Scan(&conn, &key)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if key != "" {
+				// A replay that succeeds finishes the delivery, which may
+				// have been its key's head.
+				if _, err := tx.ExecContext(ctx, sqlPromote, conn, key, micros(a.CreatedAt)); err != nil {
+					return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, sqlEventStatus, a.EventID); err != nil {
+				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, sqlEventStatus, a.EventID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record replay: %w", err)

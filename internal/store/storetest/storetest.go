@@ -38,7 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		peopleTests(), sourceTests(), destinationTests(), connectionTests(),
 		eventTests(), leaseTests(), queueTests(), holdTests(), attemptTests(), retentionTests(), idTests(),
 		metricsTests(), backlogTests(), trafficSeriesTests(), backlogHistoryTests(), routingRuleTests(), orderingTests(),
-		deviceTests(), streamTests(), auditTests(), sealedTests(), payloadDictTests(),
+		deviceTests(), streamTests(), auditTests(), sealedTests(), payloadDictTests(), replayTests(),
 	}
 	for _, group := range groups {
 		for _, tc := range group {
