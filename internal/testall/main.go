@@ -2,6 +2,8 @@
 // -race -count=1 ./...`. The race detector needs cgo and a C compiler; on a
 // machine with only Go installed there is none, so testall then runs the
 // suite without -race and says so, instead of failing before any test runs.
+// With the race detector on and no extra arguments, it then runs the few
+// tests that skip themselves under -race (too slow there) without it.
 // Extra arguments are passed to go test (e.g. -run TestX).
 //
 // Usage: go run ./internal/testall [go test flags]
@@ -30,6 +32,20 @@ func main() {
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = os.Stdout, os.Stderr, os.Stdin
 	fmt.Fprintln(os.Stderr, "testall: go", strings.Join(args, " "))
+	run(cmd)
+	if raceAvailable() && len(os.Args) == 1 {
+		// Tests too slow under the race detector skip themselves there
+		// and run here without it.
+		slow := []string{"test", "-count=1", "-timeout=10m", "-run", "^TestReplayTenThousandBesideLiveTraffic$", "./internal/replay"}
+		fmt.Fprintln(os.Stderr, "testall: go", strings.Join(slow, " "))
+		cmd := exec.Command("go", slow...)
+		cmd.Stdout, cmd.Stderr, cmd.Stdin = os.Stdout, os.Stderr, os.Stdin
+		run(cmd)
+	}
+}
+
+// run runs cmd and exits with its status when it fails.
+func run(cmd *exec.Cmd) {
 	if err := cmd.Run(); err != nil {
 		if exit, ok := err.(*exec.ExitError); ok {
 			os.Exit(exit.ExitCode())
