@@ -15,12 +15,21 @@ type eventDetail struct {
 	Path    string // the ingestion path the request was sent to
 	Headers []header
 	Body    bodyView
+	// Deliveries are the event's deliveries, one per connection it was
+	// routed to; a filtered one has no attempt.
+	Deliveries []deliveryView
 	// Attempts are the event's attempts in the order they were made.
 	Attempts []attemptView
 	// Connections are the connections of the event's source: the replay
 	// targets.
 	Connections []apiConnection
 	ReplayURL   string
+}
+
+// deliveryView is one delivery of the event, with its connection's name.
+type deliveryView struct {
+	apiDelivery
+	Connection string // its name, or "#id" for a connection deleted since
 }
 
 // attemptView is one attempt on the event's timeline.
@@ -66,6 +75,13 @@ func (c *Console) showEvent(w http.ResponseWriter, r *http.Request, a *account, 
 		if cn.SourceID == ev.SourceID {
 			d.Connections = append(d.Connections, cn)
 		}
+	}
+	for _, dl := range ev.Deliveries {
+		v := deliveryView{apiDelivery: dl, Connection: names[dl.ConnectionID]}
+		if v.Connection == "" {
+			v.Connection = "#" + strconv.FormatUint(dl.ConnectionID, 10)
+		}
+		d.Deliveries = append(d.Deliveries, v)
 	}
 	for _, at := range ev.DeliveryAttempts {
 		v := attemptView{apiAttempt: at, Connection: names[at.ConnectionID]}

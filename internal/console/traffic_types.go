@@ -24,6 +24,20 @@ type apiEvent struct {
 	Status           string         `json:"status"`
 	DeliveryAttempts []apiAttempt   `json:"delivery_attempts"`
 	CreatedAt        time.Time      `json:"created_at"`
+
+	// Deliveries are the event's deliveries, one per connection it was
+	// routed to (the event's detail only).
+	Deliveries []apiDelivery `json:"deliveries"`
+}
+
+// apiDelivery is one delivery of an event: its state (pending, held,
+// success, failed, cancelled, filtered) and why it was filtered.
+type apiDelivery struct {
+	ID           uint64 `json:"id"`
+	ConnectionID uint64 `json:"connection_id"`
+	State        string `json:"state"`
+	Reason       string `json:"reason"`
+	AttemptCount int    `json:"attempt_count"`
 }
 
 // body returns the event's body bytes: the base64 copy when the API sent
@@ -53,6 +67,11 @@ type apiAttempt struct {
 	ResponseHeaders map[string]any `json:"response_headers"`
 	ResponseBody    *string        `json:"response_body"`
 	CreatedAt       time.Time      `json:"created_at"`
+
+	// TransformationLogs and TransformationError come from the
+	// connection's transformation, run before the attempt.
+	TransformationLogs  string `json:"transformation_logs"`
+	TransformationError string `json:"transformation_error"`
 }
 
 // apiPage is the paging part of an API list answer.
