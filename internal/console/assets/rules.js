@@ -16,6 +16,12 @@
     var body = new URLSearchParams(new FormData(form, button));
     // formAction is the page's own URL when the button has no formaction.
     var action = (button.hasAttribute("formaction") ? button.formAction : form.action).split("#")[0];
+    // plain posts the form as if there were no script.
+    function plain() {
+      button.disabled = false;
+      form.dataset.plain = "1";
+      form.requestSubmit(button);
+    }
     result.setAttribute("aria-busy", "true");
     button.disabled = true;
     fetch(action, { method: "POST", body: body, credentials: "same-origin", redirect: "follow" })
@@ -26,8 +32,7 @@
         if (!fresh) {
           // Not the page with an outcome (signed out, refused): let the
           // browser post the form and show whatever the server says.
-          form.dataset.plain = "1";
-          form.requestSubmit(button);
+          plain();
           return;
         }
         result.replaceWith(document.importNode(fresh, true));
@@ -35,10 +40,7 @@
           window.volleyEnhance(document.getElementById("test-result"));
         }
       })
-      .catch(function () {
-        form.dataset.plain = "1";
-        form.requestSubmit(button);
-      })
+      .catch(plain)
       .finally(function () {
         button.disabled = false;
         var r = document.getElementById("test-result");
