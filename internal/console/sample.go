@@ -126,7 +126,7 @@ func (c *Console) dryRun(r *http.Request, a *account, sc *scope, path string, in
 	if ae := asAPIError(err); ae != nil && ae.Status < 500 && ae.Status != http.StatusForbidden {
 		p := *ae
 		p.Field = sampleField(p.Field)
-		if p.Field == "" && p.Status == http.StatusNotFound {
+		if p.Field == "" && p.Status == http.StatusNotFound && strings.HasPrefix(p.Message, "Event") {
 			// The event was deleted (retention) since the page listed it.
 			p.Field = "sample_event_id"
 		}

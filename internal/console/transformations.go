@@ -121,10 +121,27 @@ func (c *Console) newTransformationPage(w http.ResponseWriter, r *http.Request, 
 	c.showTransformation(w, r, a, sc, http.StatusOK, transformationData{Form: transformationForm{Code: defaultCode}}, "", "")
 }
 
+// showTransformation renders the new form, or a transformation's page
+// with the connections that run it and the test pane's recent events.
 func (c *Console) showTransformation(w http.ResponseWriter, r *http.Request, a *account, sc *scope, status int, d transformationData, errMsg, notice string) {
 	title := "New transformation"
 	if d.Transformation != nil {
 		title = "Transformation " + d.Transformation.Name
+		var err error
+		if d.UsedBy, err = c.usedBy(r, a, sc); err == nil {
+			d.Sample.Events, err = c.recentEvents(r, a, sc, 0)
+		}
+		if err != nil {
+			c.failAPI(w, r, a, sc, err)
+			return
+		}
+		if d.Sample.Form.Use == "" {
+			// Not posted: the newest event, else a request to type.
+			d.Sample.Form.Use = "request"
+			if len(d.Sample.Events) > 0 {
+				d.Sample.Form = sampleForm{Use: "event", EventID: d.Sample.Events[0].EventID}
+			}
+		}
 	}
 	if errMsg == "" {
 		errMsg = errorText(d.Problem)
@@ -156,9 +173,8 @@ func (c *Console) createTransformation(w http.ResponseWriter, r *http.Request, a
 	c.showTransformation(w, r, a, sc, p.Status, transformationData{Form: f, Problem: p}, "", "")
 }
 
-// loadTransformation reads the transformation of the URL through the API,
-// with the connections that use it and the test pane's recent events; it
-// answers the request itself and returns nil when that fails or the
+// loadTransformation reads the transformation of the URL through the API;
+// it answers the request itself and returns nil when that fails or the
 // transformation is in another project.
 func (c *Console) loadTransformation(w http.ResponseWriter, r *http.Request, a *account, sc *scope) *transformationData {
 	id, err := strconv.ParseUint(r.PathValue("transformation_id"), 10, 64)
@@ -173,21 +189,7 @@ func (c *Console) loadTransformation(w http.ResponseWriter, r *http.Request, a *
 		c.render(w, r, http.StatusNotFound, "message", view{Title: "Not found", Account: a, Scope: sc, Error: "No such transformation in this project."})
 		return nil
 	}
-	d := &transformationData{Transformation: &t, Form: transformationForm{Name: t.Name, Code: t.Code}, Sample: &samplePane{}}
-	if d.UsedBy, err = c.usedBy(r, a, sc); err == nil {
-		d.Sample.Events, err = c.recentEvents(r, a, sc, 0)
-	}
-	if err != nil {
-		c.failAPI(w, r, a, sc, err)
-		return nil
-	}
-	d.Sample.Form = sampleForm{Use: "event"}
-	if len(d.Sample.Events) > 0 {
-		d.Sample.Form.EventID = d.Sample.Events[0].EventID
-	} else {
-		d.Sample.Form.Use = "request"
-	}
-	return d
+	return &transformationData{Transformation: &t, Form: transformationForm{Name: t.Name, Code: t.Code}, Sample: &samplePane{}}
 }
 
 func (c *Console) transformationPage(w http.ResponseWriter, r *http.Request, a *account, sc *scope) {
