@@ -260,13 +260,22 @@ func TestJSONTags(t *testing.T) {
 		{reflect.TypeFor[volley.Destination](), map[string]string{
 			"ID": "id", "Name": "name", "URL": "url", "EPS": "eps", "Status": "status",
 			"CreatedAt": "created_at", "UpdatedAt": "updated_at",
+			// additions
+			"TimeoutMS": "timeout_ms,omitempty", "ForwardTraceparent": "forward_traceparent,omitempty",
+			"InsecureSkipVerify": "insecure_skip_verify,omitempty", "SigningSecretSet": "signing_secret_set,omitempty",
 		}},
 		{reflect.TypeFor[volley.CreateDestinationRequest](), map[string]string{
 			"Name": "name", "URL": "url", "EPS": "eps",
+			// additions
+			"TimeoutMS": "timeout_ms,omitempty", "ForwardTraceparent": "forward_traceparent,omitempty",
+			"InsecureSkipVerify": "insecure_skip_verify,omitempty", "SigningSecret": "signing_secret,omitempty",
 		}},
 		{reflect.TypeFor[volley.UpdateDestinationRequest](), map[string]string{
 			"Name": "name,omitempty", "URL": "url,omitempty", "EPS": "eps,omitempty",
 			"Status": "status,omitempty",
+			// additions
+			"TimeoutMS": "timeout_ms,omitempty", "ForwardTraceparent": "forward_traceparent,omitempty",
+			"InsecureSkipVerify": "insecure_skip_verify,omitempty",
 		}},
 		{reflect.TypeFor[volley.Connection](), map[string]string{
 			"ID": "id", "SourceID": "source_id", "DestinationID": "destination_id",

@@ -16,13 +16,39 @@ type Destination struct {
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// TimeoutMS is the attempt timeout, in milliseconds (1,000–60,000), or
+	// 0 for the server's default (15 s unless the server is told otherwise).
+	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// ForwardTraceparent sends the event's W3C traceparent header to the
+	// destination with every attempt.
+	ForwardTraceparent bool `json:"forward_traceparent,omitempty"`
+	// InsecureSkipVerify reports that TLS certificates of an https URL are
+	// not verified.
+	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty"`
+	// SigningSecretSet reports that attempts are signed (Standard Webhooks
+	// headers); the secret itself is read with the API's reveal route.
+	SigningSecretSet bool `json:"signing_secret_set,omitempty"`
 }
 
 // CreateDestinationRequest represents the request to create a destination.
+// Zero values of the optional fields take the server's defaults.
 type CreateDestinationRequest struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 	EPS  int    `json:"eps"`
+
+	// TimeoutMS is the attempt timeout in milliseconds; 0 keeps the
+	// default (15,000).
+	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// ForwardTraceparent sends the event's traceparent to the destination.
+	ForwardTraceparent bool `json:"forward_traceparent,omitempty"`
+	// InsecureSkipVerify turns TLS certificate verification off, for a
+	// destination with a self-signed certificate.
+	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty"`
+	// SigningSecret is a Standard Webhooks secret (whsec_…) to sign
+	// attempts with; "" lets the server generate one.
+	SigningSecret string `json:"signing_secret,omitempty"`
 }
 
 // UpdateDestinationRequest represents the request to update a destination.
@@ -32,6 +58,15 @@ type UpdateDestinationRequest struct {
 	URL    string `json:"url,omitempty"`
 	EPS    *int   `json:"eps,omitempty"`
 	Status string `json:"status,omitempty"`
+
+	// TimeoutMS changes the attempt timeout, in milliseconds.
+	TimeoutMS *int `json:"timeout_ms,omitempty"`
+	// ForwardTraceparent turns forwarding of the traceparent header on or
+	// off.
+	ForwardTraceparent *bool `json:"forward_traceparent,omitempty"`
+	// InsecureSkipVerify turns TLS certificate verification off (true) or
+	// back on (false).
+	InsecureSkipVerify *bool `json:"insecure_skip_verify,omitempty"`
 }
 
 // destinationsPath is the prefix of a single destination's path.

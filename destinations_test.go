@@ -9,12 +9,14 @@ import (
 )
 
 const destinationJSON = `{"id":3,"name":"Production Endpoint","url":"https://api.example.com/webhooks","eps":5,` +
-	`"status":"active","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-02-03T04:05:06Z"}`
+	`"status":"active","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-02-03T04:05:06Z",` +
+	`"timeout_ms":5000,"forward_traceparent":true,"insecure_skip_verify":true,"signing_secret_set":true}`
 
 var wantDestination = &volley.Destination{
 	ID: 3, Name: "Production Endpoint", URL: "https://api.example.com/webhooks", EPS: 5, Status: "active",
 	CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 	UpdatedAt: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
+	TimeoutMS: 5000, ForwardTraceparent: true, InsecureSkipVerify: true, SigningSecretSet: true,
 }
 
 func TestDestinations(t *testing.T) {

@@ -164,8 +164,28 @@ func TestSDKSourcesDestinationsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dst.ID == 0 || dst.Name != "Prod" || dst.URL != "http://127.0.0.1:9/hook" || dst.EPS != 5 || dst.Status != "active" {
+	if dst.ID == 0 || dst.Name != "Prod" || dst.URL != "http://127.0.0.1:9/hook" || dst.EPS != 5 || dst.Status != "active" ||
+		dst.TimeoutMS != 0 || dst.ForwardTraceparent || dst.InsecureSkipVerify || !dst.SigningSecretSet {
 		t.Fatalf("CreateDestination = %+v", dst)
+	}
+	tuned, err := c.CreateDestination(pid, volley.CreateDestinationRequest{Name: "Tuned", URL: "https://127.0.0.1:9/hook",
+		TimeoutMS: 5000, ForwardTraceparent: true, InsecureSkipVerify: true,
+		SigningSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tuned.TimeoutMS != 5000 || !tuned.ForwardTraceparent || !tuned.InsecureSkipVerify || !tuned.SigningSecretSet {
+		t.Fatalf("CreateDestination with options = %+v", tuned)
+	}
+	off, timeout := false, 60000
+	if u, err := c.UpdateDestination(tuned.ID, volley.UpdateDestinationRequest{TimeoutMS: &timeout, InsecureSkipVerify: &off}); err != nil ||
+		u.TimeoutMS != 60000 || u.InsecureSkipVerify || !u.ForwardTraceparent {
+		t.Fatalf("UpdateDestination options = %+v, %v", u, err)
+	}
+	_, err = c.CreateDestination(pid, volley.CreateDestinationRequest{Name: "Bad", URL: "http://127.0.0.1:9/x", SigningSecret: "nope"})
+	wantStatus(t, err, http.StatusBadRequest)
+	if err := c.DeleteDestination(tuned.ID); err != nil {
+		t.Fatal(err)
 	}
 	if g, err := c.GetDestination(dst.ID); err != nil || *g != *dst {
 		t.Fatalf("GetDestination = %+v, %v", g, err)
