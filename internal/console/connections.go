@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,6 +28,11 @@ type apiConnection struct {
 	Metrics         *apiMetrics `json:"metrics"`
 	CreatedAt       time.Time   `json:"created_at"`
 	UpdatedAt       time.Time   `json:"updated_at"`
+
+	// Filter and TransformationID are the connection's rules
+	// (connection_rules.go).
+	Filter           json.RawMessage `json:"filter"`
+	TransformationID uint64          `json:"transformation_id"`
 }
 
 // apiMetrics is a connection's traffic of the last 24 hours.
@@ -59,6 +65,8 @@ type connectionData struct {
 	Problem      *problem
 	// Hourly is the connection's traffic per hour over the last 24 hours.
 	Hourly *chart
+	// Rules is the filter and transformation part (connection_rules.go).
+	Rules rulesData
 }
 
 func (c *Console) connectionRoutes() {
@@ -68,6 +76,7 @@ func (c *Console) connectionRoutes() {
 	c.mux.HandleFunc("GET /projects/{project_id}/connections/{connection_id}", c.inProject(c.connectionPage))
 	c.mux.HandleFunc("POST /projects/{project_id}/connections/{connection_id}", c.inProject(c.updateConnection))
 	c.mux.HandleFunc("POST /projects/{project_id}/connections/{connection_id}/status", c.inProject(c.setConnectionStatus))
+	c.connectionRulesRoutes()
 }
 
 func (c *Console) connectionsPage(w http.ResponseWriter, r *http.Request, a *account, sc *scope) {
@@ -110,7 +119,8 @@ func (c *Console) endpoints(w http.ResponseWriter, r *http.Request, a *account, 
 
 func (c *Console) newConnectionPage(w http.ResponseWriter, r *http.Request, a *account, sc *scope) {
 	d := connectionData{Form: connectionForm{SourceID: r.URL.Query().Get("source_id"), DestinationID: r.URL.Query().Get("destination_id")}}
-	if !c.endpoints(w, r, a, sc, &d) {
+	d.Rules.Form = rulesForm{Filter: map[string]string{}}
+	if !c.endpoints(w, r, a, sc, &d) || !c.withRules(w, r, a, sc, &d) {
 		return
 	}
 	c.showConnection(w, r, a, sc, d, "")
@@ -188,6 +198,10 @@ func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	f, in, p := readConnectionForm(r, true)
+	rules, rp := readRules(r, in)
+	if p == nil {
+		p = rp
+	}
 	if p == nil {
 		var created apiConnection
 		ok, p2 := c.submit(w, r, a, sc, http.MethodPost, "/api"+sc.Path("connections"), in, &created)
@@ -198,10 +212,10 @@ func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, a *ac
 		if p2 == nil {
 			return
 		}
-		p = p2
+		p = rulesProblem(p2)
 	}
-	d := connectionData{Form: f, Problem: p}
-	if !c.endpoints(w, r, a, sc, &d) {
+	d := connectionData{Form: f, Problem: p, Rules: rulesData{Form: rules}}
+	if !c.endpoints(w, r, a, sc, &d) || !c.withRules(w, r, a, sc, &d) {
 		return
 	}
 	c.showConnection(w, r, a, sc, d, "")
@@ -239,9 +253,12 @@ func (c *Console) connectionPage(w http.ResponseWriter, r *http.Request, a *acco
 	if conn == nil {
 		return
 	}
-	d := connectionData{Connection: conn, Form: formOfConnection(conn)}
+	d := connectionData{Connection: conn, Form: formOfConnection(conn), Rules: rulesData{Form: rulesOf(conn)}}
 	if err := c.connectionChart(r, conn, &d); err != nil {
 		c.internal(w, r, err)
+		return
+	}
+	if !c.withRules(w, r, a, sc, &d) {
 		return
 	}
 	notice := ""
@@ -265,6 +282,10 @@ func (c *Console) updateConnection(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	f, in, p := readConnectionForm(r, false)
+	rules, rp := readRules(r, in)
+	if p == nil {
+		p = rp
+	}
 	if p == nil {
 		ok, p2 := c.submit(w, r, a, sc, http.MethodPut, "/api/connections/"+strconv.FormatUint(conn.ID, 10), in, nil)
 		if ok {
@@ -274,11 +295,14 @@ func (c *Console) updateConnection(w http.ResponseWriter, r *http.Request, a *ac
 		if p2 == nil {
 			return
 		}
-		p = p2
+		p = rulesProblem(p2)
 	}
-	d := connectionData{Connection: conn, Form: f, Problem: p}
+	d := connectionData{Connection: conn, Form: f, Problem: p, Rules: rulesData{Form: rules}}
 	if err := c.connectionChart(r, conn, &d); err != nil {
 		c.internal(w, r, err)
+		return
+	}
+	if !c.withRules(w, r, a, sc, &d) {
 		return
 	}
 	c.showConnection(w, r, a, sc, d, "")

@@ -1,11 +1,13 @@
 // Package console serves the Volley console, the pages for people: sign-in
 // and sign-up, invitations, the shell of a project (overview, sources,
-// destinations, connections, members and the pages other files add), the
-// account's settings (API tokens, password, sessions) and the approval of a
-// CLI login. They are server-rendered HTML (html/template) that works with
-// JavaScript off; one small embedded script only enhances them (copy
-// buttons, times in the viewer's time zone). Templates, CSS and script are
-// embedded in the binary (templates/, assets/).
+// destinations, connections, transformations, members and the pages other
+// files add), the account's settings (API tokens, password, sessions) and
+// the approval of a CLI login. They are server-rendered HTML
+// (html/template) that works with JavaScript off; small embedded scripts
+// only enhance them (copy buttons, times in the viewer's time zone, the
+// live tail, test panes that run without a reload). Templates, CSS and
+// scripts are embedded in the binary (templates/, assets/). An address no
+// route serves gets the console's own 404 page.
 //
 // URLs: a project's pages live under /projects/{project_id}/… (the project
 // names its organization, so links never depend on a remembered org); /
@@ -151,6 +153,7 @@ func (c *Console) routes() {
 	c.sourceRoutes()
 	c.destinationRoutes()
 	c.connectionRoutes()
+	c.transformationRoutes()
 	c.memberRoutes()
 	c.mux.HandleFunc("GET /signin", c.signInPage)
 	c.mux.HandleFunc("POST /signin", c.signIn)
@@ -189,7 +192,38 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusForbidden, "This form was sent from another site and was refused.")
 		return
 	}
+	if h, pattern := c.mux.Handler(r); pattern == "" {
+		c.unmatched(w, r, h)
+		return
+	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// unmatched answers a request no route serves. The mux's own answer is
+// kept (a 405 with its Allow header, a redirect to the clean path) unless
+// it is a 404, which becomes the console's not-found page, in the shell
+// for a signed-in person.
+func (c *Console) unmatched(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	res := &answer{header: http.Header{}, status: http.StatusOK}
+	h.ServeHTTP(res, r)
+	if res.status != http.StatusNotFound {
+		for k, v := range res.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(res.status)
+		w.Write(res.body.Bytes())
+		return
+	}
+	v := view{Title: "Page not found", Error: "There is no page at this address. It may have moved, or the link is mistyped."}
+	a, err := c.session(r)
+	switch {
+	case err == nil:
+		v.Account = a
+	case !errors.Is(err, tenant.ErrUnauthenticated):
+		c.internal(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusNotFound, "message", v)
 }
 
 // account is a signed-in person on one request.
@@ -313,8 +347,8 @@ type view struct {
 	// navigation); render fills it for signed-in pages that set none.
 	Scope *scope
 	// Section is the navigation entry of the page ("overview", "events",
-	// "attempts", "sources", "destinations", "connections", "members",
-	// "settings").
+	// "attempts", "sources", "destinations", "connections",
+	// "transformations", "members", "settings").
 	Section string
 	// Path is the request's path, for marking the current tab.
 	Path   string
@@ -367,9 +401,11 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // parsePages parses every page of templates/ with the layout: a page is
-// templates/<name>.html defining "content", rendered by name.
+// templates/<name>.html defining "content", rendered by name. Files whose
+// name starts with "_" are not pages: they define templates several pages
+// share, and every page gets them with the layout.
 func (c *Console) parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Funcs(c.funcs()).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(c.funcs()).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: parse layout: %w", err)
 	}
@@ -380,7 +416,7 @@ func (c *Console) parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, file := range names {
 		name := strings.TrimSuffix(path.Base(file), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, file)

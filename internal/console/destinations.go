@@ -19,6 +19,12 @@ type apiDestination struct {
 	SigningSecretSet bool              `json:"signing_secret_set"`
 	CreatedAt        time.Time         `json:"created_at"`
 	UpdatedAt        time.Time         `json:"updated_at"`
+
+	// InsecureSkipVerify: TLS certificates of the destination are not
+	// verified.
+	InsecureSkipVerify bool `json:"insecure_skip_verify"`
+	// ForwardTraceparent: attempts carry the W3C traceparent of their span.
+	ForwardTraceparent bool `json:"forward_traceparent"`
 }
 
 type apiSecret struct {
@@ -30,6 +36,7 @@ type apiSecret struct {
 // destinationForm is the destination form as typed.
 type destinationForm struct {
 	Name, URL, EPS, Status, TimeoutMS, Headers string
+	InsecureSkipVerify, ForwardTraceparent     bool
 }
 
 type destinationData struct {
@@ -83,8 +90,12 @@ func readDestinationForm(r *http.Request) (destinationForm, map[string]any, *pro
 		Name: strings.TrimSpace(r.PostFormValue("name")), URL: strings.TrimSpace(r.PostFormValue("url")),
 		EPS: strings.TrimSpace(r.PostFormValue("eps")), Status: r.PostFormValue("status"),
 		TimeoutMS: strings.TrimSpace(r.PostFormValue("timeout_ms")), Headers: r.PostFormValue("headers"),
+		// Checkboxes: sent when ticked, absent when not.
+		InsecureSkipVerify: r.PostFormValue("insecure_skip_verify") != "",
+		ForwardTraceparent: r.PostFormValue("forward_traceparent") != "",
 	}
-	in := map[string]any{"name": f.Name, "url": f.URL, "status": f.Status}
+	in := map[string]any{"name": f.Name, "url": f.URL, "status": f.Status,
+		"insecure_skip_verify": f.InsecureSkipVerify, "forward_traceparent": f.ForwardTraceparent}
 	eps, p := intField(r, "eps", "Events per second")
 	if p != nil {
 		return f, nil, p
@@ -128,7 +139,8 @@ func formOfDestination(d *apiDestination) destinationForm {
 		h.WriteString(k + ": " + d.Headers[k] + "\n")
 	}
 	return destinationForm{Name: d.Name, URL: d.URL, EPS: strconv.Itoa(d.EPS), Status: d.Status,
-		TimeoutMS: strconv.Itoa(d.TimeoutMS), Headers: h.String()}
+		TimeoutMS: strconv.Itoa(d.TimeoutMS), Headers: h.String(),
+		InsecureSkipVerify: d.InsecureSkipVerify, ForwardTraceparent: d.ForwardTraceparent}
 }
 
 func (c *Console) createDestination(w http.ResponseWriter, r *http.Request, a *account, sc *scope) {

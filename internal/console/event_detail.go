@@ -15,6 +15,9 @@ type eventDetail struct {
 	Path    string // the ingestion path the request was sent to
 	Headers []header
 	Body    bodyView
+	// Deliveries are the event's deliveries, one per connection it was
+	// routed to; a filtered one has no attempt.
+	Deliveries []deliveryView
 	// Attempts are the event's attempts in the order they were made.
 	Attempts []attemptView
 	// Connections are the connections of the event's source: the replay
@@ -29,6 +32,12 @@ type eventDetail struct {
 // parkedView is a delivery waiting behind an earlier one of its key.
 type parkedView struct {
 	Connection, Key string
+}
+
+// deliveryView is one delivery of the event, with its connection's name.
+type deliveryView struct {
+	apiDelivery
+	Connection string // its name, or "#id" for a connection deleted since
 }
 
 // attemptView is one attempt on the event's timeline.
@@ -76,12 +85,13 @@ func (c *Console) showEvent(w http.ResponseWriter, r *http.Request, a *account, 
 		}
 	}
 	for _, dl := range ev.Deliveries {
+		v := deliveryView{apiDelivery: dl, Connection: names[dl.ConnectionID]}
+		if v.Connection == "" {
+			v.Connection = "#" + strconv.FormatUint(dl.ConnectionID, 10)
+		}
+		d.Deliveries = append(d.Deliveries, v)
 		if dl.State == "parked" {
-			v := parkedView{Connection: names[dl.ConnectionID], Key: dl.OrderingKey}
-			if v.Connection == "" {
-				v.Connection = "#" + strconv.FormatUint(dl.ConnectionID, 10)
-			}
-			d.Parked = append(d.Parked, v)
+			d.Parked = append(d.Parked, parkedView{Connection: v.Connection, Key: dl.OrderingKey})
 		}
 	}
 	for _, at := range ev.DeliveryAttempts {

@@ -114,7 +114,7 @@ func (c *Console) eventsPage(w http.ResponseWriter, r *http.Request, a *account,
 			q.Set(k, s)
 		}
 	}
-	d := eventsData{Filter: f, Statuses: []string{volley.EventPending, volley.EventProcessed, volley.EventFailed, volley.EventDropped}}
+	d := eventsData{Filter: f, Statuses: []string{volley.EventPending, volley.EventProcessed, volley.EventFailed, volley.EventFiltered, volley.EventDropped}}
 	if err := c.filterChoices(r, a, sc, &d.Sources, &d.Connections); err != nil {
 		c.failAPI(w, r, a, sc, err)
 		return

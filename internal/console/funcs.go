@@ -22,7 +22,8 @@ import (
 //   - statusForm view connection back: the pause, resume and disable
 //     buttons of a connection ("connection-status" in layout.html);
 //   - roles, settingsTabs: the role names a form offers, the tabs of
-//     Settings.
+//     Settings;
+//   - filterSections: the parts of a connection's filter, in form order.
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":    when,
@@ -33,6 +34,8 @@ func (c *Console) funcs() template.FuncMap {
 		"errFor":  errFor,
 		"field":   newField,
 		"roles":   func() []string { return []string{"member", "admin", "owner"} },
+		// filterSections are the parts of a connection's filter.
+		"filterSections": func() []string { return filterSections },
 		"settingsTabs": func() []struct{ Path, Label string } {
 			return []struct{ Path, Label string }{{"/account", "Account"}, {"/account/tokens", "API tokens"},
 				{"/account/password", "Password"}, {"/account/sessions", "Sessions"}, {"/cli/approve", "CLI login"}}

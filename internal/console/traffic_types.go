@@ -23,14 +23,22 @@ type apiEvent struct {
 	RawBodyBase64    string         `json:"raw_body_base64"`
 	Status           string         `json:"status"`
 	DeliveryAttempts []apiAttempt   `json:"delivery_attempts"`
-	Deliveries       []apiDelivery  `json:"deliveries"`
 	CreatedAt        time.Time      `json:"created_at"`
+
+	// Deliveries are the event's deliveries, one per connection it was
+	// routed to (the event's detail only).
+	Deliveries []apiDelivery `json:"deliveries"`
 }
 
-// apiDelivery is an event's delivery through one connection.
+// apiDelivery is one delivery of an event: its state (pending, held,
+// parked, success, failed, cancelled, filtered), why it was filtered, and
+// the ordering key it waits on when parked.
 type apiDelivery struct {
+	ID           uint64 `json:"id"`
 	ConnectionID uint64 `json:"connection_id"`
 	State        string `json:"state"`
+	Reason       string `json:"reason"`
+	AttemptCount int    `json:"attempt_count"`
 	OrderingKey  string `json:"ordering_key"`
 }
 
@@ -61,6 +69,11 @@ type apiAttempt struct {
 	ResponseHeaders map[string]any `json:"response_headers"`
 	ResponseBody    *string        `json:"response_body"`
 	CreatedAt       time.Time      `json:"created_at"`
+
+	// TransformationLogs and TransformationError come from the
+	// connection's transformation, run before the attempt.
+	TransformationLogs  string `json:"transformation_logs"`
+	TransformationError string `json:"transformation_error"`
 }
 
 // apiPage is the paging part of an API list answer.
