@@ -146,15 +146,13 @@ func summary(c *chart) string {
 	return strings.Join(parts, ", ") + " in total"
 }
 
-// niceCeil rounds n up to 1, 2 or 5 times a power of ten (at least 1), the
-// top of the y axis.
+// niceCeil rounds n up to 2, 4 or 10 times a power of ten (at least 2), the
+// top of the y axis: always even, so that the grid line at half of it
+// names a whole count (a top of 1 or 5 would label 0.5 or 2.5 as 0 or 2).
 func niceCeil(n int64) int64 {
-	if n <= 1 {
-		return 1
-	}
 	p := int64(1)
 	for {
-		for _, m := range []int64{1, 2, 5} {
+		for _, m := range []int64{2, 4, 10} {
 			if m*p >= n {
 				return m * p
 			}

@@ -20,7 +20,7 @@ func TestCount(t *testing.T) {
 
 func TestNiceCeil(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ n, want int64 }{{0, 1}, {1, 1}, {2, 2}, {3, 5}, {6, 10}, {11, 20}, {21, 50}, {51, 100}, {1001, 2000}} {
+	for _, tc := range []struct{ n, want int64 }{{0, 2}, {1, 2}, {2, 2}, {3, 4}, {5, 10}, {11, 20}, {21, 40}, {41, 100}, {1001, 2000}, {2001, 4000}} {
 		if got := niceCeil(tc.n); got != tc.want {
 			t.Errorf("niceCeil(%d) = %d, want %d", tc.n, got, tc.want)
 		}
@@ -64,10 +64,11 @@ func TestChart(t *testing.T) {
 	if n := strings.Count(got, "<rect "); n != 4 {
 		t.Errorf("%d bars, want 4 (2 periods × 2 series)", n)
 	}
-	// The tallest bar fills the plot (top of the axis 5 for a peak of 3:
-	// 3/5 of 146 units); an empty chart draws no bar taller than 0.
-	if !strings.Contains(got, `height="87.6"`) {
-		t.Errorf("the bar of 3 is not 3/5 of the plot:\n%s", got)
+	// The tallest bar is in scale (top of the axis 4 for a peak of 3: 3/4
+	// of 146 units), and the half line names a whole count; an empty chart
+	// draws no bar taller than 0.
+	if !strings.Contains(got, `height="109.5"`) || !strings.Contains(got, `text-anchor="end">2</text>`) {
+		t.Errorf("the bar of 3 is not 3/4 of the plot, or the half line is not 2:\n%s", got)
 	}
 	empty := string(renderChart(&chart{ID: "e", Title: "Empty", Labels: []string{"a"}, Series: []chartSeries{{Name: "n", Values: []int64{0}}}}))
 	if !strings.Contains(empty, `height="0.0"`) || !strings.Contains(empty, "Empty: 0 n in total") {
