@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 )
 
@@ -45,8 +46,7 @@ const DefaultEvery = time.Minute
 // Sampler samples the backlog in the background.
 type Sampler struct {
 	cfg  Config
-	stop chan struct{}
-	done chan struct{}
+	loop *periodic.Loop
 }
 
 // New returns a Sampler; Start runs it.
@@ -60,35 +60,24 @@ func New(cfg Config) *Sampler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sampler{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sampler{cfg: cfg}
+	s.loop = periodic.New(cfg.Clock, s.round)
+	return s
 }
 
 // Start takes a sample at once, then one every cfg.Every, until Stop.
-func (s *Sampler) Start() { go s.run() }
+func (s *Sampler) Start() { s.loop.Start() }
 
-// Stop ends the sampler and waits for it; a sample in progress finishes
-// first.
-func (s *Sampler) Stop() {
-	close(s.stop)
-	<-s.done
-}
+// Stop ends the sampler, cancelling a sample under way, and waits for it.
+func (s *Sampler) Stop() { s.loop.Stop() }
 
-func (s *Sampler) run() {
-	defer close(s.done)
-	for {
-		if _, err := s.Sample(context.Background()); err != nil {
-			// The next sample retries; an hour with none reads as not
-			// sampled, not as no backlog.
-			s.cfg.Logger.Error("sample the backlog", "err", err)
-		}
-		t := s.cfg.Clock.NewTimer(s.cfg.Every)
-		select {
-		case <-s.stop:
-			t.Stop()
-			return
-		case <-t.C():
-		}
+func (s *Sampler) round(ctx context.Context) time.Duration {
+	if _, err := s.Sample(ctx); err != nil && ctx.Err() == nil {
+		// The next sample retries; an hour with none reads as not
+		// sampled, not as no backlog.
+		s.cfg.Logger.Error("sample the backlog", "err", err)
 	}
+	return s.cfg.Every
 }
 
 // Sample takes one sample now and returns how many projects had a

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 )
 
@@ -62,8 +63,7 @@ const DefaultBatch = 500
 type Sweeper struct {
 	cfg   Config
 	after uint64 // the cursor of the current pass; used by one goroutine at a time
-	stop  chan struct{}
-	done  chan struct{}
+	loop  *periodic.Loop
 }
 
 // New returns a Sweeper; Start runs it.
@@ -86,46 +86,31 @@ func New(cfg Config) *Sweeper {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sweeper{cfg: cfg}
+	s.loop = periodic.New(cfg.Clock, s.round)
+	return s
 }
 
-// Start runs sweeps until Stop.
-func (s *Sweeper) Start() { go s.run() }
+// Start runs sweeps, the first at once, until Stop.
+func (s *Sweeper) Start() { s.loop.Start() }
 
-// Stop ends the sweeper and waits for it.
-func (s *Sweeper) Stop() {
-	close(s.stop)
-	<-s.done
-}
+// Stop ends the sweeper, cancelling the round under way (its transaction
+// rolls back), and waits for it.
+func (s *Sweeper) Stop() { s.loop.Stop() }
 
-func (s *Sweeper) run() {
-	defer close(s.done)
-	wait := time.Duration(0)
-	for {
-		if wait > 0 {
-			t := s.cfg.Clock.NewTimer(wait)
-			select {
-			case <-s.stop:
-				t.Stop()
-				return
-			case <-t.C():
-			}
-		} else {
-			select {
-			case <-s.stop:
-				return
-			default:
-			}
-		}
-		wait = s.cfg.Interval
-		res, err := s.Sweep(context.Background())
-		switch {
-		case err != nil:
+// round runs one round and says when the next is due: after Pause while
+// the pass goes on, after Interval once it is over or failed.
+func (s *Sweeper) round(ctx context.Context) time.Duration {
+	res, err := s.Sweep(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
 			s.cfg.Logger.Error("retention round", "err", err)
-		case !res.Done:
-			wait = s.cfg.Pause // more may be left
 		}
+	case !res.Done:
+		return s.cfg.Pause // more may be left
 	}
+	return s.cfg.Interval
 }
 
 // Sweep runs one round of the current pass. When the result is Done, the

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 )
 
@@ -55,8 +56,7 @@ const errorWait = 10 * time.Second
 // Indexer runs the batches in the background.
 type Indexer struct {
 	cfg  Config
-	stop chan struct{}
-	done chan struct{}
+	loop *periodic.Loop
 }
 
 // New returns an Indexer; Start runs it.
@@ -73,46 +73,17 @@ func New(cfg Config) *Indexer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Indexer{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	x := &Indexer{cfg: cfg}
+	x.loop = periodic.New(cfg.Clock, x.Step)
+	return x
 }
 
 // Start runs batches until Stop.
-func (x *Indexer) Start() { go x.run() }
+func (x *Indexer) Start() { x.loop.Start() }
 
-// Stop ends the indexer and waits for the batch it is running.
-func (x *Indexer) Stop() {
-	close(x.stop)
-	<-x.done
-}
-
-func (x *Indexer) run() {
-	defer close(x.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-x.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	for {
-		wait := x.Step(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if wait == 0 {
-			continue
-		}
-		t := x.cfg.Clock.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-	}
-}
+// Stop ends the indexer, cancelling the batch it is running, and waits for
+// it.
+func (x *Indexer) Stop() { x.loop.Stop() }
 
 // Step runs one batch and returns how long to wait before the next: as
 // long as the batch took while events are waiting to be indexed.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/payload"
 )
@@ -72,8 +73,7 @@ type Config struct {
 type Trainer struct {
 	cfg     Config
 	checked map[uint64]time.Time // source → when its dictionary was last checked; one goroutine at a time
-	stop    chan struct{}
-	done    chan struct{}
+	loop    *periodic.Loop
 }
 
 // New returns a Trainer; Start runs it.
@@ -108,41 +108,23 @@ func New(cfg Config) *Trainer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Trainer{cfg: cfg, checked: map[uint64]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
+	t := &Trainer{cfg: cfg, checked: map[uint64]time.Time{}}
+	t.loop = periodic.New(cfg.Clock, t.round)
+	return t
 }
 
 // Start runs passes, the first at once, until Stop.
-func (t *Trainer) Start() { go t.run() }
+func (t *Trainer) Start() { t.loop.Start() }
 
-// Stop ends the trainer, after the training under way, and waits for it.
-func (t *Trainer) Stop() {
-	close(t.stop)
-	<-t.done
-}
+// Stop ends the trainer, cancelling the training under way, and waits for
+// it.
+func (t *Trainer) Stop() { t.loop.Stop() }
 
-func (t *Trainer) run() {
-	defer close(t.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-t.stop:
-			cancel()
-		case <-t.done:
-		}
-	}()
-	for {
-		if _, err := t.Pass(ctx); err != nil && ctx.Err() == nil {
-			t.cfg.Logger.Error("payload dictionary pass", "err", err)
-		}
-		timer := t.cfg.Clock.NewTimer(t.cfg.Interval)
-		select {
-		case <-t.stop:
-			timer.Stop()
-			return
-		case <-timer.C():
-		}
+func (t *Trainer) round(ctx context.Context) time.Duration {
+	if _, err := t.Pass(ctx); err != nil && ctx.Err() == nil {
+		t.cfg.Logger.Error("payload dictionary pass", "err", err)
 	}
+	return t.cfg.Interval
 }
 
 // Pass walks every source once and trains the dictionaries due; it
