@@ -165,6 +165,21 @@ func TestOverviewBacklogNotSampled(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	b.signIn(adminEmail, adminPassword)
 	overview := fmt.Sprintf("/projects/%d/", srv.Admin.Project.ID)
+	// The sampler's first sample is taken by its own goroutine once the
+	// node has started: wait for it (bounded) before reading the page.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, err := srv.Store.ProjectTraffic(t.Context(), store.ProjectTrafficParams{ProjectID: srv.Admin.Project.ID,
+			Since: nodeNow().Add(-23 * time.Hour), Until: nodeNow(), Step: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(got.Periods, func(p volley.TrafficPeriod) bool { return p.BacklogSampled }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the node took no backlog sample within 30 s of its start")
+		}
+	}
 	if pg := b.get(overview); strings.Contains(pg.Body, "backlog-hourly-empty") || !strings.Contains(pg.Body, `aria-labelledby="hourly-backlog-title"`) {
 		t.Fatalf("the overview of a node that sampled at start has no backlog chart:\n%s", pg.Body)
 	}
