@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -143,26 +142,23 @@ type volleyProc struct {
 }
 
 // startVolley runs `volley serve` on a free port with dataDir and waits
-// until it is healthy. VOLLEY_SECRET_KEY is unset so the key file in the
-// data directory is used, as a restart on the same directory needs.
-func startVolley(t *testing.T, bin, dataDir string) *volleyProc {
+// until it is healthy. The process gets none of this process's VOLLEY_*
+// variables, only env and the admin token: without VOLLEY_SECRET_KEY the
+// key file in the data directory is used, as a restart on the same
+// directory needs.
+func startVolley(t *testing.T, bin, dataDir string, env ...string) *volleyProc {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	p := &volleyProc{url: "http://" + addr, log: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir, "--log-level", "warn")
-	var env []string
+	// Any free port, chosen by the node itself and read from its output: a
+	// port picked here and released before the node binds it may be taken
+	// meanwhile by another test's node, which would then answer for it.
+	p := &volleyProc{log: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "VOLLEY_") {
 			env = append(env, kv)
 		}
 	}
-	p.cmd.Env = append(env, "VOLLEY_ADMIN_TOKEN="+crashAdminToken)
+	p.cmd.Env = append(env, "VOLLEY_ADMIN_TOKEN="+crashAdminToken) // apiJSON sends this one
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -183,11 +179,17 @@ func startVolley(t *testing.T, bin, dataDir string) *volleyProc {
 			t.Fatalf("volley serve exited before it was healthy: %v\n%s", p.cmd.ProcessState, p.log.String())
 		default:
 		}
-		resp, err := http.Get(p.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
+		var err error
+		if p.url == "" {
+			p.url = listeningURL(p.log.String())
+		}
+		if p.url != "" {
+			var resp *http.Response
+			if resp, err = http.Get(p.url + "/healthz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return p
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -195,6 +197,22 @@ func startVolley(t *testing.T, bin, dataDir string) *volleyProc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// listeningURL returns the URL of the "Volley is listening on" line of a
+// node's output, or "" before it is printed.
+func listeningURL(out string) string {
+	const prefix = "Volley is listening on "
+	i := strings.Index(out, prefix)
+	if i < 0 {
+		return ""
+	}
+	rest := out[i+len(prefix):]
+	end := strings.IndexByte(rest, '\n')
+	if end < 0 {
+		return ""
+	}
+	return rest[:end]
 }
 
 // apiJSON calls the management API as the admin, expecting a 2xx, and

@@ -74,7 +74,8 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	waitHealthy(t, "http://"+addr)
 
 	out := stdout.String()
-	if !strings.Contains(out, "ops@example.com") || !strings.Contains(out, "API token: vk_") || !strings.Contains(out, "Password:") {
+	if !strings.Contains(out, "ops@example.com") || !strings.Contains(out, "API token: vk_") || !strings.Contains(out, "Password:") ||
+		!strings.Contains(out, "Volley is listening on http://"+addr+"\n") {
 		t.Fatalf("first start did not print the admin credentials:\n%s", out)
 	}
 	tokenFile := filepath.Join(dir, "admin-token")

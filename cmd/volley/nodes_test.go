@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -99,41 +98,7 @@ func withSearchPath(t *testing.T, dbURL, schema string) string {
 // it answers /healthz. The node is killed when the test ends.
 func startPGNode(t *testing.T, bin, dbURL string) *volleyProc {
 	t.Helper()
-	addr := freeAddr(t)
-	p := &volleyProc{url: "http://" + addr, log: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data-dir", t.TempDir(), "--log-level", "warn")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "VOLLEY_") {
-			env = append(env, kv)
-		}
-	}
-	p.cmd.Env = append(env,
-		"VOLLEY_DATABASE_URL="+dbURL,
-		"VOLLEY_SECRET_KEY="+clusterSecretKey,
-		"VOLLEY_ADMIN_TOKEN="+crashAdminToken, // apiJSON sends this one
-	)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-	})
-	waitUntil(t, 30*time.Second, "volley serve answers /healthz", func() bool {
-		select {
-		case <-p.exited:
-			t.Fatalf("volley serve exited before it was healthy: %v\n%s", p.cmd.ProcessState, p.log.String())
-		default:
-		}
-		return p.status("/healthz") == http.StatusOK
-	})
-	return p
+	return startVolley(t, bin, t.TempDir(), "VOLLEY_DATABASE_URL="+dbURL, "VOLLEY_SECRET_KEY="+clusterSecretKey)
 }
 
 // kill sends SIGKILL and waits until the process is gone.

@@ -238,6 +238,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
+	// The bound address, also when --addr asked for any free port (":0"):
+	// what scripts and tests read to reach this node.
+	fmt.Fprintf(stdout, "Volley is listening on %s\n", srv.URL())
 	if *pprofAddr != "" {
 		stopProfiling, err := serveProfiling(*pprofAddr, log)
 		if err != nil {
