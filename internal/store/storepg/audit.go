@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 )
 
 // AuditInsert implements store.Audit.
@@ -73,45 +72,8 @@ func scanAudit(row scanner) (*store.AuditRecord, error) {
 
 // AuditList implements store.Audit.
 func (s *Store) AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditRecord, error) {
-	where := []string{"org_id = $1"}
-	args := []any{p.OrgID}
-	add := func(cond string, arg ...any) {
-		for range arg {
-			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)+1), 1)
-			args = append(args, arg[0])
-			arg = arg[1:]
-		}
-		where = append(where, cond)
-	}
-	if p.ActorAccountID != 0 {
-		add("actor_account_id = ?", p.ActorAccountID)
-	}
-	if p.Action != "" {
-		add("action = ?", p.Action)
-	}
-	if p.TargetType != "" {
-		add("target_type = ?", p.TargetType)
-	}
-	if p.TargetID != "" {
-		add("target_id = ?", p.TargetID)
-	}
-	if !p.Start.IsZero() {
-		add("created_at >= ?", ts(p.Start))
-	}
-	if !p.End.IsZero() {
-		add("created_at < ?", ts(p.End))
-	}
-	order := "DESC"
-	switch {
-	case p.After != nil:
-		add("(created_at, id) < (?, ?)", time.UnixMicro(p.After.Key).UTC(), p.After.ID)
-	case p.Before != nil:
-		add("(created_at, id) > (?, ?)", time.UnixMicro(p.Before.Key).UTC(), p.Before.ID)
-		order = "ASC"
-	}
-	args = append(args, p.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at `+order+`, id `+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	q, args := storesql.AuditListQuery(p, dialect, auditCols)
+	rows, err := s.pool.Query(ctx, storesql.Numbered(q), args...)
 	out, err := collect(rows, err, scanAudit)
 	if err != nil {
 		return nil, wrap(err, "list audit records")

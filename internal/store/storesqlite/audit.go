@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesql"
 )
 
 // AuditInsert implements store.Audit.
@@ -80,41 +80,8 @@ func scanAudit(row scanner) (*store.AuditRecord, error) {
 
 // AuditList implements store.Audit.
 func (s *Store) AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditRecord, error) {
-	where := []string{"org_id = ?"}
-	args := []any{p.OrgID}
-	add := func(cond string, arg ...any) {
-		where = append(where, cond)
-		args = append(args, arg...)
-	}
-	if p.ActorAccountID != 0 {
-		add("actor_account_id = ?", p.ActorAccountID)
-	}
-	if p.Action != "" {
-		add("action = ?", p.Action)
-	}
-	if p.TargetType != "" {
-		add("target_type = ?", p.TargetType)
-	}
-	if p.TargetID != "" {
-		add("target_id = ?", p.TargetID)
-	}
-	if !p.Start.IsZero() {
-		add("created_at >= ?", micros(p.Start))
-	}
-	if !p.End.IsZero() {
-		add("created_at < ?", micros(p.End))
-	}
-	order := "DESC"
-	switch {
-	case p.After != nil:
-		add("(created_at, id) < (?, ?)", p.After.Key, p.After.ID)
-	case p.Before != nil:
-		add("(created_at, id) > (?, ?)", p.Before.Key, p.Before.ID)
-		order = "ASC"
-	}
-	args = append(args, p.Limit)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
+	q, args := storesql.AuditListQuery(p, dialect, auditCols)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit records: %w", err)
 	}
