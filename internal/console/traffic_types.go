@@ -121,3 +121,37 @@ func contentType(h map[string]any) string {
 	}
 	return ""
 }
+
+// trafficFilters is what the "traffic-filters" template shows: the filters
+// the events, attempts and replays pages share, with their values, the
+// filter the API refused (FieldError) and the prefix of the inputs' ids.
+type trafficFilters struct {
+	Prefix, ToHint                           string
+	Statuses                                 []string
+	Sources                                  []apiSource
+	Connections                              []apiConnection
+	Status, SourceID, ConnectionID, From, To string
+	FieldError                               string
+}
+
+// TrafficFilters returns the events page's shared filters.
+func (d eventsData) TrafficFilters() trafficFilters {
+	f := d.Filter
+	return trafficFilters{Prefix: "f", ToHint: "UTC", Statuses: d.Statuses, Sources: d.Sources, Connections: d.Connections,
+		Status: f.Status, SourceID: f.SourceID, ConnectionID: f.ConnectionID, From: f.From, To: f.To, FieldError: d.FieldError}
+}
+
+// TrafficFilters returns the attempts page's shared filters.
+func (d attemptsData) TrafficFilters() trafficFilters {
+	f := d.Filter
+	return trafficFilters{Prefix: "f", ToHint: "UTC", Statuses: d.Statuses, Sources: d.Sources, Connections: d.Connections,
+		Status: f.Status, SourceID: f.SourceID, ConnectionID: f.ConnectionID, From: f.From, To: f.To, FieldError: d.FieldError}
+}
+
+// TrafficFilters returns the replays form's shared filters (an empty end
+// means the job's creation).
+func (d replaysData) TrafficFilters() trafficFilters {
+	f := d.Form
+	return trafficFilters{Prefix: "r", ToHint: "UTC; empty: now", Statuses: d.Statuses, Sources: d.Sources, Connections: d.Connections,
+		Status: f.Status, SourceID: f.SourceID, ConnectionID: f.ConnectionID, From: f.From, To: f.To, FieldError: d.FieldError}
+}
