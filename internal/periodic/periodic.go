@@ -24,13 +24,24 @@ type Round func(ctx context.Context) time.Duration
 type Loop struct {
 	clock clock.Clock
 	round Round
+	wake  chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
 }
 
 // New returns a Loop that runs round, waiting on c; Start runs it.
 func New(c clock.Clock, round Round) *Loop {
-	return &Loop{clock: c, round: round, stop: make(chan struct{}), done: make(chan struct{})}
+	return &Loop{clock: c, round: round, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Wake ends the current wait, so that the next round runs at once (new
+// work was stored); a wake during a round makes the wait after it end at
+// once. It never blocks.
+func (l *Loop) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Start runs the rounds until Stop. It is called once.
@@ -67,6 +78,8 @@ func (l *Loop) run() {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-l.wake:
+			t.Stop()
 		case <-t.C():
 		}
 	}

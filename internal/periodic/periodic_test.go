@@ -100,3 +100,24 @@ func TestStopWhileWaiting(t *testing.T) {
 		t.Fatalf("%d timers left after Stop, want 0", n)
 	}
 }
+
+// TestWakeEndsTheWait wakes a loop that waits an hour on the clock: the
+// next round runs without the clock moving.
+func TestWakeEndsTheWait(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	rounds := make(chan struct{}, 10)
+	l := periodic.New(clk, func(ctx context.Context) time.Duration {
+		rounds <- struct{}{}
+		return time.Hour
+	})
+	l.Start()
+	defer l.Stop()
+	<-rounds
+	await(t, "the loop to wait on the clock", func() bool { return clk.Timers() == 1 })
+	l.Wake()
+	<-rounds
+	if n := clk.Timers(); n > 1 {
+		t.Fatalf("%d timers waiting, want the woken one stopped", n)
+	}
+}

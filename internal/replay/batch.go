@@ -22,10 +22,10 @@ type outcome struct {
 // Concurrency at a time, and returns the progress to store. A batch cut
 // short (the runner stops, the job is cancelled or taken over) reports no
 // progress: its events are sent again when the job resumes.
-func (r *Runner) batch(job *volley.Replay) (store.ReplayProgressParams, error) {
+func (r *Runner) batch(ctx context.Context, job *volley.Replay) (store.ReplayProgressParams, error) {
 	var p store.ReplayProgressParams
 	if job.ConnectionID != 0 {
-		cn, err := r.cfg.Store.ConnectionGetByID(r.ctx, job.ConnectionID)
+		cn, err := r.cfg.Store.ConnectionGetByID(ctx, job.ConnectionID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && cn.ProjectID != job.ProjectID) {
 			p.Status, p.Error = volley.ReplayFailed, fmt.Sprintf("connection %d, the replay's target, was deleted", job.ConnectionID)
 			return p, nil
@@ -44,12 +44,12 @@ func (r *Runner) batch(job *volley.Replay) (store.ReplayProgressParams, error) {
 	if job.CursorID != 0 {
 		params.Page.After = &store.Cursor{Key: job.CursorKey, ID: job.CursorID}
 	}
-	events, _, err := r.cfg.Store.EventList(r.ctx, params)
+	events, _, err := r.cfg.Store.EventList(ctx, params)
 	if err != nil {
 		return p, fmt.Errorf("list events: %w", err)
 	}
 
-	ctx, cancel := context.WithCancel(r.ctx)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	kept := make(chan struct{})
 	go r.keepLease(ctx, cancel, job.ID, kept)
@@ -82,7 +82,7 @@ send:
 	for _, o := range results {
 		made = append(made, o.attempts...)
 	}
-	if err := r.cfg.Store.DeliveryReplayed(context.WithoutCancel(r.ctx), made...); err != nil {
+	if err := r.cfg.Store.DeliveryReplayed(context.WithoutCancel(ctx), made...); err != nil {
 		return store.ReplayProgressParams{}, fmt.Errorf("record replay attempts: %w", err)
 	}
 	if cut {

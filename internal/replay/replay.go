@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
@@ -66,13 +67,10 @@ type Config struct {
 
 // Runner works on replay jobs until stopped.
 type Runner struct {
-	cfg    Config
-	clock  clock.Clock
-	log    *slog.Logger
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg   Config
+	clock clock.Clock
+	log   *slog.Logger
+	loop  *periodic.Loop
 }
 
 // New returns a Runner; Start runs it. It does no I/O.
@@ -98,67 +96,50 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1),
-		ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
+	r := &Runner{cfg: cfg, clock: cfg.Clock, log: cfg.Logger}
+	r.loop = periodic.New(cfg.Clock, r.round)
+	return r, nil
 }
 
 // Start runs the runner in the background.
-func (r *Runner) Start() { go r.loop() }
+func (r *Runner) Start() { r.loop.Start() }
 
 // Stop abandons the batch in progress (its events are sent again by
 // whoever resumes the job), frees the job's lease and returns once the
 // runner's goroutines have ended.
-func (r *Runner) Stop() {
-	r.cancel()
-	<-r.done
-}
+func (r *Runner) Stop() { r.loop.Stop() }
 
 // Wake tells the runner that a job was created.
-func (r *Runner) Wake() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
+func (r *Runner) Wake() { r.loop.Wake() }
 
-func (r *Runner) loop() {
-	defer close(r.done)
-	for {
-		worked, err := r.once()
-		if err != nil && r.ctx.Err() == nil {
-			r.log.Error("replay job", "err", err)
-		}
-		if worked && err == nil {
-			continue
-		}
-		t := r.clock.NewTimer(r.cfg.PollInterval)
-		select {
-		case <-r.ctx.Done():
-			t.Stop()
-			return
-		case <-r.wake:
-			t.Stop()
-		case <-t.C():
-		}
+// round runs one batch of a job, and the next at once while there was
+// one; idle, it looks again after PollInterval or a Wake.
+func (r *Runner) round(ctx context.Context) time.Duration {
+	worked, err := r.once(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.log.Error("replay job", "err", err)
 	}
+	if worked && err == nil {
+		return 0
+	}
+	return r.cfg.PollInterval
 }
 
 // once claims a job and runs one batch of it; false means there was none.
-func (r *Runner) once() (bool, error) {
-	if r.ctx.Err() != nil {
+func (r *Runner) once(ctx context.Context) (bool, error) {
+	if ctx.Err() != nil {
 		return false, nil
 	}
 	now := r.clock.Now()
-	job, err := r.cfg.Store.ReplayClaim(r.ctx, store.ReplayClaimParams{Owner: r.cfg.Owner, Now: now, Until: now.Add(r.cfg.Lease)})
+	job, err := r.cfg.Store.ReplayClaim(ctx, store.ReplayClaimParams{Owner: r.cfg.Owner, Now: now, Until: now.Add(r.cfg.Lease)})
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	p, batchErr := r.batch(job)
-	if batchErr != nil || r.ctx.Err() != nil {
+	p, batchErr := r.batch(ctx, job)
+	if batchErr != nil || ctx.Err() != nil {
 		// The batch failed (the job is tried again after a wait, and the
 		// other jobs meanwhile) or was abandoned because the runner stops:
 		// no progress, and the job is free for whoever comes next.
@@ -168,7 +149,7 @@ func (r *Runner) once() (bool, error) {
 	if p.Status != volley.ReplayDone && p.Status != volley.ReplayFailed {
 		p.Status, p.Release = volley.ReplayRunning, true
 	}
-	if _, err := r.cfg.Store.ReplayProgress(context.WithoutCancel(r.ctx), p); err != nil {
+	if _, err := r.cfg.Store.ReplayProgress(context.WithoutCancel(ctx), p); err != nil {
 		return true, fmt.Errorf("replay %d: record progress: %w", job.ID, err)
 	}
 	if batchErr != nil {
