@@ -120,3 +120,45 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+// indexTextReference is IndexText as its doc comment defines it.
+func indexTextReference(body []byte) string {
+	words := strings.FieldsFunc(SearchText(body), func(r rune) bool { return !wordRune(r) })
+	for i, w := range words {
+		words[i] = IndexWord(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func TestIndexText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP","n":42}`: "id evt Z9wulCd5gmjC n 42",
+		"Café Crème naïve—ok":                          "Café Crème naïve ok",
+		"ünïcödéwörds_löngér_thän_twelve":              "ünïcödéwörds löngér thän twelve",
+		"a\x00b\xffc  \n":                              "a b c",
+		"":                                             "",
+		"%":                                            "",
+	} {
+		if got := IndexText([]byte(in)); got != want {
+			t.Errorf("IndexText(%q) = %q, want %q", in, got, want)
+		}
+		if ref := indexTextReference([]byte(in)); ref != want {
+			t.Errorf("reference(%q) = %q, want %q", in, ref, want)
+		}
+	}
+	long := []byte(strings.Repeat("x", SearchTextLimit-3) + " abcdef")
+	if got := IndexText(long); got != "xxxxxxxxxxxx ab" {
+		t.Errorf("IndexText of a body past SearchTextLimit = %q", got)
+	}
+}
+
+func FuzzIndexText(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP"}`))
+	f.Add([]byte("Café\x00Crème\xff\xfe ǅungla ⅫⅩ \uE000\uE001"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if got, want := IndexText(body), indexTextReference(body); got != want {
+			t.Errorf("IndexText(%q) = %q, want %q", body, got, want)
+		}
+	})
+}
