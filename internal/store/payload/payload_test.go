@@ -120,3 +120,70 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+// indexTextReference is IndexText as its doc comment defines it.
+func indexTextReference(body []byte) string {
+	words := strings.FieldsFunc(SearchText(body), func(r rune) bool { return !wordRune(r) })
+	for i, w := range words {
+		words[i] = IndexWord(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func TestIndexText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP","n":42}`: "id evt Z9wulCd5gmjC n 42",
+		"Café Crème naïve—ok":                          "Café Crème naïve ok",
+		"ünïcödéwörds_löngér_thän_twelve":              "ünïcödéwörds löngér thän twelve",
+		"a\x00b\xffc  \n":                              "a b c",
+		"":                                             "",
+		"%":                                            "",
+	} {
+		if got := IndexText([]byte(in)); got != want {
+			t.Errorf("IndexText(%q) = %q, want %q", in, got, want)
+		}
+		if ref := indexTextReference([]byte(in)); ref != want {
+			t.Errorf("reference(%q) = %q, want %q", in, ref, want)
+		}
+	}
+	long := []byte(strings.Repeat("x", SearchTextLimit-3) + " abcdef")
+	if got := IndexText(long); got != "xxxxxxxxxxxx ab" {
+		t.Errorf("IndexText of a body past SearchTextLimit = %q", got)
+	}
+}
+
+func FuzzIndexText(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP"}`))
+	f.Add([]byte("Café\x00Crème\xff\xfe ǅungla ⅫⅩ \uE000\uE001"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if got, want := IndexText(body), indexTextReference(body); got != want {
+			t.Errorf("IndexText(%q) = %q, want %q", body, got, want)
+		}
+	})
+}
+
+// BenchmarkIndexText compares the text the body index is fed (IndexText)
+// with the text it was fed before (SearchText), for a 1 KiB webhook body.
+func BenchmarkIndexText(b *testing.B) {
+	body := []byte(`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP","object":"event","api_version":"2024-06-20","created":1700000000,` +
+		`"type":"invoice.paid","livemode":true,"request":{"id":"req_rgGCXLRcNf7yFG"},"data":{"object":{"id":"in_CMlUdnlXefzhiUpt0WUxVC6T",` +
+		`"object":"invoice","customer":"cus_000000","customer_email":"user522385@example50.com","customer_name":"Customer 0",` +
+		`"customer_address":{"line1":"817 Market Street","city":"Denver","postal_code":"79888","country":"US"},"currency":"eur",` +
+		`"amount_due":78725,"amount_paid":78725,"amount_remaining":0,"attempt_count":1,"paid":true,"status":"paid",` +
+		`"subscription":"sub_FGiYgspLrwYR6nWbdBvrCHZG","billing_reason":"subscription_cycle","lines":{"object":"list","data":[{` +
+		`"id":"il_aG9Phq4fHdS6jfCOeJKIyhmo","amount":78725,"quantity":8,"price":{"id":"price_ag5VP8QmHS0pCK4SfgRiFHLy",` +
+		`"product":"prod_gjBFKcJnl9ohu3","nickname":"enterprise monthly"}}]},"description":"download enterprise storage usage ` +
+		`account pro period city ending seats invoice support receipt city postal america full for line renewal t"}}}`)
+	b.Run("SearchText", func(b *testing.B) {
+		for b.Loop() {
+			_ = SearchText(body)
+		}
+	})
+	b.Run("IndexText", func(b *testing.B) {
+		for b.Loop() {
+			_ = IndexText(body)
+		}
+	})
+	b.Logf("%d bytes fed before, %d now", len(SearchText(body)), len(IndexText(body)))
+}

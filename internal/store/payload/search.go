@@ -25,6 +25,70 @@ func SearchText(body []byte) string {
 	return strings.ReplaceAll(s, "\x00", " ")
 }
 
+// IndexWordMax is how many characters of a word a body index keeps: a
+// longer word (a provider's random id: 24 characters in Stripe's) is
+// indexed by its first IndexWordMax, which still tells it from the other
+// words of a store of millions, at about half the index's bytes for
+// realistic webhooks (docs/benchmarks.md). A search for a longer word
+// looks for its prefix and checks the bodies found (Matches), so it finds
+// the same events.
+const IndexWordMax = 12
+
+// IndexText is the text an index of body's words (SQLite's event_search)
+// is fed: the words of SearchText(body), each cut by IndexWord, separated
+// by single spaces. The index keeps which bodies hold a word, not where,
+// so JSON punctuation and the ends of long words would cost it time and
+// bytes for no result. Words are split as the index's tokenizer splits
+// them (wordRune: the same categories; invalid UTF-8 and NUL separate
+// words, as SearchText's spaces do); case is left for it to fold. It reads
+// body in place, without SearchText's copies: the indexer's CPU per event
+// is mostly this and the index's own work.
+func IndexText(body []byte) string {
+	b := body[:min(len(body), SearchTextLimit)]
+	out := make([]byte, 0, len(b)/2)
+	for i := 0; i < len(b); {
+		start, end, n := i, i, 0
+		for i < len(b) {
+			c, size := rune(b[i]), 1
+			if c >= utf8.RuneSelf {
+				c, size = utf8.DecodeRune(b[i:])
+				if !wordRune(c) {
+					break
+				}
+			} else if !('0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z') {
+				break
+			}
+			i += size
+			if n < IndexWordMax {
+				n, end = n+1, i
+			}
+		}
+		if end == start { // a separator
+			_, size := utf8.DecodeRune(b[i:])
+			i += size
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, b[start:end]...)
+	}
+	return string(out)
+}
+
+// IndexWord is word as IndexText feeds it to the index: its first
+// IndexWordMax characters.
+func IndexWord(word string) string {
+	n := 0
+	for i := range word {
+		if n == IndexWordMax {
+			return word[:i]
+		}
+		n++
+	}
+	return word
+}
+
 // maxTerms bounds the words of a search checked as whole words: the
 // longest ones narrow the matches most, and Contains applies the whole
 // text anyway.

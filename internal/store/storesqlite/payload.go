@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"modernc.org/sqlite"
 
@@ -87,8 +88,10 @@ func asBytes(v driver.Value) []byte {
 // external id is the text; each candidate then matches by its external id,
 // or by its body holding the whole text (ignoring case) with each of its
 // words as a whole word, as PostgreSQL's index finds them. For a search of
-// one word the index's answer is that already, so indexed candidates skip
-// the check of their bodies. A search without words (say "%") finds
+// one word shorter than the index's cut (payload.IndexWordMax: a word of
+// that length may be the cut of a longer one) the index's answer is that
+// already, so indexed candidates skip the check of their
+// bodies. A search without words (say "%") finds
 // external ids only. EventList uses it when the candidates are few
 // (searchWalks); the shared filters then let them drive the plan.
 func searchCond(text string) (string, []any) {
@@ -97,7 +100,7 @@ func searchCond(text string) (string, []any) {
 		return "e.external_id = ?", []any{text}
 	}
 	indexed := ""
-	if payload.IsWord(text) {
+	if payload.IsWord(text) && utf8.RuneCountInString(text) < payload.IndexWordMax {
 		indexed = " OR e.id <= " + sqlSearchCursor
 	}
 	return `e.id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?
@@ -123,11 +126,19 @@ func walkSearchCond(text string) (string, []any) {
 }
 
 // ftsQuery is the FTS5 query that finds the rows holding every term: each
-// term a quoted string, so that no character of it is query syntax.
+// term a quoted string, so that no character of it is query syntax. A term
+// longer than the index keeps (payload.IndexWord) is looked for by the
+// prefix the indexer feeds, or whole: events indexed before the indexer
+// cut words hold it whole.
+// (FTS5 takes no implicit AND after a parenthesis.)
 func ftsQuery(terms []string) string {
+	quote := func(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 	q := make([]string, len(terms))
 	for i, t := range terms {
-		q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		q[i] = quote(t)
+		if cut := payload.IndexWord(t); cut != t {
+			q[i] = "(" + quote(cut) + " OR " + q[i] + ")"
+		}
 	}
-	return strings.Join(q, " ")
+	return strings.Join(q, " AND ")
 }

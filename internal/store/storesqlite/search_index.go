@@ -113,7 +113,7 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 }
 
 // pendingBodies reads up to limit events past the cursor from, in one read
-// transaction, with their bodies' search text.
+// transaction, with the text their bodies feed the index (payload.IndexText).
 func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pendingBody, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT event_id, encoding, body FROM event_payloads
 		WHERE event_id > ? ORDER BY event_id LIMIT ?`, from, limit)
@@ -133,7 +133,7 @@ func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pen
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", id, err)
 		}
-		out = append(out, pendingBody{id: id, text: payload.SearchText(body)})
+		out = append(out, pendingBody{id: id, text: payload.IndexText(body)})
 	}
 	return out, rows.Err()
 }

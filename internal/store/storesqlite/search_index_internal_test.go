@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,44 @@ func TestSearchIndexAfterUpgrade(t *testing.T) {
 		t.Errorf("after the backfill the index has %d rows, cursor %d; want 100, %d", rows, cursor, ins[99].ID)
 	}
 	check("after the backfill")
+}
+
+// TestSearchLongWords checks that a word longer than the index keeps is
+// found whether its event was indexed by its prefix or, as before the
+// indexer cut words, whole, and that an event holding only the prefix, or
+// a longer word of the same prefix, is not.
+func TestSearchLongWords(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	events := storetest.Events(4, 0, conn, time.Now())
+	for i, body := range []string{
+		`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP"}`, // indexed whole, as before
+		`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxP"}`, // indexed by its prefix
+		`{"id":"evt_Z9wulCd5gmjC"}`,             // the prefix alone
+		`{"id":"evt_Z9wulCd5gmjC69zGxn4gFsxPQ"}`,
+	} {
+		events[i].Event.Body = []byte(body)
+	}
+	ins, err := s.EventInsert(t.Context(), events)
+	if err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	if _, err := s.write.ExecContext(t.Context(), `INSERT INTO event_search (rowid, body) VALUES (?, ?)`,
+		ins[0].ID, string(events[0].Event.Body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_index SET indexed_through = ?`, ins[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	indexAll(t, s)
+	for text, want := range map[string][]uint64{
+		"Z9wulCd5gmjC69zGxn4gFsxP":          {ins[1].ID, ins[0].ID},
+		`id":"evt_z9wulcd5gmjc69zgxn4gfsxp`: {ins[1].ID, ins[0].ID},
+		"Z9wulCd5gmjC":                      {ins[2].ID},
+		"Z9wulCd5gmjC69zGxn4gFsxPQ":         {ins[3].ID},
+	} {
+		if got, total := searchIDs(t, s, conn.ProjectID, text, 10); !slices.Equal(got, want) || total != int64(len(want)) {
+			t.Errorf("search %q = %v (total %d), want %v", text, got, total, want)
+		}
+	}
 }
