@@ -43,6 +43,87 @@ func freshSchema(ctx context.Context, dbURL string) (string, string, func(), err
 	return u.String(), schema, drop, nil
 }
 
+// pgFinishBatch is how many outcomes a build on PostgreSQL records per
+// DeliveryFinish. The connection counters' trigger (migration 0007) joins
+// the statement's old and new delivery rows in a nested loop, the planner
+// taking each transition table for one row, so a finish costs the square
+// of its size: 7 s for 5,000 outcomes, about 0.1 s for 500.
+const pgFinishBatch = 500
+
+// bulkSessionURL is dbURL with the session settings of the connections
+// that build a store, and of no other (the nodes run with the server's):
+//
+//   - synchronous_commit off: a batch's commit does not wait for its WAL to
+//     reach the disk. A crash could lose the last batches committed, but a
+//     crashed build is started over anyway; what is stored is the same.
+//   - jit off: the planner takes the joins of a 5,000-event insert for
+//     125,000 rows, far above jit_above_cost, and compiling the statement
+//     took 1 to 2 s of every batch, more than running it.
+func bulkSessionURL(dbURL string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", fmt.Errorf("bench: database URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("synchronous_commit", "off") // pgx sends unknown parameters as session settings
+	q.Set("jit", "off")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// deferGINIndexes drops the GIN indexes of the schema that dbURL's
+// search_path names and returns a func that creates them again, from
+// their definitions as the catalog gave them (pg_get_indexdef): the build
+// loads the events without them, then each is built once. Inserting a
+// batch's bodies into the full-text index (migration 0006) costs more as
+// the index outgrows the server's buffers, and building it in one pass
+// from the table is cheaper than growing it batch by batch at the sizes
+// --scale builds.
+func deferGINIndexes(ctx context.Context, dbURL string) (func(context.Context) error, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("bench: defer indexes: %w", err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_class i
+		JOIN pg_am am ON am.oid = i.relam WHERE i.relkind = 'i' AND am.amname = 'gin'
+			AND i.relnamespace = current_schema()::regnamespace ORDER BY i.relname`)
+	if err != nil {
+		return nil, fmt.Errorf("bench: defer indexes: %w", err)
+	}
+	var names, defs []string
+	var name, def string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		names, defs = append(names, name), append(defs, def)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("bench: defer indexes: %w", err)
+	}
+	for _, name := range names {
+		if _, err := conn.Exec(ctx, `DROP INDEX `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("bench: defer index %s: %w", name, err)
+		}
+	}
+	return func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			return fmt.Errorf("bench: rebuild indexes: %w", err)
+		}
+		defer conn.Close(ctx)
+		// The build's own session: memory to sort the index's entries in
+		// fewer passes, as a restore would give it.
+		if _, err := conn.Exec(ctx, `SET maintenance_work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("bench: rebuild indexes: %w", err)
+		}
+		for i, def := range defs {
+			if _, err := conn.Exec(ctx, def); err != nil {
+				return fmt.Errorf("bench: rebuild index %s: %w", names[i], err)
+			}
+		}
+		return nil
+	}, nil
+}
+
 // schemaSize is the size on disk of the tables of schema, their indexes and
 // TOAST data included (pg_total_relation_size), in bytes.
 func schemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
