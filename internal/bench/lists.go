@@ -40,10 +40,6 @@ type listStore struct {
 	openBulk func(context.Context) (store.Store, error)
 	// finishBatch is datasetConfig.FinishBatch for the builds on this store.
 	finishBatch int
-	// deferIndexes, when set, drops the indexes a build is faster without
-	// and returns the func that builds them again after it
-	// (deferGINIndexes).
-	deferIndexes func(context.Context) (func(context.Context) error, error)
 	// planner prepares what the query planner knows after the build, the
 	// way a running installation would have it, and describes it.
 	planner func(context.Context) (string, error)
@@ -77,9 +73,6 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 				return storepg.Open(ctx, storepg.Config{URL: bulkURL})
 			},
 			finishBatch: pgFinishBatch,
-			deferIndexes: func(ctx context.Context) (func(context.Context) error, error) {
-				return deferGINIndexes(ctx, bulkURL)
-			},
 			planner: func(ctx context.Context) (string, error) {
 				// Autovacuum analyses a table that grew this much within a
 				// minute or so; ANALYZE now makes the run independent of

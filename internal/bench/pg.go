@@ -71,59 +71,6 @@ func bulkSessionURL(dbURL string) (string, error) {
 	return u.String(), nil
 }
 
-// deferGINIndexes drops the GIN indexes of the schema that dbURL's
-// search_path names and returns a func that creates them again, from
-// their definitions as the catalog gave them (pg_get_indexdef): the build
-// loads the events without them, then each is built once. Inserting a
-// batch's bodies into the full-text index (migration 0006) costs more as
-// the index outgrows the server's buffers, and building it in one pass
-// from the table is cheaper than growing it batch by batch at the sizes
-// --scale builds.
-func deferGINIndexes(ctx context.Context, dbURL string) (func(context.Context) error, error) {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return nil, fmt.Errorf("bench: defer indexes: %w", err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_class i
-		JOIN pg_am am ON am.oid = i.relam WHERE i.relkind = 'i' AND am.amname = 'gin'
-			AND i.relnamespace = current_schema()::regnamespace ORDER BY i.relname`)
-	if err != nil {
-		return nil, fmt.Errorf("bench: defer indexes: %w", err)
-	}
-	var names, defs []string
-	var name, def string
-	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
-		names, defs = append(names, name), append(defs, def)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("bench: defer indexes: %w", err)
-	}
-	for _, name := range names {
-		if _, err := conn.Exec(ctx, `DROP INDEX `+pgx.Identifier{name}.Sanitize()); err != nil {
-			return nil, fmt.Errorf("bench: defer index %s: %w", name, err)
-		}
-	}
-	return func(ctx context.Context) error {
-		conn, err := pgx.Connect(ctx, dbURL)
-		if err != nil {
-			return fmt.Errorf("bench: rebuild indexes: %w", err)
-		}
-		defer conn.Close(ctx)
-		// The build's own session: memory to sort the index's entries in
-		// fewer passes, as a restore would give it.
-		if _, err := conn.Exec(ctx, `SET maintenance_work_mem = '256MB'`); err != nil {
-			return fmt.Errorf("bench: rebuild indexes: %w", err)
-		}
-		for i, def := range defs {
-			if _, err := conn.Exec(ctx, def); err != nil {
-				return fmt.Errorf("bench: rebuild index %s: %w", names[i], err)
-			}
-		}
-		return nil
-	}, nil
-}
-
 // schemaSize is the size on disk of the tables of schema, their indexes and
 // TOAST data included (pg_total_relation_size), in bytes.
 func schemaSize(ctx context.Context, dbURL, schema string) (int64, error) {

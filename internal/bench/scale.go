@@ -207,18 +207,7 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 				return err
 			}
 		}
-		rebuild := func(context.Context) error { return nil }
-		if ls.deferIndexes != nil {
-			if rebuild, err = ls.deferIndexes(ctx); err != nil {
-				return err
-			}
-		}
-		if ds, err = buildDataset(ctx, st, cfg); err != nil {
-			return err
-		}
-		t0 := time.Now()
-		err = rebuild(ctx)
-		r.rep.indexRebuild = time.Since(t0)
+		ds, err = buildDataset(ctx, st, cfg)
 		return err
 	})
 	if err != nil {
@@ -229,11 +218,6 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		return false, err
 	}
 	fmt.Fprintf(r.out, "built %d events in %.1f s (%.0f/s, %d batches at once), %s\n", ds.Events, ds.Took.Seconds(), float64(ds.Events)/ds.Took.Seconds(), r.buildWorkers(), sizeText(r.rep.sizeBuilt, ds.Events))
-	if ls.deferIndexes != nil {
-		all := ds.Took + r.rep.indexRebuild
-		fmt.Fprintf(r.out, "index rebuild: %.1f s (GIN indexes dropped before the build; build and rebuild %.0f/s)\n",
-			r.rep.indexRebuild.Seconds(), float64(ds.Events)/all.Seconds())
-	}
 
 	s := &scaleSteps{scaleRun: r, ls: ls, g: g, ds: ds}
 	if err := s.live(ctx); err != nil {
