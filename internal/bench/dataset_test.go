@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,5 +168,50 @@ func TestBuildDatasetTrains(t *testing.T) {
 	_, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: 1})
 	if err != nil || total != 250 {
 		t.Errorf("built %d events (%v), want 250", total, err)
+	}
+}
+
+// finishCounter is a trafficWriter that records the size of each
+// DeliveryFinish it passes on.
+type finishCounter struct {
+	trafficWriter
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (f *finishCounter) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	f.mu.Lock()
+	f.sizes = append(f.sizes, len(outcomes))
+	f.mu.Unlock()
+	return f.trafficWriter.DeliveryFinish(ctx, outcomes)
+}
+
+// TestBuildDatasetFinishBatch checks that FinishBatch splits each batch's
+// outcomes into finishes of at most that many, and that every attempt is
+// still recorded and every delivery settled.
+func TestBuildDatasetFinishBatch(t *testing.T) {
+	t.Parallel()
+	ts, g := setupDataset(t)
+	ctx := t.Context()
+	const n, backlog, batch, finish = 130, 30, 50, 20
+	w := &finishCounter{trafficWriter: ts.Store}
+	ds, err := buildDataset(ctx, w, datasetConfig{ProjectID: g.projectID, Routes: g.routes[:1], Events: n,
+		Backlog: backlog, End: time.Now().Add(-time.Minute), Batch: batch, FinishBatch: finish, Workers: 2, Kind: scaleKind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Batches of 50, 50 and 30 events, the last 30 held: 50 outcomes, 50
+	// and none, each in finishes of 20, 20 and 10.
+	slices.Sort(w.sizes)
+	if want := []int{10, 10, 20, 20, 20, 20}; !slices.Equal(w.sizes, want) {
+		t.Errorf("DeliveryFinish sizes %v, want %v", w.sizes, want)
+	}
+	_, attempts, err := ts.Store.AttemptList(ctx, store.AttemptListParams{ProjectID: g.projectID, Limit: 1})
+	if err != nil || attempts != n-backlog {
+		t.Errorf("attempts: %d, %v; want %d", attempts, err, n-backlog)
+	}
+	_, pending, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Status: volley.EventPending, Limit: 1})
+	if err != nil || pending != int64(ds.Backlog) {
+		t.Errorf("pending events: %d, %v; want the backlog, %d", pending, err, ds.Backlog)
 	}
 }

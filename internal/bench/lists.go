@@ -34,6 +34,12 @@ type listStore struct {
 	desc      string
 	exclusive bool // the store belongs to this process (SQLite)
 	open      func(context.Context) (store.Store, error)
+	// openBulk, when set, opens the store for prepareStore's build instead
+	// of open: PostgreSQL with the build's own session settings
+	// (bulkSessionURL).
+	openBulk func(context.Context) (store.Store, error)
+	// finishBatch is datasetConfig.FinishBatch for the builds on this store.
+	finishBatch int
 	// planner prepares what the query planner knows after the build, the
 	// way a running installation would have it, and describes it.
 	planner func(context.Context) (string, error)
@@ -53,11 +59,20 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 		if err != nil {
 			return nil, err
 		}
+		bulkURL, err := bulkSessionURL(schemaURL)
+		if err != nil {
+			drop()
+			return nil, err
+		}
 		return &listStore{
 			desc: "PostgreSQL (fresh schema)",
 			open: func(ctx context.Context) (store.Store, error) {
 				return storepg.Open(ctx, storepg.Config{URL: schemaURL})
 			},
+			openBulk: func(ctx context.Context) (store.Store, error) {
+				return storepg.Open(ctx, storepg.Config{URL: bulkURL})
+			},
+			finishBatch: pgFinishBatch,
 			planner: func(ctx context.Context) (string, error) {
 				// Autovacuum analyses a table that grew this much within a
 				// minute or so; ANALYZE now makes the run independent of
@@ -270,20 +285,24 @@ func buildListStore(ctx context.Context, ls *listStore, key []byte, cfg Config) 
 	}, func(ctx context.Context, st store.Store) (err error) {
 		ds, err = buildDataset(ctx, st, datasetConfig{
 			ProjectID: g.projectID, Routes: g.routes, Events: cfg.Events, BodySize: cfg.BodySize,
-			End: time.Now().Add(-time.Minute), Batch: listBatch, Seed: 1,
+			End: time.Now().Add(-time.Minute), Batch: listBatch, Seed: 1, FinishBatch: ls.finishBatch,
 		})
 		return err
 	})
 	return g, ds, err
 }
 
-// prepareStore opens the store, configures it with setup through the API of
-// an in-process node, stops the node, then fills the store with fill
-// straight through the store API (no node running, so that SQLite's single
-// writer is the builder's), and closes it.
+// prepareStore opens the store (with ls.openBulk when set), configures it
+// with setup through the API of an in-process node, stops the node, then
+// fills the store with fill straight through the store API (no node
+// running, so that SQLite's single writer is the builder's), and closes it.
 func prepareStore(ctx context.Context, ls *listStore, key []byte,
 	setup func(context.Context, *volley.Client) error, fill func(context.Context, store.Store) error) (err error) {
-	st, err := ls.open(ctx)
+	open := ls.open
+	if ls.openBulk != nil {
+		open = ls.openBulk
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return err
 	}

@@ -194,7 +194,7 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		cfg := datasetConfig{
 			ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
 			Events: r.cfg.Scale, Backlog: r.cfg.Backlog, End: time.Now().Add(-time.Minute), Span: scaleSpan,
-			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(),
+			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(), FinishBatch: ls.finishBatch,
 			Body: func(i int) []byte { return realisticBody(i, r.cfg.BodySize) },
 		}
 		if st.PayloadDictsUsed() {

@@ -29,7 +29,10 @@ import (
 // each event's public id, database id, delivery ids and which of those
 // were parked. The deliveries are
 // inserted in input order, so their identity values grow in that order:
-// sorting an event's delivery ids gives NewEvent.Deliveries' order.
+// sorting an event's delivery ids gives NewEvent.Deliveries' order. The
+// deliveries are grouped by event once and joined: a subquery per event
+// would scan the whole dl CTE for each one, quadratic in the batch (1.5 s
+// of a 5,000-event batch).
 const sqlEventInsert = `WITH ev AS (
 	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
 	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, ''), u.traceparent
@@ -64,9 +67,11 @@ const sqlEventInsert = `WITH ev AS (
 	JOIN ev ON ev.event_id = k.uid
 	ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
 )
-SELECT ev.event_id, ev.id, coalesce((SELECT array_agg(dl.id ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}'),
-	coalesce((SELECT array_agg(dl.state = 'parked' ORDER BY dl.id) FROM dl WHERE dl.event_id = ev.id), '{}')
-FROM ev`
+SELECT ev.event_id, ev.id, coalesce(d.ids, '{}'), coalesce(d.parked, '{}')
+FROM ev LEFT JOIN (
+	SELECT event_id, array_agg(id ORDER BY id) AS ids, array_agg(state = 'parked' ORDER BY id) AS parked
+	FROM dl GROUP BY event_id
+) d ON d.event_id = ev.id`
 
 // sqlIdemLock takes a transaction-level advisory lock for each idempotency
 // key of a batch (a hash of source and key, sorted so that batches lock in
