@@ -1,0 +1,1 @@
+ALTER FUNCTION volley_body_text(bytea) PARALLEL SAFE;
