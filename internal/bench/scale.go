@@ -216,6 +216,14 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		return false, err
 	}
 	r.rep.build = ds.Took
+	// What the planner knows after the build, as a running installation
+	// would have it (PostgreSQL: ANALYZE, which autovacuum runs on a table
+	// that grew this much).
+	planner, err := ls.planner(ctx)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(r.out, "planner: %s\n", planner)
 	if r.rep.sizeBuilt, err = ls.size(ctx); err != nil {
 		return false, err
 	}
