@@ -11,6 +11,7 @@ import (
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
+	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -169,5 +170,80 @@ func TestSweepDeletesOldAuditRecordsInBatches(t *testing.T) {
 		if !r.CreatedAt.Equal(start.Add(90 * 24 * time.Hour)) {
 			t.Errorf("kept record %+v, want only recent ones", r)
 		}
+	}
+}
+
+// timedStore is a store whose retention rounds take perEvent of the fake
+// clock's time per event of their batch; it records the batches.
+type timedStore struct {
+	*storesqlite.Store
+	clock    *clock.Fake
+	perEvent time.Duration
+	limits   []int
+}
+
+func (s *timedStore) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
+	s.limits = append(s.limits, p.Limit)
+	s.clock.Advance(time.Duration(p.Limit) * s.perEvent)
+	return s.Store.RetentionDelete(ctx, p)
+}
+
+// setupTimed returns a timedStore holding n old events, all deletable.
+func setupTimed(t *testing.T, n int) *timedStore {
+	t.Helper()
+	st, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "v.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	storetest.OldEvents(t, st, storetest.Graph(t, st), n, 0)
+	return &timedStore{Store: st, clock: clock.NewFake(time.Now())}
+}
+
+// TestSweepSizesRoundsByTheirTime: the batch starts at an eighth of Batch
+// (here MinBatch), grows while rounds take less than RoundTarget (at most
+// twofold a round), and shrinks when they get slower.
+func TestSweepSizesRoundsByTheirTime(t *testing.T) {
+	t.Parallel()
+	st := setupTimed(t, 400)
+	sw := retention.New(retention.Config{Store: st, Period: 24 * time.Hour, Batch: 160, RoundTarget: 8 * time.Millisecond, Clock: st.clock})
+	for _, phase := range []struct {
+		perEvent time.Duration
+		rounds   int
+	}{
+		{100 * time.Microsecond, 4}, // 80 events take 8 ms
+		{400 * time.Microsecond, 2}, // 20 events take 8 ms
+		{200 * time.Microsecond, 2}, // 40 events take 8 ms
+	} {
+		st.perEvent = phase.perEvent
+		for range phase.rounds {
+			if _, err := sw.Sweep(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := []int{20, 40, 80, 80, 80, 20, 20, 40}; !slices.Equal(st.limits, want) {
+		t.Errorf("batches %v, want %v", st.limits, want)
+	}
+}
+
+// TestSweepWithoutRoundTargetTakesBatch: with RoundTarget turned off every
+// round takes Batch events, however long it takes.
+func TestSweepWithoutRoundTargetTakesBatch(t *testing.T) {
+	t.Parallel()
+	st := setupTimed(t, 300)
+	st.perEvent = time.Millisecond
+	sw := retention.New(retention.Config{Store: st, Period: 24 * time.Hour, Batch: 100, RoundTarget: -1, Clock: st.clock})
+	for {
+		res, err := sw.Sweep(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Done {
+			break
+		}
+	}
+	if want := []int{100, 100, 100, 100}; !slices.Equal(st.limits, want) {
+		t.Errorf("batches %v, want %v", st.limits, want)
 	}
 }

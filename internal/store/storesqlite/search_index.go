@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -41,6 +42,37 @@ const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
 // of those segments grew with the index: that made ingest "quadratic" when
 // the index was kept in the ingest transaction (docs/benchmarks.md).
 const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
+
+// searchDeleteMerge is event_search's deletemerge setting: FTS5 rewrites
+// a segment once this percentage of its rows is deleted. At FTS5's default,
+// 10, retention (which deletes the oldest events, so the oldest segments'
+// rows, a round at a time) made it rewrite the same large segments again
+// and again: one round in three spent 100-550 ms doing so, holding the
+// writer and every ingest queued behind it, and the rewrites took five
+// sixths of the pass's time (docs/benchmarks.md). At 100 a segment goes
+// once all its rows are deleted, which costs next to nothing. The price:
+// a segment that keeps a row (an old event whose delivery is still
+// pending, an event of a live project among a deleted project's) keeps
+// its deleted rows on disk until an ordinary merge of its level.
+const searchDeleteMerge = 100
+
+// setSearchDeleteMerge sets event_search's deletemerge to
+// searchDeleteMerge, where it is not yet (FTS5 keeps it in the file).
+func (s *Store) setSearchDeleteMerge(ctx context.Context) error {
+	var v int64
+	err := s.write.QueryRowContext(ctx, `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&v)
+	switch {
+	case err == nil && v == searchDeleteMerge:
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: read search index deletemerge: %w", err)
+	}
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES ('deletemerge', ?)`,
+		searchDeleteMerge); err != nil {
+		return fmt.Errorf("sqlite: set search index deletemerge: %w", err)
+	}
+	return nil
+}
 
 // pendingBody is an event to index and its body's text.
 type pendingBody struct {

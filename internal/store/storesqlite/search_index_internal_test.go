@@ -259,3 +259,46 @@ func TestSearchLongWords(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionEmptiesSearchIndex checks that the search index rewrites
+// no segment while retention deletes part of it (deletemerge 100) and
+// still gives back every segment once retention has deleted all its rows.
+func TestRetentionEmptiesSearchIndex(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var merge int64
+	if err := s.write.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&merge); err != nil || merge != 100 {
+		t.Fatalf("deletemerge = %d, %v; want 100", merge, err)
+	}
+	storetest.OldEvents(t, s, storetest.Graph(t, s), 300, 0)
+	indexAll(t, s) // batches of 7 events: many segments
+	blocks := func() (n int) {
+		if err := s.write.QueryRowContext(t.Context(), `SELECT count(*) FROM event_search_data`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	full := blocks()
+	p := store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 50}
+	for rounds := 0; ; rounds++ {
+		res, err := s.RetentionDelete(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Done {
+			break
+		}
+		if rounds > 20 {
+			t.Fatal("retention is not done after 20 rounds")
+		}
+		p.After = res.After
+	}
+	// What is left: the structure record and the averages record.
+	if n := blocks(); n > 2 {
+		t.Errorf("the index holds %d records after retention deleted every event (%d before), want 2", n, full)
+	}
+}

@@ -3,36 +3,42 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
 // BenchRetention measures a retention pass over old events with one
-// delivery and one attempt each, as `volley bench` builds them, while an
-// ingest of one event every 5 ms (200/s) runs. The store gets
-// VOLLEY_BENCH_RETENTION_EVENTS events (default 500,000); rounds delete
-// VOLLEY_BENCH_RETENTION_BATCH events each (default 500, as retention).
-// Run it once: -benchtime 1x. It reports events/s (deleted) and, measured
+// delivery and one attempt each and a body of about 1 KiB, as `volley
+// bench --scale` builds them (with the body search index filled, on a
+// driver that fills it apart), while an ingest of one event every 5 ms
+// (200/s) runs. The store gets VOLLEY_BENCH_RETENTION_EVENTS events
+// (default 500,000). The pass is a retention.Sweeper's, round after round
+// as the server runs them; VOLLEY_BENCH_RETENTION_BATCH sets its Batch
+// (default: the Sweeper's). Run it once: -benchtime 1x. It reports events/s (deleted) and, measured
 // in the same run for the ratio, ingest-max-events/s (4 writers of
 // 16-event batches for 2 s, the way ingestion groups commits), the p99 and
 // longest round, and the ingest p50/p99/max, alone first (base-) and
 // during the purge.
 func BenchRetention(b *testing.B, s store.Store) {
 	n := envInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 500_000)
-	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 500)
+	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 0)
 	c := Graph(b, s)
 	ctx := context.Background()
 	for i := range b.N {
 		b.StopTimer()
-		oldEvents(b, s, c, n, i)
+		OldEvents(b, s, c, n, i)
+		IndexAll(b, s)
 		// Planner statistics, as autovacuum would soon gather them on
 		// PostgreSQL (SQLite's driver has no such method: it refreshes
 		// them itself).
@@ -49,19 +55,18 @@ func BenchRetention(b *testing.B, s store.Store) {
 		during := ingestDuring(b, s, c, func() {
 			b.StartTimer()
 			start := time.Now()
-			p := store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: batch}
+			sw := retention.New(retention.Config{Store: s, Period: 24 * time.Hour, Batch: batch})
 			for {
 				t0 := time.Now()
-				res, err := s.RetentionDelete(ctx, p)
+				res, err := sw.Sweep(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}
 				rounds = append(rounds, time.Since(t0))
+				deleted += res.Deleted
 				if res.Done {
 					break
 				}
-				deleted += res.Deleted
-				p.After = res.After
 			}
 			took = time.Since(start)
 			b.StopTimer()
@@ -82,15 +87,16 @@ func BenchRetention(b *testing.B, s store.Store) {
 	}
 }
 
-// oldEvents stores n events created 60 days ago onwards, oldest first, in
+// OldEvents stores n events created 60 days ago onwards, oldest first, in
 // batches of 2,000, each with one delivery settled with one attempt.
-func oldEvents(b *testing.B, s store.Store, c *volley.Connection, n, seq int) {
+func OldEvents(b testing.TB, s store.Store, c *volley.Connection, n, seq int) {
 	ctx := context.Background()
 	start := time.Now().Add(-60 * 24 * time.Hour)
 	const size = 2000
 	for first := 0; first < n; first += size {
 		evs := Events(min(size, n-first), 0, c, time.Time{})
 		for i := range evs {
+			evs[i].Event.Body = benchBody(first + i)
 			evs[i].Event.UID = fmt.Sprintf("evt_old_%d_%d", seq, first+i)
 			evs[i].Event.CreatedAt = start.Add(time.Duration(first+i) * time.Millisecond)
 		}
@@ -111,6 +117,63 @@ func oldEvents(b *testing.B, s store.Store, c *volley.Connection, n, seq int) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// IndexAll fills the body search index of a driver that fills it apart,
+// as its indexer would have long before the events are old.
+func IndexAll(b testing.TB, s store.Store) {
+	ix, ok := s.(store.SearchIndexer)
+	if !ok {
+		return
+	}
+	for {
+		res, err := ix.SearchIndex(context.Background(), 2000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Done {
+			return
+		}
+	}
+}
+
+// benchBody is the body of old event i: about 1 KiB of JSON like a payment
+// provider's invoice.paid, with random ids and amounts and free text, so
+// that it compresses and indexes like a real one (internal/bench's
+// realisticBody, which this package cannot import, in short).
+func benchBody(i int) []byte {
+	r := rand.New(rand.NewPCG(uint64(i), 0x7265746e))
+	words := strings.Fields(`the invoice for your monthly subscription has been paid in full thank you for
+		choosing our service plan pro team enterprise starter seats storage bandwidth support priority annual
+		renewal discount coupon applied credit balance remaining account customer billing portal update payment
+		method card ending receipt available download statement period usage metered api requests overage`)
+	id := func(prefix string, n int) string {
+		const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		out := []byte(prefix)
+		for range n {
+			out = append(out, alnum[r.IntN(len(alnum))])
+		}
+		return string(out)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `{"id":%q,"object":"event","type":"invoice.paid","created":%d,"data":{"object":{"id":%q,`+
+		`"customer":%q,"customer_email":"user%d@example.com","amount_paid":%d,"currency":"usd","lines":[`,
+		id("evt_", 24), 1_700_000_000+i, id("in_", 24), id("cus_", 14), r.IntN(1e6), 500+r.IntN(200_000))
+	for n := 0; sb.Len() < 900; n++ {
+		if n > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"id":%q,"amount":%d,"quantity":%d,"description":"`, id("il_", 24), r.IntN(50_000), 1+r.IntN(9))
+		for w := range 6 {
+			if w > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(words[r.IntN(len(words))])
+		}
+		sb.WriteString(`"}`)
+	}
+	sb.WriteString(`]}}}`)
+	return []byte(sb.String())
 }
 
 // ingestDuring ingests one event every 5 ms while work runs and returns
