@@ -154,7 +154,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (store.RetentionResult, error) {
 		return res, err
 	}
 	s.after = res.After
-	s.adapt(res.Deleted, s.cfg.Clock.Now().Sub(now))
+	took := res.Took
+	if took == 0 { // the store does not say: the round's whole time
+		took = s.cfg.Clock.Now().Sub(now)
+	}
+	s.adapt(res.Deleted, took)
 	// Connection metrics of the minutes whose events went: a transaction of
 	// its own, so neither batch grows. The pass is over once both are.
 	m, err := s.cfg.Store.ConnectionMetricsDelete(ctx, p)
@@ -185,10 +189,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (store.RetentionResult, error) {
 }
 
 // adapt sets the next round's batch from the last round's: deleted events
-// in took. The time includes waiting for the store's writer, so rounds
-// shrink too while ingestion keeps it busy, which is when an ingest is
-// most likely to wait for one. A round that deleted little (the pass's
-// last, one that skipped pending events) says nothing of the batch's cost.
+// in took (RetentionResult.Took: the time the round held the store, not
+// the wait for it, so that busy ingestion does not shrink rounds to
+// nothing and leave retention behind the events arriving). A round that
+// deleted little (the pass's last, one that skipped pending events) says
+// nothing of the batch's cost.
 func (s *Sweeper) adapt(deleted int, took time.Duration) {
 	if s.cfg.RoundTarget <= 0 || deleted < s.batch/2 {
 		return

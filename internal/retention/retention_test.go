@@ -180,12 +180,25 @@ type timedStore struct {
 	clock    *clock.Fake
 	perEvent time.Duration
 	limits   []int
+	// reportTook makes the rounds report their time (RetentionResult.Took)
+	// instead of leaving the Sweeper to read its clock.
+	reportTook bool
+	// wait is how long each round waits for the store's writer before it
+	// runs, on the clock.
+	wait time.Duration
 }
 
 func (s *timedStore) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
 	s.limits = append(s.limits, p.Limit)
-	s.clock.Advance(time.Duration(p.Limit) * s.perEvent)
-	return s.Store.RetentionDelete(ctx, p)
+	took := time.Duration(p.Limit) * s.perEvent
+	s.clock.Advance(s.wait + took)
+	res, err := s.Store.RetentionDelete(ctx, p)
+	if s.reportTook {
+		res.Took = took
+	} else {
+		res.Took = 0 // the Sweeper times the round by its clock
+	}
+	return res, err
 }
 
 // setupTimed returns a timedStore holding n old events, all deletable.
@@ -245,5 +258,39 @@ func TestSweepWithoutRoundTargetTakesBatch(t *testing.T) {
 	}
 	if want := []int{100, 100, 100, 100}; !slices.Equal(st.limits, want) {
 		t.Errorf("batches %v, want %v", st.limits, want)
+	}
+}
+
+// TestSweepSizesRoundsByTheirHold: when the store reports how long a round
+// held it, the time the round waited for it does not count, so rounds
+// grow to Batch while ingestion keeps the writer busy (and retention keeps
+// up with it) as long as each holds it less than RoundTarget.
+func TestSweepSizesRoundsByTheirHold(t *testing.T) {
+	t.Parallel()
+	st := setupTimed(t, 400)
+	st.reportTook, st.wait, st.perEvent = true, time.Second, 50*time.Microsecond
+	sw := retention.New(retention.Config{Store: st, Period: 24 * time.Hour, Batch: 160, RoundTarget: 8 * time.Millisecond, Clock: st.clock})
+	for range 4 {
+		if _, err := sw.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int{20, 40, 80, 160}; !slices.Equal(st.limits, want) {
+		t.Errorf("batches %v, want %v", st.limits, want)
+	}
+}
+
+// TestSQLiteRoundReportsItsHold: SQLite's rounds say how long they held the
+// writer, which the Sweeper sizes them by.
+func TestSQLiteRoundReportsItsHold(t *testing.T) {
+	t.Parallel()
+	st := setupTimed(t, 10)
+	res, err := st.Store.RetentionDelete(t.Context(), store.RetentionParams{
+		Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 10 || res.Took <= 0 {
+		t.Errorf("round deleted %d events and reports %v held, want 10 and a positive time", res.Deleted, res.Took)
 	}
 }

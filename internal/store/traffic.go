@@ -373,6 +373,10 @@ type RetentionResult struct {
 	// after a wait, starts again from After 0 (and so looks again at the
 	// events this one skipped, which may have finished meanwhile).
 	Done bool
+	// Took is how long the round's statements held the store's writer,
+	// neither the wait for it nor the commit counted; 0 when the driver
+	// does not measure it. The retention Sweeper sizes rounds by it.
+	Took time.Duration
 }
 
 // SearchIndexer is implemented by a driver that fills its index of event
