@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +19,8 @@ import (
 // of VOLLEY_BENCH_RETENTION_BATCH events (default 500), and reports each
 // statement's mean time per round in ms. Run it once: -benchtime 1x.
 func BenchmarkRetentionSteps(b *testing.B) {
-	n := envInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 100_000)
-	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 500)
+	n := storetest.EnvInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 100_000)
+	batch := storetest.EnvInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 500)
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
@@ -88,15 +86,3 @@ func BenchmarkRetentionSteps(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func envInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s=%q: want a positive number", name, v)
-	}
-	return n
-}

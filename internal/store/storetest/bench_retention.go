@@ -31,8 +31,8 @@ import (
 // longest round, and the ingest p50/p99/max, alone first (base-) and
 // during the purge.
 func BenchRetention(b *testing.B, s store.Store) {
-	n := envInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 500_000)
-	batch := envInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 0)
+	n := EnvInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 500_000)
+	batch := EnvInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 0)
 	c := Graph(b, s)
 	ctx := context.Background()
 	for i := range b.N {
@@ -241,7 +241,9 @@ func pct(sorted []time.Duration, p int) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func envInt(b *testing.B, name string, def int) int {
+// EnvInt reads a benchmark's size from the environment variable name, def
+// when it is unset; anything but a positive number fails the benchmark.
+func EnvInt(b *testing.B, name string, def int) int {
 	v := os.Getenv(name)
 	if v == "" {
 		return def
