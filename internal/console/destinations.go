@@ -111,21 +111,32 @@ func readDestinationForm(r *http.Request) (destinationForm, map[string]any, *pro
 	if timeout != nil {
 		in["timeout_ms"] = *timeout
 	}
-	headers := map[string]string{}
-	for i, line := range strings.Split(f.Headers, "\n") {
+	headers, bad := parseHeaderLines(f.Headers)
+	if bad > 0 {
+		return f, nil, &problem{Status: http.StatusBadRequest, Field: "headers",
+			Message: "headers: line " + strconv.Itoa(bad) + " is not \"Name: value\""}
+	}
+	in["headers"] = headers
+	return f, in, nil
+}
+
+// parseHeaderLines reads a form's text of "Name: value" lines (blank lines
+// skipped, spaces trimmed) into headers; bad is the number of the first
+// line that is not one, 0 when all are.
+func parseHeaderLines(text string) (headers map[string]string, bad int) {
+	headers = map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return f, nil, &problem{Status: http.StatusBadRequest, Field: "headers",
-				Message: "headers: line " + strconv.Itoa(i+1) + " is not \"Name: value\""}
+			return nil, i + 1
 		}
 		headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	}
-	in["headers"] = headers
-	return f, in, nil
+	return headers, 0
 }
 
 func formOfDestination(d *apiDestination) destinationForm {

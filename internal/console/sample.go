@@ -59,18 +59,10 @@ func (f sampleForm) input() (map[string]any, *problem) {
 		}
 		return map[string]any{"event_id": f.EventID}, nil
 	}
-	headers := map[string]string{}
-	for i, line := range strings.Split(f.Headers, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, &problem{Status: http.StatusBadRequest, Field: "sample_headers",
-				Message: "Headers: line " + strconv.Itoa(i+1) + " is not \"Name: value\"."}
-		}
-		headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	headers, bad := parseHeaderLines(f.Headers)
+	if bad > 0 {
+		return nil, &problem{Status: http.StatusBadRequest, Field: "sample_headers",
+			Message: "Headers: line " + strconv.Itoa(bad) + " is not \"Name: value\"."}
 	}
 	path, query, _ := strings.Cut(f.Path, "?")
 	if path != "" && !strings.HasPrefix(path, "/") {
