@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,31 +37,6 @@ func BenchmarkStoreSizeSQLite(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
-		db, err := sql.Open("sqlite", path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var pages, free, size int64
-		if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			b.Fatal(err)
-		}
-		for q, v := range map[string]*int64{`PRAGMA page_count`: &pages, `PRAGMA freelist_count`: &free, `PRAGMA page_size`: &size} {
-			if err := db.QueryRow(q).Scan(v); err != nil {
-				b.Fatal(err)
-			}
-		}
-		rows, err := db.Query(`SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC`)
-		if err == nil {
-			for rows.Next() {
-				var name string
-				var bytes int64
-				if rows.Scan(&name, &bytes) == nil {
-					b.Logf("%-40s %8.1f bytes/event", name, float64(bytes)/float64(n))
-				}
-			}
-			rows.Close()
-		}
-		db.Close()
-		b.ReportMetric(float64((pages-free)*size)/float64(n), "bytes/event")
+		b.ReportMetric(logStoreSize(b, path, n), "bytes/event")
 	}
 }
