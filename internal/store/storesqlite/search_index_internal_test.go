@@ -283,20 +283,7 @@ func TestRetentionEmptiesSearchIndex(t *testing.T) {
 		return n
 	}
 	full := blocks()
-	p := store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 50}
-	for rounds := 0; ; rounds++ {
-		res, err := s.RetentionDelete(t.Context(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Done {
-			break
-		}
-		if rounds > 20 {
-			t.Fatal("retention is not done after 20 rounds")
-		}
-		p.After = res.After
-	}
+	retentionPass(t, s, store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 50}, 20)
 	// What is left: the structure record and the averages record.
 	if n := blocks(); n > 2 {
 		t.Errorf("the index holds %d records after retention deleted every event (%d before), want 2", n, full)

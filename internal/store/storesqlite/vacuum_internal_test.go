@@ -40,16 +40,22 @@ func fillAndPurge(t *testing.T, s *Store, n int) {
 			t.Fatal(err)
 		}
 	}
-	p := store.RetentionParams{Before: old.Add(time.Hour), Now: old, Limit: 100}
+	retentionPass(t, s, store.RetentionParams{Before: old.Add(time.Hour), Now: old, Limit: 100}, n)
+}
+
+// retentionPass runs retention rounds from p until the pass is done,
+// failing the test after maxRounds.
+func retentionPass(t *testing.T, s *Store, p store.RetentionParams, maxRounds int) {
+	t.Helper()
 	for rounds := 0; ; rounds++ {
 		res, err := s.RetentionDelete(t.Context(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Done {
-			break
+			return
 		}
-		if rounds > n {
+		if rounds > maxRounds {
 			t.Fatalf("retention is not done after %d rounds", rounds)
 		}
 		p.After = res.After
