@@ -74,6 +74,69 @@ func (s *Store) setSearchDeleteMerge(ctx context.Context) error {
 	return nil
 }
 
+// optimize runs pragma, a PRAGMA optimize, and then resets what it
+// recorded about event_search's shadow tables (pinSearchStats).
+func (s *Store) optimize(ctx context.Context, pragma string) error {
+	if _, err := s.write.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	return s.pinSearchStats(ctx)
+}
+
+// searchDataRows is the row count the planner is told event_search_data
+// has, whatever it holds: large, so that every FTS5 statement on it seeks
+// by key.
+const searchDataRows = "1000000"
+
+// pinSearchStats replaces the planner statistics of event_search's shadow
+// tables by one fixed row count for event_search_data. PRAGMA optimize
+// analyses a table it has never analysed, so a new store got statistics
+// of a two-row event_search_data, and a node that runs for weeks keeps
+// them while the index grows to millions of rows. With them SQLite
+// planned FTS5's range delete (DELETE FROM event_search_data WHERE id>=?
+// AND id<=?, run by every merge of the index) as a scan of the table:
+// filling the index fell from 20,000 events/s to 2,000/s by 700,000 events
+// and kept falling (docs/benchmarks.md). FTS5's statements all look rows
+// up by key; a large count keeps them doing so. Deleting the statistics
+// would not do: a connection keeps a table's last row count when its
+// statistics go, until it reloads the schema.
+func (s *Store) pinSearchStats(ctx context.Context) error {
+	var exists bool
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'sqlite_stat1'`).Scan(&exists); err != nil {
+		return fmt.Errorf("sqlite: look for sqlite_stat1: %w", err)
+	}
+	if !exists {
+		return nil // nothing analysed yet: the planner uses its defaults
+	}
+	var stats string
+	if err := s.write.QueryRowContext(ctx, `SELECT coalesce(group_concat(tbl || ' ' || coalesce(idx, '') || ' ' || stat, ';'), '')
+		FROM sqlite_stat1 WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'`).Scan(&stats); err != nil {
+		return fmt.Errorf("sqlite: read search index statistics: %w", err)
+	}
+	if stats == "event_search_data  "+searchDataRows {
+		return nil
+	}
+	stmts := []string{
+		`DELETE FROM sqlite_stat1 WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'`,
+		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('event_search_data', NULL, '` + searchDataRows + `')`,
+		// The planner reads the statistics when it loads the schema.
+		`ANALYZE sqlite_schema`,
+	}
+	var stat4 bool
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil {
+		return fmt.Errorf("sqlite: look for sqlite_stat4: %w", err)
+	}
+	if stat4 {
+		stmts = append([]string{`DELETE FROM sqlite_stat4 WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'`}, stmts...)
+	}
+	for _, q := range stmts {
+		if _, err := s.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite: pin search index statistics: %w", err)
+		}
+	}
+	return nil
+}
+
 // pendingBody is an event to index and its body's text.
 type pendingBody struct {
 	id   int64

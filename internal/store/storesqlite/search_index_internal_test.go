@@ -289,3 +289,57 @@ func TestRetentionEmptiesSearchIndex(t *testing.T) {
 		t.Errorf("the index holds %d records after retention deleted every event (%d before), want 2", n, full)
 	}
 }
+
+// TestSearchIndexStatisticsPinned checks that event_search's shadow
+// tables have only the pinned planner statistics after the store opens
+// and after it closes (both run PRAGMA optimize), and that FTS5's range
+// delete, which every merge of the index runs, seeks by key on the write
+// connection. With the statistics PRAGMA optimize takes of a new store's
+// two-row event_search_data, SQLite planned it as a scan of the table.
+func TestSearchIndexStatisticsPinned(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "volley.db")
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		var stats string
+		if err := s.write.QueryRowContext(t.Context(), `SELECT group_concat(tbl || ':' || stat, ', ') FROM sqlite_stat1
+			WHERE tbl LIKE 'event_search%'`).Scan(&stats); err != nil {
+			t.Fatalf("%s: read sqlite_stat1: %v", when, err)
+		}
+		if want := "event_search_data:" + searchDataRows; stats != want {
+			t.Errorf("%s: sqlite_stat1 holds %q for event_search's tables, want %q", when, stats, want)
+		}
+		var plan []string
+		rows, err := s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN DELETE FROM event_search_data WHERE id >= ? AND id <= ?`, 1, 2)
+		if err != nil {
+			t.Fatalf("%s: EXPLAIN: %v", when, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INTEGER PRIMARY KEY") {
+			t.Errorf("%s: FTS5's range delete is planned as %q, want a search by the integer primary key", when, got)
+		}
+	}
+	check("new store")
+	searchEvents(t, s, storetest.Graph(t, s), 40)
+	indexAll(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(t.Context(), Config{Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("reopened store")
+}

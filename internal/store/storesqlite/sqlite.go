@@ -123,9 +123,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	// Refresh the query planner's statistics where they are missing or
 	// stale (cheap: SQLite analyses only what needs it, in bounded work).
-	if _, err := s.write.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+	if err := s.optimize(ctx, `PRAGMA optimize=0x10002`); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: optimize: %w", err)
+		return nil, err
 	}
 	if err := s.readVacuumMode(ctx); err != nil {
 		s.Close()
@@ -235,7 +235,7 @@ func dsn(path string, readOnly bool, cacheKiB int) string {
 func (s *Store) Close() error {
 	// What SQLite recommends before closing: record statistics the
 	// queries of this run showed to be useful.
-	_, err := s.write.Exec(`PRAGMA optimize`)
+	err := s.optimize(context.Background(), `PRAGMA optimize`)
 	for _, st := range s.stmts {
 		err = errors.Join(err, st.Close())
 	}
