@@ -3,8 +3,8 @@
 // when that pays, find the provider's delivery id in it, and turn a search
 // text into index terms and an exact check.
 //
-// Compression (by the SQLite driver: PostgreSQL compresses with lz4
-// itself) is zstd, per column, when it saves 10% or more; a source
+// Compression (by the SQLite driver; PostgreSQL's own lz4 applies only to
+// rows over about 2 KB) is zstd, per column, when it saves 10% or more; a source
 // with enough traffic gets a dictionary trained on its own payloads
 // (dict.go), which roughly halves what a small JSON body keeps. Each frame
 // names its dictionary in its header, so a stored row needs only its

@@ -10,9 +10,10 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 )
 
-// PayloadDictsUsed implements store.Payloads: PostgreSQL compresses
-// payloads itself (lz4) and searches the bodies in SQL, so new payloads are
-// stored as they come and dictionaries are not used (migration 0021).
+// PayloadDictsUsed implements store.Payloads: PostgreSQL searches the
+// bodies in SQL, so new payloads are stored as they come and dictionaries
+// are not used (migration 0021). PostgreSQL's own lz4 applies only to
+// payload rows over about 2 KB (migration 0006's correction).
 func (s *Store) PayloadDictsUsed() bool { return false }
 
 // PayloadDictInsert implements store.Payloads.
