@@ -441,11 +441,18 @@ var dialect = storesql.Dialect{
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	routes := storesql.NoRoutes
-	if q, args, ok := storesql.RouteCountQuery(p); ok {
-		if err := s.pool.QueryRow(ctx, storesql.Numbered(q), args...).Scan(&routes.Deliveries); err != nil {
-			return nil, 0, wrap(err, "list events: count routed deliveries")
+	routes, err := storesql.LoadRoutes(p, func(q string, args ...any) ([]uint64, error) {
+		rows, err := s.pool.Query(ctx, storesql.Numbered(q), args...)
+		if err != nil {
+			return nil, err
 		}
+		return pgx.CollectRows(rows, pgx.RowTo[uint64])
+	}, func(q string, args ...any) (n int, err error) {
+		err = s.pool.QueryRow(ctx, storesql.Numbered(q), args...).Scan(&n)
+		return n, err
+	})
+	if err != nil {
+		return nil, 0, wrap(err, "list events")
 	}
 	list, total, err := readList(ctx, s, storesql.EventListQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {

@@ -45,7 +45,7 @@ var attemptSorts = map[string]sortKey{
 
 // EventListQuery returns the queries of an event list; pageFrom is the
 // driver's FROM clause for the page's columns, over `events e`; r is what
-// the driver counted with RouteCountQuery (NoRoutes without it).
+// the driver found with LoadRoutes (NoRoutes without it).
 func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
 	q := listQuery(eventFilters(p, d, false, r), eventSort, p.Page, p.Limit, p.Offset, d,
 		" FROM events e", "SELECT "+cols+pageFrom)

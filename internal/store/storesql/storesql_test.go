@@ -64,7 +64,7 @@ func TestEventFiltersIDSearchDrives(t *testing.T) {
 		Start: time.Unix(1, 0), End: time.Unix(2, 0), Search: "evt_0ujsswT"}
 	want := []string{"e.project_id + 0 = ?", "e.source_id + 0 = ?", "e.status = ?", "e.created_at >= ?", "e.created_at <= ?",
 		"e.id + 0 IN (SELECT event_id FROM deliveries WHERE connection_id = ?)",
-		"e.id + 0 IN (SELECT event_id FROM deliveries WHERE connection_id IN\n\t\t\t(SELECT id FROM connections WHERE destination_id = ?))",
+		"e.id + 0 IN (SELECT event_id FROM deliveries WHERE connection_id IN (SELECT id FROM connections WHERE destination_id = ?))",
 		"e.event_id >= ? AND e.event_id < ?"}
 	if w := EventFilters(p, d); !reflect.DeepEqual(w.conds, want) {
 		t.Errorf("conditions:\n%q\nwant\n%q", w.conds, want)

@@ -297,11 +297,27 @@ var (
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
-	routes := storesql.NoRoutes
-	if q, args, ok := storesql.RouteCountQuery(p); ok {
-		if err := s.read.QueryRowContext(ctx, q, args...).Scan(&routes.Deliveries); err != nil {
-			return nil, 0, fmt.Errorf("list events: count routed deliveries: %w", err)
+	routes, err := storesql.LoadRoutes(p, func(q string, args ...any) ([]uint64, error) {
+		rows, err := s.read.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
 		}
+		defer rows.Close()
+		var ids []uint64
+		for rows.Next() {
+			var id uint64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}, func(q string, args ...any) (n int, err error) {
+		err = s.read.QueryRowContext(ctx, q, args...).Scan(&n)
+		return n, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
 	d := dialect
 	if walk, err := s.searchWalks(ctx, p.Search); err != nil {

@@ -50,6 +50,7 @@ func testEventList(t *testing.T, s store.Store) {
 	st[1].Event.Status, st[2].Event.Status = volley.EventProcessed, volley.EventFailed
 	a1, a2e, b1e, b2, a3, a4, s1 := st[0].Event, st[1].Event, st[2].Event, st[3].Event, st[4].Event, st[5].Event, st[6].Event
 	all := newestFirst(a1, a2e, b1e, b2, a3, a4)
+	unrouted := createDestination(t, s, newDestination(ada.Project.ID, "w-unrouted")) // no connection
 
 	for _, tc := range []struct {
 		name string
@@ -70,6 +71,8 @@ func testEventList(t *testing.T, s store.Store) {
 		{"OtherConnection", store.EventListParams{ConnectionID: w.AY.ID}, []volley.Event{a3, a2e}},
 		{"Destination", store.EventListParams{DestinationID: w.X.ID}, []volley.Event{b1e, a2e, a1}},
 		{"OtherDestination", store.EventListParams{DestinationID: w.Y.ID}, []volley.Event{a3, a2e}},
+		{"DestinationWithoutConnections", store.EventListParams{DestinationID: unrouted.ID}, nil},
+		{"OtherProjectDestination", store.EventListParams{ProjectID: staging.ID, DestinationID: w.X.ID}, nil},
 		{"SearchFullID", store.EventListParams{Search: "evt_list_b1"}, []volley.Event{b1e}},
 		{"SearchIDPrefix", store.EventListParams{Search: "evt_list_a"}, []volley.Event{a4, a2e, a1}},
 		{"SearchEveryID", store.EventListParams{Search: "evt_"}, all},
