@@ -2,7 +2,8 @@
 -- background, and indexes for the attempt lists' status filter and sorts.
 --
 -- event_search holds the words of the first 128 KiB of each body
--- (payload.SearchText): contentless (no copy of the text), detail=none
+-- (payload.SearchText when this migration was written; since then
+-- payload.IndexText, the same words cut to 12 characters): contentless (no copy of the text), detail=none
 -- (rowids only: a search checks each candidate's body for the whole text),
 -- contentless_delete=1 (retention deletes an event's row by its rowid, the
 -- event id). unicode61 with remove_diacritics 0 and the categories of
