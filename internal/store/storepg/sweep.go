@@ -19,22 +19,37 @@ import (
 // applies the change to the deliveries in small batches, each its own
 // short transaction.
 //
-// Races with the other nodes: a node sweeps a connection under a row lock on
-// its delivery_sweeps row (SKIP LOCKED: nodes sweep different
-// connections), which a change of the same connection waits for; the
-// change then bumps the generation, so the sweep is not forgotten. Held
-// outcomes of workers are ordered against changes by sqlLockRunnable and
-// sqlFinish, as before.
+// Races with the other nodes: a node sweeps a connection under a
+// transaction-level advisory lock on it (try-lock: nodes sweep different
+// connections), not a row lock on its delivery_sweeps row, so a change of
+// the same connection never waits for a batch: it bumps the generation,
+// and the batch's closing DELETE, which matches the generation it read,
+// leaves the row for the next batch to apply the new state. Held outcomes
+// of workers are ordered against changes by sqlLockRunnable and sqlFinish,
+// as before.
 
 // needSweep records that the connections that conns selects (a query over
-// connections with $2, … as args) need a sweep.
+// connections with $2, … as args) need a sweep. The rows are written in id
+// order, so two changes over overlapping sets of connections (a source's
+// and a destination's) wait for each other instead of deadlocking.
 func needSweep(ctx context.Context, tx pgx.Tx, now time.Time, conns string, args ...any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
-		SELECT id, 1, $1 FROM connections WHERE `+conns+`
+		SELECT id, 1, $1 FROM connections WHERE `+conns+` ORDER BY id
 		ON CONFLICT (connection_id) DO UPDATE SET generation = delivery_sweeps.generation + 1`,
 		append([]any{ts(now)}, args...)...)
 	return wrap(err, "record delivery sweep")
 }
+
+// sqlNextSweep picks the oldest connection to sweep that no other node is
+// sweeping, and takes its advisory lock until the transaction ends. The
+// lock is tried on the candidates one by one, in order, only until one is
+// taken: the subquery's LIMIT keeps the planner from testing the volatile
+// lock function on rows it then throws away. The key holds the schema, so
+// stores sharing a database never skip each other's connections.
+const sqlNextSweep = `SELECT connection_id, generation FROM (
+		SELECT connection_id, generation FROM delivery_sweeps ORDER BY created_at, connection_id LIMIT 16) c
+	WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/sweep/' || connection_id, 0))
+	LIMIT 1`
 
 // DeliverySweep implements store.Traffic.
 func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
@@ -43,8 +58,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		n, released = 0, false
 		var conn, gen uint64
-		err := tx.QueryRow(ctx, `SELECT connection_id, generation FROM delivery_sweeps
-			ORDER BY created_at, connection_id LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&conn, &gen)
+		err := tx.QueryRow(ctx, sqlNextSweep).Scan(&conn, &gen)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}

@@ -31,3 +31,17 @@ func TestBulkWorkYieldsToIngest(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeDuringSweep checks that a connection's change commits while a
+// sweep batch of that connection is held open, and is applied after it.
+func TestChangeDuringSweep(t *testing.T) {
+	url := databaseURL(t)
+	t.Parallel()
+	g := storetest.NewGate(storepg.OpDeliverySweep)
+	s, err := storepg.Open(context.Background(), storepg.Config{URL: url, Schema: freshSchema(t), MaxConns: 4, BatchFunc: g.Hold})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.ChangeDuringSweep(t, s, g)
+}

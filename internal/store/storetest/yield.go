@@ -190,3 +190,62 @@ func yields(t *testing.T, s store.Store, c *volley.Connection, cfg YieldConfig, 
 	}
 	g.release <- struct{}{}
 }
+
+// ChangeDuringSweep pauses a connection with a backlog, holds the first
+// batch of the pause's sweep open, and resumes the connection meanwhile:
+// for a driver whose batches lock nothing a change needs (PostgreSQL), the
+// resume must commit while the batch is held, and the sweep, let through,
+// must end with every delivery pending again: the resume is applied, not
+// forgotten. The gate must hold OpDeliverySweep batches.
+func ChangeDuringSweep(t *testing.T, s store.Store, g *Gate) {
+	c := Graph(t, s)
+	const limit, rounds = 10, 4
+	ins, err := s.EventInsert(t.Context(), Events(limit*rounds, 0, c, time.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := *c
+	paused.Status, paused.UpdatedAt = volley.ConnectionPaused, time.Now()
+	if err := s.ConnectionUpdate(t.Context(), &paused); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() {
+		for {
+			n, err := s.DeliverySweep(context.Background(), store.SweepParams{Now: time.Now(), Limit: limit})
+			if err != nil || n == 0 {
+				ran <- err
+				return
+			}
+		}
+	}()
+	g.wait(t, "the first batch")
+	changed := make(chan error, 1)
+	go func() {
+		resumed := paused
+		resumed.Status, resumed.UpdatedAt = volley.ConnectionEnabled, time.Now()
+		changed <- s.ConnectionUpdate(context.Background(), &resumed)
+	}()
+	select {
+	case err := <-changed:
+		close(g.opened)
+		if err != nil {
+			t.Fatalf("ConnectionUpdate: %v", err)
+		}
+	case <-time.After(waitLimit):
+		close(g.opened)
+		t.Fatalf("resuming a connection did not commit within %v while a sweep batch of it was held open", waitLimit)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("DeliverySweep: %v", err)
+	}
+	for _, ev := range ins {
+		ds, err := s.DeliveryListByEvent(t.Context(), ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].State != volley.DeliveryPending {
+			t.Fatalf("event %s: deliveries %+v, want one pending after the resume", ev.UID, ds)
+		}
+	}
+}
