@@ -33,7 +33,9 @@ func (s *Store) SealedList(ctx context.Context, p store.SealedListParams) ([]sto
 // SealedReplace implements store.Sealed.
 func (s *Store) SealedReplace(ctx context.Context, vals []store.SealedReplacement) (int, error) {
 	n := 0
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	// Durable: once every value is sealed under the new key, the operator
+	// may remove the old one.
+	err := s.txRun(ctx, turnBackgroundDurable, func(tx *sql.Tx) error {
 		n = 0
 		for _, v := range vals {
 			table, column, err := storesql.SealedTable(v.Column)

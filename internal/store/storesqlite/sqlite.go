@@ -1,12 +1,20 @@
 // Package storesqlite is Volley's embedded storage driver: one SQLite file in
 // WAL mode, opened by exactly one process.
 //
-// Durability: every transaction commits with synchronous=FULL, so the WAL is
-// fsynced before Commit returns and an acknowledged write survives a process
-// crash and a power loss. Throughput comes from callers batching many rows
-// into one transaction (group commit), not from weaker syncing. (Deferring
-// the fsync to a separate goroutine was measured and lost: smaller batches
-// wrote more WAL per event and checkpoints fell behind.)
+// Durability: every write a client waits on (an ingest's 202, an API
+// change) commits with synchronous=FULL, so the WAL is fsynced before
+// Commit returns and an acknowledged write survives a process crash and a
+// power loss. Throughput comes from callers batching many rows into one
+// transaction (group commit), not from weaker syncing. (Deferring the
+// fsync to a separate goroutine was measured and lost: smaller batches
+// wrote more WAL per event and checkpoints fell behind.) The engine's and
+// the sweepers' own transactions (leases, outcomes, sweeps, retention, the
+// search index) commit with synchronous=NORMAL: no fsync of their own; the
+// next FULL commit, or checkpoint, syncs them with it. A process crash
+// loses none of them; a power loss may lose the last ones, never a part of
+// one, and never one before an acknowledged write (the WAL is replayed in
+// order, up to the last synced commit): a delivery is then attempted again,
+// as after a lease expires. See syncMode.
 //
 // Concurrency: SQLite has a single writer. All writes go through one
 // connection, queued in Go by priority (see writer.go) instead of spinning on
@@ -42,6 +50,7 @@ type Store struct {
 	write      *sql.DB // one connection: SQLite's single writer
 	read       *sql.DB
 	writer     *writer // orders writers by priority ahead of the one connection
+	syncNormal bool    // the write connection runs synchronous=NORMAL now; the writer's holder owns it
 	unlock     func() error
 	migrations []migration.Migration
 
@@ -254,22 +263,43 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
+// turn is a write's place in the writer queue and its durability.
+type turn struct {
+	urgent  bool // ahead of background writers (see writer.go)
+	durable bool // commits with synchronous=FULL (see the package comment)
+}
+
+var (
+	// turnUrgent is a write a client waits on.
+	turnUrgent = turn{urgent: true, durable: true}
+	// turnBackground is the engine's and the sweepers' work.
+	turnBackground = turn{}
+	// turnBackgroundDurable is background work that must not be lost
+	// even with the power: re-sealing secrets under a new key, which the
+	// operator may then remove.
+	turnBackgroundDurable = turn{durable: true}
+)
+
 // tx runs fn in a write transaction, ahead of background writers: for
 // writes a client is waiting on (an ingest's 202, an API change). It returns
 // once the commit is on disk.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.txRun(ctx, true, fn)
+	return s.txRun(ctx, turnUrgent, fn)
 }
 
 // txBackground runs fn in a write transaction after the urgent writers
-// waiting: for the engine's outcomes and leases and for retention.
+// waiting: for the engine's outcomes and leases and for retention. Its
+// commit is not synced on its own (see the package comment).
 func (s *Store) txBackground(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.txRun(ctx, false, fn)
+	return s.txRun(ctx, turnBackground, fn)
 }
 
-func (s *Store) txRun(ctx context.Context, urgent bool, fn func(*sql.Tx) error) error {
-	s.writer.lock(urgent)
+func (s *Store) txRun(ctx context.Context, t turn, fn func(*sql.Tx) error) error {
+	s.writer.lock(t.urgent)
 	defer s.writer.unlock()
+	if err := s.syncMode(ctx, t.durable); err != nil {
+		return err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -286,18 +316,43 @@ func (s *Store) txRun(ctx context.Context, urgent bool, fn func(*sql.Tx) error) 
 
 // exec runs one urgent autocommit write.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.execRun(ctx, true, query, args...)
+	return s.execRun(ctx, turnUrgent, query, args...)
 }
 
-// execBackground runs one background autocommit write.
+// execBackground runs one background autocommit write, not synced on its
+// own.
 func (s *Store) execBackground(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.execRun(ctx, false, query, args...)
+	return s.execRun(ctx, turnBackground, query, args...)
 }
 
-func (s *Store) execRun(ctx context.Context, urgent bool, query string, args ...any) (sql.Result, error) {
-	s.writer.lock(urgent)
+func (s *Store) execRun(ctx context.Context, t turn, query string, args ...any) (sql.Result, error) {
+	s.writer.lock(t.urgent)
 	defer s.writer.unlock()
+	if err := s.syncMode(ctx, t.durable); err != nil {
+		return nil, err
+	}
 	return s.write.ExecContext(ctx, query, args...)
+}
+
+// syncMode switches the write connection to synchronous=FULL (durable) or
+// NORMAL before a write, when it is not there already. The caller holds
+// the writer. In WAL mode NORMAL skips the commit's fsync only: a FULL
+// commit after it syncs the WAL up to itself, NORMAL commits included.
+// (A connection database/sql opens again starts FULL, from the DSN: at
+// worst one background write is synced that need not be.)
+func (s *Store) syncMode(ctx context.Context, durable bool) error {
+	if s.syncNormal == !durable {
+		return nil
+	}
+	mode := "FULL"
+	if !durable {
+		mode = "NORMAL"
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA synchronous = `+mode); err != nil {
+		return fmt.Errorf("set synchronous=%s: %w", mode, err)
+	}
+	s.syncNormal = !durable
+	return nil
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.

@@ -8,7 +8,8 @@ import (
 )
 
 // TestPragmas checks the durability and safety settings of both pools: the
-// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL).
+// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL) until a background
+// write asks otherwise (TestSyncModeByTurn).
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
@@ -55,6 +56,43 @@ func TestPragmas(t *testing.T) {
 	}
 	if mode != "wal" {
 		t.Errorf("journal_mode of the closed file = %q, want wal", mode)
+	}
+}
+
+// TestSyncModeByTurn checks that each kind of write commits with its
+// durability: background work with synchronous=NORMAL, a write a client
+// waits on and a re-seal with FULL, whatever ran before.
+func TestSyncModeByTurn(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		name string
+		t    turn
+		want int // PRAGMA synchronous inside the transaction: 1 NORMAL, 2 FULL
+	}{
+		{"background", turnBackground, 1},
+		{"urgent after background", turnUrgent, 2},
+		{"background again", turnBackground, 1},
+		{"durable background", turnBackgroundDurable, 2},
+		{"background after durable", turnBackground, 1},
+	} {
+		var got int
+		err := s.txRun(t.Context(), tc.t, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: synchronous = %d, want %d", tc.name, got, tc.want)
+		}
+		if _, err := s.execRun(t.Context(), tc.t, `UPDATE search_index SET indexed_through = indexed_through`); err != nil {
+			t.Fatalf("%s: exec: %v", tc.name, err)
+		}
 	}
 }
 
