@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,9 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 		return nil, nil
 	}
 	var jobs []store.Job
+	byEvent := map[uint64][]int{} // jobs by event
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		jobs, byEvent = jobs[:0], map[uint64][]int{}
 		pick, pickArgs, err := leasePick(ctx, tx, p)
 		if err != nil {
 			return err
@@ -38,7 +41,6 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 			return err
 		}
 		defer rows.Close()
-		byEvent := map[uint64][]int{}
 		for rows.Next() {
 			var d volley.Delivery
 			var next, created int64
@@ -50,38 +52,38 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 			byEvent[d.EventID] = append(byEvent[d.EventID], len(jobs))
 			jobs = append(jobs, store.Job{Delivery: d})
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		if len(jobs) == 0 {
-			return nil
-		}
-		ids := make([]any, 0, len(byEvent))
-		for id := range byEvent {
-			ids = append(ids, id)
-		}
-		erows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (?`+
-			strings.Repeat(", ?", len(ids)-1)+`)`, ids...)
-		if err != nil {
-			return err
-		}
-		events, err := collect(erows, scanEvent)
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			for _, i := range byEvent[e.ID] {
-				jobs[i].Event = e
-				jobs[i].Delivery.EventUID = e.UID
-			}
-		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
-	return jobs, nil
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	// The events are read after the commit, from a read connection: the
+	// lease holds the writer only for its update. Nothing changes them
+	// meanwhile but a deletion of their project, which deletes their
+	// deliveries too: a job whose event is gone is dropped.
+	ids := make([]any, 0, len(byEvent))
+	for id := range byEvent {
+		ids = append(ids, id)
+	}
+	erows, err := s.read.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (?`+
+		strings.Repeat(", ?", len(ids)-1)+`)`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: read events: %w", err)
+	}
+	events, err := collect(erows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: read events: %w", err)
+	}
+	for _, e := range events {
+		for _, i := range byEvent[e.ID] {
+			jobs[i].Event = e
+			jobs[i].Delivery.EventUID = e.UID
+		}
+	}
+	return slices.DeleteFunc(jobs, func(j store.Job) bool { return j.Event.ID == 0 }), nil
 }
 
 func insertAttempt(ctx context.Context, st *sql.Stmt, a *volley.Attempt) error {
