@@ -25,6 +25,7 @@ import (
 type storeFlags struct {
 	dataDir  string
 	database string
+	log      *slog.Logger // for the store's background work; nil discards
 }
 
 // env returns the environment variable's value, or def when it is unset.
@@ -121,7 +122,7 @@ func (f *storeFlags) sqliteFile() string {
 func (f *storeFlags) openStore(ctx context.Context, migrate bool) (store.Store, error) {
 	switch {
 	case f.database == "" || strings.HasPrefix(f.database, "sqlite:"):
-		cfg := storesqlite.Config{Path: f.sqliteFile()}
+		cfg := storesqlite.Config{Path: f.sqliteFile(), Logger: f.log}
 		if migrate {
 			return storesqlite.Open(ctx, cfg)
 		}

@@ -177,6 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
+	sf.log = log
 	st, err := sf.openStore(ctx, true)
 	if err != nil {
 		return err

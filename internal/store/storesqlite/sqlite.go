@@ -28,6 +28,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -53,6 +54,9 @@ type Store struct {
 	syncNormal bool    // the write connection runs synchronous=NORMAL now; the writer's holder owns it
 	unlock     func() error
 	migrations []migration.Migration
+
+	ckpt            *sql.DB      // the checkpointer's connection (checkpoint.go); nil when Shared
+	stopCheckpoints func() error // stops the checkpointer and closes ckpt
 
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 	dicts dictState            // each source's payload dictionary
@@ -91,6 +95,9 @@ type Config struct {
 	// after its writes and before its commit, while it holds the writer.
 	// Tests use it to hold a batch open; nil in production.
 	BatchFunc func(op string)
+	// Logger receives what background work (the checkpointer) cannot
+	// return as an error; nil discards it.
+	Logger *slog.Logger
 }
 
 // ErrLocked means another Volley process holds the database.
@@ -143,6 +150,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.setSearchDeleteMerge(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if !cfg.Shared {
+		if err := s.startCheckpoints(cfg.Path, cfg.Logger); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -244,7 +257,11 @@ func dsn(path string, readOnly bool, cacheKiB int) string {
 func (s *Store) Close() error {
 	// What SQLite recommends before closing: record statistics the
 	// queries of this run showed to be useful.
-	err := s.optimize(context.Background(), `PRAGMA optimize`)
+	var err error
+	if s.stopCheckpoints != nil {
+		err = s.stopCheckpoints()
+	}
+	err = errors.Join(err, s.optimize(context.Background(), `PRAGMA optimize`))
 	for _, st := range s.stmts {
 		err = errors.Join(err, st.Close())
 	}
