@@ -82,17 +82,30 @@ type purgeResult struct {
 	gaveUp  time.Duration
 	timeout time.Duration
 	probe   probeStats
+	// The progress list (requests?end_time=cutoff) during the purge.
+	pollSlowest time.Duration
+	pollFailed  int
+	pollErr     string // the last failure
 }
 
 func (p *purgeResult) complete() bool { return p.took > 0 }
 
+// pollText describes the progress list's answers.
+func (p *purgeResult) pollText() string {
+	t := fmt.Sprintf("; progress list `requests?end_time=` slowest %.0f ms", float64(p.pollSlowest)/float64(time.Millisecond))
+	if p.pollFailed > 0 {
+		t += fmt.Sprintf(", %d failed (last: %s)", p.pollFailed, p.pollErr)
+	}
+	return t
+}
+
 func (p *purgeResult) text() string {
 	if !p.complete() {
-		return fmt.Sprintf("INCOMPLETE: gave up after %s with %d of %d expired events still listed (a count past the API's cap is the cap); probe %s",
-			p.timeout, p.left, p.expired, p.probe)
+		return fmt.Sprintf("INCOMPLETE: gave up after %s with %d of %d expired events still listed (a count past the API's cap is the cap); probe %s%s",
+			p.timeout, p.left, p.expired, p.probe, p.pollText())
 	}
-	return fmt.Sprintf("%.0f events deleted/s: %d expired events gone %.1f s after the node started; probe %s",
-		float64(p.expired)/p.took.Seconds(), p.expired, p.took.Seconds(), p.probe)
+	return fmt.Sprintf("%.0f events deleted/s: %d expired events gone %.1f s after the node started; probe %s%s",
+		float64(p.expired)/p.took.Seconds(), p.expired, p.took.Seconds(), p.probe, p.pollText())
 }
 
 // sizeText gives a store's size per event.

@@ -15,7 +15,7 @@ func sampleReport() *scaleReport {
 		puts:        []statusPut{{"enabled", 12 * time.Millisecond}, {"paused", 30 * time.Millisecond}},
 		pauseProbe:  probeStats{sent: 10, accepted: 10, p50: time.Millisecond, p99: 3 * time.Millisecond, max: 3 * time.Millisecond},
 		drain:       drainResult{before: 100, target: 600, delivered: 600, deliveredTook: 2 * time.Second, recordedTook: 4 * time.Second},
-		purge:       purgeResult{expired: 800, took: 4 * time.Second},
+		purge:       purgeResult{expired: 800, took: 4 * time.Second, pollSlowest: 35 * time.Millisecond},
 		lists: []listTiming{
 			{listQuery{"requests, default", "/x"}, queryTiming{median: 2 * time.Millisecond, p99: 5 * time.Millisecond, runs: 5, total: 10000, estimate: true}},
 			{listQuery{"event detail", "/y"}, queryTiming{median: time.Millisecond, p99: time.Millisecond, runs: 5, total: -1}},
@@ -39,6 +39,7 @@ func TestScaleReportRender(t *testing.T) {
 		"| `PUT` connection enabled / paused, 500 held; ingest at 200/s meanwhile | slowest 30 ms (enabled 12 ms, paused 30 ms); probe p50 1.0 ms, p99 3.0 ms",
 		"| backlog drain; ingest at 200/s meanwhile | 250 deliveries/s: 500 events delivered in 2.0 s, every attempt recorded after 4.0 s (125/s)",
 		"| retention purge (33.6 h kept of the 7 days built); ingest at 200/s meanwhile | 200 events deleted/s: 800 expired events gone 4.0 s after",
+		"; progress list `requests?end_time=` slowest 35 ms |",
 		"| `requests, default` | p50 2.0 ms, p99 5.0 ms (total >10000) | p99 < 50 ms |",
 		"| `event detail` | p50 1.0 ms, p99 1.0 ms | p99 < 50 ms |",
 		"| `requests?search= body text` | p50 31000.0 ms, p99 32000.0 ms (2 runs) (total 3) | p99 < 200 ms |",
@@ -60,7 +61,8 @@ func TestScaleReportIncomplete(t *testing.T) {
 	t.Parallel()
 	rep := sampleReport()
 	rep.drain = drainResult{before: 100, target: 600, delivered: 350, deliveredTook: 0, pending: 250, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
-	rep.purge = purgeResult{expired: 800, left: 300, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
+	rep.purge = purgeResult{expired: 800, left: 300, gaveUp: 10 * time.Second, timeout: 10 * time.Second,
+		pollSlowest: 30 * time.Second, pollFailed: 2, pollErr: "context deadline exceeded"}
 	if rep.drain.complete() || rep.purge.complete() {
 		t.Fatal("gave-up steps count as complete")
 	}
@@ -70,6 +72,7 @@ func TestScaleReportIncomplete(t *testing.T) {
 	for _, want := range []string{
 		"INCOMPLETE: gave up after 10s: 350 of 600 events at the sink (25/s), 250 deliveries still pending",
 		"INCOMPLETE: gave up after 10s with 300 of 800 expired events still listed",
+		"; progress list `requests?end_time=` slowest 30000 ms, 2 failed (last: context deadline exceeded) |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("table lacks %q:\n%s", want, got)

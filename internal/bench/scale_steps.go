@@ -202,16 +202,25 @@ func (s *scaleSteps) purgeFrom(ctx context.Context, t0 time.Time) error {
 }
 
 // awaitPurge polls until no event created before cutoff is listed, or
-// the purge times out.
+// the purge times out. The poll is itself a list call made while retention
+// runs: its slowest answer and its failures are reported.
 func (s *scaleSteps) awaitPurge(ctx context.Context, t0, cutoff time.Time) error {
 	res := &s.rep.purge
 	c := newClient(1)
 	defer c.CloseIdleConnections()
 	path := fmt.Sprintf("/api/projects/%d/requests?limit=1&end_time=%s", s.g.projectID, url.QueryEscape(cutoff.Format(time.RFC3339)))
 	return pollUntil(ctx, t0, s.cfg.DrainTimeout, &res.gaveUp, func() (bool, error) {
+		start := time.Now()
 		left, err := listTotal(ctx, c, s.node.url, path)
+		res.pollSlowest = max(res.pollSlowest, time.Since(start))
 		if err != nil {
-			return false, err
+			if ctx.Err() != nil {
+				return false, err
+			}
+			// A list that fails while retention runs is a finding, not
+			// the end of the step: count it and look again.
+			res.pollFailed, res.pollErr = res.pollFailed+1, err.Error()
+			return false, nil
 		}
 		res.left = left
 		if left == 0 {
