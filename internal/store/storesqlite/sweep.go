@@ -44,7 +44,10 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		return 0, nil
 	}
 	var n int64
+	// The batch is sized by its hold (holdsize.go), up to p.Limit.
+	limit := s.sweepSize.size(p.Limit)
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		start := time.Now() // the machine's clock: the writer's hold
 		var conn, gen uint64
 		err := tx.QueryRowContext(ctx, `SELECT connection_id, generation FROM delivery_sweeps
 			ORDER BY created_at, connection_id LIMIT 1`).Scan(&conn, &gen)
@@ -66,21 +69,22 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		case errors.Is(err, sql.ErrNoRows): // deleted
 			// Parked ones too: they would wait for nothing now.
 			n, err = cancelDeliveries(ctx, tx, p.Now, batch(volley.DeliveryPending)+` OR `+batch(volley.DeliveryHeld)+
-				` OR `+batch(volley.DeliveryParked), conn, p.Limit, conn, p.Limit, conn, p.Limit)
+				` OR `+batch(volley.DeliveryParked), conn, limit, conn, limit, conn, limit)
 		case err != nil:
 			return err
 		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:
-			n, err = releaseDeliveries(ctx, tx, p.Now, batch(volley.DeliveryHeld), conn, p.Limit)
+			n, err = releaseDeliveries(ctx, tx, p.Now, batch(volley.DeliveryHeld), conn, limit)
 		default:
 			// Leased deliveries are left to their workers, which check the
 			// connection before sending.
 			n, err = holdDeliveries(ctx, tx, `id IN (SELECT id FROM deliveries WHERE connection_id = ?
-				AND state = 'pending' AND lease_owner = '' LIMIT ?)`, conn, p.Limit)
+				AND state = 'pending' AND lease_owner = '' LIMIT ?)`, conn, limit)
 		}
 		if err != nil {
 			return err
 		}
 		if n > 0 {
+			s.sweepSize.observe(int(n), time.Since(start))
 			s.batchHook(OpDeliverySweep)
 			return nil
 		}

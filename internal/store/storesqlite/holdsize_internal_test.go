@@ -1,0 +1,77 @@
+package storesqlite
+
+import (
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// TestHoldSizer checks the sizing rule: a cautious first batch, then as
+// many rows as holdTarget allows at the measured cost, never fewer than
+// holdMinRows nor more than asked.
+func TestHoldSizer(t *testing.T) {
+	t.Parallel()
+	var h holdSizer
+	if got := h.size(1000); got != 4*holdMinRows {
+		t.Errorf("first size = %d, want %d", got, 4*holdMinRows)
+	}
+	if got := h.size(3); got != 3 {
+		t.Errorf("first size of 3 = %d, want 3", got)
+	}
+	h.observe(100, 100*holdTarget/500) // 500 rows fit in the target
+	if got := h.size(1000); got != 500 {
+		t.Errorf("size at %v per row = %d, want 500", h.perRow, got)
+	}
+	if got := h.size(200); got != 200 {
+		t.Errorf("size of 200 = %d, want 200", got)
+	}
+	for range 20 {
+		h.observe(10, 10*holdTarget) // a row alone takes the target
+	}
+	if got := h.size(1000); got != holdMinRows {
+		t.Errorf("size of slow rows = %d, want holdMinRows", got)
+	}
+	h.observe(0, time.Second) // an empty batch says nothing
+	if got := h.size(1000); got != holdMinRows {
+		t.Errorf("size after an empty batch = %d, want holdMinRows", got)
+	}
+}
+
+// TestSweepSizedByHold checks that DeliverySweep takes the batch its sizer
+// allows, not the caller's whole limit, and still sweeps everything.
+func TestSweepSizedByHold(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	if _, err := s.EventInsert(t.Context(), storetest.Events(100, 0, conn, time.Now().Add(time.Hour))); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	paused := *conn
+	paused.Status, paused.UpdatedAt = volley.ConnectionPaused, time.Now()
+	if err := s.ConnectionUpdate(t.Context(), &paused); err != nil {
+		t.Fatal(err)
+	}
+	// Rows so slow that each batch takes the fewest.
+	s.sweepSize.perRow = holdTarget
+	n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: time.Now(), Limit: 1000})
+	if err != nil || n != holdMinRows {
+		t.Fatalf("DeliverySweep = %d, %v; want %d", n, err, holdMinRows)
+	}
+	total := n
+	for {
+		s.sweepSize.perRow = holdTarget // whatever the batches measured
+		n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: time.Now(), Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total != 100+1 { // every delivery, then the sweep's end
+		t.Errorf("swept %d, want 101", total)
+	}
+}
