@@ -290,14 +290,29 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 // ingestion waits.
 const recorderBatch = 128
 
+// finishBatcher is a store whose outcome transactions hold what ingestion
+// waits for (SQLite's single writer): it sizes them by what they cost.
+type finishBatcher interface {
+	DeliveryFinishBatch(max int) int
+}
+
+// finishBatch is how many outcomes the next transaction may record.
+func (e *Engine) finishBatch() int {
+	if b, ok := e.cfg.Store.(finishBatcher); ok {
+		return max(1, min(recorderBatch, b.DeliveryFinishBatch(recorderBatch)))
+	}
+	return recorderBatch
+}
+
 // recorder commits outcomes in batches until the results channel closes.
 func (e *Engine) recorder() {
 	defer close(e.recordDone)
 	batch := make([]store.Outcome, 0, recorderBatch)
 	for o := range e.results {
 		batch = append(batch[:0], o)
+		limit := e.finishBatch()
 	fill:
-		for len(batch) < recorderBatch {
+		for len(batch) < limit {
 			select {
 			case o, ok := <-e.results:
 				if !ok {

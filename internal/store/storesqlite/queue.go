@@ -104,9 +104,17 @@ func final(state string) bool {
 	return volley.DeliveryFinal(state)
 }
 
+// DeliveryFinishBatch is how many outcomes, of at most max, the engine
+// should pass to one DeliveryFinish: as many as hold the writer about
+// holdTarget at the cost past batches measured (holdsize.go). The engine's
+// recorder runs its batches back to back during a drain.
+func (s *Store) DeliveryFinishBatch(max int) int { return s.finishSize.size(max) }
+
 // DeliveryFinish implements store.Traffic.
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+		start := time.Now() // the machine's clock: the writer's hold
+		defer func() { s.finishSize.observe(len(outcomes), time.Since(start)) }()
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err

@@ -61,7 +61,8 @@ type Store struct {
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 	dicts dictState            // each source's payload dictionary
 
-	sweepSize holdSizer // DeliverySweep's batches
+	sweepSize  holdSizer // DeliverySweep's batches
+	finishSize holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)

@@ -1,0 +1,63 @@
+package delivery_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesqlite"
+	"github.com/volleyhq/volley/internal/testserver"
+)
+
+// smallFinishes is a SQLite store that allows 3 outcomes per DeliveryFinish
+// and holds the first call until released, so that outcomes pile up
+// behind it.
+type smallFinishes struct {
+	*storesqlite.Store
+	release chan struct{}
+	first   sync.Once
+	mu      sync.Mutex
+	most    int
+}
+
+func (s *smallFinishes) DeliveryFinishBatch(int) int { return 3 }
+
+func (s *smallFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	s.first.Do(func() { <-s.release })
+	s.mu.Lock()
+	s.most = max(s.most, len(outcomes))
+	s.mu.Unlock()
+	return s.Store.DeliveryFinish(ctx, outcomes)
+}
+
+// TestRecorderBatchSizedByStore checks that the recorder passes no more
+// outcomes to one DeliveryFinish than the store's DeliveryFinishBatch
+// allows, even with many waiting, and records them all.
+func TestRecorderBatchSizedByStore(t *testing.T) {
+	t.Parallel()
+	sq, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
+	st := &smallFinishes{Store: sq, release: make(chan struct{})}
+	srv := testserver.Start(t, testserver.Options{Store: st, Delivery: fastConfig()})
+	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
+	sk := newSink(t, nil)
+	src, _, _ := e.route(t, sk.URL, nil, nil)
+	const n = 30
+	uids := e.ingestMany(t, src.IngestionID, n)
+	sk.awaitCount(t, n, 30*time.Second) // every attempt made, their outcomes waiting
+	close(st.release)
+	for _, uid := range uids {
+		e.awaitStatus(t, uid, "processed")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.most > 3 {
+		t.Errorf("a DeliveryFinish got %d outcomes, want at most 3", st.most)
+	}
+}
