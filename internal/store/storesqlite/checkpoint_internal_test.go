@@ -1,9 +1,6 @@
 package storesqlite
 
-import (
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestCheckpointer checks that commits never checkpoint (the write
 // connection's autocheckpoint is off) and that a checkpoint round copies a
@@ -11,11 +8,7 @@ import (
 // starts the WAL again from its beginning.
 func TestCheckpointer(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	var auto int
 	if err := s.write.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil {
 		t.Fatal(err)
@@ -28,7 +21,7 @@ func TestCheckpointer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A page of random bytes per row, past the threshold.
-	_, err = s.exec(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+	_, err := s.exec(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 		INSERT INTO scratch (b) SELECT randomblob(4096) FROM n`, 2*checkpointFrames)
 	if err != nil {
 		t.Fatal(err)

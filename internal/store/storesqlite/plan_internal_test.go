@@ -87,12 +87,20 @@ func TestEventSearchPlan(t *testing.T) {
 // for a plan test.
 func planStore(t *testing.T) (*Store, *volley.Connection) {
 	t.Helper()
+	s := tempStore(t)
+	return s, storetest.Graph(t, s)
+}
+
+// tempStore opens a new store in a temporary directory, closed when the
+// test ends.
+func tempStore(t *testing.T) *Store {
+	t.Helper()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, storetest.Graph(t, s)
+	return s
 }
 
 // explain returns the plan of query for args, one step a line.

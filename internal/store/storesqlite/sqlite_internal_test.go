@@ -64,11 +64,7 @@ func TestPragmas(t *testing.T) {
 // waits on and a re-seal with FULL, whatever ran before.
 func TestSyncModeByTurn(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	for _, tc := range []struct {
 		name string
 		t    turn
@@ -148,11 +144,7 @@ func TestUniqueViolationColumns(t *testing.T) {
 // store), and the batch read by primary key range.
 func TestRetentionPlans(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	for _, tc := range []struct {
 		query, want string
 	}{

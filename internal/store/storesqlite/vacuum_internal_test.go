@@ -67,11 +67,7 @@ func retentionPass(t *testing.T, s *Store, p store.RetentionParams, maxRounds in
 // back, in steps, down to the reserve.
 func TestVacuumShrinksNewStores(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	if got := pragma(t, s, "auto_vacuum"); got != 2 || !s.incrementalVacuum {
 		t.Fatalf("auto_vacuum of a new store = %d, want 2 (incremental)", got)
 	}
