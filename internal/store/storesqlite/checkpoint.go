@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -41,7 +42,8 @@ const (
 )
 
 // startCheckpoints turns the write connection's checkpoints off and starts
-// the checkpointer on a connection of its own. stopCheckpoints stops it.
+// the checkpointer on a connection of its own (s.ckpt). stopCheckpoints
+// stops its loop and leaves the connection to Close.
 func (s *Store) startCheckpoints(path string, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -60,11 +62,10 @@ func (s *Store) startCheckpoints(path string, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	s.ckpt = db
-	s.stopCheckpoints = func() error {
+	s.stopCheckpoints = sync.OnceFunc(func() {
 		cancel()
 		<-done
-		return db.Close()
-	}
+	})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(checkpointEvery)

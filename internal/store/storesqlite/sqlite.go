@@ -55,8 +55,8 @@ type Store struct {
 	unlock     func() error
 	migrations []migration.Migration
 
-	ckpt            *sql.DB      // the checkpointer's connection (checkpoint.go); nil when Shared
-	stopCheckpoints func() error // stops the checkpointer and closes ckpt
+	ckpt            *sql.DB // the checkpointer's connection (checkpoint.go); nil when Shared
+	stopCheckpoints func()  // stops the checkpointer's loop; nil when Shared
 
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 	dicts dictState            // each source's payload dictionary
@@ -262,7 +262,8 @@ func (s *Store) Close() error {
 	// queries of this run showed to be useful.
 	var err error
 	if s.stopCheckpoints != nil {
-		err = s.stopCheckpoints()
+		s.stopCheckpoints()
+		err = s.ckpt.Close()
 	}
 	err = errors.Join(err, s.optimize(context.Background(), `PRAGMA optimize`))
 	for _, st := range s.stmts {
