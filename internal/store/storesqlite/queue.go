@@ -27,7 +27,6 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
-		jobs, byEvent = jobs[:0], map[uint64][]int{}
 		pick, pickArgs, err := leasePick(ctx, tx, p)
 		if err != nil {
 			return err
@@ -114,7 +113,6 @@ func (s *Store) DeliveryFinishBatch(max int) int { return s.finishSize.size(max)
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
 	err := s.txBackground(ctx, func(tx *sql.Tx) error {
 		start := time.Now() // the machine's clock: the writer's hold
-		defer func() { s.finishSize.observe(len(outcomes), time.Since(start)) }()
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
@@ -185,6 +183,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 				return fmt.Errorf("update event status: %w", err)
 			}
 		}
+		s.finishSize.observe(len(outcomes), time.Since(start))
 		return nil
 	})
 	if err != nil {

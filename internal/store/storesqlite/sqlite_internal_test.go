@@ -8,8 +8,8 @@ import (
 )
 
 // TestPragmas checks the durability and safety settings of both pools: the
-// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL) until a background
-// write asks otherwise (TestSyncModeByTurn).
+// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL)
+// until a background write asks otherwise (TestSyncModeByTurn).
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
