@@ -98,7 +98,7 @@ func (s *Store) AuditList(ctx context.Context, p store.AuditListParams) ([]store
 // AuditDelete implements store.Audit. It runs behind the urgent writers, like
 // the rest of retention.
 func (s *Store) AuditDelete(ctx context.Context, before time.Time, limit int) (int, error) {
-	r, err := s.execBackground(ctx, `DELETE FROM audit_log WHERE id IN (
+	r, err := s.execBackground(ctx, writeRetention, `DELETE FROM audit_log WHERE id IN (
 		SELECT id FROM audit_log WHERE created_at < ? ORDER BY created_at LIMIT ?)`, micros(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete audit records: %w", err)

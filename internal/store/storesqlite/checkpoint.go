@@ -4,50 +4,65 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 )
 
 // Checkpoints. In WAL mode every commit appends its pages to the WAL, and
-// a checkpoint copies them back into the database file. SQLite's default
-// runs the checkpoint inside whichever commit takes the WAL past 1,000
-// pages: on a big store that commit writes pages all over the file and
-// fsyncs it, tens of milliseconds, and when the commit is an ingest's, the
-// ingest and every one queued behind it wait for it. So the write
+// a checkpoint copies them back into the database file and syncs it.
+// SQLite's default runs the checkpoint inside whichever commit takes the
+// WAL past 1,000 pages, an ingest's as often as not. So the write
 // connection never checkpoints (wal_autocheckpoint=0); a goroutine does,
-// on a connection of its own, in two steps:
+// on a connection of its own, every checkpointEvery, when something was
+// committed since its last round.
 //
-//  1. a PASSIVE checkpoint beside the writer, which copies what is in the
-//     WAL without taking the write lock, so writes go on meanwhile;
-//  2. when the WAL has grown past checkpointFrames, the same again while
-//     holding the writer as a background writer (behind waiting ingests,
-//     see writer.go): only the pages committed during step 1 are left to
-//     copy, and with nothing appended meanwhile the checkpoint completes,
-//     so the next commit starts the WAL again from its beginning instead
-//     of growing it. (Under steady writes a checkpoint beside the writer
-//     almost never catches up, and the WAL would grow without end.)
+// A round holds the writer, as a background writer (behind waiting
+// ingests, see writer.go): a checkpoint's sync is a burst of writes all
+// over the database file, and a commit syncing the WAL at the same time
+// waits behind it in the disk's queue. Run beside the writer, checkpoints
+// made ingest commits that took 2 ms take 0.5-2 s during a retention
+// purge; held, an ingest waits at most for one round, which copies only
+// what was committed since the last one (a few milliseconds' worth), and
+// the checkpoint completes, so the next commit starts the WAL again from
+// its beginning.
 //
-// A reader still on an old snapshot keeps the checkpoint from copying what
-// it might read; the WAL then grows until the reader ends, as with
-// SQLite's own checkpoints.
+// A reader still on an old snapshot keeps a checkpoint from copying what
+// it might read, and the WAL grows until the reader ends (a backup, a long
+// list). Copying that backlog while holding the writer would hold it for
+// seconds, so a round that finds more than checkpointBesideFrames left
+// copies beside the writer first (PASSIVE, without the write lock), and
+// holds it only for the rest, at most checkpointHeldMax pages. Meanwhile
+// bulk background work could write faster than that copy: while a round
+// beside the writer makes progress and leaves more than
+// checkpointThrottleFrames, background writers wait (writer.go);
+// acknowledged writes go on. While the reader stops the copy altogether,
+// they do not wait: a backup's long read must not stop deliveries.
 
 const (
-	// checkpointEvery is how often the checkpointer looks at the WAL.
-	checkpointEvery = 200 * time.Millisecond
-	// checkpointFrames is the WAL's size, in pages, past which a
-	// checkpoint takes the writer to complete: SQLite's own
-	// autocheckpoint threshold.
-	checkpointFrames = 1000
+	// checkpointEvery is how often the checkpointer looks at the WAL:
+	// often, so that each round copies and syncs little.
+	checkpointEvery = 50 * time.Millisecond
+	// checkpointCatchUp is how soon the next round starts while
+	// background writers wait for the checkpointer.
+	checkpointCatchUp = 5 * time.Millisecond
+	// checkpointBesideFrames is the backlog (16 MiB of 4 KiB pages) past
+	// which a round copies beside the writer before it holds it.
+	checkpointBesideFrames = 4096
+	// checkpointHeldMax is the most pages a round may have left to copy
+	// when it takes the writer after copying beside it (1 MiB).
+	checkpointHeldMax = 256
+	// checkpointPasses bounds the copies beside the writer in one round.
+	checkpointPasses = 4
+	// checkpointThrottleFrames is how far (4 MiB) the WAL may run ahead of
+	// a round copying beside the writer before background writers wait
+	// for it.
+	checkpointThrottleFrames = 1024
 )
 
 // startCheckpoints turns the write connection's checkpoints off and starts
 // the checkpointer on a connection of its own (s.ckpt). stopCheckpoints
 // stops its loop and leaves the connection to Close.
-func (s *Store) startCheckpoints(path string, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+func (s *Store) startCheckpoints(path string) error {
 	db, err := sql.Open("sqlite", dsn(path, false, 2<<10))
 	if err != nil {
 		return fmt.Errorf("sqlite: open checkpointer: %w", err)
@@ -68,26 +83,65 @@ func (s *Store) startCheckpoints(path string, log *slog.Logger) error {
 	})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
+		defer s.writer.throttle(false)
+		var last walFrames
+		var version int64 = -1
 		for {
+			wait := checkpointEvery
+			if s.writer.isThrottled() {
+				wait = checkpointCatchUp
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-time.After(wait):
 			}
-			if _, err := s.checkpointRound(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("sqlite checkpoint", "err", err)
+			// Nothing committed since the last round, which copied
+			// everything: nothing to do.
+			v, err := s.dataVersion(ctx)
+			if err == nil && v == version && last.done >= last.log {
+				continue
 			}
+			f, err := s.checkpointRound(ctx, last)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("sqlite checkpoint", "err", err)
+				}
+				s.writer.throttle(false)
+				continue
+			}
+			s.writer.throttle(f.log-f.done > checkpointThrottleFrames && f.copiedSince(last))
+			last, version = f, v
 		}
 	}()
 	return nil
+}
+
+// dataVersion reads the checkpointer connection's PRAGMA data_version,
+// which changes when another connection commits.
+func (s *Store) dataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.ckpt.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return v, nil
 }
 
 // walFrames is what a PASSIVE checkpoint reports: the WAL's size in
 // pages, and how many of them are now copied into the database file.
 type walFrames struct {
 	log, done int64
+}
+
+// copiedSince reports whether the checkpoints since the one that reported
+// before copied anything: when a reader's snapshot stops them, throttling
+// writers would not let them catch up, only stall the writers for as long
+// as the reader (a backup) runs.
+func (f walFrames) copiedSince(before walFrames) bool {
+	if f.log < before.log {
+		return true // the WAL started again
+	}
+	return f.done > before.done
 }
 
 // checkpoint runs one PASSIVE checkpoint on the checkpointer's connection.
@@ -100,14 +154,29 @@ func (s *Store) checkpoint(ctx context.Context) (walFrames, error) {
 	return f, nil
 }
 
-// checkpointRound runs the two steps described above and returns the WAL's
-// state after them.
-func (s *Store) checkpointRound(ctx context.Context) (walFrames, error) {
-	f, err := s.checkpoint(ctx)
-	if err != nil || f.log < checkpointFrames || f.done >= f.log {
-		return f, err
+// checkpointRound runs one round, as described above, given what the one
+// before reported, and returns the WAL's state after it.
+func (s *Store) checkpointRound(ctx context.Context, last walFrames) (walFrames, error) {
+	var f walFrames
+	if last.log-last.done > checkpointBesideFrames {
+		start := time.Now() // the machine's clock: a slow disk is what is logged
+		var err error
+		f, err = s.checkpoint(ctx)
+		for i := 1; err == nil && f.log-f.done > checkpointHeldMax && i < checkpointPasses; i++ {
+			f, err = s.checkpoint(ctx)
+		}
+		if took := time.Since(start); took >= slowHold {
+			s.log.Warn("sqlite: a checkpoint was slow", "took", took, "wal_frames", f.log, "copied", f.done)
+		}
+		if err != nil || f.done >= f.log || f.log-f.done > checkpointHeldMax {
+			return f, err
+		}
 	}
-	s.writer.lock(false)
-	defer s.writer.unlock()
-	return s.checkpoint(ctx)
+	h := s.lockWriter(background(writeCheckpoint))
+	defer h.end()
+	held, err := s.checkpoint(ctx)
+	if hold := h.elapsed(); hold >= slowHold {
+		s.log.Warn("sqlite: a checkpoint held the writer long", "hold", hold, "wal_frames", held.log, "left before", f.log-f.done)
+	}
+	return held, err
 }

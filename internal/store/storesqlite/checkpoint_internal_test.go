@@ -3,9 +3,9 @@ package storesqlite
 import "testing"
 
 // TestCheckpointer checks that commits never checkpoint (the write
-// connection's autocheckpoint is off) and that a checkpoint round copies a
-// WAL grown past checkpointFrames completely, so that the next commit
-// starts the WAL again from its beginning.
+// connection's autocheckpoint is off) and that a round copies the WAL
+// completely, holding the writer, so that the next commit starts the WAL
+// again from its beginning.
 func TestCheckpointer(t *testing.T) {
 	t.Parallel()
 	s := tempStore(t)
@@ -19,22 +19,17 @@ func TestCheckpointer(t *testing.T) {
 	if auto != 0 {
 		t.Errorf("write connection's wal_autocheckpoint = %d, want 0", auto)
 	}
-
-	if _, err := s.exec(t.Context(), `CREATE TABLE scratch (b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
-	// A page of random bytes per row, past the threshold.
-	_, err := s.exec(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO scratch (b) SELECT randomblob(4096) FROM n`, 2*checkpointFrames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := s.checkpointRound(t.Context())
+	w := scratchWriter(t, s)
+	w(2000) // a page of random bytes per row
+	f, err := s.checkpointRound(t.Context(), walFrames{})
 	if err != nil {
 		t.Fatalf("checkpointRound: %v", err)
 	}
-	if f.log < checkpointFrames || f.done != f.log {
-		t.Fatalf("after a round: WAL of %d frames, %d copied; want more than %d, all copied", f.log, f.done, checkpointFrames)
+	if f.log < 2000 || f.done != f.log {
+		t.Fatalf("after a round: WAL of %d frames, %d copied; want 2000 or more, all copied", f.log, f.done)
+	}
+	if n := checkpointHolds(s); n != 1 {
+		t.Errorf("the round held the writer %d times, want once", n)
 	}
 	if _, err := s.exec(t.Context(), `INSERT INTO scratch (b) VALUES (x'00')`); err != nil {
 		t.Fatal(err)
@@ -45,5 +40,126 @@ func TestCheckpointer(t *testing.T) {
 	}
 	if after.log >= f.log/10 {
 		t.Errorf("the WAL did not start again: %d frames after one small commit, %d before", after.log, f.log)
+	}
+}
+
+// scratchWriter creates a table and returns a function that commits n
+// pages of random bytes to it.
+func scratchWriter(t *testing.T, s *Store) func(n int) {
+	t.Helper()
+	if _, err := s.exec(t.Context(), `CREATE TABLE scratch (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	return func(n int) {
+		t.Helper()
+		_, err := s.exec(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+			INSERT INTO scratch (b) SELECT randomblob(4000) FROM n`, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkpointHolds counts the checkpointer's turns on the writer.
+func checkpointHolds(s *Store) uint64 {
+	s.writerStats.mu.Lock()
+	defer s.writerStats.mu.Unlock()
+	return s.writerStats.hold[writeCheckpoint].count
+}
+
+// readSnapshot starts a read transaction on a connection of its own, which
+// keeps checkpoints from copying what was committed after it began; the
+// function it returns ends it.
+func readSnapshot(t *testing.T, s *Store) func() {
+	t.Helper()
+	conn, err := s.read.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(t.Context(), `SELECT count(*) FROM scratch`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return func() { tx.Rollback(); conn.Close() }
+}
+
+// TestCheckpointBesideWriterAfterBacklog checks that a round after one
+// that a reader held back copies the backlog without holding the writer,
+// and holds it only when little is left.
+func TestCheckpointBesideWriterAfterBacklog(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	s.stopCheckpoints()
+	ctx := t.Context()
+	w := scratchWriter(t, s)
+
+	end := readSnapshot(t, s)
+	w(2 * checkpointBesideFrames)
+	f, err := s.checkpointRound(ctx, walFrames{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := f.log - f.done; left <= checkpointBesideFrames {
+		t.Fatalf("%d of %d frames left; the reader should have kept more than %d", left, f.log, checkpointBesideFrames)
+	}
+	if n := checkpointHolds(s); n != 1 {
+		t.Fatalf("first round held the writer %d times, want once", n)
+	}
+	// The reader still there: the round copies beside the writer, finds
+	// too much left, and does not take it.
+	if f, err = s.checkpointRound(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if n := checkpointHolds(s); n != 1 {
+		t.Errorf("a round with %d frames left held the writer", f.log-f.done)
+	}
+	end()
+	// The reader gone: the copy beside the writer completes it.
+	if f, err = s.checkpointRound(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if f.done != f.log {
+		t.Errorf("after the reader: %d of %d frames copied, want all", f.done, f.log)
+	}
+	if n := checkpointHolds(s); n != 1 {
+		t.Errorf("a round that copied everything beside the writer held it too")
+	}
+
+	// Little left past a new reader after the copy beside the writer: the
+	// round holds the writer for it.
+	end = readSnapshot(t, s)
+	defer end()
+	w(checkpointHeldMax / 2)
+	f, err = s.checkpointRound(ctx, walFrames{log: 2 * checkpointBesideFrames})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := f.log - f.done; left == 0 || left > checkpointHeldMax {
+		t.Fatalf("%d of %d frames left to copy, want some, at most %d", left, f.log, checkpointHeldMax)
+	}
+	if n := checkpointHolds(s); n != 2 {
+		t.Errorf("the round held the writer %d times in all, want twice", n)
+	}
+}
+
+// TestCopiedSince checks when the checkpointer counts a round as progress,
+// which is when it may throttle background writers.
+func TestCopiedSince(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		before, now walFrames
+		want        bool
+	}{
+		{walFrames{log: 5000, done: 1000}, walFrames{log: 9000, done: 4000}, true},  // copied more
+		{walFrames{log: 5000, done: 1000}, walFrames{log: 9000, done: 1000}, false}, // a reader stops it
+		{walFrames{log: 9000, done: 9000}, walFrames{log: 300, done: 100}, true},    // the WAL started again
+	} {
+		if got := tc.now.copiedSince(tc.before); got != tc.want {
+			t.Errorf("%+v since %+v: %v, want %v", tc.now, tc.before, got, tc.want)
+		}
 	}
 }

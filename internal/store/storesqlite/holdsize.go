@@ -6,10 +6,11 @@ import (
 )
 
 // holdTarget is how long one batch of background bulk work (a sweep after
-// a pause, resume or delete) should hold the writer. The engine runs such
-// batches back to back, so an ingest arriving meanwhile waits for the rest
-// of the batch in progress: the batch's hold is the wait ingestion feels,
-// and with it and a commit's fsync an ingest stays under 25 ms at p99.
+// a pause, resume or delete, a batch of delivery outcomes, a batch of the
+// search index) should hold the writer, its commit included. Such batches
+// run back to back, so an ingest arriving meanwhile waits for the rest of
+// the batch in progress: the batch's hold is the wait ingestion feels, and
+// with it and a commit's fsync an ingest stays under 25 ms at p99.
 const holdTarget = 4 * time.Millisecond
 
 // holdMinRows is the fewest rows a sized batch takes: below it the batch's

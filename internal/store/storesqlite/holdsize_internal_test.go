@@ -75,3 +75,30 @@ func TestSweepSizedByHold(t *testing.T) {
 		t.Errorf("swept %d, want 101", total)
 	}
 }
+
+// TestSearchIndexSizedByHold checks that SearchIndex indexes the batch its
+// sizer allows, not the caller's whole limit, and that it is done only
+// once every event is indexed.
+func TestSearchIndexSizedByHold(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	if _, err := s.EventInsert(t.Context(), storetest.Events(100, 0, conn, time.Now())); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	s.indexSize.perRow = holdTarget // rows so slow that each batch takes the fewest
+	res, err := s.SearchIndex(t.Context(), 500)
+	if err != nil || res.Indexed != holdMinRows || res.Done {
+		t.Fatalf("SearchIndex = %+v, %v; want %d indexed, not done", res, err, holdMinRows)
+	}
+	total := res.Indexed
+	for !res.Done {
+		s.indexSize.perRow = holdTarget // whatever the batches measured
+		if res, err = s.SearchIndex(t.Context(), 500); err != nil {
+			t.Fatal(err)
+		}
+		total += res.Indexed
+	}
+	if total != 100 {
+		t.Errorf("indexed %d, want 100", total)
+	}
+}

@@ -46,8 +46,7 @@ func (m migrator) Applied(ctx context.Context) (map[int]bool, error) {
 // PRAGMA foreign_key_check must find no dangling reference before the
 // migration commits.
 func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) (err error) {
-	m.s.writer.lock(true)
-	defer m.s.writer.unlock()
+	defer m.s.lockWriter(turn{urgent: true, durable: true, kind: writeUpkeep}).end()
 	conn, err := m.s.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)

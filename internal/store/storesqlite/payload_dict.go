@@ -80,7 +80,7 @@ func (s *Store) PayloadDictInsert(ctx context.Context, d *store.PayloadDict) err
 	if _, err := payload.RegisterDict(d.Dict); err != nil {
 		return fmt.Errorf("insert payload dictionary: %w", err)
 	}
-	err = s.txBackground(ctx, func(tx *sql.Tx) error {
+	err = s.txBackground(ctx, writeUpkeep, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sources WHERE id = ?`, d.SourceID).Scan(&one); err != nil {
 			return notFound(err)

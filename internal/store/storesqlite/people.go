@@ -67,7 +67,7 @@ func (s *Store) SessionLookup(ctx context.Context, hash []byte, now time.Time) (
 		return nil, err
 	}
 	if now.Sub(ss.LastSeenAt) >= lastUsedGranularity {
-		if _, err := s.execBackground(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(now), ss.ID); err != nil {
+		if _, err := s.execBackground(ctx, writeUpkeep, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(now), ss.ID); err != nil {
 			return nil, fmt.Errorf("record session use: %w", err)
 		}
 		ss.LastSeenAt = fromMicros(micros(now))

@@ -26,7 +26,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	}
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeLease, func(tx *sql.Tx) error {
 		pick, pickArgs, err := leasePick(ctx, tx, p)
 		if err != nil {
 			return err
@@ -111,8 +111,7 @@ func (s *Store) DeliveryFinishBatch(max int) int { return s.finishSize.size(max)
 
 // DeliveryFinish implements store.Traffic.
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
-		start := time.Now() // the machine's clock: the writer's hold
+	hold, err := s.txHeld(ctx, background(writeFinish), func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
@@ -183,12 +182,12 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 				return fmt.Errorf("update event status: %w", err)
 			}
 		}
-		s.finishSize.observe(len(outcomes), time.Since(start))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("finish deliveries: %w", err)
 	}
+	s.finishSize.observe(len(outcomes), hold)
 	return nil
 }
 
@@ -200,7 +199,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attemp
 	if len(attempts) == 0 {
 		return nil
 	}
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeReplay, func(tx *sql.Tx) error {
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
@@ -240,7 +239,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attemp
 
 // DeliveryResetLeases implements store.Traffic.
 func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, error) {
-	r, err := s.execBackground(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ''
+	r, err := s.execBackground(ctx, writeLease, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ''
 		WHERE state = 'pending' AND lease_owner <> ''`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("reset leases: %w", err)

@@ -86,7 +86,7 @@ func (s *Store) ReplayList(ctx context.Context, p store.ReplayListParams) ([]vol
 // choice and the lease are one statement nobody can interleave with.
 func (s *Store) ReplayClaim(ctx context.Context, p store.ReplayClaimParams) (*volley.Replay, error) {
 	var r *volley.Replay
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeReplay, func(tx *sql.Tx) error {
 		var id uint64
 		err := tx.QueryRowContext(ctx, `UPDATE replays SET status = 'running', lease_owner = ?, lease_until = ?
 			WHERE id = (SELECT id FROM replays WHERE status IN ('queued', 'running') AND lease_until <= ?
@@ -116,7 +116,7 @@ func (s *Store) ReplayProgress(ctx context.Context, p store.ReplayProgressParams
 		owner, until = "", 0
 	}
 	var r *volley.Replay
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeReplay, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE replays SET processed = processed + ?, succeeded = succeeded + ?,
 			failed = failed + ?, skipped = skipped + ?,
 			cursor_key = CASE WHEN ? <> 0 THEN ? ELSE cursor_key END,

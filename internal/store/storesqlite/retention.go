@@ -47,7 +47,7 @@ const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > ?1 AND e.id <=
 // RetentionDelete implements store.Traffic.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
 	var res store.RetentionResult
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeRetention, func(tx *sql.Tx) error {
 		// The machine's clock, not an injected one: how long the writer
 		// is held, which is what an ingest waiting for it feels.
 		start := time.Now()

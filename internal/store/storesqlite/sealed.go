@@ -35,7 +35,7 @@ func (s *Store) SealedReplace(ctx context.Context, vals []store.SealedReplacemen
 	n := 0
 	// Durable: once every value is sealed under the new key, the operator
 	// may remove the old one.
-	err := s.txRun(ctx, turnBackgroundDurable, func(tx *sql.Tx) error {
+	err := s.txRun(ctx, turnReseal, func(tx *sql.Tx) error {
 		n = 0
 		for _, v := range vals {
 			table, column, err := storesql.SealedTable(v.Column)

@@ -10,7 +10,8 @@
 // wrote more WAL per event and checkpoints fell behind.) The engine's and
 // the sweepers' own transactions (leases, outcomes, sweeps, retention, the
 // search index) commit with synchronous=NORMAL: no fsync of their own; the
-// next FULL commit, or checkpoint, syncs them with it. A process crash
+// next FULL commit, or checkpoint, syncs them with it (and one of them is
+// FULL once the unsynced ones held the writer syncDebtMax). A process crash
 // loses none of them; a power loss may lose the last ones, never a part of
 // one, and never one before an acknowledged write (the WAL is replayed in
 // order, up to the last synced commit): a delivery is then attempted again,
@@ -48,12 +49,15 @@ var migrationFiles embed.FS
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	write      *sql.DB // one connection: SQLite's single writer
-	read       *sql.DB
-	writer     *writer // orders writers by priority ahead of the one connection
-	syncNormal bool    // the write connection runs synchronous=NORMAL now; the writer's holder owns it
-	unlock     func() error
-	migrations []migration.Migration
+	write       *sql.DB // one connection: SQLite's single writer
+	read        *sql.DB
+	writer      *writer       // orders writers by priority ahead of the one connection
+	writerStats writerStats   // the writer's waits and holds by kind (store.WriterStats)
+	log         *slog.Logger  // Config.Logger
+	syncNormal  bool          // the write connection runs synchronous=NORMAL now; the writer's holder owns it
+	syncDebt    time.Duration // writer time of the unsynced commits since the last synced one; the writer's holder owns it
+	unlock      func() error
+	migrations  []migration.Migration
 
 	ckpt            *sql.DB // the checkpointer's connection (checkpoint.go); nil when Shared
 	stopCheckpoints func()  // stops the checkpointer's loop; nil when Shared
@@ -63,6 +67,7 @@ type Store struct {
 
 	sweepSize  holdSizer // DeliverySweep's batches
 	finishSize holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
+	indexSize  holdSizer // SearchIndex's batches
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
@@ -72,7 +77,10 @@ type Store struct {
 	searchCandidateMax int // searchCandidateMax; tests lower it
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.WriterStats = (*Store)(nil)
+)
 
 // Config configures Open.
 type Config struct {
@@ -99,7 +107,8 @@ type Config struct {
 	// Tests use it to hold a batch open; nil in production.
 	BatchFunc func(op string)
 	// Logger receives what background work (the checkpointer) cannot
-	// return as an error; nil discards it.
+	// return as an error, and writes that held the writer long; nil
+	// discards them.
 	Logger *slog.Logger
 }
 
@@ -155,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if !cfg.Shared {
-		if err := s.startCheckpoints(cfg.Path, cfg.Logger); err != nil {
+		if err := s.startCheckpoints(cfg.Path); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -223,7 +232,11 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
-	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(),
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
 		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax}, nil
 }
 
@@ -282,98 +295,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	return s.read.PingContext(ctx)
-}
-
-// turn is a write's place in the writer queue and its durability.
-type turn struct {
-	urgent  bool // ahead of background writers (see writer.go)
-	durable bool // commits with synchronous=FULL (see the package comment)
-}
-
-var (
-	// turnUrgent is a write a client waits on.
-	turnUrgent = turn{urgent: true, durable: true}
-	// turnBackground is the engine's and the sweepers' work.
-	turnBackground = turn{}
-	// turnBackgroundDurable is background work that must not be lost
-	// even with the power: re-sealing secrets under a new key, which the
-	// operator may then remove.
-	turnBackgroundDurable = turn{durable: true}
-)
-
-// tx runs fn in a write transaction, ahead of background writers: for
-// writes a client is waiting on (an ingest's 202, an API change). It returns
-// once the commit is on disk.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.txRun(ctx, turnUrgent, fn)
-}
-
-// txBackground runs fn in a write transaction after the urgent writers
-// waiting: for the engine's outcomes and leases and for retention. Its
-// commit is not synced on its own (see the package comment).
-func (s *Store) txBackground(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.txRun(ctx, turnBackground, fn)
-}
-
-func (s *Store) txRun(ctx context.Context, t turn, fn func(*sql.Tx) error) error {
-	s.writer.lock(t.urgent)
-	defer s.writer.unlock()
-	if err := s.syncMode(ctx, t.durable); err != nil {
-		return err
-	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// exec runs one urgent autocommit write.
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.execRun(ctx, turnUrgent, query, args...)
-}
-
-// execBackground runs one background autocommit write, not synced on its
-// own.
-func (s *Store) execBackground(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.execRun(ctx, turnBackground, query, args...)
-}
-
-func (s *Store) execRun(ctx context.Context, t turn, query string, args ...any) (sql.Result, error) {
-	s.writer.lock(t.urgent)
-	defer s.writer.unlock()
-	if err := s.syncMode(ctx, t.durable); err != nil {
-		return nil, err
-	}
-	return s.write.ExecContext(ctx, query, args...)
-}
-
-// syncMode switches the write connection to synchronous=FULL (durable) or
-// NORMAL before a write, when it is not there already. The caller holds
-// the writer. In WAL mode NORMAL skips the commit's fsync only: a FULL
-// commit after it syncs the WAL up to itself, NORMAL commits included.
-// (A connection database/sql opens again starts FULL, from the DSN: at
-// worst one background write is synced that need not be.)
-func (s *Store) syncMode(ctx context.Context, durable bool) error {
-	if s.syncNormal == !durable {
-		return nil
-	}
-	mode := "FULL"
-	if !durable {
-		mode = "NORMAL"
-	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA synchronous = `+mode); err != nil {
-		return fmt.Errorf("set synchronous=%s: %w", mode, err)
-	}
-	s.syncNormal = !durable
-	return nil
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.

@@ -70,11 +70,11 @@ func TestSyncModeByTurn(t *testing.T) {
 		t    turn
 		want int // PRAGMA synchronous inside the transaction: 1 NORMAL, 2 FULL
 	}{
-		{"background", turnBackground, 1},
+		{"background", background(writeUpkeep), 1},
 		{"urgent after background", turnUrgent, 2},
-		{"background again", turnBackground, 1},
-		{"durable background", turnBackgroundDurable, 2},
-		{"background after durable", turnBackground, 1},
+		{"background again", background(writeUpkeep), 1},
+		{"durable background", turnReseal, 2},
+		{"background after durable", background(writeUpkeep), 1},
 	} {
 		var got int
 		err := s.txRun(t.Context(), tc.t, func(tx *sql.Tx) error {
@@ -89,6 +89,41 @@ func TestSyncModeByTurn(t *testing.T) {
 		if _, err := s.execRun(t.Context(), tc.t, `UPDATE search_index SET indexed_through = indexed_through`); err != nil {
 			t.Fatalf("%s: exec: %v", tc.name, err)
 		}
+	}
+}
+
+// TestSyncDebt checks that background commits are synced once the
+// unsynced ones before them held the writer syncDebtMax, and that a
+// synced commit pays the debt.
+func TestSyncDebt(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	mode := func() int {
+		t.Helper()
+		var got int
+		err := s.txRun(t.Context(), background(writeUpkeep), func(tx *sql.Tx) error {
+			return tx.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := mode(); got != 1 {
+		t.Fatalf("first background commit: synchronous = %d, want 1 (NORMAL)", got)
+	}
+	if s.syncDebt <= 0 {
+		t.Fatalf("debt %v after an unsynced commit, want its hold", s.syncDebt)
+	}
+	s.syncDebt = syncDebtMax // as if background work had held the writer that long
+	if got := mode(); got != 2 {
+		t.Errorf("background commit over the debt: synchronous = %d, want 2 (FULL)", got)
+	}
+	if s.syncDebt != 0 {
+		t.Errorf("debt %v after a synced commit, want 0", s.syncDebt)
+	}
+	if got := mode(); got != 1 {
+		t.Errorf("background commit after the debt was paid: synchronous = %d, want 1 (NORMAL)", got)
 	}
 }
 

@@ -44,10 +44,10 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		return 0, nil
 	}
 	var n int64
+	moved := false
 	// The batch is sized by its hold (holdsize.go), up to p.Limit.
 	limit := s.sweepSize.size(p.Limit)
-	err := s.txBackground(ctx, func(tx *sql.Tx) error {
-		start := time.Now() // the machine's clock: the writer's hold
+	hold, err := s.txHeld(ctx, background(writeSweep), func(tx *sql.Tx) error {
 		var conn, gen uint64
 		err := tx.QueryRowContext(ctx, `SELECT connection_id, generation FROM delivery_sweeps
 			ORDER BY created_at, connection_id LIMIT 1`).Scan(&conn, &gen)
@@ -84,7 +84,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 			return err
 		}
 		if n > 0 {
-			s.sweepSize.observe(int(n), time.Since(start))
+			moved = true
 			s.batchHook(OpDeliverySweep)
 			return nil
 		}
@@ -96,6 +96,9 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sweep deliveries: %w", err)
+	}
+	if moved {
+		s.sweepSize.observe(int(n), hold)
 	}
 	return int(n), nil
 }

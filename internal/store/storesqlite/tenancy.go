@@ -149,7 +149,7 @@ func (s *Store) TokenLookup(ctx context.Context, hash []byte, now time.Time) (*v
 		return nil, err
 	}
 	if now.Sub(t.LastUsedAt) >= lastUsedGranularity {
-		if _, err := s.execBackground(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(now), t.ID); err != nil {
+		if _, err := s.execBackground(ctx, writeUpkeep, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(now), t.ID); err != nil {
 			return nil, fmt.Errorf("record token use: %w", err)
 		}
 		t.LastUsedAt = fromMicros(micros(now))

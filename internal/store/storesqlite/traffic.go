@@ -120,7 +120,7 @@ func (s *Store) EventInsert(ctx context.Context, events []store.NewEvent) ([]sto
 	for i := range events {
 		encoded[i] = s.storePayload(&events[i].Event)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txRun(ctx, turnIngest, func(tx *sql.Tx) error {
 		var idemGet, idemPut, insEvent, insDelivery, insPayload, keyBusy *sql.Stmt
 		var err error
 		if insEvent, err = s.stmt(ctx, tx, sqlEventInsert); err != nil {

@@ -161,7 +161,7 @@ func (s *Store) BacklogSample(ctx context.Context, p store.BacklogSampleParams) 
 		return 0, fmt.Errorf("sample backlog: %w", err)
 	}
 	hour := p.Now.Unix() / 3600
-	err = s.txBackground(ctx, func(tx *sql.Tx) error {
+	err = s.txBackground(ctx, writeUpkeep, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO backlog_hours (project_id, hour, backlog, oldest_age) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO UPDATE SET backlog = max(backlog, excluded.backlog), oldest_age = max(oldest_age, excluded.oldest_age)`)
 		if err != nil {

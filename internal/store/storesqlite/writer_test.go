@@ -60,3 +60,58 @@ func TestWriterServesUrgentFirstWithoutStarvingBackground(t *testing.T) {
 		t.Fatalf("order = %v: the background writer went at %d, want %d", order, pos, maxUrgentStreak)
 	}
 }
+
+// TestWriterThrottle checks that a throttled writer holds background
+// writers back, but neither urgent writers, however many pass in a row,
+// nor an exempt background writer (the checkpointer's).
+func TestWriterThrottle(t *testing.T) {
+	t.Parallel()
+	w := newWriter()
+	w.throttle(true)
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	enter := func(name string, urgent, exempt bool) {
+		wg.Go(func() {
+			w.lockAs(urgent, exempt)
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			w.unlock()
+		})
+	}
+	enter("bg", false, false)
+	waitFor(t, w, 0, 1)
+	// More urgent turns than a streak may have while background waits: a
+	// throttled one is not waiting for a turn.
+	for i := range 2 * maxUrgentStreak {
+		enter("urgent", true, false)
+		wg2 := func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == i+1 }
+		deadline := time.Now().Add(5 * time.Second)
+		for !wg2() {
+			if time.Now().After(deadline) {
+				t.Fatalf("urgent writer %d never went: %v", i, order)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	enter("checkpoint", false, true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(order)
+		mu.Unlock()
+		if n == 2*maxUrgentStreak+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the exempt writer never went: %v", order)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.throttle(false)
+	wg.Wait()
+	if last := order[len(order)-1]; last != "bg" || order[len(order)-2] != "checkpoint" {
+		t.Fatalf("order = %v: want the urgent writers, the exempt one, then the throttled one", order)
+	}
+}
