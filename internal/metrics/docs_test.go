@@ -39,8 +39,10 @@ func registered(t *testing.T) []string {
 			names = append(names, f.GetName())
 		}
 	}
-	// Read from the store at scrape time: present when a store is given.
-	return append(names, "volley_delivery_backlog", "volley_delivery_oldest_due_age_seconds")
+	// Read from the store at scrape time: present when a store is given
+	// (the writer's, when it has a single writer).
+	return append(names, "volley_delivery_backlog", "volley_delivery_oldest_due_age_seconds",
+		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds")
 }
 
 // TestDashboardUsesRealMetrics checks that the Grafana dashboard is valid

@@ -75,6 +75,9 @@ type Config struct {
 	// Backlog is read at each scrape for the backlog gauges; nil leaves
 	// them out.
 	Backlog BacklogReader
+	// Writer is read at each scrape for the single writer's waits and
+	// holds (SQLite); nil leaves them out.
+	Writer store.WriterStats
 	// DestinationLabels caps how many destinations get a latency series of
 	// their own (the first ones to have an attempt after start); the
 	// others share the destination label "other". 0 means
@@ -187,6 +190,9 @@ func New(cfg Config) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Backlog != nil {
 		m.reg.MustRegister(&backlogCollector{m: m})
+	}
+	if cfg.Writer != nil {
+		m.reg.MustRegister(writerCollector{stats: cfg.Writer})
 	}
 	return m
 }

@@ -283,6 +283,15 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if n, _ := value(fams, "volley_commit_duration_seconds", "writer=ingest"); n < 1 {
 		t.Errorf("no ingest commit duration recorded")
 	}
+	// The SQLite store's writer: each ingest commit took one turn on it,
+	// and the engine's outcomes took theirs.
+	commits, _ := value(fams, "volley_commit_duration_seconds", "writer=ingest")
+	if got, ok := value(fams, "volley_store_writer_hold_seconds", "kind=ingest"); !ok || got != commits {
+		t.Errorf("ingest writer holds %v (present %v), want one per ingest commit (%v)", got, ok, commits)
+	}
+	if got, ok := value(fams, "volley_store_writer_wait_seconds", "kind=finish"); !ok || got < 1 {
+		t.Errorf("outcome writer waits %v (present %v), want at least 1", got, ok)
+	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "go_gc_duration_seconds"} {
 		if fams[name] == nil {
 			t.Errorf("runtime metric %s missing", name)

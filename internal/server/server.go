@@ -204,9 +204,10 @@ func New(cfg Config) (*Server, error) {
 	policy := egress.NewPolicy(cfg.EgressAllow)
 
 	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
-	cluster, _ := cfg.Store.(store.Cluster) // nil for a store owned by one process
+	cluster, _ := cfg.Store.(store.Cluster)    // nil for a store owned by one process
+	writer, _ := cfg.Store.(store.WriterStats) // nil for a store with many writers
 	met := metrics.New(metrics.Config{
-		Backlog: cfg.Store, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
+		Backlog: cfg.Store, Writer: writer, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
 	})
 	var tracer trace.Tracer // nil: no tracing
 	if cfg.TracerProvider != nil {
