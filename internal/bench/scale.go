@@ -298,10 +298,23 @@ func (s *scaleSteps) hookURL() string { return s.node.url + "/hook/" + s.g.inges
 // records it after.
 func (s *scaleSteps) step(name string, run func() error) error {
 	s.peak.reset()
+	ctx := context.Background()
+	before, err := scrapeWriter(ctx, s.node.url)
+	if err != nil {
+		return fmt.Errorf("bench: --scale: %s: %w", name, err)
+	}
 	if err := run(); err != nil {
 		return fmt.Errorf("bench: --scale: %s: %w", name, err)
 	}
 	s.rep.rss = append(s.rep.rss, rssStep{name, s.peak.max()})
+	after, err := scrapeWriter(ctx, s.node.url)
+	if err != nil {
+		return fmt.Errorf("bench: --scale: %s: %w", name, err)
+	}
+	if w := after.since(before).String(); w != "" {
+		s.rep.writer = append(s.rep.writer, writerStep{name, w})
+		fmt.Fprintf(s.out, "%s: the writer: %s\n", name, w)
+	}
 	return nil
 }
 

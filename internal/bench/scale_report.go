@@ -26,6 +26,12 @@ type scaleReport struct {
 	sizePurged             int64
 	eventsDrained          int // built and accepted by the end of the drain
 	rss                    []rssStep
+	writer                 []writerStep // SQLite
+}
+
+// writerStep is what the store's single writer did during a step.
+type writerStep struct {
+	step, text string
 }
 
 // statusPut is one PUT of the connection's status and how long it took.
@@ -199,7 +205,11 @@ func (r *scaleReport) rows() [][3]string {
 	for _, s := range r.rss {
 		rss = append(rss, fmt.Sprintf("%s %.0f MiB", s.step, s.mib))
 	}
-	return append(rows, [3]string{"peak RSS of the node", strings.Join(rss, "; "), "< 200 MiB"})
+	rows = append(rows, [3]string{"peak RSS of the node", strings.Join(rss, "; "), "< 200 MiB"})
+	for _, w := range r.writer {
+		rows = append(rows, [3]string{"the writer during " + w.step, w.text, ""})
+	}
+	return rows
 }
 
 // render writes the table in Markdown, ready to paste into
