@@ -172,7 +172,7 @@ func (s *Store) checkpointRound(ctx context.Context, last walFrames) (walFrames,
 			return f, err
 		}
 	}
-	h := s.lockWriter(background(writeCheckpoint))
+	h := s.lockWriter(turnCheckpoint)
 	defer h.end()
 	held, err := s.checkpoint(ctx)
 	if hold := h.elapsed(); hold >= slowHold {

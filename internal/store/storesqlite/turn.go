@@ -15,6 +15,7 @@ import (
 // it is for the writer's statistics.
 type turn struct {
 	urgent  bool      // ahead of background writers (see writer.go)
+	exempt  bool      // a background writer the throttle does not hold (see writer.go)
 	durable bool      // commits with synchronous=FULL (see the package comment)
 	kind    writeKind // what the write is (writer_stats.go)
 }
@@ -28,6 +29,9 @@ var (
 	// power: re-sealing secrets under a new key, which the operator may
 	// then remove.
 	turnReseal = turn{durable: true, kind: writeUpkeep}
+	// turnCheckpoint is the checkpointer's round (checkpoint.go): what
+	// the throttle waits for, so the throttle does not hold it.
+	turnCheckpoint = turn{exempt: true, kind: writeCheckpoint}
 )
 
 // background is the turn of the engine's and the sweepers' work: its commit
@@ -100,7 +104,7 @@ type heldTurn struct {
 // lockWriter waits for t's turn on the writer.
 func (s *Store) lockWriter(t turn) *heldTurn {
 	h := &heldTurn{s: s, kind: t.kind, asked: time.Now()}
-	s.writer.lockAs(t.urgent, t.kind == writeCheckpoint)
+	s.writer.lockAs(t.urgent, t.exempt)
 	h.got = time.Now()
 	return h
 }

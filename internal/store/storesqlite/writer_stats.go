@@ -29,8 +29,7 @@ var writeKindNames = [writeKinds]string{"ingest", "api", "lease", "finish", "swe
 
 // writerBuckets are the upper bounds, in seconds, of the wait and hold
 // histograms: 0.25 ms to 4 s, doubling.
-var writerBuckets = func() []float64 {
-	b := make([]float64, 15)
+var writerBuckets = func() (b [15]float64) {
 	for i := range b {
 		b[i] = 0.00025 * float64(uint(1)<<i)
 	}
@@ -42,7 +41,7 @@ var writerBuckets = func() []float64 {
 type durations struct {
 	count  uint64
 	sum    time.Duration
-	bucket [16]uint64
+	bucket [len(writerBuckets) + 1]uint64
 }
 
 func (d *durations) add(v time.Duration) {

@@ -80,35 +80,33 @@ func TestWriterThrottle(t *testing.T) {
 			w.unlock()
 		})
 	}
+	// went waits until n writers have had their turn.
+	went := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			got := len(order)
+			mu.Unlock()
+			if got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writers went, want %d: %v", got, n, order)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	enter("bg", false, false)
 	waitFor(t, w, 0, 1)
 	// More urgent turns than a streak may have while background waits: a
 	// throttled one is not waiting for a turn.
 	for i := range 2 * maxUrgentStreak {
 		enter("urgent", true, false)
-		wg2 := func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == i+1 }
-		deadline := time.Now().Add(5 * time.Second)
-		for !wg2() {
-			if time.Now().After(deadline) {
-				t.Fatalf("urgent writer %d never went: %v", i, order)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		went(i + 1)
 	}
 	enter("checkpoint", false, true)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(order)
-		mu.Unlock()
-		if n == 2*maxUrgentStreak+1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the exempt writer never went: %v", order)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	went(2*maxUrgentStreak + 1)
 	w.throttle(false)
 	wg.Wait()
 	if last := order[len(order)-1]; last != "bg" || order[len(order)-2] != "checkpoint" {
