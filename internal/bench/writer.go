@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -81,18 +82,8 @@ func histOf(h *dto.Histogram) writerHist {
 		}
 		w.buckets = append(w.buckets, writerBucket{b.GetUpperBound(), b.GetCumulativeCount()})
 	}
-	slices.SortFunc(w.buckets, func(a, b writerBucket) int { return compare(a.le, b.le) })
+	slices.SortFunc(w.buckets, func(a, b writerBucket) int { return cmp.Compare(a.le, b.le) })
 	return w
-}
-
-func compare(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // since returns what happened between before and s.
@@ -162,19 +153,16 @@ func (s writerSnap) String() string {
 		return le
 	}
 	slices.SortFunc(kinds, func(a, b string) int {
-		if c := compare(top(b), top(a)); c != 0 {
+		if c := cmp.Compare(top(b), top(a)); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
 	})
-	out := "ingest waited p99 " + s.wait["ingest"].bound(0.99) + ", max " + s.wait["ingest"].bound(1) + "; held by"
+	held := make([]string, len(kinds))
 	for i, k := range kinds {
 		h := s.hold[k]
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		out += fmt.Sprintf("%s %s p99 %s, max %s (%d)", sep, k, h.bound(0.99), h.bound(1), h.count)
+		held[i] = fmt.Sprintf("%s p99 %s, max %s (%d)", k, h.bound(0.99), h.bound(1), h.count)
 	}
-	return out
+	return "ingest waited p99 " + s.wait["ingest"].bound(0.99) + ", max " + s.wait["ingest"].bound(1) +
+		"; held by " + strings.Join(held, ", ")
 }
