@@ -15,7 +15,7 @@ type WriterStats interface {
 // WriterStat is one kind of write's waits and holds since the store opened.
 type WriterStat struct {
 	// Kind names the writes: "ingest", "api", "lease", "finish", "sweep",
-	// "retention", "replay", "index", "checkpoint" or "upkeep".
+	// "retention", "replay", "index", "merge", "checkpoint" or "upkeep".
 	Kind string
 	// Wait is how long each write waited for the writer; Hold how long it
 	// then held it, its commit included.

@@ -56,20 +56,43 @@ const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
 // its deleted rows on disk until an ordinary merge of its level.
 const searchDeleteMerge = 100
 
-// setSearchDeleteMerge sets event_search's deletemerge to
-// searchDeleteMerge, where it is not yet (FTS5 keeps it in the file).
-func (s *Store) setSearchDeleteMerge(ctx context.Context) error {
-	var v int64
-	err := s.write.QueryRowContext(ctx, `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&v)
-	switch {
-	case err == nil && v == searchDeleteMerge:
-		return nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlite: read search index deletemerge: %w", err)
-	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES ('deletemerge', ?)`,
-		searchDeleteMerge); err != nil {
-		return fmt.Errorf("sqlite: set search index deletemerge: %w", err)
+// searchAutomerge is event_search's automerge setting: off. FTS5 merges
+// its segments as it flushes a transaction's words, and how much is due
+// does not follow the transaction's size: every 64 leaf pages written, it
+// merges 64 pages per level of the index (about 600 pages, 2.5 MiB, at 2M
+// events) in that transaction. One index batch in a few, however small,
+// held the writer 64-128 ms so, with every ingest queued behind it
+// (docs/benchmarks.md). With automerge off the indexer merges in steps of
+// its own instead (mergeSearchIndex), each a background turn sized by its
+// hold. FTS5 still merges at once a level that reaches crisismerge (16)
+// segments: only if the steps fall that far behind.
+const searchAutomerge = 0
+
+// searchConfig is the event_search settings the store sets (FTS5 keeps
+// them in the file, in event_search_config).
+var searchConfig = []struct {
+	key   string
+	value int64
+}{
+	{"deletemerge", searchDeleteMerge},
+	{"automerge", searchAutomerge},
+}
+
+// setSearchConfig sets event_search's searchConfig, where it is not yet.
+func (s *Store) setSearchConfig(ctx context.Context) error {
+	for _, c := range searchConfig {
+		var v int64
+		err := s.write.QueryRowContext(ctx, `SELECT v FROM event_search_config WHERE k = ?`, c.key).Scan(&v)
+		switch {
+		case err == nil && v == c.value:
+			continue
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("sqlite: read search index %s: %w", c.key, err)
+		}
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES (?, ?)`,
+			c.key, c.value); err != nil {
+			return fmt.Errorf("sqlite: set search index %s: %w", c.key, err)
+		}
 	}
 	return nil
 }
@@ -143,25 +166,39 @@ type pendingBody struct {
 	text string
 }
 
-// SearchIndex implements store.SearchIndexer. The bodies are read and
-// decoded from a read connection, outside the writer; the write
-// transaction only inserts their words and moves the cursor, as a
-// background writer (behind every waiting ingest, see writer.go).
+// SearchIndex implements store.SearchIndexer: a batch of events indexed
+// (indexBatch), then the index's segments merged (mergeSearchIndex),
+// whether the batch found events or not: retention's deletes leave
+// segments to merge too.
 func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexResult, error) {
 	if limit <= 0 {
 		return store.SearchIndexResult{}, fmt.Errorf("search index: limit %d", limit)
 	}
-	// The batch is sized by its hold (holdsize.go), up to limit: FTS5
-	// merges its segments as it flushes a batch's words, and 500 events
-	// held the writer up to 128 ms on an index of 2M events.
+	res, err := s.indexBatch(ctx, limit)
+	if err == nil {
+		err = s.mergeSearchIndex(ctx)
+	}
+	if err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+	}
+	return res, nil
+}
+
+// indexBatch indexes up to limit events past the cursor. The bodies are
+// read and decoded from a read connection, outside the writer; the write
+// transaction only inserts their words and moves the cursor, as a
+// background writer (behind every waiting ingest, see writer.go).
+func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexResult, error) {
+	// The batch is sized by its hold (holdsize.go), up to limit: on a big
+	// store's uncached pages its inserts cost more per event.
 	limit = s.indexSize.size(limit)
 	var from int64
 	if err := s.read.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&from); err != nil {
-		return store.SearchIndexResult{}, fmt.Errorf("search index: read cursor: %w", err)
+		return store.SearchIndexResult{}, fmt.Errorf("read cursor: %w", err)
 	}
 	batch, err := s.pendingBodies(ctx, from, limit)
 	if err != nil {
-		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+		return store.SearchIndexResult{}, err
 	}
 	res := store.SearchIndexResult{Done: len(batch) < limit}
 	if len(batch) == 0 {
@@ -206,12 +243,39 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 		return nil
 	})
 	if err != nil {
-		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+		return store.SearchIndexResult{}, err
 	}
 	if res.Indexed > 0 { // else the batch raced another and wrote nothing
 		s.indexSize.observe(len(batch), hold)
 	}
 	return res, nil
+}
+
+// searchMergeMax bounds the leaf pages one merge step writes (4 MiB).
+const searchMergeMax = 1024
+
+// mergeSearchIndex merges event_search's segments (automerge is off, see
+// searchAutomerge) in steps, each a background turn of its own sized by
+// its hold, until no level of the index has usermerge (4) segments left to
+// merge: the shape automerge keeps, at the same total cost, spread over
+// short holds. A level's merge of big segments takes many steps; FTS5
+// keeps the merge's progress in the index between them.
+func (s *Store) mergeSearchIndex(ctx context.Context) error {
+	for {
+		pages := s.mergeSize.size(searchMergeMax)
+		var merged bool
+		hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
+			merged, err = mergeStep(ctx, tx, pages)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		if !merged {
+			return nil
+		}
+		s.mergeSize.observe(pages, hold)
+	}
 }
 
 // pendingBodies reads up to limit events past the cursor from, in one read
@@ -238,6 +302,24 @@ func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pen
 		out = append(out, pendingBody{id: id, text: payload.IndexText(body)})
 	}
 	return out, rows.Err()
+}
+
+// mergeStep merges up to pages leaf pages of event_search's segments in tx
+// and reports whether it found any to merge.
+func mergeStep(ctx context.Context, tx *sql.Tx, pages int) (bool, error) {
+	// FTS5 tells whether a merge found work only by the rows it wrote: two
+	// or more (the 'merge' command's documentation).
+	var before, after int64
+	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES ('merge', ?)`, pages); err != nil {
+		return false, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {
+		return false, err
+	}
+	return after-before >= 2, nil
 }
 
 // searchCandidateMax is the most candidates a body search reads through

@@ -1,6 +1,7 @@
 package storesqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -262,7 +263,8 @@ func TestSearchLongWords(t *testing.T) {
 
 // TestRetentionEmptiesSearchIndex checks that the search index rewrites
 // no segment while retention deletes part of it (deletemerge 100) and
-// still gives back every segment once retention has deleted all its rows.
+// still gives back every segment once retention has deleted all its rows
+// and the indexer has merged.
 func TestRetentionEmptiesSearchIndex(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
@@ -284,6 +286,11 @@ func TestRetentionEmptiesSearchIndex(t *testing.T) {
 	}
 	full := blocks()
 	retentionPass(t, s, store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 50}, 20)
+	// The indexer's next step merges (automerge is off): it drops the
+	// segments whose rows are all deleted.
+	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
+		t.Fatal(err)
+	}
 	// What is left: the structure record and the averages record.
 	if n := blocks(); n > 2 {
 		t.Errorf("the index holds %d records after retention deleted every event (%d before), want 2", n, full)
@@ -342,4 +349,53 @@ func TestSearchIndexStatisticsPinned(t *testing.T) {
 	}
 	defer s.Close()
 	check("reopened store")
+}
+
+// TestSearchIndexMergesInSteps checks that event_search does not merge as
+// it flushes (automerge off) and that SearchIndex merges in steps of its
+// own instead, so that however many small batches it indexes, no level
+// of the index is left with segments to merge, and the merges are counted
+// as holds of their own kind.
+func TestSearchIndexMergesInSteps(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	var automerge int64
+	if err := s.read.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != 0 {
+		t.Fatalf("automerge = %d, %v; want 0", automerge, err)
+	}
+	const n = 15 // without merges: 15 segments on level 0 (crisismerge is 16)
+	searchEvents(t, s, conn, n)
+	s.mergeSize.perRow = holdTarget // merge steps of the fewest pages
+	for i := range n {
+		res, err := s.SearchIndex(t.Context(), 1) // a segment per event
+		if err != nil || res.Indexed != 1 {
+			t.Fatalf("batch %d: SearchIndex = %+v, %v; want 1 indexed", i, res, err)
+		}
+	}
+	var merged bool
+	if _, err := s.txHeld(t.Context(), background(writeUpkeep), func(tx *sql.Tx) (err error) {
+		merged, err = mergeStep(t.Context(), tx, searchMergeMax)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if merged {
+		t.Error("a merge found segments left to merge after SearchIndex")
+	}
+	// A segment's pages have rowids of its id shifted left 37 bits; ids
+	// from 65,536 are tombstones.
+	var segments int
+	if err := s.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT id >> 37) FROM event_search_data
+		WHERE id >> 37 BETWEEN 1 AND 65535`).Scan(&segments); err != nil {
+		t.Fatal(err)
+	}
+	if segments > 3 { // usermerge 4: a level of 4 is merged, and small segments go up a level
+		t.Errorf("%d segments after %d batches, want ≤ 3: the merge steps did not keep up", segments, n)
+	}
+	if st := s.WriterStats()[writeMerge]; st.Kind != "merge" || st.Hold.Count == 0 {
+		t.Errorf("writer stats of merges: %+v, want merge steps counted", st)
+	}
+	if ids, _ := searchIDs(t, s, conn.ProjectID, "tenth", 100); len(ids) != 2 {
+		t.Errorf("search after the merges found %d events, want 2 (the 1st and the 11th)", len(ids))
+	}
 }

@@ -68,6 +68,7 @@ type Store struct {
 	sweepSize  holdSizer // DeliverySweep's batches
 	finishSize holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
 	indexSize  holdSizer // SearchIndex's batches
+	mergeSize  holdSizer // its merge steps, in leaf pages
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
@@ -159,7 +160,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.setSearchDeleteMerge(ctx); err != nil {
+	if err := s.setSearchConfig(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -20,12 +20,13 @@ const (
 	writeRetention                   // a round of the retention purge
 	writeReplay                      // replays' deliveries and attempts
 	writeIndex                       // the body search index filled
+	writeMerge                       // the body search index's segments merged
 	writeCheckpoint                  // the WAL checkpoint's held step
 	writeUpkeep                      // the rest: rollups, dictionaries, touches, re-sealing, migrations
 	writeKinds
 )
 
-var writeKindNames = [writeKinds]string{"ingest", "api", "lease", "finish", "sweep", "retention", "replay", "index", "checkpoint", "upkeep"}
+var writeKindNames = [writeKinds]string{"ingest", "api", "lease", "finish", "sweep", "retention", "replay", "index", "merge", "checkpoint", "upkeep"}
 
 // writerBuckets are the upper bounds, in seconds, of the wait and hold
 // histograms: 0.25 ms to 4 s, doubling.
