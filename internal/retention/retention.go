@@ -5,16 +5,15 @@
 // its own, the audit log.
 //
 // It works in passes of short rounds, each one transaction of at most Batch
-// events, and fewer when rounds take longer than RoundTarget: the batch
-// follows the measured time of the rounds, so that a round (which on SQLite
-// holds the only writer, and every ingest that arrives meanwhile waits for
-// it) stays short on a large store or a slow disk. A pass walks the events from the oldest with a cursor, so events
-// it must keep (their deliveries are still pending or held) are read once
-// per pass, not once per round. Rounds follow each other without sleeping:
-// they yield to ingestion in the store instead (SQLite queues them behind
-// every waiting ingest; on PostgreSQL they lock only the old rows they
-// delete), so retention deletes far faster than events arrive without
-// delaying an ingest by more than one round.
+// events; the store may take fewer (SQLite sizes each round by how long
+// rounds hold its only writer, which every ingest waits for). A pass walks
+// the events from the oldest with a cursor, so events it must keep (their
+// deliveries are still pending or held) are read once per pass, not once
+// per round. Rounds follow each other without sleeping: they yield to
+// ingestion in the store instead (SQLite queues them behind every waiting
+// ingest; on PostgreSQL they lock only the old rows they delete), so
+// retention deletes far faster than events arrive without delaying an
+// ingest by more than one round.
 package retention
 
 import (
@@ -42,16 +41,8 @@ type Config struct {
 	Interval time.Duration
 	// Batch bounds the events (and, apart, the idempotency keys and the
 	// audit records) one round deletes in its transaction; 0 means
-	// DefaultBatch.
+	// DefaultBatch. The store may take fewer (store.RetentionParams.Limit).
 	Batch int
-	// RoundTarget is how long a round's transaction should take. The first
-	// round of a Sweeper takes Batch/8 events; after each round the next
-	// one's batch is scaled by RoundTarget over the round's time, growing
-	// at most twofold a round, between MinBatch and Batch. 0 means the
-	// store's RetentionRoundTarget if it has that method (SQLite, whose
-	// rounds hold the writer that ingestion waits for), else none; with
-	// none (or a negative value) every round takes Batch events.
-	RoundTarget time.Duration
 	// Pause separates rounds within a pass, to leave the database idle
 	// time on a loaded machine; 0 means none.
 	Pause  time.Duration
@@ -67,26 +58,14 @@ const DefaultAuditPeriod = 365 * 24 * time.Hour
 
 // DefaultBatch is the default number of events a round deletes at most:
 // about 10 ms of work on the development machine on a small SQLite store.
-// On SQLite the rounds' time (RoundTarget) sets their size below it.
 const DefaultBatch = 500
-
-// roundTargeter is a store whose retention rounds hold something that
-// ingestion waits for: it says how long they should take.
-type roundTargeter interface {
-	RetentionRoundTarget() time.Duration
-}
-
-// MinBatch is the fewest events a round deletes, however slow rounds are,
-// so that a pass always ends.
-const MinBatch = 20
 
 // Sweeper runs retention in the background.
 type Sweeper struct {
 	cfg Config
-	// after is the cursor of the current pass and batch the number of
-	// events the next round deletes; used by one goroutine at a time.
+	// after is the cursor of the current pass; used by one goroutine at a
+	// time.
 	after uint64
-	batch int
 	loop  *periodic.Loop
 }
 
@@ -104,20 +83,13 @@ func New(cfg Config) *Sweeper {
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	if rt, ok := cfg.Store.(roundTargeter); ok && cfg.RoundTarget == 0 {
-		cfg.RoundTarget = rt.RetentionRoundTarget()
-	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sweeper{cfg: cfg, batch: cfg.Batch}
-	if cfg.RoundTarget > 0 {
-		// The first round must not be the long one the target avoids.
-		s.batch = min(cfg.Batch, max(MinBatch, cfg.Batch/8))
-	}
+	s := &Sweeper{cfg: cfg}
 	s.loop = periodic.New(cfg.Clock, s.round)
 	return s
 }
@@ -148,17 +120,18 @@ func (s *Sweeper) round(ctx context.Context) time.Duration {
 // pass is over and the next Sweep starts a new one from the oldest event.
 func (s *Sweeper) Sweep(ctx context.Context) (store.RetentionResult, error) {
 	now := s.cfg.Clock.Now()
-	p := store.RetentionParams{Before: now.Add(-s.cfg.Period), Now: now, Limit: s.batch, After: s.after}
+	p := store.RetentionParams{Before: now.Add(-s.cfg.Period), Now: now, Limit: s.cfg.Batch, After: s.after}
 	res, err := s.cfg.Store.RetentionDelete(ctx, p)
 	if err != nil {
 		return res, err
 	}
 	s.after = res.After
-	took := res.Took
-	if took == 0 { // the store does not say: the round's whole time
-		took = s.cfg.Clock.Now().Sub(now)
+	if !res.Done {
+		// The rest once the events are done: each is a transaction of its
+		// own, and running them after every round cost a purge two more
+		// turns of SQLite's writer a round.
+		return res, nil
 	}
-	s.adapt(res.Deleted, took)
 	// Connection metrics of the minutes whose events went: a transaction of
 	// its own, so neither batch grows. The pass is over once both are.
 	m, err := s.cfg.Store.ConnectionMetricsDelete(ctx, p)
@@ -186,21 +159,4 @@ func (s *Sweeper) Sweep(ctx context.Context) (store.RetentionResult, error) {
 		s.after = 0
 	}
 	return res, nil
-}
-
-// adapt sets the next round's batch from the last round's: deleted events
-// in took (RetentionResult.Took: the time the round held the store, not
-// the wait for it, so that busy ingestion does not shrink rounds to
-// nothing and leave retention behind the events arriving). A round that
-// deleted little (the pass's last, one that skipped pending events) says
-// nothing of the batch's cost.
-func (s *Sweeper) adapt(deleted int, took time.Duration) {
-	if s.cfg.RoundTarget <= 0 || deleted < s.batch/2 {
-		return
-	}
-	next := s.batch * 2
-	if took > 0 {
-		next = min(next, int(int64(s.batch)*int64(s.cfg.RoundTarget)/int64(took)))
-	}
-	s.batch = min(s.cfg.Batch, max(MinBatch, next))
 }

@@ -357,7 +357,10 @@ type BacklogSampleParams struct {
 type RetentionParams struct {
 	Before time.Time // events created before it go
 	Now    time.Time // idempotency keys expired by then go
-	Limit  int
+	// Limit bounds the events the round looks at (and, apart, the
+	// idempotency keys it deletes). A driver may take fewer: SQLite sizes
+	// rounds by how long they hold its writer.
+	Limit int
 	// After is the pass's cursor: the round looks at events with a greater
 	// id only. 0 starts a pass at the oldest event.
 	After uint64
@@ -373,10 +376,6 @@ type RetentionResult struct {
 	// after a wait, starts again from After 0 (and so looks again at the
 	// events this one skipped, which may have finished meanwhile).
 	Done bool
-	// Took is how long the round's statements held the store's writer,
-	// neither the wait for it nor the commit counted; 0 when the driver
-	// does not measure it. The retention Sweeper sizes rounds by it.
-	Took time.Duration
 }
 
 // SearchIndexer is implemented by a driver that fills its index of event

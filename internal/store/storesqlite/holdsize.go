@@ -7,7 +7,8 @@ import (
 
 // holdTarget is how long one batch of background bulk work (a sweep after
 // a pause, resume or delete, a batch of delivery outcomes, a batch of the
-// search index) should hold the writer, its commit included. Such batches
+// search index or a step of its merges, a retention round or a step of its
+// vacuum) should hold the writer, its commit included. Such batches
 // run back to back, so an ingest arriving meanwhile waits for the rest of
 // the batch in progress: the batch's hold is the wait ingestion feels, and
 // with it and a commit's fsync an ingest stays under 25 ms at p99.

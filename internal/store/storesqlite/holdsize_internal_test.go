@@ -102,3 +102,30 @@ func TestSearchIndexSizedByHold(t *testing.T) {
 		t.Errorf("indexed %d, want 100", total)
 	}
 }
+
+// TestRetentionSizedByHold checks that a retention round looks at the
+// events its sizer allows, not the caller's whole limit, and that the
+// pass still deletes every old event.
+func TestRetentionSizedByHold(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	storetest.OldEvents(t, s, conn, 100, 0)
+	p := store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 500}
+	s.retentionSize.perRow = holdTarget // rows so slow that each round takes the fewest
+	res, err := s.RetentionDelete(t.Context(), p)
+	if err != nil || res.Deleted != holdMinRows || res.Done {
+		t.Fatalf("RetentionDelete = %+v, %v; want %d deleted, not done", res, err, holdMinRows)
+	}
+	total := res.Deleted
+	for !res.Done {
+		s.retentionSize.perRow = holdTarget // whatever the rounds measured
+		p.After = res.After
+		if res, err = s.RetentionDelete(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		total += res.Deleted
+	}
+	if total != 100 {
+		t.Errorf("deleted %d, want 100", total)
+	}
+}

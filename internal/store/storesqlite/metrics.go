@@ -128,7 +128,7 @@ func (s *Store) ConnectionMetricsList(ctx context.Context, p store.ConnectionMet
 // through its minute index, oldest first, Limit rows at a time.
 func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionParams) (int, error) {
 	var n int64
-	err := s.txBackground(ctx, writeUpkeep, func(tx *sql.Tx) error {
+	err := s.txBackground(ctx, writeRetention, func(tx *sql.Tx) error {
 		for _, t := range []struct{ table, key, unit string }{
 			{"connection_minutes", "connection_id, minute", "minute"},
 			{"connection_latency", "connection_id, minute, bucket_ms", "minute"},

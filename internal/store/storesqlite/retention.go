@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 )
@@ -44,32 +43,43 @@ const sqlRetentionBound = `SELECT max(id) FROM (
 const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > ?1 AND e.id <= ?2 AND e.created_at < ?3
 	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held', 'parked'))`
 
-// RetentionDelete implements store.Traffic.
+// RetentionDelete implements store.Traffic. A round looks at a window of
+// at most p.Limit events, fewer when its sizer says so (holdsize.go): on a
+// big store whose pages are not cached a round of 500 events held the
+// writer tens of milliseconds. The pages the pass frees go back to the
+// file system at its end (vacuumStep).
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
+	p.Limit = s.retentionSize.size(p.Limit)
 	var res store.RetentionResult
-	err := s.txBackground(ctx, writeRetention, func(tx *sql.Tx) error {
-		// The machine's clock, not an injected one: how long the writer
-		// is held, which is what an ingest waiting for it feels.
-		start := time.Now()
-		defer func() { res.Took = time.Since(start) }()
+	hold, err := s.txHeld(ctx, background(writeRetention), func(tx *sql.Tx) error {
 		var err error
-		res, err = s.retentionRound(ctx, tx, p)
-		if err != nil {
+		if res, err = s.retentionRound(ctx, tx, p); err != nil {
 			return err
 		}
-		// The pages the round freed go back to the file system in the
-		// same commit (one fsync, not two); the pass is not done while
-		// free pages are left over.
-		more, err := s.vacuumStep(ctx, tx)
-		if err != nil {
-			return err
-		}
-		res.Done = res.Done && !more
 		s.batchHook(OpRetention)
 		return nil
 	})
 	if err != nil {
 		return store.RetentionResult{}, fmt.Errorf("retention: %w", err)
+	}
+	// A round that deleted little (the pass's last, one over events whose
+	// deliveries are pending) says nothing of what a full one costs.
+	if res.Deleted >= p.Limit/2 {
+		s.retentionSize.observe(p.Limit, hold)
+	}
+	// Once the pass has deleted what it can, it gives the free pages back
+	// to the file system, a step a round; it is not done while some are
+	// left to give. Not before: the pages at the end of the file are the
+	// newest events', and every one moved to a free page costs a rewrite
+	// of the page pointing to it, which took a quarter of the writer's time
+	// of a purge done a step a round (BenchmarkRetentionSteps); deferred, it
+	// also leaves the pages ingestion would refill meanwhile.
+	if res.Done {
+		more, err := s.vacuumStep(ctx)
+		if err != nil {
+			return store.RetentionResult{}, fmt.Errorf("retention: %w", err)
+		}
+		res.Done = !more
 	}
 	return res, nil
 }
@@ -159,12 +169,12 @@ func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int
 // Space reuse. Deleting rows frees pages inside the file; SQLite reuses
 // them for new rows but never gives them back to the file system by
 // itself. A file created by this version has auto_vacuum = INCREMENTAL
-// (see dsn), and each retention round ends with vacuumStep, which moves up
-// to vacuumPages pages from the end of the file into free ones and
-// truncates it, in the round's transaction (one commit, one fsync): the
-// file shrinks as retention deletes, without a long lock. A file created
-// before keeps auto_vacuum = NONE: it reuses its free pages but keeps its
-// size until converted with VACUUM (docs/operations.md).
+// (see dsn), and once a retention pass has deleted what it can, each of
+// its rounds runs vacuumStep, which moves pages from the end of the file
+// into free ones and truncates it, in a background turn of its own sized
+// by its hold: the file shrinks after a purge, without a long lock. A file created before keeps
+// auto_vacuum = NONE: it reuses its free pages but keeps its size until
+// converted with VACUUM (docs/operations.md).
 
 // OpRetention and OpDeliverySweep name the background batches passed to
 // Config.BatchFunc.
@@ -175,8 +185,9 @@ const (
 
 const (
 	// vacuumPages bounds the pages one step gives back: 1,024 pages of
-	// 4 KiB (4 MiB), more than a round of 1,000 events of 1 KiB frees,
-	// took 2-10 ms on the development machine.
+	// 4 KiB (4 MiB). Each page moved rewrites the page that points to it,
+	// so on a big store a step of 1,024 held the writer up to 100 ms or
+	// more; the steps are sized by their hold below that.
 	vacuumPages = 1024
 	// vacuumReserve is how many free pages (16 MiB) stay in the file for
 	// ingestion to fill, so that a store deleting as fast as it ingests
@@ -197,34 +208,44 @@ func (s *Store) readVacuumMode(ctx context.Context) error {
 }
 
 // vacuumStep gives free pages beyond vacuumReserve back to the file system,
-// at most vacuumPages of them, in tx, and reports whether more are left to
-// give.
-func (s *Store) vacuumStep(ctx context.Context, tx *sql.Tx) (more bool, err error) {
+// as many as its sizer allows up to vacuumPages, and reports whether more
+// are left to give.
+func (s *Store) vacuumStep(ctx context.Context) (more bool, err error) {
 	if !s.incrementalVacuum {
 		return false, nil
 	}
+	// Most rounds leave free pages for ingestion to fill, within the
+	// reserve: a read says so without a turn of the writer.
 	var free int64
-	if err := tx.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+	if err := s.read.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
 		return false, fmt.Errorf("vacuum: %w", err)
 	}
 	if free <= s.vacuumReserve {
 		return false, nil
 	}
-	n := min(free-s.vacuumReserve, s.vacuumPages)
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, n)); err != nil {
+	var n int64
+	hold, err := s.txHeld(ctx, background(writeRetention), func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return err
+		}
+		if free <= s.vacuumReserve {
+			return nil
+		}
+		n = min(free-s.vacuumReserve, int64(s.vacuumSize.size(int(s.vacuumPages))))
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, n)); err != nil {
+			return err
+		}
+		more = free-n > s.vacuumReserve
+		return nil
+	})
+	if err != nil {
 		return false, fmt.Errorf("vacuum: %w", err)
 	}
-	return free-n > s.vacuumReserve, nil
+	if n > 0 {
+		s.vacuumSize.observe(int(n), hold)
+	}
+	return more, nil
 }
-
-// RetentionRoundTarget is how long a retention round's statements should
-// hold the writer (retention.Config.RoundTarget, measured as
-// RetentionResult.Took): an ingest that arrives as a round starts waits
-// about this long and the commit's fsync, which keeps its p99 under 25 ms
-// on a disk whose fsync takes a few milliseconds. The commit is left out
-// of the measure: it costs the same whatever the batch, so smaller rounds
-// would not shorten it, only pay it more often.
-func (s *Store) RetentionRoundTarget() time.Duration { return 8 * time.Millisecond }
 
 // batchHook calls Config.BatchFunc, if any.
 func (s *Store) batchHook(op string) {

@@ -65,10 +65,12 @@ type Store struct {
 	stmts map[string]*sql.Stmt // hot statements prepared on write, by query; read-only after Open
 	dicts dictState            // each source's payload dictionary
 
-	sweepSize  holdSizer // DeliverySweep's batches
-	finishSize holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
-	indexSize  holdSizer // SearchIndex's batches
-	mergeSize  holdSizer // its merge steps, in leaf pages
+	sweepSize     holdSizer // DeliverySweep's batches
+	finishSize    holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
+	indexSize     holdSizer // SearchIndex's batches
+	mergeSize     holdSizer // its merge steps, in leaf pages
+	retentionSize holdSizer // RetentionDelete's rounds, in events
+	vacuumSize    holdSizer // its vacuum steps, in pages
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)

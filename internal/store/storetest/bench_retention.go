@@ -29,7 +29,8 @@ import (
 // in the same run for the ratio, ingest-max-events/s (4 writers of
 // 16-event batches for 2 s, the way ingestion groups commits), the p99 and
 // longest round, and the ingest p50/p99/max, alone first (base-) and
-// during the purge.
+// during the purge, and, where the driver counts them, the share of the
+// pass each kind of write held the writer (<kind>-held/pass).
 func BenchRetention(b *testing.B, s store.Store) {
 	n := EnvInt(b, "VOLLEY_BENCH_RETENTION_EVENTS", 500_000)
 	batch := EnvInt(b, "VOLLEY_BENCH_RETENTION_BATCH", 0)
@@ -52,6 +53,7 @@ func BenchRetention(b *testing.B, s store.Store) {
 		var rounds []time.Duration
 		var took time.Duration
 		deleted := 0
+		held := writerHeld(s)
 		during := ingestDuring(b, s, c, func() {
 			b.StartTimer()
 			start := time.Now()
@@ -75,6 +77,12 @@ func BenchRetention(b *testing.B, s store.Store) {
 			b.Fatalf("the pass deleted %d events, want %d", deleted, n)
 		}
 		b.ReportMetric(float64(deleted)/took.Seconds(), "events/s")
+		// What held the writer meanwhile, as a share of the pass's time.
+		for kind, sum := range writerHeld(s) {
+			if d := sum - held[kind]; d > 0 {
+				b.ReportMetric(d/took.Seconds(), kind+"-held/pass")
+			}
+		}
 		b.ReportMetric(maxRate, "ingest-max-events/s")
 		b.ReportMetric(float64(len(rounds)), "rounds")
 		slices.Sort(rounds)
@@ -253,4 +261,18 @@ func EnvInt(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive number", name, v)
 	}
 	return n
+}
+
+// writerHeld returns how long each kind of write has held the store's
+// writer, in seconds, if the driver counts it (store.WriterStats).
+func writerHeld(s store.Store) map[string]float64 {
+	ws, ok := s.(store.WriterStats)
+	if !ok {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, st := range ws.WriterStats() {
+		out[st.Kind] = st.Hold.Sum
+	}
+	return out
 }
