@@ -43,18 +43,19 @@ const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
 // the index was kept in the ingest transaction (docs/benchmarks.md).
 const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
 
-// searchDeleteMerge is event_search's deletemerge setting: FTS5 rewrites
-// a segment once this percentage of its rows is deleted. At FTS5's default,
-// 10, retention (which deletes the oldest events, so the oldest segments'
-// rows, a round at a time) made it rewrite the same large segments again
-// and again: one round in three spent 100-550 ms doing so, holding the
-// writer and every ingest queued behind it, and the rewrites took five
-// sixths of the pass's time (docs/benchmarks.md). At 100 a segment goes
-// once all its rows are deleted, which costs next to nothing. The price:
-// a segment that keeps a row (an old event whose delivery is still
-// pending, an event of a live project among a deleted project's) keeps
-// its deleted rows on disk until an ordinary merge of its level.
-const searchDeleteMerge = 100
+// searchDeleteMerge is event_search's deletemerge setting: FTS5 merges a
+// level of the index once this percentage of its rows is deleted, writing
+// the rows left into a new segment. At FTS5's default, 10, retention
+// (which deletes the oldest events, so the oldest segments' rows, a round
+// at a time) made it rewrite the same large segments again and again, 90 %
+// of them each time: the rewrites took five sixths of a purge's time
+// (docs/benchmarks.md). At 100 a level went only once all its rows were
+// deleted, but a merge's work is counted in pages written and such a merge
+// writes none: one step read a whole deleted level, and during a purge of
+// 1.6M events one such step held the writer more than 4 s. At 50 the rows
+// left are rewritten once in all (a half, then a quarter …), and a step
+// writes pages as it reads them, so its sizer bounds it.
+const searchDeleteMerge = 50
 
 // searchAutomerge is event_search's automerge setting: off. FTS5 merges
 // its segments as it flushes a transaction's words, and how much is due

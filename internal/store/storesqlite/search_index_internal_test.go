@@ -261,10 +261,9 @@ func TestSearchLongWords(t *testing.T) {
 	}
 }
 
-// TestRetentionEmptiesSearchIndex checks that the search index rewrites
-// no segment while retention deletes part of it (deletemerge 100) and
-// still gives back every segment once retention has deleted all its rows
-// and the indexer has merged.
+// TestRetentionEmptiesSearchIndex checks that the search index gives back
+// every segment once retention has deleted all its rows and the indexer
+// has merged (deletemerge, automerge off).
 func TestRetentionEmptiesSearchIndex(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
@@ -273,8 +272,8 @@ func TestRetentionEmptiesSearchIndex(t *testing.T) {
 	}
 	defer s.Close()
 	var merge int64
-	if err := s.write.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&merge); err != nil || merge != 100 {
-		t.Fatalf("deletemerge = %d, %v; want 100", merge, err)
+	if err := s.write.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&merge); err != nil || merge != searchDeleteMerge {
+		t.Fatalf("deletemerge = %d, %v; want %d", merge, err, searchDeleteMerge)
 	}
 	storetest.OldEvents(t, s, storetest.Graph(t, s), 300, 0)
 	indexAll(t, s) // batches of 7 events: many segments
