@@ -365,6 +365,40 @@ func (s *scaleSteps) purge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rep.sizePurged, err = s.ls.size(ctx)
+	if s.rep.sizePurged, err = s.ls.size(ctx); err != nil {
+		return err
+	}
+	s.rep.sizeSettled, s.rep.settleTook, err = settledSize(ctx, s.ls.size, s.cfg.DrainTimeout)
 	return err
+}
+
+// settleQuiet is how long the store's size must stay put for settledSize.
+const settleQuiet = 10 * time.Second
+
+// settledSize reads the store's size every second until it has not shrunk
+// for settleQuiet, or for at most limit, and returns the last size and
+// when it last shrank, from the first read. A node on SQLite gives the
+// pages a purge freed back to the file system once the pass is over.
+func settledSize(ctx context.Context, size func(context.Context) (int64, error), limit time.Duration) (int64, time.Duration, error) {
+	start := time.Now()
+	last, err := size(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	shrank := start
+	for time.Since(shrank) < settleQuiet && time.Since(start) < limit {
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		n, err := size(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		if n < last {
+			last, shrank = n, time.Now()
+		}
+	}
+	return last, shrank.Sub(start), nil
 }

@@ -24,9 +24,14 @@ type scaleReport struct {
 	lists                  []listTiming
 	sizeBuilt, sizeDrained int64
 	sizePurged             int64
-	eventsDrained          int // built and accepted by the end of the drain
-	rss                    []rssStep
-	writer                 []writerStep // SQLite
+	// sizeSettled is the size once it stopped shrinking after the purge,
+	// settleTook after sizePurged was read (SQLite gives the free pages
+	// back to the file system after the pass).
+	sizeSettled   int64
+	settleTook    time.Duration
+	eventsDrained int // built and accepted by the end of the drain
+	rss           []rssStep
+	writer        []writerStep // SQLite
 }
 
 // writerStep is what the store's single writer did during a step.
@@ -199,8 +204,9 @@ func (r *scaleReport) rows() [][3]string {
 		}
 		rows = append(rows, [3]string{"`" + l.q.name + "`", v, listTarget(l.q.name)})
 	}
-	rows = append(rows, [3]string{"store size", fmt.Sprintf("built: %s; after the drain: %s; after the purge: %.1f MiB",
-		sizeText(r.sizeBuilt, r.events), sizeText(r.sizeDrained, r.eventsDrained), float64(r.sizePurged)/(1<<20)), "≤ 0.8 KiB per event"})
+	rows = append(rows, [3]string{"store size", fmt.Sprintf("built: %s; after the drain: %s; after the purge: %.1f MiB, %.1f MiB %.0f s later",
+		sizeText(r.sizeBuilt, r.events), sizeText(r.sizeDrained, r.eventsDrained), float64(r.sizePurged)/(1<<20),
+		float64(r.sizeSettled)/(1<<20), r.settleTook.Seconds()), "≤ 0.8 KiB per event"})
 	var rss []string
 	for _, s := range r.rss {
 		rss = append(rss, fmt.Sprintf("%s %.0f MiB", s.step, s.mib))
