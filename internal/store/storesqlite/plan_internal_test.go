@@ -154,3 +154,30 @@ func TestBacklogSamplePlan(t *testing.T) {
 		t.Errorf("plan of the backlog history is\n%s\nwant %q", plan, want)
 	}
 }
+
+// TestEventOffsetPlan checks that a page read at an offset skips events
+// through the list's index alone (covering: no table row, no payload per
+// event skipped) and reads the page's events and payloads by id.
+func TestEventOffsetPlan(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	if _, err := s.EventInsert(t.Context(), storetest.Events(2000, 0, conn, time.Now())); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			if _, err := s.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+				t.Fatalf("ANALYZE: %v", err)
+			}
+		}
+		p := store.EventListParams{ProjectID: conn.ProjectID, Limit: 50, Offset: 1000}
+		lq := storesql.EventListQuery(p, dialect, eventCols, eventFrom, storesql.NoRoutes)
+		plan := explain(t, s, lq.Page, lq.PageArgs)
+		for _, want := range []string{"SEARCH e USING COVERING INDEX events_project_created (project_id=?)",
+			"SEARCH ep USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"} {
+			if !strings.Contains(plan, want) {
+				t.Errorf("analyzed %v: plan of\n%s\nis\n%s\nwant %q", analyzed, lq.Page, plan, want)
+			}
+		}
+	}
+}
