@@ -2,9 +2,7 @@ package storesqlite
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storetest"
@@ -20,21 +18,7 @@ import (
 //	VOLLEY_BENCH_OFFSET_EVENTS=200000 go test -run '^$' -bench BenchmarkEventListOffset ./internal/store/storesqlite
 func BenchmarkEventListOffset(b *testing.B) {
 	n := storetest.EnvInt(b, "VOLLEY_BENCH_OFFSET_EVENTS", 200_000)
-	s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	conn := storetest.Graph(b, s)
-	for first := 0; first < n; first += 5000 {
-		events := storetest.Events(min(5000, n-first), first/5000, conn, time.Now())
-		for j := range events {
-			events[j].Deliveries = nil
-		}
-		if _, err := s.EventInsert(context.Background(), events); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s, conn := benchStore(b, n, nil)
 	p := store.EventListParams{ProjectID: conn.ProjectID, Limit: 50, Offset: n / 2}
 	b.Run("keys", func(b *testing.B) {
 		for b.Loop() {

@@ -3,7 +3,6 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -38,22 +37,7 @@ func BenchmarkSearchMergeStep(b *testing.B) {
 // it, returning the steps and their holds' mean and max.
 func mergeStepHolds(b *testing.B, n int) (steps int, mean, most time.Duration) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Path: filepath.Join(b.TempDir(), "volley.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	conn := storetest.Graph(b, s)
-	for first := 0; first < n; first += 5000 {
-		events := storetest.Events(min(5000, n-first), first/5000, conn, time.Now())
-		for j := range events {
-			events[j].Event.Body = searchBody(first + j)
-			events[j].Deliveries = nil
-		}
-		if _, err := s.EventInsert(ctx, events); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s, _ := benchStore(b, n, searchBody)
 	for {
 		res, err := s.SearchIndex(ctx, searchindex.DefaultBatch)
 		if err != nil {

@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/volleyhq/volley/internal/searchindex"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // searchBenchWords is the free text of searchBody.
@@ -37,17 +36,31 @@ func searchBody(i int) []byte {
 	return append(b, `"}`...)
 }
 
-// benchEnvInt reads a positive integer from the environment, else def.
-func benchEnvInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
+// benchStore opens a store in a temporary directory, closed when the
+// benchmark ends, with one connection (storetest.Graph) and n events of
+// its source without deliveries, event i's body body(i) (nil: the
+// storetest body), inserted 5,000 at a time.
+func benchStore(b *testing.B, n int, body func(i int) []byte) (*Store, *volley.Connection) {
+	b.Helper()
+	s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
+	if err != nil {
+		b.Fatal(err)
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s=%q: want a positive integer", name, v)
+	b.Cleanup(func() { s.Close() })
+	conn := storetest.Graph(b, s)
+	for first := 0; first < n; first += 5000 {
+		events := storetest.Events(min(5000, n-first), first/5000, conn, time.Now())
+		for j := range events {
+			if body != nil {
+				events[j].Event.Body = body(first + j)
+			}
+			events[j].Deliveries = nil
+		}
+		if _, err := s.EventInsert(context.Background(), events); err != nil {
+			b.Fatal(err)
+		}
 	}
-	return n
+	return s, conn
 }
 
 // BenchmarkSearch measures body searches of one project of
@@ -58,24 +71,9 @@ func benchEnvInt(b *testing.B, name string, def int) int {
 //
 //	VOLLEY_BENCH_SEARCH_EVENTS=200000 go test -run '^$' -bench BenchmarkSearch -benchtime 3x ./internal/store/storesqlite
 func BenchmarkSearch(b *testing.B) {
-	n := benchEnvInt(b, "VOLLEY_BENCH_SEARCH_EVENTS", 200_000)
-	s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	conn := storetest.Graph(b, s)
+	n := storetest.EnvInt(b, "VOLLEY_BENCH_SEARCH_EVENTS", 200_000)
 	start := time.Now()
-	for first := 0; first < n; first += 1000 {
-		events := storetest.Events(min(1000, n-first), first/1000, conn, time.Now())
-		for j := range events {
-			events[j].Event.Body = searchBody(first + j)
-			events[j].Deliveries = nil
-		}
-		if _, err := s.EventInsert(context.Background(), events); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s, conn := benchStore(b, n, searchBody)
 	b.Logf("stored %d events in %v", n, time.Since(start).Round(time.Millisecond))
 	searches := []struct{ name, text string }{
 		{"rare", fmt.Sprintf("cus_%07d", n/2)}, // one event
@@ -121,7 +119,7 @@ func BenchmarkSearch(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkIngestIndexer -benchtime 1x ./internal/store/storesqlite
 func BenchmarkIngestIndexer(b *testing.B) {
-	n := benchEnvInt(b, "VOLLEY_BENCH_INGEST_EVENTS", 60_000)
+	n := storetest.EnvInt(b, "VOLLEY_BENCH_INGEST_EVENTS", 60_000)
 	for _, on := range []bool{false, true} {
 		b.Run(map[bool]string{false: "indexer_off", true: "indexer_on"}[on], func(b *testing.B) {
 			for b.Loop() {
