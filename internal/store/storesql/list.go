@@ -48,7 +48,7 @@ var attemptSorts = map[string]sortKey{
 // the driver found with LoadRoutes (NoRoutes without it).
 func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
 	q := listQuery(eventFilters(p, d, false, r), eventSort, p.Page, p.Limit, p.Offset, d,
-		" FROM events e", "SELECT "+cols+pageFrom, eventKeys)
+		" FROM events e", "SELECT "+cols+pageFrom, true)
 	if r.walk() && onlyRoute(p) && p.Page.CountLimit > 0 && p.Page.CountLimit <= RouteListMax {
 		// The count already found more than the cap allows: counting again
 		// by probing events would read ten thousand of them or more.
@@ -61,7 +61,7 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r
 // up as an external id, through its index (see ExternalIDSearch).
 func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
 	return listQuery(eventFilters(p, d, true, r), eventSort, p.Page, p.Limit, p.Offset, d,
-		" FROM events e", "SELECT "+cols+pageFrom, eventKeys)
+		" FROM events e", "SELECT "+cols+pageFrom, true)
 }
 
 // AttemptListQuery returns the queries of an attempt list, over
@@ -75,7 +75,7 @@ func AttemptListQuery(p store.AttemptListParams, d Dialect, cols string) (ListQu
 		return ListQuery{}, err
 	}
 	k, pageSelect := attemptSorts[p.Sort], "SELECT "+cols+" FROM attempts a"
-	q := listQuery(w, k, p.Page, p.Limit, p.Offset, d, " FROM attempts a", pageSelect, "")
+	q := listQuery(w, k, p.Page, p.Limit, p.Offset, d, " FROM attempts a", pageSelect, false)
 	if p.ProjectID != 0 || len(p.ProjectIDs) < 2 {
 		return q, nil
 	}
@@ -98,18 +98,15 @@ func AttemptListQuery(p store.AttemptListParams, d Dialect, cols string) (ListQu
 	return q, nil
 }
 
-// eventKeys selects the keys of an event list's rows, for a page read at
-// an offset (listQuery).
-const eventKeys = "SELECT e.id FROM events e"
-
-// listQuery returns a list's queries. With keySelect, a page read at an
-// offset skips the rows it passes by their keys alone (keySelect and the
-// filters), and only the page's rows are read through pageSelect: skipped
-// rows of pageSelect itself were each joined to their payload, which made
-// an event page at offset 1,000,000 take 1.3 s on SQLite
+// listQuery returns a list's queries: the count over countFrom, the page
+// through pageSelect. With skipByKey, a page read at an offset skips the
+// rows it passes by their keys alone (the list's id over countFrom and the
+// filters), and only the page's rows are read through pageSelect: the
+// event page's select joins each event to its payload, and skipping its
+// rows made a page at offset 1,000,000 take 1.5 s on SQLite
 // (docs/benchmarks.md). The skip is still one step per row passed: deep
 // pages are for cursors (PageParams.After).
-func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Dialect, countFrom, pageSelect, keySelect string) ListQuery {
+func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Dialect, countFrom, pageSelect string, skipByKey bool) ListQuery {
 	var q ListQuery
 	if pg.CountLimit > 0 {
 		q.Count = "SELECT count(*) FROM (SELECT 1" + countFrom + w.SQL() + " LIMIT ?) c"
@@ -118,12 +115,13 @@ func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Di
 		q.Count = "SELECT count(*)" + countFrom + w.SQL()
 		q.CountArgs = slices.Clone(w.Args)
 	}
-	page, args, order, _ := pageQuery(w, k, pg, d, pageSelect)
-	q.Page, q.PageArgs = page+order+" LIMIT ? OFFSET ?", append(args, limit, offset)
-	if offset > 0 && keySelect != "" {
-		keys, keyArgs, _, _ := pageQuery(w, k, pg, d, keySelect)
+	if offset > 0 && skipByKey {
+		keys, args, order, _ := pageQuery(w, k, pg, d, "SELECT "+k.id+countFrom)
 		q.Page = pageSelect + " WHERE " + k.id + " IN (" + keys + order + " LIMIT ? OFFSET ?)" + order
-		q.PageArgs = append(keyArgs, limit, offset)
+		q.PageArgs = append(args, limit, offset)
+	} else {
+		page, args, order, _ := pageQuery(w, k, pg, d, pageSelect)
+		q.Page, q.PageArgs = page+order+" LIMIT ? OFFSET ?", append(args, limit, offset)
 	}
 	q.Reversed = pg.Before != nil
 	return q
