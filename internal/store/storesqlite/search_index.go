@@ -53,8 +53,8 @@ const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
 // deleted, but a merge's work is counted in pages written and such a merge
 // writes none: one step read a whole deleted level, and during a purge of
 // 1.6M events one such step held the writer more than 4 s. At 50 the rows
-// left are rewritten once in all (a half, then a quarter …), and a step
-// writes pages as it reads them, so its sizer bounds it.
+// left are rewritten once in all (a half, then a quarter …), and every
+// step writes. That does not bound a step, though: see mergeSearchIndex.
 const searchDeleteMerge = 50
 
 // searchAutomerge is event_search's automerge setting: off. FTS5 merges
@@ -259,8 +259,14 @@ const searchMergeMax = 1024
 // searchAutomerge) in steps, each a background turn of its own sized by
 // its hold, until no level of the index has usermerge (4) segments left to
 // merge: the shape automerge keeps, at the same total cost, spread over
-// short holds. A level's merge of big segments takes many steps; FTS5
-// keeps the merge's progress in the index between them.
+// shorter holds. A level's merge of big segments takes many steps; FTS5
+// keeps the merge's progress in the index between them. A step is never
+// shorter than one word, though: FTS5 checks its page budget only when
+// the word changes, and a word every event holds lists every event of the
+// level, so the longest step grows with the level whatever pages it asks
+// for (BenchmarkSearchMergeStep: 8.7 ms at 50,000 events, 82 ms at
+// 800,000; 256-512 ms at 2M in the scale runs). Only an index in parts of
+// bounded size would bound it (issue 8).
 func (s *Store) mergeSearchIndex(ctx context.Context) error {
 	for {
 		pages := s.mergeSize.size(searchMergeMax)
