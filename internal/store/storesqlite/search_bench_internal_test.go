@@ -51,6 +51,9 @@ func benchStore(b *testing.B, n int, body func(i int) []byte) (*Store, *volley.C
 	for first := 0; first < n; first += 5000 {
 		events := storetest.Events(min(5000, n-first), first/5000, conn, time.Now())
 		for j := range events {
+			// Events numbers a batch's uids by its size: a last, smaller
+			// batch would repeat some.
+			events[j].Event.UID = fmt.Sprintf("evt_%022d", first+j)
 			if body != nil {
 				events[j].Event.Body = body(first + j)
 			}
