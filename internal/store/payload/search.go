@@ -34,7 +34,7 @@ func SearchText(body []byte) string {
 // the same events.
 const IndexWordMax = 12
 
-// IndexText is the text an index of body's words (SQLite's event_search)
+// IndexText is the text an index of body's words (SQLite's search index parts)
 // is fed: the words of SearchText(body), each cut by IndexWord, separated
 // by single spaces. The index keeps which bodies hold a word, not where,
 // so JSON punctuation and the ends of long words would cost it time and

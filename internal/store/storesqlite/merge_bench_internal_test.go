@@ -10,21 +10,21 @@ import (
 	"github.com/volleyhq/volley/internal/store/storetest"
 )
 
-// BenchmarkSearchMergeStep measures how long one step of the search
-// index's merge holds the writer when the level it merges holds n events
-// (VOLLEY_BENCH_MERGE_EVENTS, default 200,000): n events of searchBody,
-// indexed and optimized into one segment, three fifths of them deleted
-// from the index as a purge deletes them (the oldest), then merged
-// (deletemerge) in steps of the fewest pages the merge sizer asks for
-// until none is left. FTS5 checks a step's page budget only when the term
-// changes, so a step writes at least one word's whole list of events, and
-// a word every event holds lists the whole level: the step's hold grows
-// with the level, not with the pages asked for. It reports the steps'
-// count and their hold's mean and max.
+// BenchmarkSearchMergeStep measures how long the steps of the search
+// index's merges hold the writer while one part of n events
+// (VOLLEY_BENCH_MERGE_EVENTS, default 65,536, searchPartEvents) is filled
+// as the indexer fills it: n events of searchBody indexed in the
+// indexer's batches into a part big enough for all, each batch followed
+// by the merge steps it makes due, as SearchIndex runs them, sized by
+// their hold. FTS5 checks a step's page budget only when the term
+// changes, so a step writes at least one word's whole list of the level it
+// merges, and a word every event holds lists the whole level: the longest
+// step grows with the part. It reports the steps' count and their hold's
+// mean and max.
 //
-//	for n in 50000 200000 800000; do VOLLEY_BENCH_MERGE_EVENTS=$n go test -run '^$' -bench BenchmarkSearchMergeStep -benchtime 1x ./internal/store/storesqlite; done
+//	for n in 16384 65536 262144; do VOLLEY_BENCH_MERGE_EVENTS=$n go test -run '^$' -bench BenchmarkSearchMergeStep -benchtime 1x ./internal/store/storesqlite; done
 func BenchmarkSearchMergeStep(b *testing.B) {
-	n := storetest.EnvInt(b, "VOLLEY_BENCH_MERGE_EVENTS", 200_000)
+	n := storetest.EnvInt(b, "VOLLEY_BENCH_MERGE_EVENTS", searchPartEvents)
 	for b.Loop() {
 		steps, mean, most := mergeStepHolds(b, n)
 		b.ReportMetric(float64(steps), "steps")
@@ -33,52 +33,47 @@ func BenchmarkSearchMergeStep(b *testing.B) {
 	}
 }
 
-// mergeStepHolds builds the level of BenchmarkSearchMergeStep and merges
-// it, returning the steps and their holds' mean and max.
+// mergeStepHolds fills the part of BenchmarkSearchMergeStep, returning
+// the merge steps and their holds' mean and max.
 func mergeStepHolds(b *testing.B, n int) (steps int, mean, most time.Duration) {
 	ctx := context.Background()
 	s, _ := benchStore(b, n, searchBody)
+	s.search.events = int64(n) + 1 // every event in the first part the indexer makes
+	var total time.Duration
 	for {
-		res, err := s.SearchIndex(ctx, searchindex.DefaultBatch)
+		res, err := s.indexBatch(ctx, searchindex.DefaultBatch)
 		if err != nil {
 			b.Fatal(err)
+		}
+		parts := s.search.set.Load().parts
+		p := parts[len(parts)-1]
+		for {
+			pages := s.mergeSize.size(searchMergeMax)
+			var merged bool
+			hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
+				merged, err = mergeStep(ctx, tx, p, pages)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !merged {
+				break
+			}
+			s.mergeSize.observe(pages, hold)
+			steps++
+			total += hold
+			most = max(most, hold)
 		}
 		if res.Done {
 			break
 		}
 	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO event_search (event_search) VALUES ('optimize')`); err != nil {
-		b.Fatal(err)
-	}
-	var low int64
-	if err := s.read.QueryRowContext(ctx, `SELECT min(id) FROM events`).Scan(&low); err != nil {
-		b.Fatal(err)
-	}
-	for from := low; from < low+int64(n)*3/5; from += 1000 {
-		if _, err := s.write.ExecContext(ctx, `DELETE FROM event_search WHERE rowid >= ? AND rowid < ?`,
-			from, min(from+1000, low+int64(n)*3/5)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var total time.Duration
-	for {
-		var merged bool
-		hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
-			merged, err = mergeStep(ctx, tx, holdMinRows)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !merged {
-			break
-		}
-		steps++
-		total += hold
-		most = max(most, hold)
+	if len(s.search.set.Load().parts) != 2 { // part 1 of the migration, empty, and the one filled
+		b.Fatalf("the events went into %d parts, want one", len(s.search.set.Load().parts)-1)
 	}
 	if steps == 0 {
-		b.Fatal("no merge step found work: the deleted rows did not make a level due")
+		b.Fatal("no merge step found work")
 	}
 	return steps, total / time.Duration(steps), most
 }

@@ -13,6 +13,12 @@ import (
 	"github.com/volleyhq/volley/internal/store/migration"
 )
 
+// downPrep is the work a migration's down step needs done first that its
+// SQL cannot do, by version.
+var downPrep = map[int]func(context.Context, *sql.Tx) error{
+	20: dropSearchParts, // the parts' tables, which only search_parts names
+}
+
 // migrator is the migration.Executor of a Store.
 type migrator struct{ s *Store }
 
@@ -78,6 +84,11 @@ func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) (
 			return err
 		}
 	} else {
+		if prep := downPrep[mig.Version]; prep != nil {
+			if err := prep(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, mig.Down); err != nil {
 			return err
 		}

@@ -82,33 +82,41 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// searchCond is the dialect's text search through the index (see
-// search_index.go): the candidates are the events the index finds for the
-// search's words, the events past the indexer's cursor, and the events whose
-// external id is the text; each candidate then matches by its external id,
-// or by its body holding the whole text (ignoring case) with each of its
-// words as a whole word, as PostgreSQL's index finds them. For a search of
-// one word shorter than the index's cut (payload.IndexWordMax: a word of
-// that length may be the cut of a longer one) the index's answer is that
-// already, so indexed candidates skip the check of their
-// bodies. A search without words (say "%") finds
-// external ids only. EventList uses it when the candidates are few
-// (searchWalks); the shared filters then let them drive the plan.
-func searchCond(text string) (string, []any) {
+// searchCond is the dialect's text search through the index's parts ps
+// (see search_index.go): the candidates are the events the parts find for
+// the search's words, the events past them (ps.past), and the events
+// whose external id is the text; each candidate then matches by its
+// external id, or by its body holding the whole text (ignoring case) with
+// each of its words as a whole word, as PostgreSQL's index finds them. The
+// ids of deleted events that parts still hold find no event. For a search
+// of one word shorter than the index's cut (payload.IndexWordMax: a word
+// of that length may be the cut of a longer one) the index's answer is
+// that already, so indexed candidates skip the check of their bodies. A
+// search without words (say "%") finds external ids only. EventList uses
+// it when the candidates are few (searchWalks); the shared filters then
+// let them drive the plan.
+func (ps *partSet) searchCond(text string) (string, []any) {
 	terms := payload.Terms(text)
 	if len(terms) == 0 {
 		return "e.external_id = ?", []any{text}
 	}
 	indexed := ""
 	if payload.IsWord(text) && utf8.RuneCountInString(text) < payload.IndexWordMax {
-		indexed = " OR e.id <= " + sqlSearchCursor
+		indexed = " OR e.id <= " + ps.past()
 	}
-	return `e.id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?
-			UNION ALL SELECT id FROM events WHERE id > ` + sqlSearchCursor + `
+	var b strings.Builder
+	args := make([]any, 0, len(ps.parts)+3)
+	b.WriteString("e.id IN (")
+	for i := len(ps.parts) - 1; i >= 0; i-- { // newest first
+		t := ps.parts[i].table()
+		b.WriteString("SELECT rowid FROM " + t + " WHERE " + t + " MATCH ?\n\t\t\tUNION ALL ")
+		args = append(args, ftsQuery(terms))
+	}
+	b.WriteString(`SELECT id FROM events WHERE id > ` + ps.past() + `
 			UNION ALL SELECT id FROM events WHERE external_id = ?)
 		AND (e.external_id = ?` + indexed + ` OR EXISTS (SELECT 1 FROM event_payloads x
-			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
-		[]any{ftsQuery(terms), text, text, []byte(text)}
+			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`)
+	return b.String(), append(args, text, text, []byte(text))
 }
 
 // walkSearchCond is the text search that checks each event the list's other

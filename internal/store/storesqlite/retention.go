@@ -15,14 +15,13 @@ import (
 // of leaving the children to ON DELETE CASCADE, which runs a delete per
 // event and per child table. The foreign keys stay: they catch a child row
 // written for an event that is going away. A table that hangs off events
-// gets its statement here, before the events one.
+// gets its statement here, before the events one. The body search index
+// is not one of them: its parts go whole once their events are all
+// deleted (search_parts.go).
 var retentionDeletes = []string{
 	`DELETE FROM attempts WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1))`,
 	`DELETE FROM event_payloads WHERE event_id IN (SELECT value FROM json_each(?1))`,
-	// Only indexed events have words in event_search (see search_index.go):
-	// a delete of another rowid would still write a tombstone.
-	`DELETE FROM event_search WHERE rowid IN (SELECT value FROM json_each(?1) WHERE value <= ` + sqlSearchCursor + `)`,
 	`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
 }
 

@@ -5,17 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/payload"
 )
 
-// The body search index. event_search (migration search_index) is an
-// FTS5 index of the words of each event's body, filled in the background
-// by SearchIndex rather than at ingest: ingestion writes nothing to it and never waits
-// for it. search_index.indexed_through is the indexer's cursor: every event
-// with an id up to it is in the index (or was deleted), none past it is.
+// The body search index: FTS5 indexes of the words of each event's body,
+// in parts over ranges of event ids (search_parts.go), filled in the
+// background by SearchIndex rather than at ingest: ingestion writes
+// nothing to it and never waits for it. search_index.indexed_through is
+// the indexer's cursor: every event with an id up to it is in a part (or
+// was deleted), none past it is.
 // Events get their ids in commit order (one writer, ids only grow), so no
 // event can appear behind the cursor later.
 //
@@ -32,67 +34,44 @@ const OpSearchIndex = "search_index"
 // sqlSearchCursor is the indexer's cursor, as a scalar subquery.
 const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
 
-// sqlSearchInsert indexes an event's body text. It must stay a one-row
-// VALUES insert, and nothing that can abort half-way may follow it in its
-// transaction: SQLite opens a statement journal for such a statement (an
-// INSERT … SELECT, an insert checking foreign keys), tells every virtual
-// table written in the transaction (xSavepoint), and FTS5 then flushes
-// what it holds in memory to disk as a new segment. An insert per event
-// followed by such a statement writes a segment per event, and the merges
-// of those segments grew with the index: that made ingest "quadratic" when
-// the index was kept in the ingest transaction (docs/benchmarks.md).
-const sqlSearchInsert = `INSERT INTO event_search (rowid, body) VALUES (?, ?)`
+// A part's insert (indexBatch) must stay a one-row VALUES insert, and
+// nothing that can abort half-way may follow it in its transaction: SQLite
+// opens a statement journal for such a statement (an INSERT … SELECT, an
+// insert checking foreign keys), tells every virtual table written in the
+// transaction (xSavepoint), and FTS5 then flushes what it holds in memory
+// to disk as a new segment. An insert per event followed by such a
+// statement writes a segment per event, and the merges of those segments
+// grew with the index: that made ingest "quadratic" when the index was
+// kept in the ingest transaction (docs/benchmarks.md).
 
-// searchDeleteMerge is event_search's deletemerge setting: FTS5 merges a
-// level of the index once this percentage of its rows is deleted, writing
-// the rows left into a new segment. At FTS5's default, 10, retention
-// (which deletes the oldest events, so the oldest segments' rows, a round
-// at a time) made it rewrite the same large segments again and again, 90 %
-// of them each time: the rewrites took five sixths of a purge's time
-// (docs/benchmarks.md). At 100 a level went only once all its rows were
-// deleted, but a merge's work is counted in pages written and such a merge
-// writes none: one step read a whole deleted level, and during a purge of
-// 1.6M events one such step held the writer more than 4 s. At 50 the rows
-// left are rewritten once in all (a half, then a quarter …), and every
-// step writes. That does not bound a step, though: see mergeSearchIndex.
-const searchDeleteMerge = 50
-
-// searchAutomerge is event_search's automerge setting: off. FTS5 merges
+// searchAutomerge is each part's automerge setting: off. FTS5 merges
 // its segments as it flushes a transaction's words, and how much is due
 // does not follow the transaction's size: every 64 leaf pages written, it
 // merges 64 pages per level of the index (about 600 pages, 2.5 MiB, at 2M
-// events) in that transaction. One index batch in a few, however small,
-// held the writer 64-128 ms so, with every ingest queued behind it
-// (docs/benchmarks.md). With automerge off the indexer merges in steps of
-// its own instead (mergeSearchIndex), each a background turn sized by its
-// hold. FTS5 still merges at once a level that reaches crisismerge (16)
-// segments: only if the steps fall that far behind.
+// events in one index) in that transaction. One index batch in a few,
+// however small, held the writer 64-128 ms so, with every ingest queued
+// behind it (docs/benchmarks.md). With automerge off the indexer merges in
+// steps of its own instead (mergeSearchIndex), each a background turn
+// sized by its hold. FTS5 still merges at once a level that reaches
+// crisismerge (16) segments: only if the steps fall that far behind.
 const searchAutomerge = 0
 
-// searchConfig is the event_search settings the store sets (FTS5 keeps
-// them in the file, in event_search_config).
-var searchConfig = []struct {
-	key   string
-	value int64
-}{
-	{"deletemerge", searchDeleteMerge},
-	{"automerge", searchAutomerge},
-}
-
-// setSearchConfig sets event_search's searchConfig, where it is not yet.
+// setSearchConfig turns automerge off in every live part where it is not
+// yet: part 1 of a store upgraded from before it was (parts made since
+// are created so, see createPart).
 func (s *Store) setSearchConfig(ctx context.Context) error {
-	for _, c := range searchConfig {
+	for _, p := range s.search.set.Load().parts {
+		t := p.table()
 		var v int64
-		err := s.write.QueryRowContext(ctx, `SELECT v FROM event_search_config WHERE k = ?`, c.key).Scan(&v)
+		err := s.write.QueryRowContext(ctx, `SELECT v FROM `+t+`_config WHERE k = 'automerge'`).Scan(&v)
 		switch {
-		case err == nil && v == c.value:
+		case err == nil && v == searchAutomerge:
 			continue
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("sqlite: read search index %s: %w", c.key, err)
+			return fmt.Errorf("sqlite: read search index part %d automerge: %w", p.n, err)
 		}
-		if _, err := s.write.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES (?, ?)`,
-			c.key, c.value); err != nil {
-			return fmt.Errorf("sqlite: set search index %s: %w", c.key, err)
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`, rank) VALUES ('automerge', ?)`, searchAutomerge); err != nil {
+			return fmt.Errorf("sqlite: set search index part %d automerge: %w", p.n, err)
 		}
 	}
 	return nil
@@ -107,23 +86,25 @@ func (s *Store) optimize(ctx context.Context, pragma string) error {
 	return s.pinSearchStats(ctx)
 }
 
-// searchDataRows is the row count the planner is told event_search_data
-// has, whatever it holds: large, so that every FTS5 statement on it seeks
-// by key.
+// searchDataRows is the row count the planner is told each part's _data
+// table has, whatever it holds: large, so that every FTS5 statement on it
+// seeks by key.
 const searchDataRows = "1000000"
 
-// pinSearchStats replaces the planner statistics of event_search's shadow
-// tables by one fixed row count for event_search_data. PRAGMA optimize
+// pinSearchStats replaces the planner statistics of the parts' shadow
+// tables by one fixed row count for each _data table. PRAGMA optimize
 // analyses a table it has never analysed, so a new store got statistics
-// of a two-row event_search_data, and a node that runs for weeks keeps
-// them while the index grows to millions of rows. With them SQLite
-// planned FTS5's range delete (DELETE FROM event_search_data WHERE id>=?
-// AND id<=?, run by every merge of the index) as a scan of the table:
-// filling the index fell from 20,000 events/s to 2,000/s by 700,000 events
-// and kept falling (docs/benchmarks.md). FTS5's statements all look rows
-// up by key; a large count keeps them doing so. Deleting the statistics
-// would not do: a connection keeps a table's last row count when its
-// statistics go, until it reloads the schema.
+// of a two-row _data table, and a node that runs for weeks kept them while
+// the index grew to millions of rows. With them SQLite planned FTS5's
+// range delete (DELETE FROM …_data WHERE id>=? AND id<=?, run by every
+// merge of the index) as a scan of the table: filling the index fell from
+// 20,000 events/s to 2,000/s by 700,000 events and kept falling
+// (docs/benchmarks.md). FTS5's statements all look rows up by key; a large
+// count keeps them doing so. Deleting the statistics would not do: a
+// connection keeps a table's last row count when its statistics go, until
+// it reloads the schema. A part made since the last optimize has no
+// statistics: the planner's default for such a table is about a million
+// rows too.
 func (s *Store) pinSearchStats(ctx context.Context) error {
 	var exists bool
 	if err := s.write.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'sqlite_stat1'`).Scan(&exists); err != nil {
@@ -132,17 +113,19 @@ func (s *Store) pinSearchStats(ctx context.Context) error {
 	if !exists {
 		return nil // nothing analysed yet: the planner uses its defaults
 	}
-	var stats string
-	if err := s.write.QueryRowContext(ctx, `SELECT coalesce(group_concat(tbl || ' ' || coalesce(idx, '') || ' ' || stat, ';'), '')
-		FROM sqlite_stat1 WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'`).Scan(&stats); err != nil {
+	var other int
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_stat1
+		WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'
+		AND NOT (tbl LIKE '%\_data' ESCAPE '\' AND idx IS NULL AND stat = '`+searchDataRows+`')`).Scan(&other); err != nil {
 		return fmt.Errorf("sqlite: read search index statistics: %w", err)
 	}
-	if stats == "event_search_data  "+searchDataRows {
+	if other == 0 {
 		return nil
 	}
 	stmts := []string{
 		`DELETE FROM sqlite_stat1 WHERE tbl LIKE 'event\_search\_%' ESCAPE '\'`,
-		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('event_search_data', NULL, '` + searchDataRows + `')`,
+		`INSERT INTO sqlite_stat1 (tbl, idx, stat) SELECT name, NULL, '` + searchDataRows + `' FROM sqlite_schema
+			WHERE type = 'table' AND name LIKE 'event\_search\_%\_data' ESCAPE '\'`,
 		// The planner reads the statistics when it loads the schema.
 		`ANALYZE sqlite_schema`,
 	}
@@ -168,16 +151,21 @@ type pendingBody struct {
 }
 
 // SearchIndex implements store.SearchIndexer: a batch of events indexed
-// (indexBatch), then the index's segments merged (mergeSearchIndex),
-// whether the batch found events or not: retention's deletes leave
-// segments to merge too.
+// into the newest part (indexBatch), the parts it wrote merged
+// (mergeSearchIndex), and the parts whose events are all deleted dropped
+// (retireSearchParts).
 func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexResult, error) {
 	if limit <= 0 {
 		return store.SearchIndexResult{}, fmt.Errorf("search index: limit %d", limit)
 	}
+	s.search.mu.Lock()
+	defer s.search.mu.Unlock()
 	res, err := s.indexBatch(ctx, limit)
 	if err == nil {
 		err = s.mergeSearchIndex(ctx)
+	}
+	if err == nil {
+		err = s.retireSearchParts(ctx)
 	}
 	if err != nil {
 		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
@@ -185,10 +173,12 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 	return res, nil
 }
 
-// indexBatch indexes up to limit events past the cursor. The bodies are
-// read and decoded from a read connection, outside the writer; the write
-// transaction only inserts their words and moves the cursor, as a
-// background writer (behind every waiting ingest, see writer.go).
+// indexBatch indexes up to limit events past the cursor into the newest
+// part, up to the end of its range; a batch past it starts the next part.
+// The bodies are read and decoded from a read connection, outside the
+// writer; the write transaction only inserts their words and moves the
+// cursor, as a background writer (behind every waiting ingest, see
+// writer.go).
 func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexResult, error) {
 	// The batch is sized by its hold (holdsize.go), up to limit: on a big
 	// store's uncached pages its inserts cost more per event.
@@ -205,6 +195,18 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 	if len(batch) == 0 {
 		return res, nil
 	}
+	parts := s.search.set.Load().parts
+	part, next := parts[len(parts)-1], false
+	if batch[0].id > part.last {
+		// The next part starts where the last ends and covers a part's
+		// worth of events from the batch's first (ids skipped are few, but
+		// a range of none would make a part of nothing).
+		part, next = searchPart{n: part.n + 1, first: part.last + 1, last: batch[0].id + s.search.events - 1}, true
+	}
+	if i := slices.IndexFunc(batch, func(b pendingBody) bool { return b.id > part.last }); i >= 0 {
+		batch, res.Done = batch[:i], false
+	}
+	var created bool
 	hold, err := s.txHeld(ctx, background(writeIndex), func(tx *sql.Tx) error {
 		// The cursor moves only if it is where the batch read it: a batch
 		// that raced another one leaves the work to it.
@@ -217,6 +219,12 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 			res.Done = false
 			return nil
 		}
+		if next {
+			if err := createPart(ctx, tx, part); err != nil {
+				return err
+			}
+			created = true
+		}
 		// Retention may have deleted some of the batch since it was read.
 		kept, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE id > ? AND id <= ?`, from, batch[len(batch)-1].id)
 		if err != nil {
@@ -226,7 +234,7 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 		for _, id := range kept {
 			exists[id] = true
 		}
-		ins, err := tx.PrepareContext(ctx, sqlSearchInsert)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO `+part.table()+` (rowid, body) VALUES (?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -246,7 +254,13 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 	if err != nil {
 		return store.SearchIndexResult{}, err
 	}
+	if created {
+		// Searches with the set before it check the bodies of the events
+		// past its newest part (searchCond), this part's among them.
+		s.publish(append(slices.Clip(parts), part))
+	}
 	if res.Indexed > 0 { // else the batch raced another and wrote nothing
+		s.search.unmerged[part.n] = true
 		s.indexSize.observe(len(batch), hold)
 	}
 	return res, nil
@@ -255,28 +269,41 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 // searchMergeMax bounds the leaf pages one merge step writes (4 MiB).
 const searchMergeMax = 1024
 
-// mergeSearchIndex merges event_search's segments (automerge is off, see
-// searchAutomerge) in steps, each a background turn of its own sized by
-// its hold, until no level of the index has usermerge (4) segments left to
-// merge: the shape automerge keeps, at the same total cost, spread over
-// shorter holds. A level's merge of big segments takes many steps; FTS5
-// keeps the merge's progress in the index between them. A step is never
-// shorter than one word, though: FTS5 checks its page budget only when
-// the word changes, and a word every event holds lists every event of the
-// level, so the longest step grows with the level whatever pages it asks
-// for (BenchmarkSearchMergeStep: 8.7 ms at 50,000 events, 82 ms at
-// 800,000; 256-512 ms at 2M in the scale runs). Only an index in parts of
-// bounded size would bound it (issue 8).
+// mergeSearchIndex merges the segments of the parts written since their
+// last merge (automerge is off, see searchAutomerge) in steps, each a
+// background turn of its own sized by its hold, until no level of them
+// has usermerge (4) segments left to merge: the shape automerge keeps, at
+// the same total cost, spread over shorter holds. A level's merge of big
+// segments takes many steps; FTS5 keeps the merge's progress in the index
+// between them. A step is never shorter than one word, though: FTS5
+// checks its page budget only when the word changes, and a word every
+// event holds lists every event of the level, so the longest step grows
+// with the level whatever pages it asks for (BenchmarkSearchMergeStep:
+// 8.7 ms at 50,000 events, 82 ms at 800,000). The parts bound it.
 func (s *Store) mergeSearchIndex(ctx context.Context) error {
+	for _, p := range s.search.set.Load().parts {
+		if !s.search.unmerged[p.n] {
+			continue
+		}
+		if err := s.mergePart(ctx, p); err != nil {
+			return fmt.Errorf("merge part %d: %w", p.n, err)
+		}
+		delete(s.search.unmerged, p.n)
+	}
+	return nil
+}
+
+// mergePart merges p's segments in steps until none is left to merge.
+func (s *Store) mergePart(ctx context.Context, p searchPart) error {
 	for {
 		pages := s.mergeSize.size(searchMergeMax)
 		var merged bool
 		hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
-			merged, err = mergeStep(ctx, tx, pages)
+			merged, err = mergeStep(ctx, tx, p, pages)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("merge: %w", err)
+			return err
 		}
 		if !merged {
 			return nil
@@ -311,16 +338,17 @@ func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pen
 	return out, rows.Err()
 }
 
-// mergeStep merges up to pages leaf pages of event_search's segments in tx
-// and reports whether it found any to merge.
-func mergeStep(ctx context.Context, tx *sql.Tx, pages int) (bool, error) {
+// mergeStep merges up to pages leaf pages of part p's segments in tx and
+// reports whether it found any to merge.
+func mergeStep(ctx context.Context, tx *sql.Tx, p searchPart, pages int) (bool, error) {
 	// FTS5 tells whether a merge found work only by the rows it wrote: two
 	// or more (the 'merge' command's documentation).
 	var before, after int64
 	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO event_search (event_search, rank) VALUES ('merge', ?)`, pages); err != nil {
+	t := p.table()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`, rank) VALUES ('merge', ?)`, pages); err != nil {
 		return false, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {
@@ -336,10 +364,12 @@ func mergeStep(ctx context.Context, tx *sql.Tx, pages int) (bool, error) {
 const searchCandidateMax = 20_000
 
 // searchWalks reports whether the body search text should read the
-// project's events rather than the index's candidates: when the index and
-// the events past its cursor hold more than searchCandidateMax candidates.
+// project's events rather than the index's candidates: when the parts ps
+// and the events past them hold more than searchCandidateMax candidates.
 // The count stops there, so it reads at most that many index entries.
-func (s *Store) searchWalks(ctx context.Context, text string) (bool, error) {
+// It counts the ids of deleted events still in their parts too: a part
+// goes only once all its events are gone.
+func (s *Store) searchWalks(ctx context.Context, ps *partSet, text string) (bool, error) {
 	if text == "" || strings.HasPrefix(text, "evt_") {
 		return false, nil // no search, or an id search (storesql.EventFilters)
 	}
@@ -347,10 +377,15 @@ func (s *Store) searchWalks(ctx context.Context, text string) (bool, error) {
 	if len(terms) == 0 {
 		return false, nil // external ids only
 	}
+	matches := make([]string, len(ps.parts))
+	for i, p := range ps.parts {
+		t := p.table()
+		matches[i] = `SELECT 1 FROM ` + t + ` WHERE ` + t + ` MATCH ?1`
+	}
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM event_search WHERE event_search MATCH ?1 LIMIT ?2)) +
-		(SELECT count(*) FROM (SELECT 1 FROM events WHERE id > `+sqlSearchCursor+` LIMIT ?2))`,
+		(SELECT count(*) FROM (`+strings.Join(matches, " UNION ALL ")+` LIMIT ?2)) +
+		(SELECT count(*) FROM (SELECT 1 FROM events WHERE id > `+ps.past()+` LIMIT ?2))`,
 		ftsQuery(terms), s.searchCandidateMax+1).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("count search candidates: %w", err)

@@ -84,7 +84,7 @@ func TestSearchWalksCommonWords(t *testing.T) {
 		{"common tenth", false, 20},
 		{"rare190", false, 1},
 	} {
-		walks, err := s.searchWalks(t.Context(), tc.text)
+		walks, err := s.searchWalks(t.Context(), s.search.set.Load(), tc.text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_index SET indexed_through = 0`); err != nil {
 		t.Fatal(err)
 	}
-	if walks, err := s.searchWalks(t.Context(), "rare190"); err != nil || !walks {
+	if walks, err := s.searchWalks(t.Context(), s.search.set.Load(), "rare190"); err != nil || !walks {
 		t.Errorf("search of a rare word before the backfill walks = %v (err %v), want true", walks, err)
 	}
 	if ids, total := searchIDs(t, s, conn.ProjectID, "rare190", 5); total != 1 || ids[0] != ins[190].ID {
@@ -135,7 +135,7 @@ func TestSearchIndexPlan(t *testing.T) {
 		d         storesql.Dialect
 		want, not []string
 	}{
-		{dialect, []string{"VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
+		{indexDialect(s.search.set.Load()), []string{"VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
 		{walkDialect, []string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
 	} {
 		for _, also := range []store.EventListParams{{}, {SourceID: conn.SourceID}, {ConnectionID: conn.ID}} {
@@ -194,12 +194,10 @@ func TestSearchIndexAfterUpgrade(t *testing.T) {
 	defer s.Close()
 	indexed := func() (rows, cursor int64) {
 		t.Helper()
-		err := s.read.QueryRowContext(t.Context(), `SELECT (SELECT count(*) FROM event_search_docsize),
-			(SELECT indexed_through FROM search_index)`).Scan(&rows, &cursor)
-		if err != nil {
+		if err := s.read.QueryRowContext(t.Context(), `SELECT indexed_through FROM search_index`).Scan(&cursor); err != nil {
 			t.Fatal(err)
 		}
-		return rows, cursor
+		return partRows(t, s, "common"), cursor
 	}
 	if rows, cursor := indexed(); rows != 0 || cursor != 0 {
 		t.Fatalf("after the migration the index has %d rows, cursor %d; want an empty index", rows, cursor)
@@ -241,11 +239,18 @@ func TestSearchLongWords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EventInsert: %v", err)
 	}
-	if _, err := s.write.ExecContext(t.Context(), `INSERT INTO event_search (rowid, body) VALUES (?, ?)`,
+	// As the indexer did before: the whole word, in the part that covers
+	// the events indexed so far.
+	if _, err := s.write.ExecContext(t.Context(), `INSERT INTO event_search_1 (rowid, body) VALUES (?, ?)`,
 		ins[0].ID, string(events[0].Event.Body)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_index SET indexed_through = ?`, ins[0].ID); err != nil {
+	for _, q := range []string{`UPDATE search_index SET indexed_through = ?`, `UPDATE search_parts SET last_event = ? WHERE part = 1`} {
+		if _, err := s.write.ExecContext(t.Context(), q, ins[0].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.loadSearchParts(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	indexAll(t, s)
@@ -258,41 +263,6 @@ func TestSearchLongWords(t *testing.T) {
 		if got, total := searchIDs(t, s, conn.ProjectID, text, 10); !slices.Equal(got, want) || total != int64(len(want)) {
 			t.Errorf("search %q = %v (total %d), want %v", text, got, total, want)
 		}
-	}
-}
-
-// TestRetentionEmptiesSearchIndex checks that the search index gives back
-// every segment once retention has deleted all its rows and the indexer
-// has merged (deletemerge, automerge off).
-func TestRetentionEmptiesSearchIndex(t *testing.T) {
-	t.Parallel()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var merge int64
-	if err := s.write.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'deletemerge'`).Scan(&merge); err != nil || merge != searchDeleteMerge {
-		t.Fatalf("deletemerge = %d, %v; want %d", merge, err, searchDeleteMerge)
-	}
-	storetest.OldEvents(t, s, storetest.Graph(t, s), 300, 0)
-	indexAll(t, s) // batches of 7 events: many segments
-	blocks := func() (n int) {
-		if err := s.write.QueryRowContext(t.Context(), `SELECT count(*) FROM event_search_data`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	full := blocks()
-	retentionPass(t, s, store.RetentionParams{Before: time.Now().Add(-24 * time.Hour), Now: time.Now(), Limit: 50}, 20)
-	// The indexer's next step merges (automerge is off): it drops the
-	// segments whose rows are all deleted.
-	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
-		t.Fatal(err)
-	}
-	// What is left: the structure record and the averages record.
-	if n := blocks(); n > 2 {
-		t.Errorf("the index holds %d records after retention deleted every event (%d before), want 2", n, full)
 	}
 }
 
@@ -311,16 +281,30 @@ func TestSearchIndexStatisticsPinned(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		var stats string
-		if err := s.write.QueryRowContext(t.Context(), `SELECT group_concat(tbl || ':' || stat, ', ') FROM sqlite_stat1
-			WHERE tbl LIKE 'event_search%'`).Scan(&stats); err != nil {
+		var stats, want []string
+		for _, p := range s.search.set.Load().parts {
+			want = append(want, p.table()+"_data:"+searchDataRows)
+		}
+		rows, err := s.write.QueryContext(t.Context(), `SELECT tbl || ':' || coalesce(idx, '') || stat FROM sqlite_stat1
+			WHERE tbl LIKE 'event_search%' ORDER BY tbl`)
+		if err != nil {
 			t.Fatalf("%s: read sqlite_stat1: %v", when, err)
 		}
-		if want := "event_search_data:" + searchDataRows; stats != want {
-			t.Errorf("%s: sqlite_stat1 holds %q for event_search's tables, want %q", when, stats, want)
+		for rows.Next() {
+			var st string
+			if err := rows.Scan(&st); err != nil {
+				t.Fatal(err)
+			}
+			stats = append(stats, st)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(stats, want) {
+			t.Errorf("%s: sqlite_stat1 holds %q for the search index's tables, want %q", when, stats, want)
 		}
 		var plan []string
-		rows, err := s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN DELETE FROM event_search_data WHERE id >= ? AND id <= ?`, 1, 2)
+		rows, err = s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN DELETE FROM `+s.search.set.Load().parts[0].table()+`_data WHERE id >= ? AND id <= ?`, 1, 2)
 		if err != nil {
 			t.Fatalf("%s: EXPLAIN: %v", when, err)
 		}
@@ -358,10 +342,6 @@ func TestSearchIndexStatisticsPinned(t *testing.T) {
 func TestSearchIndexMergesInSteps(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
-	var automerge int64
-	if err := s.read.QueryRowContext(t.Context(), `SELECT v FROM event_search_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != 0 {
-		t.Fatalf("automerge = %d, %v; want 0", automerge, err)
-	}
 	const n = 15 // without merges: 15 segments on level 0 (crisismerge is 16)
 	searchEvents(t, s, conn, n)
 	s.mergeSize.perRow = holdTarget // merge steps of the fewest pages
@@ -371,9 +351,14 @@ func TestSearchIndexMergesInSteps(t *testing.T) {
 			t.Fatalf("batch %d: SearchIndex = %+v, %v; want 1 indexed", i, res, err)
 		}
 	}
+	part := s.search.set.Load().parts[0] // the one the batches made
+	var automerge int64
+	if err := s.read.QueryRowContext(t.Context(), `SELECT v FROM `+part.table()+`_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != 0 {
+		t.Fatalf("automerge = %d, %v; want 0", automerge, err)
+	}
 	var merged bool
 	if _, err := s.txHeld(t.Context(), background(writeUpkeep), func(tx *sql.Tx) (err error) {
-		merged, err = mergeStep(t.Context(), tx, searchMergeMax)
+		merged, err = mergeStep(t.Context(), tx, part, searchMergeMax)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -384,7 +369,7 @@ func TestSearchIndexMergesInSteps(t *testing.T) {
 	// A segment's pages have rowids of its id shifted left 37 bits; ids
 	// from 65,536 are tombstones.
 	var segments int
-	if err := s.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT id >> 37) FROM event_search_data
+	if err := s.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT id >> 37) FROM `+part.table()+`_data
 		WHERE id >> 37 BETWEEN 1 AND 65535`).Scan(&segments); err != nil {
 		t.Fatal(err)
 	}

@@ -71,6 +71,9 @@ type Store struct {
 	mergeSize     holdSizer // its merge steps, in leaf pages
 	retentionSize holdSizer // RetentionDelete's rounds, in events
 	vacuumSize    holdSizer // its vacuum steps, in pages
+	partDropSize  holdSizer // the steps emptying a search index part, in rows
+
+	search searchParts // the body search index's parts (search_parts.go)
 
 	batchFunc         func(op string) // Config.BatchFunc
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
@@ -149,6 +152,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if err := s.loadDicts(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadSearchParts(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

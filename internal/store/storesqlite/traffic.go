@@ -280,13 +280,13 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	return &e, nil
 }
 
-// dialect is how SQLite binds the shared list queries' arguments and
-// searches bodies through the index; walkDialect searches them by reading
-// the events the other filters find (see searchWalks).
+// dialect is how SQLite binds the shared list queries' arguments; an
+// event list adds its search through the index's parts (indexDialect).
+// walkDialect searches bodies by reading the events the other filters find
+// (see searchWalks).
 var (
 	dialect = storesql.Dialect{
-		Time:   func(t time.Time) any { return micros(t) },
-		Search: searchCond,
+		Time: func(t time.Time) any { return micros(t) },
 	}
 	walkDialect = storesql.Dialect{
 		Time:        func(t time.Time) any { return micros(t) },
@@ -294,6 +294,13 @@ var (
 		SearchScans: true,
 	}
 )
+
+// indexDialect is dialect with its search through the parts ps.
+func indexDialect(ps *partSet) storesql.Dialect {
+	d := dialect
+	d.Search = ps.searchCond
+	return d
+}
 
 // EventList implements store.Traffic.
 func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
@@ -319,8 +326,13 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
-	d := dialect
-	if walk, err := s.searchWalks(ctx, p.Search); err != nil {
+	if s.search.set.Load() == nil {
+		return nil, 0, errors.New("list events: the store was opened without migrating it (no search index parts)")
+	}
+	parts, release := s.readParts()
+	defer release()
+	d := indexDialect(parts)
+	if walk, err := s.searchWalks(ctx, parts, p.Search); err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	} else if walk {
 		d = walkDialect

@@ -20,7 +20,7 @@ const (
 	writeRetention                   // a round of the retention purge
 	writeReplay                      // replays' deliveries and attempts
 	writeIndex                       // the body search index filled
-	writeMerge                       // the body search index's segments merged
+	writeMerge                       // the body search index's segments merged, its emptied parts dropped
 	writeCheckpoint                  // the WAL checkpoint's held step
 	writeUpkeep                      // the rest: rollups, dictionaries, touches, re-sealing, migrations
 	writeKinds
