@@ -2,7 +2,6 @@ package storesqlite
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -39,32 +38,18 @@ func mergeStepHolds(b *testing.B, n int) (steps int, mean, most time.Duration) {
 	ctx := context.Background()
 	s, _ := benchStore(b, n, searchBody)
 	s.search.events = int64(n) + 1 // every event in the first part the indexer makes
-	var total time.Duration
+	var run mergeRun
 	for {
 		res, err := s.indexBatch(ctx, searchindex.DefaultBatch)
 		if err != nil {
 			b.Fatal(err)
 		}
 		parts := s.search.set.Load().parts
-		p := parts[len(parts)-1]
-		for {
-			pages := s.mergeSize.size(searchMergeMax)
-			var merged bool
-			hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
-				merged, err = mergeStep(ctx, tx, p, pages)
-				return err
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !merged {
-				break
-			}
-			s.mergeSize.observe(pages, hold)
-			steps++
-			total += hold
-			most = max(most, hold)
+		r, err := s.mergePart(ctx, parts[len(parts)-1])
+		if err != nil {
+			b.Fatal(err)
 		}
+		run.steps, run.total, run.most = run.steps+r.steps, run.total+r.total, max(run.most, r.most)
 		if res.Done {
 			break
 		}
@@ -72,8 +57,8 @@ func mergeStepHolds(b *testing.B, n int) (steps int, mean, most time.Duration) {
 	if len(s.search.set.Load().parts) != 2 { // part 1 of the migration, empty, and the one filled
 		b.Fatalf("the events went into %d parts, want one", len(s.search.set.Load().parts)-1)
 	}
-	if steps == 0 {
+	if run.steps == 0 {
 		b.Fatal("no merge step found work")
 	}
-	return steps, total / time.Duration(steps), most
+	return run.steps, run.total / time.Duration(run.steps), run.most
 }

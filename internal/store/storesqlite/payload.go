@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"database/sql/driver"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -82,41 +83,34 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// searchCond is the dialect's text search through the index's parts ps
-// (see search_index.go): the candidates are the events the parts find for
-// the search's words, the events past them (ps.past), and the events
-// whose external id is the text; each candidate then matches by its
+// searchCond is the dialect's text search through the index's
+// candidates c (searchCandidates): the candidates are the events the
+// index found for the search's words, the events past the index, and the
+// events whose external id is the text; each candidate then matches by its
 // external id, or by its body holding the whole text (ignoring case) with
 // each of its words as a whole word, as PostgreSQL's index finds them. The
-// ids of deleted events that parts still hold find no event. For a search
-// of one word shorter than the index's cut (payload.IndexWordMax: a word
-// of that length may be the cut of a longer one) the index's answer is
-// that already, so indexed candidates skip the check of their bodies. A
-// search without words (say "%") finds external ids only. EventList uses
-// it when the candidates are few (searchWalks); the shared filters then
-// let them drive the plan.
-func (ps *partSet) searchCond(text string) (string, []any) {
-	terms := payload.Terms(text)
-	if len(terms) == 0 {
+// ids of deleted events among c's find no event. For a search of one word
+// shorter than the index's cut (payload.IndexWordMax: a word of that
+// length may be the cut of a longer one) the index's answer is that
+// already, so indexed candidates skip the check of their bodies. A search
+// without words (say "%") finds external ids only. EventList uses it when
+// the candidates are few; the shared filters then let them drive the
+// plan.
+func (c *searchCands) searchCond(text string) (string, []any) {
+	if len(payload.Terms(text)) == 0 {
 		return "e.external_id = ?", []any{text}
 	}
+	past := strconv.FormatInt(c.past, 10)
 	indexed := ""
 	if payload.IsWord(text) && utf8.RuneCountInString(text) < payload.IndexWordMax {
-		indexed = " OR e.id <= " + ps.past()
+		indexed = " OR e.id <= " + past
 	}
-	var b strings.Builder
-	args := make([]any, 0, len(ps.parts)+3)
-	b.WriteString("e.id IN (")
-	for i := len(ps.parts) - 1; i >= 0; i-- { // newest first
-		t := ps.parts[i].table()
-		b.WriteString("SELECT rowid FROM " + t + " WHERE " + t + " MATCH ?\n\t\t\tUNION ALL ")
-		args = append(args, ftsQuery(terms))
-	}
-	b.WriteString(`SELECT id FROM events WHERE id > ` + ps.past() + `
+	return `e.id IN (SELECT value FROM json_each(?)
+			UNION ALL SELECT id FROM events WHERE id > ` + past + `
 			UNION ALL SELECT id FROM events WHERE external_id = ?)
 		AND (e.external_id = ?` + indexed + ` OR EXISTS (SELECT 1 FROM event_payloads x
-			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`)
-	return b.String(), append(args, text, text, []byte(text))
+			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
+		[]any{c.ids, text, text, []byte(text)}
 }
 
 // walkSearchCond is the text search that checks each event the list's other

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/payload"
@@ -21,12 +22,12 @@ import (
 // Events get their ids in commit order (one writer, ids only grow), so no
 // event can appear behind the cursor later.
 //
-// A body search (searchCond) reads the index up to the cursor and checks
+// A body search (searchCandidates, searchCond) reads the index up to the cursor and checks
 // the bodies of the events past it: complete whatever the indexer's lag.
 // The indexer keeps up with ingestion by far (docs/benchmarks.md), so the
 // events past the cursor are a second's worth; after an upgrade they are
 // every event until the backfill is done, and the search falls back to
-// reading the project's events (searchWalks).
+// reading the project's events (walkSearchCond).
 
 // OpSearchIndex names the indexer's batches passed to Config.BatchFunc.
 const OpSearchIndex = "search_index"
@@ -256,7 +257,7 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 	}
 	if created {
 		// Searches with the set before it check the bodies of the events
-		// past its newest part (searchCond), this part's among them.
+		// past its newest part (searchCandidates), this part's among them.
 		s.publish(append(slices.Clip(parts), part))
 	}
 	if res.Indexed > 0 { // else the batch raced another and wrote nothing
@@ -285,7 +286,7 @@ func (s *Store) mergeSearchIndex(ctx context.Context) error {
 		if !s.search.unmerged[p.n] {
 			continue
 		}
-		if err := s.mergePart(ctx, p); err != nil {
+		if _, err := s.mergePart(ctx, p); err != nil {
 			return fmt.Errorf("merge part %d: %w", p.n, err)
 		}
 		delete(s.search.unmerged, p.n)
@@ -293,8 +294,15 @@ func (s *Store) mergeSearchIndex(ctx context.Context) error {
 	return nil
 }
 
+// mergeRun is what merging a part took: its steps and their holds.
+type mergeRun struct {
+	steps       int
+	total, most time.Duration
+}
+
 // mergePart merges p's segments in steps until none is left to merge.
-func (s *Store) mergePart(ctx context.Context, p searchPart) error {
+func (s *Store) mergePart(ctx context.Context, p searchPart) (mergeRun, error) {
+	var run mergeRun
 	for {
 		pages := s.mergeSize.size(searchMergeMax)
 		var merged bool
@@ -302,13 +310,13 @@ func (s *Store) mergePart(ctx context.Context, p searchPart) error {
 			merged, err = mergeStep(ctx, tx, p, pages)
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		if !merged {
-			return nil
+		if err != nil || !merged {
+			return run, err
 		}
 		s.mergeSize.observe(pages, hold)
+		run.steps++
+		run.total += hold
+		run.most = max(run.most, hold)
 	}
 }
 
@@ -358,37 +366,67 @@ func mergeStep(ctx context.Context, tx *sql.Tx, p searchPart, pages int) (bool, 
 }
 
 // searchCandidateMax is the most candidates a body search reads through
-// the index (searchCond): each costs a lookup of its event, and the list
-// sorts those of the project. Past it the word is common, and reading the
-// project's events newest first fills a page sooner (walkSearchCond).
+// the index (searchCandidates): each costs a lookup of its event, and the
+// list sorts those of the project. Past it the word is common, and reading
+// the project's events newest first fills a page sooner (walkSearchCond).
 const searchCandidateMax = 20_000
 
-// searchWalks reports whether the body search text should read the
-// project's events rather than the index's candidates: when the parts ps
-// and the events past them hold more than searchCandidateMax candidates.
-// The count stops there, so it reads at most that many index entries.
-// It counts the ids of deleted events still in their parts too: a part
-// goes only once all its events are gone.
-func (s *Store) searchWalks(ctx context.Context, ps *partSet, text string) (bool, error) {
-	if text == "" || strings.HasPrefix(text, "evt_") {
-		return false, nil // no search, or an id search (storesql.EventFilters)
-	}
+// searchCands is what a body search found in the index: the ids of the
+// events whose bodies hold its words (some may be deleted since: a part
+// keeps them until it goes), as a JSON array, and past, the id past which
+// events were not in any part when they were read.
+type searchCands struct {
+	ids  string
+	past int64
+}
+
+// searchCandidates reads the candidates of the body search text from the
+// parts ps, once for the list's count and page (each part is an index of
+// its own to look the words up in), with the indexer's cursor, in one
+// snapshot. It returns nil when the list should read the project's events
+// instead (walk): when the candidates and the events past the parts are
+// more than searchCandidateMax. It reads at most that many.
+func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) (c *searchCands, walk bool, err error) {
 	terms := payload.Terms(text)
-	if len(terms) == 0 {
-		return false, nil // external ids only
+	if text == "" || strings.HasPrefix(text, "evt_") || len(terms) == 0 {
+		// No search, an id search (storesql.EventFilters), or one of
+		// external ids only (searchCond).
+		return &searchCands{}, false, nil
+	}
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, false, fmt.Errorf("search candidates: %w", err)
+	}
+	defer tx.Rollback()
+	var cursor int64
+	if err := tx.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&cursor); err != nil {
+		return nil, false, fmt.Errorf("search candidates: read cursor: %w", err)
+	}
+	// The indexer may have started a part since ps was read: past its
+	// newest, events are checked by their bodies.
+	c = &searchCands{past: min(cursor, ps.parts[len(ps.parts)-1].last)}
+	var unindexed int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events WHERE id > ? LIMIT ?)`,
+		c.past, s.searchCandidateMax+1).Scan(&unindexed); err != nil {
+		return nil, false, fmt.Errorf("search candidates: count events not indexed: %w", err)
+	}
+	if unindexed > s.searchCandidateMax {
+		return nil, true, nil // after an upgrade, until the backfill is done
 	}
 	matches := make([]string, len(ps.parts))
 	for i, p := range ps.parts {
 		t := p.table()
-		matches[i] = `SELECT 1 FROM ` + t + ` WHERE ` + t + ` MATCH ?1`
+		matches[i] = `SELECT rowid AS id FROM ` + t + ` WHERE ` + t + ` MATCH ?1`
 	}
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM (`+strings.Join(matches, " UNION ALL ")+` LIMIT ?2)) +
-		(SELECT count(*) FROM (SELECT 1 FROM events WHERE id > `+ps.past()+` LIMIT ?2))`,
-		ftsQuery(terms), s.searchCandidateMax+1).Scan(&n)
+	room := s.searchCandidateMax - unindexed
+	var found int
+	err = tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(id) FROM (`+
+		strings.Join(matches, " UNION ALL ")+` LIMIT ?2)`, ftsQuery(terms), room+1).Scan(&found, &c.ids)
 	if err != nil {
-		return false, fmt.Errorf("count search candidates: %w", err)
+		return nil, false, fmt.Errorf("search candidates: %w", err)
 	}
-	return n > s.searchCandidateMax, nil
+	if found > room {
+		return nil, true, nil
+	}
+	return c, false, nil
 }

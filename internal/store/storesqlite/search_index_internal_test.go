@@ -84,7 +84,7 @@ func TestSearchWalksCommonWords(t *testing.T) {
 		{"common tenth", false, 20},
 		{"rare190", false, 1},
 	} {
-		walks, err := s.searchWalks(t.Context(), s.search.set.Load(), tc.text)
+		_, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), tc.text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_index SET indexed_through = 0`); err != nil {
 		t.Fatal(err)
 	}
-	if walks, err := s.searchWalks(t.Context(), s.search.set.Load(), "rare190"); err != nil || !walks {
+	if _, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), "rare190"); err != nil || !walks {
 		t.Errorf("search of a rare word before the backfill walks = %v (err %v), want true", walks, err)
 	}
 	if ids, total := searchIDs(t, s, conn.ProjectID, "rare190", 5); total != 1 || ids[0] != ins[190].ID {
@@ -131,11 +131,15 @@ func TestSearchIndexPlan(t *testing.T) {
 	s, conn := planStore(t)
 	searchEvents(t, s, conn, 500)
 	indexAll(t, s)
+	cands, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), "rare120")
+	if err != nil || walks {
+		t.Fatalf("searchCandidates(rare120) = %v, %v; want candidates", walks, err)
+	}
 	for _, tc := range []struct {
 		d         storesql.Dialect
 		want, not []string
 	}{
-		{indexDialect(s.search.set.Load()), []string{"VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
+		{indexDialect(cands), []string{"SCAN json_each VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
 		{walkDialect, []string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
 	} {
 		for _, also := range []store.EventListParams{{}, {SourceID: conn.SourceID}, {ConnectionID: conn.ID}} {
@@ -169,26 +173,10 @@ func TestSearchIndexPlan(t *testing.T) {
 func TestSearchIndexAfterUpgrade(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
+	s, conn, ins := indexedStoreDown(t, path, 100, 17) // through the index's migration
+	s.Close()
 	s, err := Open(t.Context(), Config{Path: path})
 	if err != nil {
-		t.Fatal(err)
-	}
-	conn := storetest.Graph(t, s)
-	ins := searchEvents(t, s, conn, 100)
-	indexAll(t, s)
-	// Down through the search index's migration (0017), past any later
-	// ones.
-	for {
-		v, err := s.MigrateDown(t.Context())
-		if err != nil {
-			t.Fatalf("MigrateDown: %v", err)
-		}
-		if v <= 17 {
-			break
-		}
-	}
-	s.Close()
-	if s, err = Open(t.Context(), Config{Path: path}); err != nil {
 		t.Fatalf("Open (migrates up): %v", err)
 	}
 	defer s.Close()
@@ -217,6 +205,28 @@ func TestSearchIndexAfterUpgrade(t *testing.T) {
 		t.Errorf("after the backfill the index has %d rows, cursor %d; want 100, %d", rows, cursor, ins[99].ID)
 	}
 	check("after the backfill")
+}
+
+// indexedStoreDown opens a store at path with n events of searchEvents,
+// indexed, and migrates it down through migration version.
+func indexedStoreDown(t *testing.T, path string, n, version int) (*Store, *volley.Connection, []store.InsertedEvent) {
+	t.Helper()
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := storetest.Graph(t, s)
+	ins := searchEvents(t, s, conn, n)
+	indexAll(t, s)
+	for {
+		v, err := s.MigrateDown(t.Context())
+		if err != nil {
+			t.Fatalf("MigrateDown: %v", err)
+		}
+		if v <= version {
+			return s, conn, ins
+		}
+	}
 }
 
 // TestSearchLongWords checks that a word longer than the index keeps is

@@ -54,13 +54,6 @@ type partSet struct {
 	users atomic.Int64
 }
 
-// past is, as SQL, the id past which events may be in no part of ps: the
-// indexer's cursor, or the end of ps's newest part's range if the indexer
-// has started a part since ps was read.
-func (ps *partSet) past() string {
-	return `min(` + sqlSearchCursor + `, ` + strconv.FormatInt(ps.parts[len(ps.parts)-1].last, 10) + `)`
-}
-
 // searchParts is a Store's parts: the set searches read, and the
 // indexer's state, which only SearchIndex touches (under mu).
 type searchParts struct {

@@ -123,7 +123,11 @@ func TestSearchPartsRollOver(t *testing.T) {
 	}
 	p := store.EventListParams{ProjectID: conn.ProjectID, Search: "rare70", Limit: 10}
 	p.Page.CountLimit = 1000
-	list, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(stale), eventCols, eventFrom, storesql.NoRoutes), scanEvent)
+	cands, _, err := s.searchCandidates(t.Context(), stale, p.Search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent)
 	if err != nil || total != 1 || len(list) != 1 || list[0].ID != ins[70].ID {
 		t.Errorf("search rare70 with the set before the parts = %d events (total %d, %v), want [%d]", len(list), total, err, ins[70].ID)
 	}
@@ -168,7 +172,11 @@ func TestRetentionDropsSearchParts(t *testing.T) {
 	// The held set's search reads the dropping parts whole.
 	p := store.EventListParams{ProjectID: conn.ProjectID, Search: "common", Limit: 50}
 	p.Page.CountLimit = 1000
-	if _, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(held), eventCols, eventFrom, storesql.NoRoutes), scanEvent); err != nil || total != 30 {
+	cands, _, err := s.searchCandidates(t.Context(), held, p.Search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent); err != nil || total != 30 {
 		t.Errorf("search with the set before the purge: total %d, %v; want 30", total, err)
 	}
 	release()
@@ -209,22 +217,7 @@ func TestRetentionDropsSearchParts(t *testing.T) {
 func TestSearchPartsUpgrade(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
-	s, err := Open(t.Context(), Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := storetest.Graph(t, s)
-	old := searchEvents(t, s, conn, 60)
-	indexAll(t, s)
-	for {
-		v, err := s.MigrateDown(t.Context())
-		if err != nil {
-			t.Fatalf("MigrateDown: %v", err)
-		}
-		if v <= 20 {
-			break
-		}
-	}
+	s, conn, old := indexedStoreDown(t, path, 60, 20) // through the parts' migration
 	if tables := partTables(t, s); len(tables) != 0 {
 		t.Fatalf("part tables after going down past the parts: %v, want none", tables)
 	}
@@ -250,7 +243,7 @@ func TestSearchPartsUpgrade(t *testing.T) {
 	if parts := s.search.set.Load().parts; len(parts) != 1 || parts[0] != (searchPart{n: 1, first: 0, last: int64(old[59].ID)}) {
 		t.Fatalf("parts after the upgrade: %+v, want part 1 over the events indexed", parts)
 	}
-	if walks, err := s.searchWalks(t.Context(), s.search.set.Load(), "rare50"); err != nil || walks {
+	if _, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), "rare50"); err != nil || walks {
 		t.Errorf("a rare word after the upgrade walks = %v (%v), want a search through part 1", walks, err)
 	}
 	if n := partRows(t, s, "common"); n != 60 {

@@ -281,9 +281,9 @@ func scanEvent(row scanner) (*volley.Event, error) {
 }
 
 // dialect is how SQLite binds the shared list queries' arguments; an
-// event list adds its search through the index's parts (indexDialect).
-// walkDialect searches bodies by reading the events the other filters find
-// (see searchWalks).
+// event list adds its search through the index's candidates
+// (indexDialect). walkDialect searches bodies by reading the events the
+// other filters find (see searchCandidates).
 var (
 	dialect = storesql.Dialect{
 		Time: func(t time.Time) any { return micros(t) },
@@ -295,10 +295,10 @@ var (
 	}
 )
 
-// indexDialect is dialect with its search through the parts ps.
-func indexDialect(ps *partSet) storesql.Dialect {
+// indexDialect is dialect with its search through the candidates c.
+func indexDialect(c *searchCands) storesql.Dialect {
 	d := dialect
-	d.Search = ps.searchCond
+	d.Search = c.searchCond
 	return d
 }
 
@@ -330,12 +330,14 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 		return nil, 0, errors.New("list events: the store was opened without migrating it (no search index parts)")
 	}
 	parts, release := s.readParts()
-	defer release()
-	d := indexDialect(parts)
-	if walk, err := s.searchWalks(ctx, parts, p.Search); err != nil {
+	cands, walk, err := s.searchCandidates(ctx, parts, p.Search)
+	release()
+	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
-	} else if walk {
-		d = walkDialect
+	}
+	d := walkDialect
+	if !walk {
+		d = indexDialect(cands)
 	}
 	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
