@@ -32,9 +32,6 @@ import (
 // OpSearchIndex names the indexer's batches passed to Config.BatchFunc.
 const OpSearchIndex = "search_index"
 
-// sqlSearchCursor is the indexer's cursor, as a scalar subquery.
-const sqlSearchCursor = `(SELECT indexed_through FROM search_index)`
-
 // A part's insert (indexBatch) must stay a one-row VALUES insert, and
 // nothing that can abort half-way may follow it in its transaction: SQLite
 // opens a statement journal for such a statement (an INSERT … SELECT, an

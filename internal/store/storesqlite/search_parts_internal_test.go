@@ -83,6 +83,22 @@ func shadowRows(t *testing.T, s *Store, p searchPart) (n int64) {
 	return n
 }
 
+// dropSteps runs SearchIndex once with steps emptying parts of at most
+// rows rows, and returns how many steps it took.
+func dropSteps(t *testing.T, s *Store, rows int) (steps int64) {
+	t.Helper()
+	s.batchFunc = func(op string) {
+		if op == OpSearchDrop {
+			steps++
+		}
+	}
+	s.search.dropRows = rows
+	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
 // TestSearchPartsRollOver checks that the indexer fills parts of
 // contiguous ranges, each event in the one part whose range holds it,
 // that searches find events in every part, and that a search holding the
@@ -185,16 +201,7 @@ func TestRetentionDropsSearchParts(t *testing.T) {
 	for _, p := range before[:6] {
 		rows += shadowRows(t, s, p)
 	}
-	var steps int64
-	s.batchFunc = func(op string) {
-		if op == OpSearchDrop {
-			steps++
-		}
-	}
-	s.search.dropRows = 3
-	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
-		t.Fatal(err)
-	}
+	steps := dropSteps(t, s, 3)
 	if tables := partTables(t, s); !slices.Equal(tables, []string{after[0].table()}) {
 		t.Errorf("part tables after the drop: %v, want [%s]", tables, after[0].table())
 	}
@@ -279,16 +286,7 @@ func TestSearchPartsUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := shadowRows(t, s, searchPart{n: 1})
-	var steps int64
-	s.batchFunc = func(op string) {
-		if op == OpSearchDrop {
-			steps++
-		}
-	}
-	s.search.dropRows = 16
-	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
-		t.Fatal(err)
-	}
+	steps := dropSteps(t, s, 16)
 	if tables := partTables(t, s); len(tables) != 1 || tables[0] == "event_search_1" {
 		t.Errorf("part tables once part 1's events are deleted: %v, want the new part alone", tables)
 	}
