@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -68,7 +69,7 @@ type searchParts struct {
 
 // readParts returns the set searches read for as long as they call
 // release. A dropping part is emptied only once no search holds a set
-// that names it (see retire).
+// that names it (see retireSearchParts).
 func (s *Store) readParts() (ps *partSet, release func()) {
 	for {
 		ps = s.search.set.Load()
@@ -95,7 +96,7 @@ func (s *Store) loadSearchParts(ctx context.Context) error {
 		return fmt.Errorf("sqlite: read search index parts: %w", err)
 	}
 	if len(parts) == 0 {
-		return fmt.Errorf("sqlite: the search index has no part (search_parts is empty)")
+		return errors.New("sqlite: the search index has no part (search_parts is empty)")
 	}
 	s.search.unmerged = map[int64]bool{}
 	for _, p := range parts {
