@@ -84,7 +84,7 @@ func (s *Store) startCheckpoints(path string) error {
 	go func() {
 		defer close(done)
 		defer s.writer.throttle(false)
-		var last walFrames
+		last := walUnknown
 		var version int64 = -1
 		for {
 			wait := checkpointEvery
@@ -132,6 +132,14 @@ func (s *Store) dataVersion(ctx context.Context) (int64, error) {
 type walFrames struct {
 	log, done int64
 }
+
+// walUnknown is what the checkpointer takes the WAL to be before its first
+// round: a backlog, so that the round copies beside the writer first. A
+// WAL left by a node that stopped, or by a command that wrote to the file,
+// may be large: at 271,488 frames (1 GiB, left by the scale bench's
+// setup) a first round that held the writer for the whole copy held it
+// 482 ms, with every ingest waiting (docs/benchmarks.md).
+var walUnknown = walFrames{log: checkpointBesideFrames + 1}
 
 // copiedSince reports whether the checkpoints since the one that reported
 // before copied anything: when a reader's snapshot stops them, throttling

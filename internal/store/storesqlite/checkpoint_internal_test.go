@@ -146,6 +146,26 @@ func TestCheckpointBesideWriterAfterBacklog(t *testing.T) {
 	}
 }
 
+// TestCheckpointFirstRoundBesideWriter checks that the checkpointer's
+// first round, which knows nothing of the WAL, copies a large one left
+// behind beside the writer instead of holding it for the whole copy.
+func TestCheckpointFirstRoundBesideWriter(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	s.stopCheckpoints()
+	scratchWriter(t, s)(2 * checkpointBesideFrames)
+	f, err := s.checkpointRound(t.Context(), walUnknown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.log < 2*checkpointBesideFrames || f.done != f.log {
+		t.Fatalf("after the first round: WAL of %d frames, %d copied; want %d or more, all copied", f.log, f.done, 2*checkpointBesideFrames)
+	}
+	if n := checkpointHolds(s); n != 0 {
+		t.Errorf("the first round held the writer %d times to copy a WAL of %d frames, want none", n, f.log)
+	}
+}
+
 // TestCopiedSince checks when the checkpointer counts a round as progress,
 // which is when it may throttle background writers.
 func TestCopiedSince(t *testing.T) {
