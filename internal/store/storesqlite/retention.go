@@ -148,8 +148,8 @@ func deleteEvents(ctx context.Context, tx *sql.Tx, ids []int64) error {
 }
 
 // queryIDs returns the ids query selects.
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func queryIDs(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

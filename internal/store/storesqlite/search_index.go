@@ -54,23 +54,26 @@ const OpSearchIndex = "search_index"
 // crisismerge (16) segments: only if the steps fall that far behind.
 const searchAutomerge = 0
 
-// setSearchConfig turns automerge off in every live part where it is not
-// yet: part 1 of a store upgraded from before it was (parts made since
-// are created so, see createPart).
+// setSearchConfig turns automerge off in part 1, the index migration 0020
+// kept, if it is still searched and automerge is not off yet (a store
+// upgraded from before it was). Parts made since are created so
+// (createPart).
 func (s *Store) setSearchConfig(ctx context.Context) error {
-	for _, p := range s.search.set.Load().parts {
-		t := p.table()
-		var v int64
-		err := s.write.QueryRowContext(ctx, `SELECT v FROM `+t+`_config WHERE k = 'automerge'`).Scan(&v)
-		switch {
-		case err == nil && v == searchAutomerge:
-			continue
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("sqlite: read search index part %d automerge: %w", p.n, err)
-		}
-		if _, err := s.write.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`, rank) VALUES ('automerge', ?)`, searchAutomerge); err != nil {
-			return fmt.Errorf("sqlite: set search index part %d automerge: %w", p.n, err)
-		}
+	oldest := s.search.set.Load().parts[0]
+	if oldest.n != 1 {
+		return nil // dropped: its events are all gone
+	}
+	t := oldest.table()
+	var v int64
+	err := s.write.QueryRowContext(ctx, `SELECT v FROM `+t+`_config WHERE k = 'automerge'`).Scan(&v)
+	switch {
+	case err == nil && v == searchAutomerge:
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: read search index part 1 automerge: %w", err)
+	}
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`, rank) VALUES ('automerge', ?)`, searchAutomerge); err != nil {
+		return fmt.Errorf("sqlite: set search index part 1 automerge: %w", err)
 	}
 	return nil
 }
@@ -276,8 +279,10 @@ const searchMergeMax = 1024
 // between them. A step is never shorter than one word, though: FTS5
 // checks its page budget only when the word changes, and a word every
 // event holds lists every event of the level, so the longest step grows
-// with the level whatever pages it asks for (BenchmarkSearchMergeStep:
-// 8.7 ms at 50,000 events, 82 ms at 800,000). The parts bound it.
+// with the level whatever pages it asks for: 82 ms over a level of 800,000
+// events of one index, 256-512 ms at 2M (docs/benchmarks.md). The parts
+// bound it: 14 ms at most while a part of 65,536 is filled
+// (BenchmarkSearchMergeStep).
 func (s *Store) mergeSearchIndex(ctx context.Context) error {
 	for _, p := range s.search.set.Load().parts {
 		if !s.search.unmerged[p.n] {

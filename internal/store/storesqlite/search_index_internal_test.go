@@ -291,30 +291,17 @@ func TestSearchIndexStatisticsPinned(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		var stats, want []string
+		var want []string
 		for _, p := range s.search.set.Load().parts {
 			want = append(want, p.table()+"_data:"+searchDataRows)
 		}
-		rows, err := s.write.QueryContext(t.Context(), `SELECT tbl || ':' || coalesce(idx, '') || stat FROM sqlite_stat1
+		stats := queryStrings(t, s, `SELECT tbl || ':' || coalesce(idx, '') || stat FROM sqlite_stat1
 			WHERE tbl LIKE 'event_search%' ORDER BY tbl`)
-		if err != nil {
-			t.Fatalf("%s: read sqlite_stat1: %v", when, err)
-		}
-		for rows.Next() {
-			var st string
-			if err := rows.Scan(&st); err != nil {
-				t.Fatal(err)
-			}
-			stats = append(stats, st)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
 		if !slices.Equal(stats, want) {
 			t.Errorf("%s: sqlite_stat1 holds %q for the search index's tables, want %q", when, stats, want)
 		}
 		var plan []string
-		rows, err = s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN DELETE FROM `+s.search.set.Load().parts[0].table()+`_data WHERE id >= ? AND id <= ?`, 1, 2)
+		rows, err := s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN DELETE FROM `+s.search.set.Load().parts[0].table()+`_data WHERE id >= ? AND id <= ?`, 1, 2)
 		if err != nil {
 			t.Fatalf("%s: EXPLAIN: %v", when, err)
 		}

@@ -17,7 +17,7 @@ import (
 // index of every event made each step of its upkeep grow with the store:
 // a merge step is never shorter than one word's list over the level it
 // merges, and at 2M events steps held the writer 256-512 ms
-// (BenchmarkSearchMergeStep, docs/benchmarks.md). A part holds at most
+// (docs/benchmarks.md). A part holds at most
 // searchPartEvents events, which bounds every step on it.
 //
 // The indexer fills the newest part and starts the next one once the
@@ -88,9 +88,6 @@ func (s *Store) readParts() (ps *partSet, release func()) {
 func (s *Store) loadSearchParts(ctx context.Context) error {
 	s.search.mu.Lock()
 	defer s.search.mu.Unlock()
-	if s.search.events == 0 {
-		s.search.events, s.search.dropRows = searchPartEvents, searchDropRows
-	}
 	parts, err := queryParts(ctx, s.write, `dropping = 0`)
 	if err != nil {
 		return fmt.Errorf("sqlite: read search index parts: %w", err)

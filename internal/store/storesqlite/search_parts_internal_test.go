@@ -26,21 +26,9 @@ func partRows(t *testing.T, s *Store, word string) int64 {
 // partIDs returns the rowids of part p holding word.
 func partIDs(t *testing.T, s *Store, p searchPart, word string) []int64 {
 	t.Helper()
-	rows, err := s.read.QueryContext(t.Context(), `SELECT rowid FROM `+p.table()+` WHERE `+p.table()+` MATCH ?`, word)
+	ids, err := queryIDs(t.Context(), s.read, `SELECT rowid FROM `+p.table()+` WHERE `+p.table()+` MATCH ?`, word)
 	if err != nil {
 		t.Fatalf("read part %d: %v", p.n, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return ids
 }
@@ -49,21 +37,31 @@ func partIDs(t *testing.T, s *Store, p searchPart, word string) []int64 {
 // ones included.
 func partTables(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := s.read.QueryContext(t.Context(), `SELECT name FROM sqlite_schema
+	return queryStrings(t, s, `SELECT name FROM sqlite_schema
 		WHERE name GLOB 'event_search_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`)
+}
+
+// queryStrings returns the one text column query selects, read on the
+// write connection.
+func queryStrings(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	rows, err := s.write.QueryContext(t.Context(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var names []string
+	var out []string
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		names = append(names, n)
+		out = append(out, v)
 	}
-	return names
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // shadowRows counts the rows of part p's tables that its drop empties.

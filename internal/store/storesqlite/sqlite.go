@@ -247,7 +247,8 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax}, nil
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax,
+		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 
 // dsn builds the connection string with a page cache of cacheKiB. Pragmas

@@ -295,6 +295,25 @@ var (
 	}
 )
 
+// searchDialect returns the dialect of an event list searching text:
+// through the index's candidates, or by a walk of the project's events
+// when they are many (searchCandidates).
+func (s *Store) searchDialect(ctx context.Context, text string) (storesql.Dialect, error) {
+	if text == "" {
+		return dialect, nil
+	}
+	if s.search.set.Load() == nil {
+		return storesql.Dialect{}, errors.New("the store was opened without migrating it (no search index parts)")
+	}
+	parts, release := s.readParts()
+	defer release()
+	cands, walk, err := s.searchCandidates(ctx, parts, text)
+	if err != nil || walk {
+		return walkDialect, err
+	}
+	return indexDialect(cands), nil
+}
+
 // indexDialect is dialect with its search through the candidates c.
 func indexDialect(c *searchCands) storesql.Dialect {
 	d := dialect
@@ -326,18 +345,9 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
-	if s.search.set.Load() == nil {
-		return nil, 0, errors.New("list events: the store was opened without migrating it (no search index parts)")
-	}
-	parts, release := s.readParts()
-	cands, walk, err := s.searchCandidates(ctx, parts, p.Search)
-	release()
+	d, err := s.searchDialect(ctx, p.Search)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
-	}
-	d := walkDialect
-	if !walk {
-		d = indexDialect(cands)
 	}
 	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
