@@ -10,6 +10,7 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // partRows counts the rows holding word in each part searches read, by
@@ -62,6 +63,19 @@ func queryStrings(t *testing.T, s *Store, query string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// searchWith runs an event list of project searching text through the
+// parts ps, as a search that read them earlier would.
+func searchWith(t *testing.T, s *Store, ps *partSet, project uint64, text string) ([]volley.Event, int64, error) {
+	t.Helper()
+	p := store.EventListParams{ProjectID: project, Search: text, Limit: 50}
+	p.Page.CountLimit = 1000
+	cands, _, err := s.searchCandidates(t.Context(), ps, text)
+	if err != nil {
+		return nil, 0, err
+	}
+	return readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent)
 }
 
 // shadowRows counts the rows of part p's tables that its drop empties.
@@ -135,13 +149,7 @@ func TestSearchPartsRollOver(t *testing.T) {
 	if tables := partTables(t, s); !slices.Contains(tables, "event_search_1") {
 		t.Errorf("part tables %v: part 1 is gone while a search holds a set naming it", tables)
 	}
-	p := store.EventListParams{ProjectID: conn.ProjectID, Search: "rare70", Limit: 10}
-	p.Page.CountLimit = 1000
-	cands, _, err := s.searchCandidates(t.Context(), stale, p.Search)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent)
+	list, total, err := searchWith(t, s, stale, conn.ProjectID, "rare70")
 	if err != nil || total != 1 || len(list) != 1 || list[0].ID != ins[70].ID {
 		t.Errorf("search rare70 with the set before the parts = %d events (total %d, %v), want [%d]", len(list), total, err, ins[70].ID)
 	}
@@ -184,13 +192,7 @@ func TestRetentionDropsSearchParts(t *testing.T) {
 		t.Errorf("part tables while a search holds the set before: %v, want all 7", tables)
 	}
 	// The held set's search reads the dropping parts whole.
-	p := store.EventListParams{ProjectID: conn.ProjectID, Search: "common", Limit: 50}
-	p.Page.CountLimit = 1000
-	cands, _, err := s.searchCandidates(t.Context(), held, p.Search)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, total, err := readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent); err != nil || total != 30 {
+	if _, total, err := searchWith(t, s, held, conn.ProjectID, "common"); err != nil || total != 30 {
 		t.Errorf("search with the set before the purge: total %d, %v; want 30", total, err)
 	}
 	release()
