@@ -21,7 +21,12 @@ func (s *Store) ExplainEventList(ctx context.Context, p store.EventListParams) (
 }
 
 func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
-	rows, err := s.pool.Query(ctx, `EXPLAIN (COSTS OFF) `+query, args...)
+	return explainIn(ctx, s.pool, query, args)
+}
+
+// explainIn is explain on q: a transaction that set planner options first.
+func explainIn(ctx context.Context, q querier, query string, args []any) (string, error) {
+	rows, err := q.Query(ctx, `EXPLAIN (COSTS OFF) `+query, args...)
 	if err != nil {
 		return "", err
 	}

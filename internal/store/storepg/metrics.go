@@ -123,16 +123,34 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 	return int(n), nil
 }
 
+// sqlBacklog reads DeliveryBacklog's figures ($1 now, $2 the due limit).
+// The due count and the earliest due time read deliveries_due, at most $2
+// entries of it, in its own order for the reason sqlNextDue gives. For the
+// count that order is not enough: with statistics that see few pending
+// deliveries, reading them all by a bitmap scan and sorting them looks
+// cheaper, so it runs after sqlIndexOrder.
+const sqlBacklog = `SELECT
+	(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog),
+	(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, destination_id LIMIT $2) d),
+	coalesce((SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, destination_id LIMIT 1), ` + zeroTime + `)`
+
+// sqlIndexOrder makes the rest of a transaction read rows in an index's
+// order where its statements ask for an order: it rules out sorting and
+// bitmap scans (which lose the index's order), whatever the statistics.
+const sqlIndexOrder = `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off`
+
 // DeliveryBacklog implements store.Traffic. The total sums the counter rows
-// (a few shards per connection); the due count and the earliest due time
-// read the deliveries_due index, at most DueLimit entries of it.
+// (a few shards per connection).
 func (s *Store) DeliveryBacklog(ctx context.Context, p store.BacklogParams) (store.Backlog, error) {
 	var b store.Backlog
-	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog),
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT $2) d),
-		(SELECT coalesce(min(next_attempt_at), `+zeroTime+`) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1)`,
-		ts(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &b.OldestDue)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlIndexOrder); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, sqlBacklog, ts(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &b.OldestDue)
+	})
 	if err != nil {
 		return store.Backlog{}, wrap(err, "delivery backlog")
 	}

@@ -3,6 +3,7 @@ package storepg
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -391,11 +392,24 @@ func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, 
 	return tag.RowsAffected(), nil
 }
 
+// sqlNextDue is the earliest due time of the pending deliveries: the first
+// entry of deliveries_due. Its ORDER BY is that index's own order, so no
+// statistics make another plan cheaper. As min(next_attempt_at), with
+// statistics that counted no pending delivery (an ANALYZE while the
+// backlog was held), the planner read every entry of
+// deliveries_destination_due instead: 0.3–1 s a call with a million due,
+// and the leaser calls it after every short lease of a drain
+// (TestDeliveryDuePlan, docs/benchmarks.md).
+const sqlNextDue = `SELECT next_attempt_at FROM deliveries WHERE state = 'pending'
+	ORDER BY next_attempt_at, destination_id LIMIT 1`
+
 // DeliveryNextDue implements store.Traffic.
 func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
 	var next time.Time
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(min(next_attempt_at), `+zeroTime+`) FROM deliveries
-		WHERE state = 'pending'`).Scan(&next)
+	err := s.pool.QueryRow(ctx, sqlNextDue).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	return next, wrap(err, "next due delivery")
 }
 
