@@ -1,12 +1,20 @@
 // Package storepg is Volley's PostgreSQL storage driver, for running several
 // nodes on one database.
 //
-// Durability: every acknowledged write is a committed transaction, and
-// PostgreSQL's default synchronous_commit=on makes a commit durable before
-// it returns; the driver never weakens it. Throughput comes from callers
-// batching many rows into one transaction (group commit) and from sending a
-// transaction's statements in one pipelined round trip (pgx.Batch), not
-// from weaker syncing.
+// Durability: every acknowledged write (an ingest, an API change) is a
+// committed transaction, and PostgreSQL's default synchronous_commit=on
+// makes a commit durable before it returns. Background work that nobody is
+// answered for (leases, delivery outcomes and their attempts, sweeps,
+// retention) runs on a second pool with synchronous_commit=off: its commits
+// do not wait for their WAL flush, which the WAL writer or the next
+// acknowledged commit does (that commit's flush covers every earlier
+// record). A crash of the database can lose the last fraction of a second
+// of such work, never an acknowledged write: a lost lease or outcome sends
+// the delivery again (at-least-once), a lost sweep or retention batch is
+// done again. It is what storesqlite's synchronous=NORMAL background
+// commits do. Throughput comes from callers batching many rows into one
+// transaction (group commit) and from sending a transaction's statements in
+// one pipelined round trip (pgx.Batch).
 //
 // Concurrency: any number of nodes may use one database. Deliveries are
 // leased with FOR UPDATE SKIP LOCKED, so no delivery is leased twice;
@@ -45,6 +53,7 @@ var migrationFiles embed.FS
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
 	pool       *pgxpool.Pool
+	bg         *pgxpool.Pool // background work's: commits without waiting for its WAL flush
 	migrations []migration.Migration
 	batchFunc  func(op string) // Config.BatchFunc
 }
@@ -112,18 +121,25 @@ func OpenNoMigrate(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	bcfg := pcfg.Copy()
+	bcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, migrations: migs, batchFunc: cfg.BatchFunc}
+	bg, err := pgxpool.NewWithConfig(ctx, bcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := &Store{pool: pool, bg: bg, migrations: migs, batchFunc: cfg.BatchFunc}
 	if cfg.Schema != "" {
 		err = s.createSchema(ctx, cfg.Schema)
 	} else {
 		err = s.Ping(ctx)
 	}
 	if err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -140,9 +156,10 @@ func (s *Store) createSchema(ctx context.Context, schema string) error {
 	return fmt.Errorf("postgres: create schema %s: %w", schema, err)
 }
 
-// Close closes every connection of the pool.
+// Close closes every connection of the pools.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.bg.Close()
 	return nil
 }
 
@@ -161,7 +178,17 @@ const maxTxTries = 4
 // start: fn must not keep results of an earlier run) when PostgreSQL aborted
 // it to break a deadlock.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return retry(func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+	return txOn(ctx, s.pool, fn)
+}
+
+// bgTx is tx for background work, on the pool without synchronous commits
+// (the package comment says which work and why).
+func (s *Store) bgTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return txOn(ctx, s.bg, fn)
+}
+
+func txOn(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return retry(func() error { return pgx.BeginFunc(ctx, pool, fn) })
 }
 
 // retry runs fn until it succeeds, fails with an error a new run cannot
@@ -190,8 +217,17 @@ func retryable(err error) bool {
 // transaction (all of it commits or none), reads its results with read and
 // closes it. After a deadlock it builds and sends the batch again.
 func (s *Store) sendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return sendBatchOn(ctx, s.pool, build, read)
+}
+
+// bgSendBatch is sendBatch for background work, as bgTx.
+func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return sendBatchOn(ctx, s.bg, build, read)
+}
+
+func sendBatchOn(ctx context.Context, pool *pgxpool.Pool, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
 	return retry(func() error {
-		br := s.pool.SendBatch(ctx, build())
+		br := pool.SendBatch(ctx, build())
 		err := read(br)
 		return errors.Join(err, br.Close())
 	})

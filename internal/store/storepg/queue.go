@@ -68,7 +68,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	if len(p.SkipDestinations) > 0 {
 		lease = sqlLeaseSkipping
 	}
-	rows, err := s.pool.Query(ctx, lease, validText(p.Owner), ts(p.Now), ts(p.Until),
+	rows, err := s.bg.Query(ctx, lease, validText(p.Owner), ts(p.Now), ts(p.Until),
 		nonNilSlice(p.SkipDestinations), p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
@@ -310,11 +310,11 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		}
 		return nil
 	}
-	err := s.sendBatch(ctx, build, read)
+	err := s.bgSendBatch(ctx, build, read)
 	if pgCode(err) == codeForeignKey {
 		// An event was swept between the attempts' existence check and
 		// their insert: run the batch again, which skips it.
-		err = s.sendBatch(ctx, build, read)
+		err = s.bgSendBatch(ctx, build, read)
 	}
 	if err == nil && putBackNow(outcomes) {
 		s.notify(ctx, channelWork) // given back unattempted: any node may take them

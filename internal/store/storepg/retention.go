@@ -42,7 +42,7 @@ const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > $1 AND e.id <=
 // RetentionDelete implements store.Traffic.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
 	var res store.RetentionResult
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.bgTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		res, err = retentionRound(ctx, tx, p)
 		if err == nil {

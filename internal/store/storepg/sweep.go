@@ -55,7 +55,7 @@ const sqlNextSweep = `SELECT connection_id, generation FROM (
 func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
 	var n int64
 	released := false
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.bgTx(ctx, func(tx pgx.Tx) error {
 		n, released = 0, false
 		var conn, gen uint64
 		err := tx.QueryRow(ctx, sqlNextSweep).Scan(&conn, &gen)
