@@ -64,8 +64,13 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 			drop()
 			return nil, err
 		}
+		settings, err := serverSettings(ctx, dbURL)
+		if err != nil {
+			drop()
+			return nil, err
+		}
 		return &listStore{
-			desc: "PostgreSQL (fresh schema)",
+			desc: "PostgreSQL (fresh schema; " + settings + ")",
 			open: func(ctx context.Context) (store.Store, error) {
 				return storepg.Open(ctx, storepg.Config{URL: schemaURL})
 			},

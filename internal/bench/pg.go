@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -89,4 +90,31 @@ func schemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
 		return 0, fmt.Errorf("bench: store size: %w", err)
 	}
 	return n, nil
+}
+
+// serverSettings names the server's version and the settings that shape a
+// run at scale most: how often checkpoints come (max_wal_size,
+// checkpoint_timeout: after each one, a page's first change writes the
+// whole page to the WAL), the shared buffers, whether autovacuum runs and
+// whether statements may be compiled (jit). A report is only comparable
+// with one on the same settings.
+func serverSettings(ctx context.Context, dbURL string) (string, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return "", fmt.Errorf("bench: server settings: %w", err)
+	}
+	defer conn.Close(ctx)
+	var version string
+	if err := conn.QueryRow(ctx, `SHOW server_version`).Scan(&version); err != nil {
+		return "", fmt.Errorf("bench: server settings: %w", err)
+	}
+	out := "PostgreSQL " + strings.Fields(version)[0]
+	for _, name := range []string{"max_wal_size", "checkpoint_timeout", "shared_buffers", "autovacuum", "jit"} {
+		var v string
+		if err := conn.QueryRow(ctx, `SELECT current_setting($1)`, name).Scan(&v); err != nil {
+			return "", fmt.Errorf("bench: server settings: %w", err)
+		}
+		out += ", " + name + " " + v
+	}
+	return out, nil
 }
