@@ -29,3 +29,44 @@ func (s *Store) ExplainDeliveryDue(ctx context.Context, now time.Time) (next, ba
 	})
 	return next, backlog, err
 }
+
+// HoldBackgroundCounters opens tries transactions as the background pool's
+// connections would, each finishing one pending delivery of connection
+// conn so that the counters' trigger locks its shard's rows, and keeps
+// open every one that did not have to wait for another (a shard already
+// held), until release is called. It returns the shards held.
+func (s *Store) HoldBackgroundCounters(ctx context.Context, conn uint64, tries int) (shards []int, release func(), err error) {
+	var held []*pgx.Conn
+	release = func() {
+		for _, c := range held {
+			c.Close(context.Background()) // rolls back its transaction
+		}
+	}
+	for range tries {
+		c, err := pgx.ConnectConfig(ctx, s.bg.Config().ConnConfig.Copy())
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		var shard int
+		_, err = c.Exec(ctx, `BEGIN; SET LOCAL lock_timeout = '100ms'`)
+		if err == nil {
+			_, err = c.Exec(ctx, `UPDATE deliveries SET state = 'success', finished_at = now() WHERE id = (
+				SELECT id FROM deliveries WHERE connection_id = $1 AND state = 'pending' LIMIT 1 FOR UPDATE SKIP LOCKED)`, conn)
+		}
+		if err == nil {
+			err = c.QueryRow(ctx, `SELECT metrics_shard()`).Scan(&shard)
+		}
+		if pgCode(err) == "55P03" { // lock_not_available: its shard is held already
+			c.Close(ctx)
+			continue
+		}
+		if err != nil {
+			c.Close(ctx)
+			release()
+			return nil, nil, err
+		}
+		held, shards = append(held, c), append(shards, shard)
+	}
+	return shards, release, nil
+}

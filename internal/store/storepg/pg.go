@@ -123,6 +123,9 @@ func OpenNoMigrate(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	bcfg := pcfg.Copy()
 	bcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	// Counter shards 4-7 (migration 0024): an outcome batch never holds a
+	// counter row an ingest adds to.
+	bcfg.ConnConfig.RuntimeParams["volley.shard_base"] = "4"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)

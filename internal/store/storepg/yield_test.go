@@ -3,6 +3,7 @@ package storepg_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storepg"
@@ -44,4 +45,33 @@ func TestChangeDuringSweep(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close() })
 	storetest.ChangeDuringSweep(t, s, g)
+}
+
+// TestIngestBesideOutcomeCounters holds open background transactions that
+// finished a delivery of a connection, as outcome batches do, on every
+// counter shard they can fall on, and checks that ingests routed to that
+// connection commit meanwhile: background transactions add to shards no
+// ingest adds to (migration 0024). When every transaction added to shard
+// txid % 8, the held ones covered the ingests' shards too.
+func TestIngestBesideOutcomeCounters(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	conn := storetest.Graph(t, s)
+	if _, err := s.EventInsert(t.Context(), storetest.Events(40, 0, conn, time.Now())); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	shards, release, err := s.HoldBackgroundCounters(t.Context(), conn.ID, 40)
+	if err != nil {
+		t.Fatalf("hold counters: %v", err)
+	}
+	defer release()
+	t.Logf("background transactions hold counter shards %v", shards)
+	for i := range 4 {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		_, err := s.EventInsert(ctx, storetest.Events(1, 100+i, conn, time.Now()))
+		cancel()
+		if err != nil {
+			t.Fatalf("ingest %d beside held outcome counters: %v", i, err)
+		}
+	}
 }
