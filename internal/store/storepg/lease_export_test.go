@@ -30,8 +30,8 @@ func (s *Store) ExplainDeliveryDue(ctx context.Context, now time.Time) (next, ba
 	return next, backlog, err
 }
 
-// HoldBackgroundCounters opens tries transactions as the background pool's
-// connections would, each finishing one pending delivery of connection
+// HoldBackgroundCounters opens tries background transactions
+// (sqlBackground), each on a connection of its own and finishing one pending delivery of connection
 // conn so that the counters' trigger locks its shard's rows, and keeps
 // open every one that did not have to wait for another (a shard already
 // held), until release is called. It returns the shards held.
@@ -43,13 +43,13 @@ func (s *Store) HoldBackgroundCounters(ctx context.Context, conn uint64, tries i
 		}
 	}
 	for range tries {
-		c, err := pgx.ConnectConfig(ctx, s.bg.Config().ConnConfig.Copy())
+		c, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 		if err != nil {
 			release()
 			return nil, nil, err
 		}
 		var shard int
-		_, err = c.Exec(ctx, `BEGIN; SET LOCAL lock_timeout = '100ms'`)
+		_, err = c.Exec(ctx, `BEGIN; SET LOCAL lock_timeout = '100ms'; `+sqlBackground)
 		if err == nil {
 			_, err = c.Exec(ctx, `UPDATE deliveries SET state = 'success', finished_at = now() WHERE id = (
 				SELECT id FROM deliveries WHERE connection_id = $1 AND state = 'pending' LIMIT 1 FOR UPDATE SKIP LOCKED)`, conn)
@@ -69,4 +69,26 @@ func (s *Store) HoldBackgroundCounters(ctx context.Context, conn uint64, tries i
 		held, shards = append(held, c), append(shards, shard)
 	}
 	return shards, release, nil
+}
+
+// CounterShards returns the shards of connection conn's per-minute
+// counters that count routed and delivered deliveries.
+func (s *Store) CounterShards(ctx context.Context, conn uint64) (routed, delivered []int, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT shard, routed > 0, delivered > 0 FROM connection_minutes
+		WHERE connection_id = $1 ORDER BY shard`, conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	var shard int
+	var r, d bool
+	_, err = pgx.ForEachRow(rows, []any{&shard, &r, &d}, func() error {
+		if r {
+			routed = append(routed, shard)
+		}
+		if d {
+			delivered = append(delivered, shard)
+		}
+		return nil
+	})
+	return routed, delivered, err
 }

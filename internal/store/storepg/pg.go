@@ -5,8 +5,8 @@
 // committed transaction, and PostgreSQL's default synchronous_commit=on
 // makes a commit durable before it returns. Background work that nobody is
 // answered for (leases, delivery outcomes and their attempts, sweeps,
-// retention) runs on a second pool with synchronous_commit=off: its commits
-// do not wait for their WAL flush, which the WAL writer or the next
+// retention) sets synchronous_commit=off for its own transactions
+// (sqlBackground): their commits do not wait for their WAL flush, which the WAL writer or the next
 // acknowledged commit does (that commit's flush covers every earlier
 // record). A crash of the database can lose the last fraction of a second
 // of such work, never an acknowledged write: a lost lease or outcome sends
@@ -53,7 +53,6 @@ var migrationFiles embed.FS
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
 	pool       *pgxpool.Pool
-	bg         *pgxpool.Pool // background work's: commits without waiting for its WAL flush
 	migrations []migration.Migration
 	batchFunc  func(op string) // Config.BatchFunc
 }
@@ -121,21 +120,11 @@ func OpenNoMigrate(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	bcfg := pcfg.Copy()
-	bcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
-	// Counter shards 4-7 (migration 0024): an outcome batch never holds a
-	// counter row an ingest adds to.
-	bcfg.ConnConfig.RuntimeParams["volley.shard_base"] = "4"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	bg, err := pgxpool.NewWithConfig(ctx, bcfg)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	s := &Store{pool: pool, bg: bg, migrations: migs, batchFunc: cfg.BatchFunc}
+	s := &Store{pool: pool, migrations: migs, batchFunc: cfg.BatchFunc}
 	if cfg.Schema != "" {
 		err = s.createSchema(ctx, cfg.Schema)
 	} else {
@@ -159,10 +148,9 @@ func (s *Store) createSchema(ctx context.Context, schema string) error {
 	return fmt.Errorf("postgres: create schema %s: %w", schema, err)
 }
 
-// Close closes every connection of the pools.
+// Close closes every connection of the pool.
 func (s *Store) Close() error {
 	s.pool.Close()
-	s.bg.Close()
 	return nil
 }
 
@@ -181,17 +169,25 @@ const maxTxTries = 4
 // start: fn must not keep results of an earlier run) when PostgreSQL aborted
 // it to break a deadlock.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return txOn(ctx, s.pool, fn)
+	return retry(func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
 }
 
-// bgTx is tx for background work, on the pool without synchronous commits
-// (the package comment says which work and why).
+// sqlBackground makes the rest of its transaction background work (the
+// package comment says which work and why): its commit does not wait for
+// its WAL flush, and it adds to counter shards 4-7, which no ingest adds
+// to (migration 0024), so that an outcome batch never holds a counter row
+// an ingest needs. Both settings end with the transaction, also behind a
+// pooler that hands the connection to another client next.
+const sqlBackground = `SELECT set_config('synchronous_commit', 'off', true), set_config('volley.shard_base', '4', true)`
+
+// bgTx is tx for background work.
 func (s *Store) bgTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return txOn(ctx, s.bg, fn)
-}
-
-func txOn(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	return retry(func() error { return pgx.BeginFunc(ctx, pool, fn) })
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlBackground); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // retry runs fn until it succeeds, fails with an error a new run cannot
@@ -220,17 +216,8 @@ func retryable(err error) bool {
 // transaction (all of it commits or none), reads its results with read and
 // closes it. After a deadlock it builds and sends the batch again.
 func (s *Store) sendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
-	return sendBatchOn(ctx, s.pool, build, read)
-}
-
-// bgSendBatch is sendBatch for background work, as bgTx.
-func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
-	return sendBatchOn(ctx, s.bg, build, read)
-}
-
-func sendBatchOn(ctx context.Context, pool *pgxpool.Pool, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
 	return retry(func() error {
-		br := pool.SendBatch(ctx, build())
+		br := s.pool.SendBatch(ctx, build())
 		err := read(br)
 		return errors.Join(err, br.Close())
 	})
@@ -372,4 +359,19 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 		panic(err) // the embedded directory is fixed at build time
 	}
 	return sub
+}
+
+// bgSendBatch is sendBatch for background work: the batch build makes,
+// after sqlBackground in the same implicit transaction.
+func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return s.sendBatch(ctx, func() *pgx.Batch {
+		b := build()
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBackground}}, b.QueuedQueries...)
+		return b
+	}, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("background transaction: %w", err)
+		}
+		return read(br)
+	})
 }

@@ -68,26 +68,46 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	if len(p.SkipDestinations) > 0 {
 		lease = sqlLeaseSkipping
 	}
-	rows, err := s.bg.Query(ctx, lease, validText(p.Owner), ts(p.Now), ts(p.Until),
-		nonNilSlice(p.SkipDestinations), p.Limit)
+	build := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(lease, validText(p.Owner), ts(p.Now), ts(p.Until), nonNilSlice(p.SkipDestinations), p.Limit)
+		return b
+	}
+	var jobs []store.Job
+	var events map[uint64]*volley.Event
+	err := s.bgSendBatch(ctx, build, func(br pgx.BatchResults) error {
+		jobs, events = nil, map[uint64]*volley.Event{}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return readLeased(rows, &jobs, events)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
-	var jobs []store.Job
-	events := map[uint64]*volley.Event{}
+	for i := range jobs {
+		jobs[i].Event = *events[jobs[i].Delivery.EventID]
+	}
+	return jobs, nil
+}
+
+// readLeased reads the rows of a lease into jobs (without their events)
+// and events (by id, each once).
+func readLeased(rows pgx.Rows, jobs *[]store.Job, events map[uint64]*volley.Event) error {
 	var d volley.Delivery
 	var e volley.Event
 	var first bool
 	var query []byte
 	var headers *string
-	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+	_, err := pgx.ForEachRow(rows, []any{&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
 		&d.State, &d.Attempts, &d.NextAttemptAt, &d.LeaseOwner, &d.LeaseToken, &d.CreatedAt, &d.OrderingKey,
 		&first, &e.UID, &e.ProjectID, &e.SourceID, &e.SourceSlug, &e.Method, &query, &headers, &e.Body, &e.Status, &e.CreatedAt,
 		&e.Path,
 		&e.TraceParent,
 	}, func() error {
 		d.EventUID = e.UID
-		jobs = append(jobs, store.Job{Delivery: d})
+		*jobs = append(*jobs, store.Job{Delivery: d})
 		if !first {
 			return nil
 		}
@@ -103,13 +123,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 		events[ev.ID] = &ev
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("lease deliveries: %w", err)
-	}
-	for i := range jobs {
-		jobs[i].Event = *events[jobs[i].Delivery.EventID]
-	}
-	return jobs, nil
+	return err
 }
 
 // sqlAttemptInsert records attempts ($1…$18, in order) whose event still

@@ -8,6 +8,7 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storepg"
 	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // TestBulkWorkYieldsToIngest holds a batch of each kind of bulk work open
@@ -72,6 +73,44 @@ func TestIngestBesideOutcomeCounters(t *testing.T) {
 		cancel()
 		if err != nil {
 			t.Fatalf("ingest %d beside held outcome counters: %v", i, err)
+		}
+	}
+}
+
+// TestOutcomeCounterShards checks that ingests add to counter shards 0-3
+// and delivery outcomes, background work, to shards 4-7 (migration 0024).
+func TestOutcomeCounterShards(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	conn := storetest.Graph(t, s)
+	for i := range 8 {
+		events := storetest.Events(1, i, conn, time.Time{}) // leased at once
+		in, err := s.EventInsert(t.Context(), events)
+		if err != nil {
+			t.Fatalf("EventInsert: %v", err)
+		}
+		d := events[0].Deliveries[0]
+		err = s.DeliveryFinish(t.Context(), []store.Outcome{{DeliveryID: in[0].DeliveryIDs[0], LeaseToken: d.LeaseToken,
+			EventID: in[0].ID, State: volley.DeliverySuccess, Now: time.Now()}})
+		if err != nil {
+			t.Fatalf("DeliveryFinish: %v", err)
+		}
+	}
+	routed, delivered, err := s.CounterShards(t.Context(), conn.ID)
+	if err != nil {
+		t.Fatalf("counter shards: %v", err)
+	}
+	if len(routed) == 0 || len(delivered) == 0 {
+		t.Fatalf("routed in shards %v, delivered in %v: want both counted", routed, delivered)
+	}
+	for _, sh := range routed {
+		if sh > 3 {
+			t.Errorf("routed in shards %v: want 0-3 (ingest)", routed)
+		}
+	}
+	for _, sh := range delivered {
+		if sh < 4 {
+			t.Errorf("delivered in shards %v: want 4-7 (background)", delivered)
 		}
 	}
 }

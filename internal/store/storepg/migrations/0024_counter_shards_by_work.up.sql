@@ -4,9 +4,9 @@
 -- rows from its deliveries update to its commit: an ingest whose
 -- transaction fell on one of them waited for the rest of that batch (205
 -- of 7,282 sightings of an ingest insert during a 2M-event drain and purge,
--- docs/benchmarks.md). Background work runs on connections that set
--- volley.shard_base to 4 (storepg's background pool) and adds to shards
--- 4-7; everything else (ingest, API changes, replays) to shards 0-3.
+-- docs/benchmarks.md). Background transactions set volley.shard_base to 4
+-- (storepg's sqlBackground) and add to shards 4-7; everything else
+-- (ingest, API changes, replays) to shards 0-3.
 -- Readers sum every shard, so existing rows (any of 0-7) keep counting.
 --
 -- Cost: a catalog change; no row is read or written.
