@@ -174,11 +174,11 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // sqlBackground makes the rest of its transaction background work (the
 // package comment says which work and why): its commit does not wait for
-// its WAL flush, and it adds to counter shards 4-7, which no ingest adds
+// its WAL flush, and it adds to counter shards 8-15, which no ingest adds
 // to (migration 0024), so that an outcome batch never holds a counter row
 // an ingest needs. Both settings end with the transaction, also behind a
 // pooler that hands the connection to another client next.
-const sqlBackground = `SELECT set_config('synchronous_commit', 'off', true), set_config('volley.shard_base', '4', true)`
+const sqlBackground = `SELECT set_config('synchronous_commit', 'off', true), set_config('volley.shard_base', '8', true)`
 
 // bgTx is tx for background work.
 func (s *Store) bgTx(ctx context.Context, fn func(pgx.Tx) error) error {

@@ -77,8 +77,8 @@ func TestIngestBesideOutcomeCounters(t *testing.T) {
 	}
 }
 
-// TestOutcomeCounterShards checks that ingests add to counter shards 0-3
-// and delivery outcomes, background work, to shards 4-7 (migration 0024).
+// TestOutcomeCounterShards checks that ingests add to counter shards 0-7
+// and delivery outcomes, background work, to shards 8-15 (migration 0024).
 func TestOutcomeCounterShards(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -104,13 +104,13 @@ func TestOutcomeCounterShards(t *testing.T) {
 		t.Fatalf("routed in shards %v, delivered in %v: want both counted", routed, delivered)
 	}
 	for _, sh := range routed {
-		if sh > 3 {
-			t.Errorf("routed in shards %v: want 0-3 (ingest)", routed)
+		if sh > 7 {
+			t.Errorf("routed in shards %v: want 0-7 (ingest)", routed)
 		}
 	}
 	for _, sh := range delivered {
-		if sh < 4 {
-			t.Errorf("delivered in shards %v: want 4-7 (background)", delivered)
+		if sh < 8 {
+			t.Errorf("delivered in shards %v: want 8-15 (background)", delivered)
 		}
 	}
 }
