@@ -6,9 +6,9 @@
 // makes a commit durable before it returns. Background work that nobody is
 // answered for (leases, delivery outcomes and their attempts, sweeps,
 // retention) sets synchronous_commit=off for its own transactions
-// (sqlBackground): their commits do not wait for their WAL flush, which the WAL writer or the next
-// acknowledged commit does (that commit's flush covers every earlier
-// record). A crash of the database can lose the last fraction of a second
+// (sqlBackground): their commits do not wait for their WAL flush, which
+// the WAL writer or the next acknowledged commit does (that commit's flush
+// covers every earlier record). A crash of the database can lose the last fraction of a second
 // of such work, never an acknowledged write: a lost lease or outcome sends
 // the delivery again (at-least-once), a lost sweep or retention batch is
 // done again. It is what storesqlite's synchronous=NORMAL background
@@ -131,7 +131,7 @@ func OpenNoMigrate(ctx context.Context, cfg Config) (*Store, error) {
 		err = s.Ping(ctx)
 	}
 	if err != nil {
-		s.Close()
+		pool.Close()
 		return nil, err
 	}
 	return s, nil
@@ -220,6 +220,21 @@ func (s *Store) sendBatch(ctx context.Context, build func() *pgx.Batch, read fun
 		br := s.pool.SendBatch(ctx, build())
 		err := read(br)
 		return errors.Join(err, br.Close())
+	})
+}
+
+// bgSendBatch is sendBatch for background work: the batch build makes,
+// after sqlBackground in the same implicit transaction.
+func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return s.sendBatch(ctx, func() *pgx.Batch {
+		b := build()
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBackground}}, b.QueuedQueries...)
+		return b
+	}, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("background transaction: %w", err)
+		}
+		return read(br)
 	})
 }
 
@@ -359,19 +374,4 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 		panic(err) // the embedded directory is fixed at build time
 	}
 	return sub
-}
-
-// bgSendBatch is sendBatch for background work: the batch build makes,
-// after sqlBackground in the same implicit transaction.
-func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
-	return s.sendBatch(ctx, func() *pgx.Batch {
-		b := build()
-		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBackground}}, b.QueuedQueries...)
-		return b
-	}, func(br pgx.BatchResults) error {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("background transaction: %w", err)
-		}
-		return read(br)
-	})
 }
