@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesql"
 )
@@ -21,15 +23,15 @@ func (s *Store) ExplainEventList(ctx context.Context, p store.EventListParams) (
 }
 
 func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
-	return explainIn(ctx, s.pool, query, args)
-}
-
-// explainIn is explain on q: a transaction that set planner options first.
-func explainIn(ctx context.Context, q querier, query string, args []any) (string, error) {
-	rows, err := q.Query(ctx, `EXPLAIN (COSTS OFF) `+query, args...)
+	rows, err := s.pool.Query(ctx, `EXPLAIN (COSTS OFF) `+query, args...)
 	if err != nil {
 		return "", err
 	}
+	return planText(rows)
+}
+
+// planText reads the lines of an EXPLAIN.
+func planText(rows pgx.Rows) (string, error) {
 	defer rows.Close()
 	var b strings.Builder
 	for rows.Next() {

@@ -20,11 +20,16 @@ func (s *Store) ExplainDeliveryDue(ctx context.Context, now time.Time) (next, ba
 	if next, err = s.explain(ctx, sqlNextDue, nil); err != nil {
 		return "", "", err
 	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sqlIndexOrder); err != nil {
+	err = s.sendBatchAfter(ctx, sqlIndexOrder, func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(`EXPLAIN (COSTS OFF) `+sqlBacklog, ts(now), 1000)
+		return b
+	}, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
-		backlog, err = explainIn(ctx, tx, sqlBacklog, []any{ts(now), 1000})
+		backlog, err = planText(rows)
 		return err
 	})
 	return next, backlog, err

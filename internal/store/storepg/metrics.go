@@ -139,17 +139,18 @@ const sqlBacklog = `SELECT
 // sqlIndexOrder makes the rest of a transaction read rows in an index's
 // order where its statements ask for an order: it rules out sorting and
 // bitmap scans (which lose the index's order), whatever the statistics.
-const sqlIndexOrder = `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off`
+const sqlIndexOrder = `SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`
 
 // DeliveryBacklog implements store.Traffic. The total sums the counter rows
 // (a few shards per connection).
 func (s *Store) DeliveryBacklog(ctx context.Context, p store.BacklogParams) (store.Backlog, error) {
 	var b store.Backlog
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sqlIndexOrder); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, sqlBacklog, ts(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &b.OldestDue)
+	err := s.sendBatchAfter(ctx, sqlIndexOrder, func() *pgx.Batch {
+		q := &pgx.Batch{}
+		q.Queue(sqlBacklog, ts(p.Now), p.DueLimit)
+		return q
+	}, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(&b.Total, &b.Due, &b.OldestDue)
 	})
 	if err != nil {
 		return store.Backlog{}, wrap(err, "delivery backlog")

@@ -223,16 +223,22 @@ func (s *Store) sendBatch(ctx context.Context, build func() *pgx.Batch, read fun
 	})
 }
 
-// bgSendBatch is sendBatch for background work: the batch build makes,
-// after sqlBackground in the same implicit transaction.
+// bgSendBatch is sendBatch for background work, after sqlBackground.
 func (s *Store) bgSendBatch(ctx context.Context, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return s.sendBatchAfter(ctx, sqlBackground, build, read)
+}
+
+// sendBatchAfter is sendBatch with settings, a statement of set_config
+// calls local to the transaction, run first in the same implicit
+// transaction: they apply to the batch's statements and end with them.
+func (s *Store) sendBatchAfter(ctx context.Context, settings string, build func() *pgx.Batch, read func(pgx.BatchResults) error) error {
 	return s.sendBatch(ctx, func() *pgx.Batch {
 		b := build()
-		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBackground}}, b.QueuedQueries...)
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: settings}}, b.QueuedQueries...)
 		return b
 	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("background transaction: %w", err)
+			return fmt.Errorf("transaction settings: %w", err)
 		}
 		return read(br)
 	})
