@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -104,17 +103,12 @@ func serverSettings(ctx context.Context, dbURL string) (string, error) {
 		return "", fmt.Errorf("bench: server settings: %w", err)
 	}
 	defer conn.Close(ctx)
-	var version string
-	if err := conn.QueryRow(ctx, `SHOW server_version`).Scan(&version); err != nil {
+	var version, settings string
+	err = conn.QueryRow(ctx, `SELECT split_part(current_setting('server_version'), ' ', 1),
+		(SELECT string_agg(n || ' ' || current_setting(n), ', ' ORDER BY i) FROM unnest($1::text[]) WITH ORDINALITY AS s(n, i))`,
+		[]string{"max_wal_size", "checkpoint_timeout", "shared_buffers", "autovacuum", "jit"}).Scan(&version, &settings)
+	if err != nil {
 		return "", fmt.Errorf("bench: server settings: %w", err)
 	}
-	out := "PostgreSQL " + strings.Fields(version)[0]
-	for _, name := range []string{"max_wal_size", "checkpoint_timeout", "shared_buffers", "autovacuum", "jit"} {
-		var v string
-		if err := conn.QueryRow(ctx, `SELECT current_setting($1)`, name).Scan(&v); err != nil {
-			return "", fmt.Errorf("bench: server settings: %w", err)
-		}
-		out += ", " + name + " " + v
-	}
-	return out, nil
+	return "PostgreSQL " + version + ", " + settings, nil
 }
