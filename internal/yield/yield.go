@@ -1,0 +1,235 @@
+// Package yield slows a node's bulk work (backlog drains, sweeps after a
+// configuration change, retention purges) while its ingestion commits
+// slowly, and lets it run at full speed the rest of the time.
+//
+// The stores already keep bulk work out of ingestion's way at the lock
+// level: small batches, SQLite's writer queueing them behind every waiting
+// ingest, PostgreSQL locking only the rows a batch changes. What that cannot
+// see is the machine: a drain at full speed takes the CPU and the disk
+// (PostgreSQL's WAL) that ingest commits then wait for. So each ingest group
+// commit reports how long it took to a Signal, and each kind of bulk work
+// asks its Throttle how long to wait before its next batch. A Throttle is
+// unlimited until a commit takes longer than the Signal's target; then it
+// caps its work's rate below what it was doing and lowers the cap again for
+// every look (at most one every Adjust) that finds a slow commit since the
+// last, down to a floor that keeps the work moving whatever happens; each
+// look that finds none raises the cap by a tenth, until it is back above the
+// rate it was first capped at and the Throttle is unlimited again (additive
+// increase would take minutes to give a drain its speed back).
+//
+// A Signal sees only its own node's commits: on a store shared by several
+// nodes, one node's drain slowing another node's ingestion is not seen.
+package yield
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/volleyhq/volley/internal/clock"
+)
+
+// DefaultTarget is the ingest commit time above which bulk work slows: well
+// under the 25 ms an ingest request may take at the 99th percentile, and
+// well over what a commit takes on an idle store (1–5 ms).
+const DefaultTarget = 10 * time.Millisecond
+
+// Adjust is how often, at most, a Throttle changes its cap: long enough for
+// the last change to show in the commits that follow.
+const Adjust = 200 * time.Millisecond
+
+const (
+	decrease = 0.7 // the cap's factor on each look that finds a slow commit
+	increase = 1.1 // and on each look that finds none
+	// burst is how far ahead of its cap a Throttle lets work go after an
+	// idle moment, so that batches need not be spaced exactly.
+	burst = 100 * time.Millisecond
+	// window is how long a Throttle measures its work's rate over.
+	window = time.Second
+)
+
+// Signal collects how long ingest group commits take. A nil *Signal sees
+// nothing, and its Throttles never wait.
+type Signal struct {
+	clock  clock.Clock
+	target time.Duration
+	// lastSlow is the time (Unix nanoseconds) of the last commit slower than
+	// target; written on the ingest path, hence atomic.
+	lastSlow atomic.Int64
+
+	mu        sync.Mutex
+	throttles []*Throttle // for Caps
+}
+
+// Cap is one Throttle's cap, for metrics.
+type Cap struct {
+	Work string  // the kind of bulk work
+	Rate float64 // units a second; 0: no cap
+}
+
+// Caps returns the caps of the Signal's Throttles, in the order they were
+// made.
+func (s *Signal) Caps() []Cap {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	ths := s.throttles
+	s.mu.Unlock()
+	caps := make([]Cap, len(ths))
+	for i, t := range ths {
+		caps[i] = Cap{Work: t.work, Rate: t.Rate()}
+	}
+	return caps
+}
+
+// NewSignal returns a Signal with the given target (commits taking longer
+// are slow); target <= 0 returns nil: bulk work never yields.
+func NewSignal(c clock.Clock, target time.Duration) *Signal {
+	if target <= 0 {
+		return nil
+	}
+	if c == nil {
+		c = clock.Real{}
+	}
+	return &Signal{clock: c, target: target}
+}
+
+// Committed records one ingest group commit that took took.
+func (s *Signal) Committed(took time.Duration) {
+	if s == nil || took <= s.target {
+		return
+	}
+	s.lastSlow.Store(s.clock.Now().UnixNano())
+}
+
+// Throttle returns a Throttle for one kind of bulk work, named work in
+// Caps, which keeps at least floor units of work a second (floor > 0).
+func (s *Signal) Throttle(work string, floor float64) *Throttle {
+	if s == nil {
+		return nil
+	}
+	now := s.clock.Now()
+	t := &Throttle{sig: s, work: work, floor: floor, looked: now, winStart: now}
+	s.mu.Lock()
+	s.throttles = append(s.throttles, t)
+	s.mu.Unlock()
+	return t
+}
+
+// Throttle paces one kind of bulk work. A nil *Throttle never waits. Its
+// methods may be called from several goroutines.
+type Throttle struct {
+	sig   *Signal
+	work  string
+	floor float64
+
+	mu sync.Mutex
+	// rate caps the work in units a second; 0 means no cap.
+	rate float64
+	// ceiling is the rate the work ran at when it was first capped: once
+	// the cap is back above it, the Throttle is unlimited again.
+	ceiling float64
+	// next is when the work may go on (a GCRA's theoretical arrival time).
+	next time.Time
+	// looked is when the cap was last adjusted.
+	looked time.Time
+	// The work's rate: units done since winStart, and the rate of the last
+	// full window.
+	winStart time.Time
+	winUnits float64
+	recent   float64
+}
+
+// Delay says how long the work should wait before its next batch: 0 while
+// it is not capped or within its cap.
+func (t *Throttle) Delay() time.Duration {
+	if t == nil {
+		return 0
+	}
+	now := t.sig.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.look(now)
+	if t.rate == 0 {
+		return 0
+	}
+	return max(0, t.next.Sub(now))
+}
+
+// Done records n units of work just done.
+func (t *Throttle) Done(n int) {
+	if t == nil || n <= 0 {
+		return
+	}
+	now := t.sig.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.measure(now, float64(n))
+	t.look(now)
+	if t.rate == 0 {
+		return
+	}
+	start := t.next
+	if earliest := now.Add(-burst); start.Before(earliest) {
+		start = earliest
+	}
+	t.next = start.Add(time.Duration(float64(n) / t.rate * float64(time.Second)))
+}
+
+// Rate is the current cap in units a second; 0 means none.
+func (t *Throttle) Rate() float64 {
+	if t == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rate
+}
+
+// look adjusts the cap, at most once every Adjust: down when a commit was
+// slow since the last look (and within the last window: a worker that was
+// idle does not pay for old news), up by a tenth for every Adjust since the
+// last look otherwise.
+func (t *Throttle) look(now time.Time) {
+	since := now.Sub(t.looked)
+	if since < Adjust {
+		return
+	}
+	last := t.sig.lastSlow.Load()
+	slow := last > t.looked.UnixNano() && last > now.Add(-window).UnixNano()
+	t.looked = now
+	switch {
+	case slow && t.rate == 0:
+		t.ceiling = max(t.current(now), t.floor)
+		t.rate = max(t.floor, t.ceiling*decrease)
+		t.next = now
+	case slow:
+		t.rate = max(t.floor, t.rate*decrease)
+	case t.rate > 0:
+		for n := min(int(since/Adjust), 10); n > 0 && t.rate > 0; n-- {
+			t.rate *= increase
+			if t.rate >= t.ceiling {
+				t.rate = 0
+			}
+		}
+	}
+}
+
+// measure adds units done at now to the rate measurement.
+func (t *Throttle) measure(now time.Time, units float64) {
+	if d := now.Sub(t.winStart); d >= window {
+		t.recent = t.winUnits / d.Seconds()
+		t.winStart, t.winUnits = now, 0
+	}
+	t.winUnits += units
+}
+
+// current is the work's rate: over the window under way once it is half
+// through, over the last full one before that.
+func (t *Throttle) current(now time.Time) float64 {
+	if d := now.Sub(t.winStart); d >= window/2 {
+		return t.winUnits / d.Seconds()
+	}
+	return t.recent
+}

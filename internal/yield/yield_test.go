@@ -1,0 +1,175 @@
+package yield_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/clock"
+	"github.com/volleyhq/volley/internal/yield"
+)
+
+const (
+	target = 10 * time.Millisecond
+	slow   = target + time.Millisecond
+)
+
+// setup returns a Signal on a fake clock and a Throttle with floor 100.
+func setup(t *testing.T) (*clock.Fake, *yield.Signal, *yield.Throttle) {
+	t.Helper()
+	fc := clock.NewFake(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	sig := yield.NewSignal(fc, target)
+	return fc, sig, sig.Throttle("test", 100)
+}
+
+// work does n units every step for d on the fake clock, ignoring the
+// throttle, and n more at its end: a rate of n/step the throttle has
+// measured over a whole window.
+func work(fc *clock.Fake, th *yield.Throttle, n int, step, d time.Duration) {
+	for end := fc.Now().Add(d); fc.Now().Before(end); {
+		th.Done(n)
+		fc.Advance(step)
+	}
+	th.Done(n)
+}
+
+func TestOff(t *testing.T) {
+	t.Parallel()
+	sig := yield.NewSignal(clock.Real{}, 0)
+	if sig != nil {
+		t.Fatal("a Signal with target 0 is not nil: bulk work would yield when told not to")
+	}
+	sig.Committed(time.Hour) // a nil Signal and its Throttles are inert
+	th := sig.Throttle("test", 100)
+	th.Done(1000)
+	if d := th.Delay(); d != 0 || th.Rate() != 0 {
+		t.Fatalf("nil Throttle: delay %v rate %v, want 0 and 0", d, th.Rate())
+	}
+}
+
+func TestUnlimitedWhileCommitsAreFast(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	for range 50 {
+		sig.Committed(target) // at the target is not slow
+		th.Done(1000)
+		if d := th.Delay(); d != 0 {
+			t.Fatalf("delay %v with every commit within the target", d)
+		}
+		fc.Advance(50 * time.Millisecond)
+	}
+	if r := th.Rate(); r != 0 {
+		t.Fatalf("rate capped at %v with every commit within the target", r)
+	}
+}
+
+func TestSlowCommitCapsBelowTheRateOfWork(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second) // 1,000 a second
+	fc.Advance(time.Millisecond)
+	sig.Committed(slow)
+	fc.Advance(yield.Adjust)
+	if d := th.Delay(); d != 0 {
+		t.Fatalf("delay %v before any work under the cap: the cap starts now", d)
+	}
+	if r := th.Rate(); r < 690 || r > 710 {
+		t.Fatalf("rate capped at %.0f, want 0.7 × the 1,000 a second measured", r)
+	}
+	// 70 units at 700 a second: the next batch waits 100 ms.
+	th.Done(70)
+	if d := th.Delay(); d != 100*time.Millisecond {
+		t.Fatalf("first batch under the cap: delay %v, want 100ms", d)
+	}
+	th.Done(70)
+	if d := th.Delay(); d != 200*time.Millisecond {
+		t.Fatalf("second batch under the cap: delay %v, want 200ms", d)
+	}
+}
+
+func TestSlowCommitsLowerTheCapToTheFloor(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	prev := 0.0
+	for i := range 20 {
+		fc.Advance(time.Millisecond)
+		sig.Committed(slow)
+		fc.Advance(yield.Adjust)
+		th.Delay()
+		r := th.Rate()
+		if r < 100 {
+			t.Fatalf("look %d: rate %.1f below the floor of 100", i, r)
+		}
+		if i > 0 && r > prev {
+			t.Fatalf("look %d: rate rose from %.1f to %.1f though a commit was slow", i, prev, r)
+		}
+		prev = r
+	}
+	if prev != 100 {
+		t.Fatalf("rate %.1f after 20 slow looks, want the floor (100)", prev)
+	}
+	// At the floor, 100 units take a second; after a pause the work may
+	// run ahead of its cap by 100 ms.
+	th.Done(50)
+	th.Done(50)
+	if d := th.Delay(); d != 900*time.Millisecond {
+		t.Fatalf("delay %v after 100 units at 100 a second, want 900ms (1s less the burst)", d)
+	}
+}
+
+func TestCapRisesAndLiftsOnceCommitsAreFast(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	fc.Advance(time.Millisecond)
+	sig.Committed(slow)
+	fc.Advance(yield.Adjust)
+	th.Delay()
+	capped := th.Rate()
+	// Each Adjust without a slow commit raises the cap by a tenth: four
+	// looks bring 700 to 1,025, above the 1,000 it was first capped at,
+	// and the cap is lifted.
+	want := []float64{770, 847, 931.7, 0}
+	for i, w := range want {
+		fc.Advance(yield.Adjust)
+		th.Delay()
+		if r := th.Rate(); r < w-1 || r > w+1 {
+			t.Fatalf("calm look %d after a cap of %.0f: rate %.1f, want %.1f", i+1, capped, r, w)
+		}
+	}
+	th.Done(10000)
+	if d := th.Delay(); d != 0 {
+		t.Fatalf("delay %v once the cap was lifted", d)
+	}
+}
+
+func TestIdleWorkDoesNotPayForOldSlowCommits(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	fc.Advance(time.Millisecond)
+	sig.Committed(slow)
+	fc.Advance(2 * time.Second) // the work was idle meanwhile
+	th.Done(100)
+	if d, r := th.Delay(), th.Rate(); d != 0 || r != 0 {
+		t.Fatalf("delay %v rate %v: a slow commit 2s before the work looked capped it", d, r)
+	}
+}
+
+func TestLooksAtMostEveryAdjust(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	fc.Advance(time.Millisecond)
+	sig.Committed(slow)
+	fc.Advance(yield.Adjust)
+	th.Delay()
+	first := th.Rate()
+	for range 10 {
+		fc.Advance(time.Millisecond)
+		sig.Committed(slow)
+		th.Delay()
+	}
+	if r := th.Rate(); r != first {
+		t.Fatalf("rate %.1f after slow commits within one Adjust of the cap (%.1f): lowered more than once", r, first)
+	}
+}
