@@ -54,6 +54,11 @@ func (e *Engine) leaseDue() time.Duration {
 		if n <= 0 {
 			return e.cfg.PollInterval // finished() wakes us sooner
 		}
+		if wait := e.leaseYield.Delay(); wait > 0 {
+			// Ingestion commits slowly: this is bulk work, it waits.
+			e.release(n)
+			return wait
+		}
 		now := e.clock.Now()
 		jobs, err := e.cfg.Store.DeliveryLease(e.base, store.LeaseParams{
 			Owner: e.cfg.Owner, Now: now, Until: e.LeaseUntil(now), Limit: n, SkipDestinations: skip,
@@ -64,6 +69,7 @@ func (e *Engine) leaseDue() time.Duration {
 			return e.cfg.PollInterval
 		}
 		e.release(n - len(jobs))
+		e.leaseYield.Done(len(jobs))
 		for i := range jobs {
 			e.admit(&jobs[i])
 		}

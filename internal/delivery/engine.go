@@ -33,6 +33,7 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/transform"
 	"github.com/volleyhq/volley/internal/volley"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // Config configures an Engine. Zero values take the documented defaults.
@@ -93,7 +94,18 @@ type Config struct {
 	// Transform bounds each run of a connection's transformation (time
 	// limit 1s, memory, output and log sizes; see package transform).
 	Transform transform.Config
+	// Yield slows leasing (a backlog's drain, retries) and sweeps while
+	// this node's ingestion commits slowly; deliveries handed over by
+	// ingestion are never slowed. Nil never slows them.
+	Yield *yield.Signal
 }
+
+// leaseFloor and sweepFloor are the deliveries a second that leasing and
+// sweeps keep however slowly ingestion commits (see package yield).
+const (
+	leaseFloor = 500
+	sweepFloor = 1000
+)
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
 const MaxTimeout = 60 * time.Second
@@ -146,6 +158,8 @@ type Engine struct {
 	recordDone  chan struct{}
 	attempts    sync.WaitGroup
 	replays     replayCounters
+	// leaseYield and sweepYield pace leasing and sweeps (nil: never).
+	leaseYield, sweepYield *yield.Throttle
 }
 
 // New returns an engine. It does no I/O; Start runs it.
@@ -225,6 +239,8 @@ func New(cfg Config) (*Engine, error) {
 		sweeperDone: make(chan struct{}),
 		recordDone:  make(chan struct{}),
 		idle:        make(chan struct{}),
+		leaseYield:  cfg.Yield.Throttle("lease", leaseFloor),
+		sweepYield:  cfg.Yield.Throttle("sweep", sweepFloor),
 	}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
 	"github.com/volleyhq/volley/internal/volley"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // fakeRoutes serves fixed destinations and connections.
@@ -99,6 +100,7 @@ type engineSetup struct {
 	engine  *Engine
 	arrived chan int // the number of each request the sink receives
 	events  int
+	yield   *yield.Signal // nil unless engineOptions.yieldTarget
 }
 
 // engineOptions shape setupEngine's world.
@@ -106,6 +108,9 @@ type engineOptions struct {
 	destEPS, connEPS, maxRetries int
 	retry                        time.Duration // the one entry of the retry schedule
 	concurrency                  int           // Config.Concurrency; 0 for the default
+	// yieldTarget, when set, gives the engine a yield.Signal on the fake
+	// clock with this target (engineSetup.yield).
+	yieldTarget time.Duration
 	// handler answers request number n (1-based); nil answers 200.
 	handler func(n int, w http.ResponseWriter, r *http.Request)
 }
@@ -114,6 +119,9 @@ func setupEngine(t *testing.T, o engineOptions) *engineSetup {
 	t.Helper()
 	s := &engineSetup{t0: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), arrived: make(chan int, 16)}
 	s.clock = clock.NewFake(s.t0)
+	if o.yieldTarget > 0 {
+		s.yield = yield.NewSignal(s.clock, o.yieldTarget)
+	}
 	st, err := storesqlite.Open(context.Background(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +160,7 @@ func setupEngine(t *testing.T, o engineOptions) *engineSetup {
 		Egress:  egress.NewPolicy(egress.DefaultAllow()),
 		Retry:   RetryPolicy{Schedule: []time.Duration{o.retry}},
 		Timeout: 5 * time.Second, PollInterval: time.Minute, Concurrency: o.concurrency,
+		Yield: s.yield,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -322,5 +331,48 @@ func TestLeaseTimingWithFakeClock(t *testing.T) {
 			t.Errorf("attempt %d: number %d %s %d at %v, want number %d %s %d at %v",
 				i, a.Number, a.Status, a.StatusCode, a.CreatedAt, want.number, want.status, want.code, want.at)
 		}
+	}
+}
+
+// TestLeaseWaitsWhileIngestCommitsSlowly: once an ingest commit was slow,
+// leases are spaced at the lease floor's rate, on the engine's clock.
+func TestLeaseWaitsWhileIngestCommitsSlowly(t *testing.T) {
+	t.Parallel()
+	s := setupEngine(t, engineOptions{yieldTarget: 10 * time.Millisecond})
+	s.clock.Advance(time.Millisecond)
+	s.yield.Committed(time.Second)
+	s.clock.Advance(yield.Adjust)
+	t1 := s.clock.Now()
+
+	// The first lease goes at once and caps leasing at the floor: one
+	// delivery leased means the next lease waits 1/leaseFloor.
+	s.insert(t)
+	if n := s.await(t); n != 1 {
+		t.Fatalf("request %d arrived first", n)
+	}
+	gap := time.Second / leaseFloor
+	s.insert(t)
+	s.clock.Advance(gap / 2)
+	s.engine.Wake()
+	select {
+	case n := <-s.arrived:
+		t.Fatalf("request %d arrived %v after the first lease, before the throttle allowed another (%v)", n, gap/2, gap)
+	case <-time.After(100 * time.Millisecond):
+	}
+	s.clock.Advance(gap / 2)
+	s.engine.Wake() // the leaser's timer may have been set from gap/2
+	if n := s.await(t); n != 2 {
+		t.Fatalf("request %d arrived second", n)
+	}
+	s.spy.mu.Lock()
+	defer s.spy.mu.Unlock()
+	var at []time.Time
+	for _, c := range s.spy.calls {
+		if c.jobs > 0 {
+			at = append(at, c.now)
+		}
+	}
+	if len(at) != 2 || !at[0].Equal(t1) || !at[1].Equal(t1.Add(gap)) {
+		t.Fatalf("leases with jobs at %v, want at %v and %v", at, t1, t1.Add(gap))
 	}
 }

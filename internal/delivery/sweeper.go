@@ -43,9 +43,11 @@ func (e *Engine) sweeper() {
 		case err != nil:
 			e.log.Error("sweep deliveries after a configuration change", "err", err)
 		case n > 0:
-			// More may be left, and released deliveries may be due now.
+			// More may be left, and released deliveries may be due now;
+			// the next batch waits only while ingestion commits slowly.
 			e.Wake()
-			wait = 0
+			e.sweepYield.Done(n)
+			wait = e.sweepYield.Delay()
 		}
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/volley"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // Replayer sends one delivery of an event again, at low priority, and
@@ -63,7 +64,14 @@ type Config struct {
 	PollInterval time.Duration
 	Clock        clock.Clock // nil means the system clock
 	Logger       *slog.Logger
+	// Yield spaces batches while the node's ingestion commits slowly
+	// (package yield), down to Floor events a second; nil never does.
+	Yield *yield.Signal
 }
+
+// Floor is the events a second a replay keeps however slowly ingestion
+// commits.
+const Floor = 100
 
 // Runner works on replay jobs until stopped.
 type Runner struct {
@@ -71,6 +79,7 @@ type Runner struct {
 	clock clock.Clock
 	log   *slog.Logger
 	loop  *periodic.Loop
+	yield *yield.Throttle
 }
 
 // New returns a Runner; Start runs it. It does no I/O.
@@ -96,7 +105,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, clock: cfg.Clock, log: cfg.Logger}
+	r := &Runner{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, yield: cfg.Yield.Throttle("replay", Floor)}
 	r.loop = periodic.New(cfg.Clock, r.round)
 	return r, nil
 }
@@ -120,7 +129,7 @@ func (r *Runner) round(ctx context.Context) time.Duration {
 		r.log.Error("replay job", "err", err)
 	}
 	if worked && err == nil {
-		return 0
+		return r.yield.Delay()
 	}
 	return r.cfg.PollInterval
 }
@@ -139,6 +148,7 @@ func (r *Runner) once(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	p, batchErr := r.batch(ctx, job)
+	r.yield.Done(int(p.Processed))
 	if batchErr != nil || ctx.Err() != nil {
 		// The batch failed (the job is tried again after a wait, and the
 		// other jobs meanwhile) or was abandoned because the runner stops:

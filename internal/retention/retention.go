@@ -13,7 +13,8 @@
 // ingestion in the store instead (SQLite queues them behind every waiting
 // ingest; on PostgreSQL they lock only the old rows they delete), so
 // retention deletes far faster than events arrive without delaying an
-// ingest by more than one round.
+// ingest by more than one round; and while ingestion commits slowly all the
+// same (the machine is busy), rounds are spaced out (Config.Yield).
 package retention
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/periodic"
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // Config configures a Sweeper.
@@ -48,7 +50,14 @@ type Config struct {
 	Pause  time.Duration
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Yield spaces rounds while the node's ingestion commits slowly
+	// (package yield), down to Floor events a second; nil never does.
+	Yield *yield.Signal
 }
+
+// Floor is the events a second a purge keeps however slowly ingestion
+// commits.
+const Floor = 500
 
 // DefaultPeriod is the default retention period.
 const DefaultPeriod = 30 * 24 * time.Hour
@@ -67,6 +76,7 @@ type Sweeper struct {
 	// time.
 	after uint64
 	loop  *periodic.Loop
+	yield *yield.Throttle
 }
 
 // New returns a Sweeper; Start runs it.
@@ -89,7 +99,7 @@ func New(cfg Config) *Sweeper {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sweeper{cfg: cfg}
+	s := &Sweeper{cfg: cfg, yield: cfg.Yield.Throttle("retention", Floor)}
 	s.loop = periodic.New(cfg.Clock, s.round)
 	return s
 }
@@ -111,7 +121,9 @@ func (s *Sweeper) round(ctx context.Context) time.Duration {
 			s.cfg.Logger.Error("retention round", "err", err)
 		}
 	case !res.Done:
-		return s.cfg.Pause // more may be left
+		// More may be left.
+		s.yield.Done(res.Deleted)
+		return max(s.cfg.Pause, s.yield.Delay())
 	}
 	return s.cfg.Interval
 }
