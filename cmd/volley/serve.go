@@ -23,6 +23,7 @@ import (
 	"github.com/volleyhq/volley/internal/metrics"
 	"github.com/volleyhq/volley/internal/retention"
 	"github.com/volleyhq/volley/internal/server"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 const serveEnvHelp = `
@@ -63,6 +64,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"requests in flight per destination (env VOLLEY_DESTINATION_CONCURRENCY)")
 	retentionPeriod := fs.Duration("retention", ev.duration("VOLLEY_RETENTION", retention.DefaultPeriod),
 		"how long events and their attempts are kept (env VOLLEY_RETENTION)")
+	commitTarget := fs.Duration("ingest-commit-target", ev.duration("VOLLEY_INGEST_COMMIT_TARGET", yield.DefaultTarget),
+		"ingest commit time above which backlog drains, sweeps, retention and bulk replays slow down; 0 never slows them (env VOLLEY_INGEST_COMMIT_TARGET)")
 	auditRetention := fs.Duration("audit-retention", ev.duration("VOLLEY_AUDIT_RETENTION", retention.DefaultAuditPeriod),
 		"how long audit log records are kept (env VOLLEY_AUDIT_RETENTION)")
 	maxBody := fs.Int64("max-body-bytes", ev.int64("VOLLEY_MAX_BODY_BYTES", ingest.DefaultMaxBodyBytes),
@@ -193,16 +196,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Concurrency: *concurrency,
 			RootCAs:     rootCAs,
 		},
-		MaxBodyBytes:   *maxBody,
-		Retention:      *retentionPeriod,
-		AuditRetention: *auditRetention,
-		Committers:     committers(&sf),
-		Signup:         *signup == "open",
-		Mailer:         mailer,
-		APIRate:        *apiRate,
-		Proxies:        proxies,
-		TLSCertFile:    *tlsCert,
-		TLSKeyFile:     *tlsKey,
+		MaxBodyBytes:       *maxBody,
+		Retention:          *retentionPeriod,
+		AuditRetention:     *auditRetention,
+		Committers:         committers(&sf),
+		IngestCommitTarget: ingestCommitTarget(*commitTarget),
+		Signup:             *signup == "open",
+		Mailer:             mailer,
+		APIRate:            *apiRate,
+		Proxies:            proxies,
+		TLSCertFile:        *tlsCert,
+		TLSKeyFile:         *tlsKey,
 
 		MetricsAddr:              *metricsAddr,
 		MetricsToken:             os.Getenv("VOLLEY_METRICS_TOKEN"),
@@ -290,4 +294,13 @@ func destinationCAs(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+// ingestCommitTarget maps the flag, where 0 turns yielding off, to
+// server.Config.IngestCommitTarget, where 0 is the default.
+func ingestCommitTarget(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

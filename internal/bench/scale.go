@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/volleyhq/volley"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/trainer"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // ErrScaleIncomplete means a step of the scale run (the drain or the
@@ -111,6 +113,7 @@ func runScale(ctx context.Context, cfg Config, out io.Writer) error {
 	r.rep.events, r.rep.backlog, r.rep.clients, r.rep.probeRate, r.rep.runs = cfg.Scale, cfg.Backlog, cfg.Clients, cfg.ProbeRate, cfg.Runs
 	fmt.Fprintf(out, "scale: %d events of %d-byte JSON bodies on one source, one connection to a sink; backlog %d held; node log %s\n",
 		cfg.Scale, cfg.BodySize, cfg.Backlog, logFile.Name())
+	fmt.Fprintf(out, "node: bulk work yields to ingest commits slower than %s (VOLLEY_INGEST_COMMIT_TARGET; 0 = never)\n", commitTarget(cfg.Env))
 	if err := r.emptyStore(ctx); err != nil {
 		return err
 	}
@@ -401,4 +404,20 @@ func settledSize(ctx context.Context, size func(context.Context) (int64, error),
 		}
 	}
 	return last, shrank.Sub(start), nil
+}
+
+// commitTarget is the node's ingest commit target as its environment sets
+// it: extra (the bench's own settings) over the bench's environment.
+func commitTarget(extra []string) string {
+	const name = "VOLLEY_INGEST_COMMIT_TARGET"
+	v, set := os.LookupEnv(name)
+	for _, kv := range extra {
+		if val, ok := strings.CutPrefix(kv, name+"="); ok {
+			v, set = val, true
+		}
+	}
+	if !set || v == "" {
+		return yield.DefaultTarget.String() + " (default)"
+	}
+	return v
 }

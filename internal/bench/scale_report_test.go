@@ -96,3 +96,19 @@ func TestScaleReportEscapesPipes(t *testing.T) {
 		t.Errorf("pipe not escaped:\n%s", out.String())
 	}
 }
+
+// TestCommitTarget: the scale run's header names the node's ingest commit
+// target from the bench's own settings over its environment.
+func TestCommitTarget(t *testing.T) {
+	t.Setenv("VOLLEY_INGEST_COMMIT_TARGET", "")
+	if got := commitTarget(nil); got != "10ms (default)" {
+		t.Errorf("unset: %q, want the default", got)
+	}
+	t.Setenv("VOLLEY_INGEST_COMMIT_TARGET", "0")
+	if got := commitTarget(nil); got != "0" {
+		t.Errorf("environment 0: %q", got)
+	}
+	if got := commitTarget([]string{"VOLLEY_LOG_LEVEL=warn", "VOLLEY_INGEST_COMMIT_TARGET=25ms"}); got != "25ms" {
+		t.Errorf("bench setting over environment: %q", got)
+	}
+}

@@ -40,9 +40,10 @@ func registered(t *testing.T) []string {
 		}
 	}
 	// Read from the store at scrape time: present when a store is given
-	// (the writer's, when it has a single writer).
+	// (the writer's, when it has a single writer), and the caps on bulk work
+	// when the node has them.
 	return append(names, "volley_delivery_backlog", "volley_delivery_oldest_due_age_seconds",
-		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds")
+		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds", "volley_bulk_rate_cap")
 }
 
 // TestDashboardUsesRealMetrics checks that the Grafana dashboard is valid

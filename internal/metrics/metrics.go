@@ -78,6 +78,9 @@ type Config struct {
 	// Writer is read at each scrape for the single writer's waits and
 	// holds (SQLite); nil leaves them out.
 	Writer store.WriterStats
+	// Yield is read at each scrape for the caps on bulk work (package
+	// yield); nil leaves them out.
+	Yield YieldCaps
 	// DestinationLabels caps how many destinations get a latency series of
 	// their own (the first ones to have an attempt after start); the
 	// others share the destination label "other". 0 means
@@ -193,6 +196,9 @@ func New(cfg Config) *Metrics {
 	}
 	if cfg.Writer != nil {
 		m.reg.MustRegister(writerCollector{stats: cfg.Writer})
+	}
+	if cfg.Yield != nil {
+		m.reg.MustRegister(yieldCollector{caps: cfg.Yield})
 	}
 	return m
 }

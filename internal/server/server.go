@@ -41,6 +41,7 @@ import (
 	"github.com/volleyhq/volley/internal/tenant"
 	"github.com/volleyhq/volley/internal/trainer"
 	"github.com/volleyhq/volley/internal/volley"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // Config configures a node.
@@ -95,6 +96,11 @@ type Config struct {
 	AuditRetention time.Duration
 	// Committers is the number of concurrent ingest group commits; 0 means 1.
 	Committers int
+	// IngestCommitTarget is the ingest commit time above which this node's
+	// bulk work (backlog drains, sweeps, retention, bulk replays) slows
+	// down (package yield); 0 means yield.DefaultTarget, negative never
+	// slows it.
+	IngestCommitTarget time.Duration
 	// Signup lets anyone create an account at /signup (VOLLEY_SIGNUP=open).
 	Signup bool
 	// Mailer mails invitations (VOLLEY_SMTP_URL); nil only shows their
@@ -206,14 +212,26 @@ func New(cfg Config) (*Server, error) {
 	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
 	cluster, _ := cfg.Store.(store.Cluster)    // nil for a store owned by one process
 	writer, _ := cfg.Store.(store.WriterStats) // nil for a store with many writers
+	// Bulk work yields to ingestion on the machine's real time, whatever
+	// NowFunc says: it paces work, it does not schedule it.
+	target := cfg.IngestCommitTarget
+	if target == 0 {
+		target = yield.DefaultTarget
+	}
+	ingestYield := yield.NewSignal(clock.Real{}, target)
+	var caps metrics.YieldCaps // nil: no gauge when bulk work never yields
+	if ingestYield != nil {
+		caps = ingestYield
+	}
 	met := metrics.New(metrics.Config{
-		Backlog: cfg.Store, Writer: writer, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
+		Backlog: cfg.Store, Writer: writer, Yield: caps, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
 	})
 	var tracer trace.Tracer // nil: no tracing
 	if cfg.TracerProvider != nil {
 		tracer = cfg.TracerProvider.Tracer("github.com/volleyhq/volley")
 	}
 	dc := cfg.Delivery
+	dc.Yield = ingestYield
 	dc.Store, dc.Routes, dc.Egress, dc.Logger, dc.Cluster = cfg.Store, routes, policy, cfg.Logger, cluster
 	dc.Observer, dc.QueueObserver, dc.Tracer = met, met, tracer
 	if dc.Clock == nil {
@@ -231,7 +249,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	rc := cfg.Replay
-	rc.Store, rc.Replayer, rc.Owner, rc.Clock, rc.Logger = cfg.Store, engine, engine.Owner(), clk, cfg.Logger
+	rc.Store, rc.Replayer, rc.Owner, rc.Clock, rc.Logger, rc.Yield = cfg.Store, engine, engine.Owner(), clk, cfg.Logger, ingestYield
 	replays, err := replay.New(rc)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -260,7 +278,7 @@ func New(cfg Config) (*Server, error) {
 		Store: cfg.Store, Sources: routes, Engine: engine, Limiter: limiter, MaxBodyBytes: cfg.MaxBodyBytes,
 		Committers: cfg.Committers, Logger: cfg.Logger, NowFunc: cfg.NowFunc, Rand: cfg.Rand, OnCommit: committed.Notify,
 		Guard: newGuard(), Proxies: cfg.Proxies,
-		Observer: met, Tracer: tracer,
+		Observer: commitObserver{met, ingestYield}, Tracer: tracer,
 	})
 	api := httpapi.New(httpapi.Config{
 		Store: cfg.Store, Tenant: tenants, Box: box,
@@ -285,7 +303,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, api: api, log: cfg.Logger, tenant: tenants, routes: routes, engine: engine, ingest: hooks, cluster: cluster,
 		metrics: met, replays: replays,
 		sweeper: retention.New(retention.Config{Store: cfg.Store, Period: cfg.Retention,
-			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk}),
+			Audit: cfg.Store, AuditPeriod: cfg.AuditRetention, Logger: cfg.Logger, Clock: clk, Yield: ingestYield}),
 		sampler: backlog.New(backlog.Config{Store: cfg.Store, Logger: cfg.Logger, Clock: clk}),
 	}
 	if cfg.Store.PayloadDictsUsed() {
@@ -599,4 +617,16 @@ func (s *Server) listen(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// commitObserver tells the bulk work's Signal how long each ingest commit
+// took, besides the metrics.
+type commitObserver struct {
+	*metrics.Metrics
+	yield *yield.Signal
+}
+
+func (o commitObserver) EventsCommitted(n int, took time.Duration) {
+	o.Metrics.EventsCommitted(n, took)
+	o.yield.Committed(took)
 }

@@ -74,6 +74,8 @@ type Options struct {
 	// TracerProvider traces the node (an SDK provider with an in-memory
 	// exporter in tests); nil for no tracing.
 	TracerProvider trace.TracerProvider
+	// IngestCommitTarget is server.Config's: 0 the default, negative off.
+	IngestCommitTarget time.Duration
 }
 
 // Server is a running test node.
@@ -152,6 +154,7 @@ func Launch(dir string, opts Options) (s *Server, stop func() error, err error) 
 		TracerProvider: opts.TracerProvider,
 
 		MetricsDestinationLabels: opts.MetricsDestinationLabels,
+		IngestCommitTarget:       opts.IngestCommitTarget,
 	})
 	if err == nil {
 		var admin *tenant.NewAccount

@@ -1,0 +1,30 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/volleyhq/volley/internal/yield"
+)
+
+var yieldCapDesc = prometheus.NewDesc("volley_bulk_rate_cap",
+	"The rate (units a second) a kind of bulk work is held to while ingest commits slowly: "+
+		"lease and sweep in deliveries, retention and replay in events; 0 when it runs at full speed.",
+	[]string{"work"}, nil)
+
+// YieldCaps is what the bulk work's caps are read from (a *yield.Signal).
+type YieldCaps interface {
+	Caps() []yield.Cap
+}
+
+// yieldCollector reads the caps at each scrape: no I/O.
+type yieldCollector struct{ caps YieldCaps }
+
+// Describe implements prometheus.Collector.
+func (c yieldCollector) Describe(ch chan<- *prometheus.Desc) { ch <- yieldCapDesc }
+
+// Collect implements prometheus.Collector.
+func (c yieldCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, cp := range c.caps.Caps() {
+		ch <- prometheus.MustNewConstMetric(yieldCapDesc, prometheus.GaugeValue, cp.Rate, cp.Work)
+	}
+}
