@@ -17,6 +17,7 @@ import (
 	"github.com/volleyhq/volley/internal/store/storesqlite"
 	"github.com/volleyhq/volley/internal/volley"
 	"github.com/volleyhq/volley/internal/yield"
+	"github.com/volleyhq/volley/internal/yield/yieldtest"
 )
 
 // fakeRoutes serves fixed destinations and connections.
@@ -339,10 +340,7 @@ func TestLeaseTimingWithFakeClock(t *testing.T) {
 func TestLeaseWaitsWhileIngestCommitsSlowly(t *testing.T) {
 	t.Parallel()
 	s := setupEngine(t, engineOptions{yieldTarget: 10 * time.Millisecond})
-	s.clock.Advance(time.Millisecond)
-	s.yield.Committed(time.Second)
-	s.clock.Advance(yield.Adjust)
-	t1 := s.clock.Now()
+	t1 := yieldtest.SlowCommit(s.clock, s.yield)
 
 	// The first lease goes at once and caps leasing at the floor: one
 	// delivery leased means the next lease waits 1/leaseFloor.

@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,31 +12,22 @@ import (
 	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 	"github.com/volleyhq/volley/internal/yield"
+	"github.com/volleyhq/volley/internal/yield/yieldtest"
 )
 
 // sweepSpy is the real store, with the fake time of each sweep batch that
 // changed deliveries recorded.
 type sweepSpy struct {
 	store.Traffic
-	clock *clock.Fake
-	mu    sync.Mutex
-	at    []time.Time
+	times *yieldtest.Times
 }
 
-func (s *sweepSpy) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
+func (s sweepSpy) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
 	n, err := s.Traffic.DeliverySweep(ctx, p)
 	if err == nil && n > 0 {
-		s.mu.Lock()
-		s.at = append(s.at, s.clock.Now())
-		s.mu.Unlock()
+		s.times.Mark()
 	}
 	return n, err
-}
-
-func (s *sweepSpy) batches() []time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Time(nil), s.at...)
 }
 
 // TestSweepsWaitWhileIngestCommitsSlowly: once an ingest commit was slow,
@@ -65,16 +55,14 @@ func TestSweepsWaitWhileIngestCommitsSlowly(t *testing.T) {
 
 	fc := clock.NewFake(t0)
 	sig := yield.NewSignal(fc, 10*time.Millisecond)
-	spy := &sweepSpy{Traffic: st, clock: fc}
+	times := yieldtest.NewTimes(fc)
+	spy := sweepSpy{Traffic: st, times: times}
 	e, err := New(Config{Store: spy, Routes: &fakeRoutes{}, Owner: "node-a", Clock: fc, Yield: sig,
 		SweepBatch: 2, SweepInterval: time.Hour, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc.Advance(time.Millisecond)
-	sig.Committed(time.Second)
-	fc.Advance(yield.Adjust)
-	t1 := fc.Now()
+	t1 := yieldtest.SlowCommit(fc, sig)
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -84,33 +72,6 @@ func TestSweepsWaitWhileIngestCommitsSlowly(t *testing.T) {
 		e.Stop(ctx)
 	})
 
-	// Three batches of two: the first at once (the clock stands still until
-	// it has run), then the clock moves on by a tenth of the gap until the
-	// third has.
-	gap := 2 * time.Second / sweepFloor
-	deadline := time.Now().Add(10 * time.Second)
-	for len(spy.batches()) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("no sweep batch within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	for len(spy.batches()) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("sweep batches at %v after 10s, want 3", spy.batches())
-		}
-		fc.Advance(gap / 10)
-		time.Sleep(time.Millisecond)
-	}
-	// The throttle keeps the average (a batch may follow a late one
-	// sooner): batch k no earlier than k gaps after the first.
-	at := spy.batches()
-	if !at[0].Equal(t1) {
-		t.Fatalf("first batch at %v, want at once (%v)", at[0], t1)
-	}
-	for k := 1; k < len(at); k++ {
-		if earliest := t1.Add(time.Duration(k) * gap); at[k].Before(earliest) {
-			t.Fatalf("batches at %v: batch %d before %v", at, k+1, earliest)
-		}
-	}
+	// Three batches of two, one every 2/sweepFloor seconds.
+	yieldtest.Spaced(t, fc, times, 3, t1, 2*time.Second/sweepFloor)
 }

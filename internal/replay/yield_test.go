@@ -3,7 +3,6 @@ package replay_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 	"github.com/volleyhq/volley/internal/yield"
+	"github.com/volleyhq/volley/internal/yield/yieldtest"
 )
 
 // sentReplayer answers every replay with a success, at once.
@@ -25,29 +25,19 @@ func (r sentReplayer) ReplayLowPriority(_ context.Context, ev *volley.Event, d v
 		Status: volley.AttemptSuccess, StatusCode: 200, CreatedAt: r.clock.Now()}, nil
 }
 
-// progressClock is the real store, with the fake time of each batch's
+// progressSpy is the real store, with the fake time of each batch's
 // progress recorded.
-type progressClock struct {
+type progressSpy struct {
 	store.Store
-	clock *clock.Fake
-	mu    sync.Mutex
-	at    []time.Time
+	times *yieldtest.Times
 }
 
-func (p *progressClock) ReplayProgress(ctx context.Context, pp store.ReplayProgressParams) (*volley.Replay, error) {
+func (p progressSpy) ReplayProgress(ctx context.Context, pp store.ReplayProgressParams) (*volley.Replay, error) {
 	r, err := p.Store.ReplayProgress(ctx, pp)
 	if err == nil && pp.Processed > 0 {
-		p.mu.Lock()
-		p.at = append(p.at, p.clock.Now())
-		p.mu.Unlock()
+		p.times.Mark()
 	}
 	return r, err
-}
-
-func (p *progressClock) batches() []time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]time.Time(nil), p.at...)
 }
 
 // TestBatchesWaitWhileIngestCommitsSlowly: once an ingest commit was slow,
@@ -72,40 +62,17 @@ func TestBatchesWaitWhileIngestCommitsSlowly(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := yield.NewSignal(fc, 10*time.Millisecond)
-	spy := &progressClock{Store: st, clock: fc}
+	times := yieldtest.NewTimes(fc)
+	spy := progressSpy{Store: st, times: times}
 	r, err := replay.New(replay.Config{Store: spy, Replayer: sentReplayer{fc}, Owner: "node-a", Batch: 2,
 		PollInterval: time.Hour, Clock: fc, Yield: sig})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc.Advance(time.Millisecond)
-	sig.Committed(time.Second)
-	fc.Advance(yield.Adjust)
-	t1 := fc.Now()
+	t1 := yieldtest.SlowCommit(fc, sig)
 	r.Start()
 	t.Cleanup(r.Stop)
 
-	// Three batches of two: the first at once (the clock stands still until
-	// it has run), then the clock moves on by a tenth of the gap until the
-	// third has.
-	gap := 2 * time.Second / replay.Floor
-	deadline := time.Now().Add(10 * time.Second)
-	for len(spy.batches()) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("replay batches at %v after 10s, want 3", spy.batches())
-		}
-		if len(spy.batches()) > 0 {
-			fc.Advance(gap / 10)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	at := spy.batches()
-	if !at[0].Equal(t1) {
-		t.Fatalf("first batch at %v, want at once (%v)", at[0], t1)
-	}
-	for k := 1; k < len(at); k++ {
-		if earliest := t1.Add(time.Duration(k) * gap); at[k].Before(earliest) {
-			t.Fatalf("batches at %v: batch %d before %v", at, k+1, earliest)
-		}
-	}
+	// Three batches of two, one every 2/replay.Floor seconds.
+	yieldtest.Spaced(t, fc, times, 3, t1, 2*time.Second/replay.Floor)
 }
