@@ -1,6 +1,7 @@
 // Package yield slows a node's bulk work (backlog drains, sweeps after a
-// configuration change, retention purges) while its ingestion commits
-// slowly, and lets it run at full speed the rest of the time.
+// configuration change, retention purges, bulk replays) while its
+// ingestion commits slowly, and lets it run at full speed the rest of the
+// time.
 //
 // The stores already keep bulk work out of ingestion's way at the lock
 // level: small batches, SQLite's writer queueing them behind every waiting
