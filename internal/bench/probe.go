@@ -23,6 +23,7 @@ type probeStats struct {
 	sent, accepted, timeouts, errors int
 	p50, p99, max                    time.Duration
 	perSecond                        float64 // the rate sent, when known
+	caps                             capStats
 }
 
 func (s probeStats) String() string {
@@ -30,8 +31,12 @@ func (s probeStats) String() string {
 	if s.perSecond > 0 {
 		rate = fmt.Sprintf(" (%.0f/s)", s.perSecond)
 	}
-	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d sent%s, %d timeouts, %d errors",
-		ms(s.p50), ms(s.p99), ms(s.max), s.sent, rate, s.timeouts, s.errors)
+	caps := ""
+	if c := s.caps.String(); c != "" {
+		caps = "; " + c
+	}
+	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d sent%s, %d timeouts, %d errors%s",
+		ms(s.p50), ms(s.p99), ms(s.max), s.sent, rate, s.timeouts, s.errors, caps)
 }
 
 // probeTally accounts for a probe's requests; safe for concurrent use.
@@ -82,6 +87,7 @@ type probe struct {
 	tally probeTally
 	stop  chan struct{}
 	done  chan struct{}
+	caps  *capSampler // nil: the caps on bulk work are not read
 }
 
 // startProbe sends rate webhooks per second of body to url until stop.
@@ -133,5 +139,8 @@ func (p *probe) finish() probeStats {
 	<-p.done
 	s := p.tally.stats()
 	s.perSecond = float64(s.sent) / elapsed.Seconds()
+	if p.caps != nil {
+		s.caps = p.caps.finish()
+	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,14 +34,14 @@ func TestProbeTally(t *testing.T) {
 	got := tally.stats()
 	want := probeStats{sent: 104, accepted: 100, timeouts: 2, errors: 2,
 		p50: 51 * time.Millisecond, p99: 100 * time.Millisecond, max: 100 * time.Millisecond}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats = %+v, want %+v", got, want)
 	}
 	if s := got.String(); s != "p50 51.0 ms, p99 100.0 ms, max 100.0 ms; 104 sent, 2 timeouts, 2 errors" {
 		t.Errorf("String() = %q", s)
 	}
 	var empty probeTally
-	if s := empty.stats(); s != (probeStats{}) {
+	if s := empty.stats(); !reflect.DeepEqual(s, probeStats{}) {
 		t.Errorf("empty stats = %+v", s)
 	}
 }
@@ -78,5 +79,45 @@ func TestProbe(t *testing.T) {
 	}
 	if accepted.Load() != int64(s.accepted) {
 		t.Errorf("accepted count %d, stats say %d", accepted.Load(), s.accepted)
+	}
+}
+
+// TestCaps: the caps on bulk work are read from a /metrics page and
+// summed up per kind of work.
+func TestCaps(t *testing.T) {
+	t.Parallel()
+	page := func(lease, retention string) string {
+		return `# HELP volley_bulk_rate_cap The rate …
+# TYPE volley_bulk_rate_cap gauge
+volley_bulk_rate_cap{work="lease"} ` + lease + `
+volley_bulk_rate_cap{work="retention"} ` + retention + `
+volley_commit_batch_size_bucket{writer="ingest",le="1"} 3
+`
+	}
+	cs := capStats{}
+	for _, p := range []string{page("0", "0"), page("700", "0"), page("490", "0"), page("0", "0")} {
+		caps, err := parseCaps(strings.NewReader(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs.add(caps)
+	}
+	if s := cs.String(); s != "bulk work: lease capped in 2 of 4 samples (lowest 490/s)" {
+		t.Errorf("String() = %q", s)
+	}
+	calm := capStats{}
+	calm.add(map[string]float64{"lease": 0})
+	if s := calm.String(); s != "bulk work never capped" {
+		t.Errorf("never capped: %q", s)
+	}
+	if s := (capStats{}).String(); s != "" {
+		t.Errorf("no caps exposed: %q, want nothing", s)
+	}
+	if _, err := parseCaps(strings.NewReader(`volley_bulk_rate_cap{work="lease"} x` + "\n")); err == nil {
+		t.Error("a cap that is not a number parsed")
+	}
+	st := probeStats{sent: 1, accepted: 1, caps: cs}
+	if s := st.String(); !strings.HasSuffix(s, "0 errors; bulk work: lease capped in 2 of 4 samples (lowest 490/s)") {
+		t.Errorf("probe String() = %q", s)
 	}
 }

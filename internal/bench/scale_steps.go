@@ -75,6 +75,14 @@ func (s *scaleSteps) lists(ctx context.Context) error {
 	return nil
 }
 
+// probe starts a step's steady ingest, and reads the node's caps on bulk
+// work beside it.
+func (s *scaleSteps) probe(ctx context.Context) *probe {
+	p := startProbe(ctx, s.hookURL(), s.cfg.ProbeRate, s.body, &s.accepted)
+	p.caps = sampleCaps(ctx, s.node.url+"/metrics")
+	return p
+}
+
 // setStatus sends PUT /api/connections/{id} with status and returns how
 // long it took to answer.
 func (s *scaleSteps) setStatus(ctx context.Context, api *volley.Client, status string) (time.Duration, error) {
@@ -89,7 +97,7 @@ func (s *scaleSteps) setStatus(ctx context.Context, api *volley.Client, status s
 // leaves the connection paused.
 func (s *scaleSteps) pauseResume(ctx context.Context) error {
 	api := volley.NewClient(benchToken, volley.WithBaseURL(s.node.url))
-	p := startProbe(ctx, s.hookURL(), s.cfg.ProbeRate, s.body, &s.accepted)
+	p := s.probe(ctx)
 	for range scaleToggles {
 		for _, status := range []string{"enabled", "paused"} {
 			d, err := s.setStatus(ctx, api, status)
@@ -122,7 +130,7 @@ func (s *scaleSteps) drain(ctx context.Context) error {
 	if _, err := s.setStatus(ctx, api, "enabled"); err != nil {
 		return err
 	}
-	p := startProbe(ctx, s.hookURL(), s.cfg.ProbeRate, s.body, &s.accepted)
+	p := s.probe(ctx)
 	err := s.awaitDrain(ctx, api, t0)
 	res.probe = p.finish()
 	if err != nil {
@@ -191,7 +199,7 @@ func (s *scaleSteps) purgeFrom(ctx context.Context, t0 time.Time) error {
 			res.expired++
 		}
 	}
-	p := startProbe(ctx, s.hookURL(), s.cfg.ProbeRate, s.body, &s.accepted)
+	p := s.probe(ctx)
 	err := s.awaitPurge(ctx, t0, cutoff)
 	res.probe = p.finish()
 	if err != nil {
