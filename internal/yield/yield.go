@@ -10,13 +10,20 @@
 // (PostgreSQL's WAL) that ingest commits then wait for. So each ingest group
 // commit reports how long it took to a Signal, and each kind of bulk work
 // asks its Throttle how long to wait before its next batch. A Throttle is
-// unlimited until a commit takes longer than the Signal's target; then it
-// caps its work's rate below what it was doing and lowers the cap again for
-// every look (at most one every Adjust) that finds a slow commit since the
-// last, down to a floor that keeps the work moving whatever happens; each
-// look that finds none raises the cap by a tenth, until it is back above the
-// rate it was first capped at and the Throttle is unlimited again (additive
-// increase would take minutes to give a drain its speed back).
+// unlimited until a look (at most one every Adjust) finds that at least a
+// tenth of the commits since its last look took longer than the Signal's
+// target; then it caps its work's rate below what it was doing, and lowers
+// the cap again on every look that finds as many slow commits, down to a
+// floor that keeps the work moving whatever happens; each look that finds
+// fewer raises the cap by a tenth, until it is back above the rate it was
+// first capped at and the Throttle is unlimited again (additive increase
+// would take minutes to give a drain its speed back).
+//
+// A share rather than any slow commit: a machine's commits have a tail of
+// their own (a checkpoint, another process), which throttling bulk work
+// does not shorten; a drain that holds the CPU shifts most of them. The
+// first version slowed on any slow commit, and on PostgreSQL on two cores
+// it held a drain at its floor throughout while the tail stayed.
 //
 // A Signal sees only its own node's commits: on a store shared by several
 // nodes, one node's drain slowing another node's ingestion is not seen.
@@ -47,6 +54,9 @@ const (
 	burst = 100 * time.Millisecond
 	// window is how long a Throttle measures its work's rate over.
 	window = time.Second
+	// slowShare: a look finds ingestion slow when at least 1/slowShare of
+	// the commits since the last look were slower than the target.
+	slowShare = 10
 )
 
 // Signal collects how long ingest group commits take. A nil *Signal sees
@@ -54,9 +64,9 @@ const (
 type Signal struct {
 	clock  clock.Clock
 	target time.Duration
-	// lastSlow is the time (Unix nanoseconds) of the last commit slower than
-	// target; written on the ingest path, hence atomic.
-	lastSlow atomic.Int64
+	// commits and slow count the commits, and those slower than target;
+	// written on the ingest path, hence atomic.
+	commits, slow atomic.Int64
 
 	mu        sync.Mutex
 	throttles []*Throttle // for Caps
@@ -98,10 +108,13 @@ func NewSignal(c clock.Clock, target time.Duration) *Signal {
 
 // Committed records one ingest group commit that took took.
 func (s *Signal) Committed(took time.Duration) {
-	if s == nil || took <= s.target {
+	if s == nil {
 		return
 	}
-	s.lastSlow.Store(s.clock.Now().UnixNano())
+	s.commits.Add(1)
+	if took > s.target {
+		s.slow.Add(1)
+	}
 }
 
 // Throttle returns a Throttle for one kind of bulk work, named work in
@@ -111,7 +124,8 @@ func (s *Signal) Throttle(work string, floor float64) *Throttle {
 		return nil
 	}
 	now := s.clock.Now()
-	t := &Throttle{sig: s, work: work, floor: floor, looked: now, winStart: now}
+	t := &Throttle{sig: s, work: work, floor: floor, looked: now, winStart: now,
+		commits: s.commits.Load(), slow: s.slow.Load()}
 	s.mu.Lock()
 	s.throttles = append(s.throttles, t)
 	s.mu.Unlock()
@@ -133,8 +147,10 @@ type Throttle struct {
 	ceiling float64
 	// next is when the work may go on (a GCRA's theoretical arrival time).
 	next time.Time
-	// looked is when the cap was last adjusted.
-	looked time.Time
+	// looked is when the cap was last adjusted, and commits and slow the
+	// Signal's counts then.
+	looked        time.Time
+	commits, slow int64
 	// The work's rate: units done since winStart, and the rate of the last
 	// full window.
 	winStart time.Time
@@ -188,24 +204,27 @@ func (t *Throttle) Rate() float64 {
 	return t.rate
 }
 
-// look adjusts the cap, at most once every Adjust: down when a commit was
-// slow since the last look (and within the last window: a worker that was
-// idle does not pay for old news), up by a tenth for every Adjust since the
-// last look otherwise.
+// look adjusts the cap, at most once every Adjust: down when at least a
+// tenth of the commits since the last look were slow, up by a tenth for
+// every Adjust since the last look otherwise. A worker that was idle for
+// longer than a window does not pay for old news: it starts afresh.
 func (t *Throttle) look(now time.Time) {
 	since := now.Sub(t.looked)
 	if since < Adjust {
 		return
 	}
-	last := t.sig.lastSlow.Load()
-	slow := last > t.looked.UnixNano() && last > now.Add(-window).UnixNano()
-	t.looked = now
-	switch {
-	case slow && t.rate == 0:
+	commits, slow := t.sig.commits.Load(), t.sig.slow.Load()
+	dc, ds := commits-t.commits, slow-t.slow
+	t.looked, t.commits, t.slow = now, commits, slow
+	if since > window {
+		dc, ds = 0, 0
+	}
+	switch congested := dc > 0 && ds*slowShare >= dc; {
+	case congested && t.rate == 0:
 		t.ceiling = max(t.current(now), t.floor)
 		t.rate = max(t.floor, t.ceiling*decrease)
 		t.next = now
-	case slow:
+	case congested:
 		t.rate = max(t.floor, t.rate*decrease)
 	case t.rate > 0:
 		for n := min(int(since/Adjust), 10); n > 0 && t.rate > 0; n-- {

@@ -173,3 +173,35 @@ func TestLooksAtMostEveryAdjust(t *testing.T) {
 		t.Fatalf("rate %.1f after slow commits within one Adjust of the cap (%.1f): lowered more than once", r, first)
 	}
 }
+
+func TestCapsOnlyWhenATenthOfCommitsAreSlow(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	// 1 slow commit in 11: the tail of a machine, not a drain's doing.
+	for i := range 11 {
+		took := target
+		if i == 0 {
+			took = slow
+		}
+		sig.Committed(took)
+	}
+	fc.Advance(yield.Adjust)
+	th.Delay()
+	if r := th.Rate(); r != 0 {
+		t.Fatalf("rate capped at %.0f with 1 slow commit in 11", r)
+	}
+	// 1 in 10: slow.
+	for i := range 10 {
+		took := target
+		if i == 0 {
+			took = slow
+		}
+		sig.Committed(took)
+	}
+	fc.Advance(yield.Adjust)
+	th.Delay()
+	if r := th.Rate(); r == 0 {
+		t.Fatal("no cap with 1 slow commit in 10")
+	}
+}
