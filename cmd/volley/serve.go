@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	retentionPeriod := fs.Duration("retention", ev.duration("VOLLEY_RETENTION", retention.DefaultPeriod),
 		"how long events and their attempts are kept (env VOLLEY_RETENTION)")
 	commitTarget := fs.Duration("ingest-commit-target", ev.duration("VOLLEY_INGEST_COMMIT_TARGET", yield.DefaultTarget),
-		"ingest commit time above which backlog drains, sweeps, retention and bulk replays slow down; 0 never slows them (env VOLLEY_INGEST_COMMIT_TARGET)")
+		"ingest commit time above which backlog drains, retention and bulk replays slow down; 0 never slows them (env VOLLEY_INGEST_COMMIT_TARGET)")
 	auditRetention := fs.Duration("audit-retention", ev.duration("VOLLEY_AUDIT_RETENTION", retention.DefaultAuditPeriod),
 		"how long audit log records are kept (env VOLLEY_AUDIT_RETENTION)")
 	maxBody := fs.Int64("max-body-bytes", ev.int64("VOLLEY_MAX_BODY_BYTES", ingest.DefaultMaxBodyBytes),

@@ -101,7 +101,7 @@ func TestScaleReportEscapesPipes(t *testing.T) {
 // target from the bench's own settings over its environment.
 func TestCommitTarget(t *testing.T) {
 	t.Setenv("VOLLEY_INGEST_COMMIT_TARGET", "")
-	if got := commitTarget(nil); got != "10ms (default)" {
+	if got := commitTarget(nil); got != "25ms (default)" {
 		t.Errorf("unset: %q, want the default", got)
 	}
 	t.Setenv("VOLLEY_INGEST_COMMIT_TARGET", "0")

@@ -94,18 +94,15 @@ type Config struct {
 	// Transform bounds each run of a connection's transformation (time
 	// limit 1s, memory, output and log sizes; see package transform).
 	Transform transform.Config
-	// Yield slows leasing (a backlog's drain, retries) and sweeps while
-	// this node's ingestion commits slowly; deliveries handed over by
+	// Yield slows leasing (a backlog's drain, retries) while this node's
+	// ingestion commits slowly; deliveries handed over by
 	// ingestion are never slowed. Nil never slows them.
 	Yield *yield.Signal
 }
 
-// leaseFloor and sweepFloor are the deliveries a second that leasing and
-// sweeps keep however slowly ingestion commits (see package yield).
-const (
-	leaseFloor = 500
-	sweepFloor = 1000
-)
+// leaseFloor is the deliveries a second that leasing keeps however slowly
+// ingestion commits (see package yield).
+const leaseFloor = 500
 
 // MaxTimeout is the longest attempt timeout (per destination or default).
 const MaxTimeout = 60 * time.Second
@@ -158,8 +155,8 @@ type Engine struct {
 	recordDone  chan struct{}
 	attempts    sync.WaitGroup
 	replays     replayCounters
-	// leaseYield and sweepYield pace leasing and sweeps (nil: never).
-	leaseYield, sweepYield *yield.Throttle
+	// leaseYield paces leasing (nil: never).
+	leaseYield *yield.Throttle
 }
 
 // New returns an engine. It does no I/O; Start runs it.
@@ -240,7 +237,6 @@ func New(cfg Config) (*Engine, error) {
 		recordDone:  make(chan struct{}),
 		idle:        make(chan struct{}),
 		leaseYield:  cfg.Yield.Throttle("lease", leaseFloor),
-		sweepYield:  cfg.Yield.Throttle("sweep", sweepFloor),
 	}, nil
 }
 

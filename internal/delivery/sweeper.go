@@ -43,11 +43,14 @@ func (e *Engine) sweeper() {
 		case err != nil:
 			e.log.Error("sweep deliveries after a configuration change", "err", err)
 		case n > 0:
-			// More may be left, and released deliveries may be due now;
-			// the next batch waits only while ingestion commits slowly.
+			// More may be left, and released deliveries may be due now.
+			// Sweeps do not yield to slow ingest commits (package yield):
+			// holding a paused backlog and cancelling a deleted one spare
+			// the leaser the work, and slowed sweeps made ingestion slower
+			// during pauses and resumes (docs/benchmarks.md); what a
+			// release makes due is paced by the leaser.
 			e.Wake()
-			e.sweepYield.Done(n)
-			wait = e.sweepYield.Delay()
+			wait = 0
 		}
 	}
 }

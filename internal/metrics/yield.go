@@ -8,7 +8,7 @@ import (
 
 var yieldCapDesc = prometheus.NewDesc("volley_bulk_rate_cap",
 	"The rate (units a second) a kind of bulk work is held to while ingest commits slowly: "+
-		"lease and sweep in deliveries, retention and replay in events; 0 when it runs at full speed.",
+		"lease in deliveries, retention and replay in events; 0 when it runs at full speed.",
 	[]string{"work"}, nil)
 
 // YieldCaps is what the bulk work's caps are read from (a *yield.Signal).

@@ -24,7 +24,7 @@ func TestBulkRateCapAfterSlowCommits(t *testing.T) {
 		if status := n.hook(t, src.IngestionID, nil, `{"n":1}`); status != http.StatusAccepted {
 			t.Fatalf("ingest: status %d", status)
 		}
-		for _, work := range []string{"lease", "sweep", "retention", "replay"} {
+		for _, work := range []string{"lease", "retention", "replay"} {
 			if _, ok := value(fams, "volley_bulk_rate_cap", "work="+work); !ok {
 				t.Fatalf("no volley_bulk_rate_cap series for %s", work)
 			}
