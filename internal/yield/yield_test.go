@@ -32,6 +32,14 @@ func work(fc *clock.Fake, th *yield.Throttle, n int, step, d time.Duration) {
 	th.Done(n)
 }
 
+// slowLook reports a slow commit and lets the throttle look Adjust later.
+func slowLook(fc *clock.Fake, sig *yield.Signal, th *yield.Throttle) {
+	fc.Advance(time.Millisecond)
+	sig.Committed(slow)
+	fc.Advance(yield.Adjust)
+	th.Delay()
+}
+
 func TestOff(t *testing.T) {
 	t.Parallel()
 	sig := yield.NewSignal(clock.Real{}, 0)
@@ -92,10 +100,7 @@ func TestSlowCommitsLowerTheCapToTheFloor(t *testing.T) {
 	work(fc, th, 100, 100*time.Millisecond, time.Second)
 	prev := 0.0
 	for i := range 20 {
-		fc.Advance(time.Millisecond)
-		sig.Committed(slow)
-		fc.Advance(yield.Adjust)
-		th.Delay()
+		slowLook(fc, sig, th)
 		r := th.Rate()
 		if r < 100 {
 			t.Fatalf("look %d: rate %.1f below the floor of 100", i, r)
@@ -121,10 +126,7 @@ func TestCapRisesAndLiftsOnceCommitsAreFast(t *testing.T) {
 	t.Parallel()
 	fc, sig, th := setup(t)
 	work(fc, th, 100, 100*time.Millisecond, time.Second)
-	fc.Advance(time.Millisecond)
-	sig.Committed(slow)
-	fc.Advance(yield.Adjust)
-	th.Delay()
+	slowLook(fc, sig, th)
 	capped := th.Rate()
 	// Each Adjust without a slow commit raises the cap by a tenth: four
 	// looks bring 700 to 1,025, above the 1,000 it was first capped at,
@@ -159,10 +161,7 @@ func TestLooksAtMostEveryAdjust(t *testing.T) {
 	t.Parallel()
 	fc, sig, th := setup(t)
 	work(fc, th, 100, 100*time.Millisecond, time.Second)
-	fc.Advance(time.Millisecond)
-	sig.Committed(slow)
-	fc.Advance(yield.Adjust)
-	th.Delay()
+	slowLook(fc, sig, th)
 	first := th.Rate()
 	for range 10 {
 		fc.Advance(time.Millisecond)
