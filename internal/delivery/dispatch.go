@@ -35,6 +35,10 @@ func (e *Engine) leaser() {
 func (e *Engine) leaseDue() time.Duration {
 	var skip []uint64
 	for {
+		if wait := e.leaseYield.Delay(); wait > 0 {
+			// Ingestion commits slowly: this is bulk work, it waits.
+			return wait
+		}
 		e.mu.Lock()
 		if e.closing {
 			e.mu.Unlock()
@@ -53,11 +57,6 @@ func (e *Engine) leaseDue() time.Duration {
 		e.mu.Unlock()
 		if n <= 0 {
 			return e.cfg.PollInterval // finished() wakes us sooner
-		}
-		if wait := e.leaseYield.Delay(); wait > 0 {
-			// Ingestion commits slowly: this is bulk work, it waits.
-			e.release(n)
-			return wait
 		}
 		now := e.clock.Now()
 		jobs, err := e.cfg.Store.DeliveryLease(e.base, store.LeaseParams{
