@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/yield"
 )
 
 // DefaultDestinationLabels is how many destinations get a latency series
@@ -79,8 +80,8 @@ type Config struct {
 	// holds (SQLite); nil leaves them out.
 	Writer store.WriterStats
 	// Yield is read at each scrape for the caps on bulk work (package
-	// yield); nil leaves them out.
-	Yield YieldCaps
+	// yield); nil (bulk work never yields) leaves them out.
+	Yield *yield.Signal
 	// DestinationLabels caps how many destinations get a latency series of
 	// their own (the first ones to have an attempt after start); the
 	// others share the destination label "other". 0 means
@@ -198,7 +199,7 @@ func New(cfg Config) *Metrics {
 		m.reg.MustRegister(writerCollector{stats: cfg.Writer})
 	}
 	if cfg.Yield != nil {
-		m.reg.MustRegister(yieldCollector{caps: cfg.Yield})
+		m.reg.MustRegister(yieldCollector{sig: cfg.Yield})
 	}
 	return m
 }

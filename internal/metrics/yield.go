@@ -11,20 +11,15 @@ var yieldCapDesc = prometheus.NewDesc("volley_bulk_rate_cap",
 		"lease in deliveries, retention and replay in events; 0 when it runs at full speed.",
 	[]string{"work"}, nil)
 
-// YieldCaps is what the bulk work's caps are read from (a *yield.Signal).
-type YieldCaps interface {
-	Caps() []yield.Cap
-}
-
 // yieldCollector reads the caps at each scrape: no I/O.
-type yieldCollector struct{ caps YieldCaps }
+type yieldCollector struct{ sig *yield.Signal }
 
 // Describe implements prometheus.Collector.
 func (c yieldCollector) Describe(ch chan<- *prometheus.Desc) { ch <- yieldCapDesc }
 
 // Collect implements prometheus.Collector.
 func (c yieldCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, cp := range c.caps.Caps() {
+	for _, cp := range c.sig.Caps() {
 		ch <- prometheus.MustNewConstMetric(yieldCapDesc, prometheus.GaugeValue, cp.Rate, cp.Work)
 	}
 }

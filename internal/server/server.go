@@ -97,7 +97,7 @@ type Config struct {
 	// Committers is the number of concurrent ingest group commits; 0 means 1.
 	Committers int
 	// IngestCommitTarget is the ingest commit time above which this node's
-	// bulk work (backlog drains, sweeps, retention, bulk replays) slows
+	// bulk work (backlog drains, retention, bulk replays) slows
 	// down (package yield); 0 means yield.DefaultTarget, negative never
 	// slows it.
 	IngestCommitTarget time.Duration
@@ -219,12 +219,8 @@ func New(cfg Config) (*Server, error) {
 		target = yield.DefaultTarget
 	}
 	ingestYield := yield.NewSignal(clock.Real{}, target)
-	var caps metrics.YieldCaps // nil: no gauge when bulk work never yields
-	if ingestYield != nil {
-		caps = ingestYield
-	}
 	met := metrics.New(metrics.Config{
-		Backlog: cfg.Store, Writer: writer, Yield: caps, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
+		Backlog: cfg.Store, Writer: writer, Yield: ingestYield, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
 	})
 	var tracer trace.Tracer // nil: no tracing
 	if cfg.TracerProvider != nil {
