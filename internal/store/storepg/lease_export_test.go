@@ -97,3 +97,18 @@ func (s *Store) CounterShards(ctx context.Context, conn uint64) (routed, deliver
 	})
 	return routed, delivered, err
 }
+
+// TxSettings returns synchronous_commit and volley.shard_base as a
+// background transaction (bgTx) and as any other (tx) sees them.
+func (s *Store) TxSettings(ctx context.Context) (bg, other [2]string, err error) {
+	read := func(out *[2]string) func(pgx.Tx) error {
+		return func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `SELECT current_setting('synchronous_commit'),
+				coalesce(current_setting('volley.shard_base', true), '')`).Scan(&out[0], &out[1])
+		}
+	}
+	if err = s.bgTx(ctx, read(&bg)); err == nil {
+		err = s.tx(ctx, read(&other))
+	}
+	return bg, other, err
+}

@@ -180,14 +180,13 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 // pooler that hands the connection to another client next.
 const sqlBackground = `SELECT set_config('synchronous_commit', 'off', true), set_config('volley.shard_base', '8', true)`
 
+// bgBegin begins a background transaction, sqlBackground in the same round
+// trip as its BEGIN.
+var bgBegin = pgx.TxOptions{BeginQuery: "BEGIN; " + sqlBackground}
+
 // bgTx is tx for background work.
 func (s *Store) bgTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sqlBackground); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return retry(func() error { return pgx.BeginTxFunc(ctx, s.pool, bgBegin, fn) })
 }
 
 // retry runs fn until it succeeds, fails with an error a new run cannot

@@ -114,3 +114,23 @@ func TestOutcomeCounterShards(t *testing.T) {
 		}
 	}
 }
+
+// TestBackgroundTransactionSettings: a background transaction commits
+// without waiting for its WAL flush and adds to shards 8-15; the settings
+// end with it, so the next transaction on the pool is an ordinary one.
+func TestBackgroundTransactionSettings(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	for range 3 { // the pool reuses connections: the settings must not stick
+		bg, other, err := s.TxSettings(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bg != [2]string{"off", "8"} {
+			t.Fatalf("background transaction: synchronous_commit %q, volley.shard_base %q; want off and 8", bg[0], bg[1])
+		}
+		if other[0] != "on" || other[1] == "8" {
+			t.Fatalf("ordinary transaction: synchronous_commit %q, volley.shard_base %q; want on and not 8", other[0], other[1])
+		}
+	}
+}
