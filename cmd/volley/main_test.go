@@ -125,7 +125,8 @@ func TestServeHelpListsEnvironment(t *testing.T) {
 	for _, want := range []string{"-addr", "VOLLEY_ADDR", "-data-dir", "VOLLEY_DATA_DIR", "-database", "VOLLEY_DATABASE_URL",
 		"-public-url", "VOLLEY_PUBLIC_URL", "VOLLEY_ADMIN_EMAIL", "VOLLEY_ADMIN_TOKEN", "VOLLEY_ADMIN_PASSWORD", "VOLLEY_SECRET_KEY",
 		"-api-rate", "VOLLEY_API_RATE", "-trusted-proxies", "VOLLEY_TRUSTED_PROXIES", "-tls-cert", "VOLLEY_TLS_CERT",
-		"-tls-key", "VOLLEY_TLS_KEY", "-destination-ca-file", "VOLLEY_DESTINATION_CA_FILE"} {
+		"-tls-key", "VOLLEY_TLS_KEY", "-destination-ca-file", "VOLLEY_DESTINATION_CA_FILE",
+		"-ingest-commit-target", "VOLLEY_INGEST_COMMIT_TARGET"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("serve -h does not mention %s", want)
 		}
@@ -146,6 +147,7 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		{[]string{"serve", "--data-dir", dir, "--destination-ca-file", "/nonexistent/ca.pem"}, "destination-ca-file"},
 		{[]string{"serve", "--data-dir", dir, "--destination-ca-file", "main_test.go"}, "no PEM certificate"},
 		{[]string{"serve", "--data-dir", dir, "--api-rate", "NaN"}, "api-rate"},
+		{[]string{"serve", "--data-dir", dir, "--ingest-commit-target", "-5ms"}, "ingest-commit-target"},
 		{[]string{"serve", "--data-dir", dir, "--trusted-proxies", "10.0.0.0/8,proxy.local"}, "trusted-proxies"},
 		{[]string{"bogus"}, "unknown command"},
 	} {

@@ -140,6 +140,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *apiRate == 0 {
 		*apiRate = -1 // server.Config: negative is off, 0 the default
 	}
+	if *commitTarget < 0 {
+		return usageError{"--ingest-commit-target must be 0 (off) or positive, e.g. 25ms"}
+	}
+	if *commitTarget == 0 {
+		*commitTarget = -1 // server.Config: negative is off, 0 the default
+	}
 	proxies, err := limit.ParseProxies(*trustedProxies)
 	if err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
@@ -200,7 +206,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Retention:          *retentionPeriod,
 		AuditRetention:     *auditRetention,
 		Committers:         committers(&sf),
-		IngestCommitTarget: ingestCommitTarget(*commitTarget),
+		IngestCommitTarget: *commitTarget,
 		Signup:             *signup == "open",
 		Mailer:             mailer,
 		APIRate:            *apiRate,
@@ -294,13 +300,4 @@ func destinationCAs(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", path)
 	}
 	return pool, nil
-}
-
-// ingestCommitTarget maps the flag, where 0 turns yielding off, to
-// server.Config.IngestCommitTarget, where 0 is the default.
-func ingestCommitTarget(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
