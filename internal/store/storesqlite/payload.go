@@ -3,10 +3,8 @@ package storesqlite
 import (
 	"database/sql/driver"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"modernc.org/sqlite"
 
@@ -83,45 +81,12 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// searchCond is the dialect's text search through the index's
-// candidates c (searchCandidates): the candidates are the events the
-// index found for the search's words, the events past the index, and the
-// events whose external id is the text; each candidate then matches by its
-// external id, or by its body holding the whole text (ignoring case) with
-// each of its words as a whole word, as PostgreSQL's index finds them. The
-// ids of deleted events among c's find no event. For a search of one word
-// shorter than the index's cut (payload.IndexWordMax: a word of that
-// length may be the cut of a longer one) the index's answer is that
-// already, so indexed candidates skip the check of their bodies. A search
-// without words (say "%") finds external ids only. EventList uses it when
-// the candidates are few; the shared filters then let them drive the
-// plan.
-func (c *searchCands) searchCond(text string) (string, []any) {
-	if len(payload.Terms(text)) == 0 {
-		return "e.external_id = ?", []any{text}
-	}
-	past := strconv.FormatInt(c.past, 10)
-	indexed := ""
-	if payload.IsWord(text) && utf8.RuneCountInString(text) < payload.IndexWordMax {
-		indexed = " OR e.id <= " + past
-	}
-	return `e.id IN (SELECT value FROM json_each(?)
-			UNION ALL SELECT id FROM events WHERE id > ` + past + `
-			UNION ALL SELECT id FROM events WHERE external_id = ?)
-		AND (e.external_id = ?` + indexed + ` OR EXISTS (SELECT 1 FROM event_payloads x
-			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
-		[]any{c.ids, text, text, []byte(text)}
-}
-
 // walkSearchCond is the text search that checks each event the list's other
 // filters find, newest first, until the page is full: events whose external
 // id is the text, or whose body matches it. EventList uses it when the
 // index finds too many candidates to read them all (a common word): the
 // project's events then fill a page after a few reads.
 func walkSearchCond(text string) (string, []any) {
-	if len(payload.Terms(text)) == 0 {
-		return "e.external_id = ?", []any{text}
-	}
 	return `(e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
 			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
 		[]any{text, []byte(text)}

@@ -3,7 +3,6 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -138,9 +137,9 @@ func deleteEvents(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	list, _ := json.Marshal(ids) // a slice of integers always encodes
+	list := jsonIDs(ids)
 	for _, q := range retentionDeletes {
-		if _, err := tx.ExecContext(ctx, q, string(list)); err != nil {
+		if _, err := tx.ExecContext(ctx, q, list); err != nil {
 			return err
 		}
 	}

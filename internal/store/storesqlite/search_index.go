@@ -22,8 +22,8 @@ import (
 // Events get their ids in commit order (one writer, ids only grow), so no
 // event can appear behind the cursor later.
 //
-// A body search (searchCandidates, searchCond) reads the index up to the cursor and checks
-// the bodies of the events past it: complete whatever the indexer's lag.
+// A body search (searchCandidates, indexSearch) reads the index up to the
+// cursor and checks the bodies of the events past it: complete whatever the indexer's lag.
 // The indexer keeps up with ingestion by far (docs/benchmarks.md), so the
 // events past the cursor are a second's worth; after an upgrade they are
 // every event until the backfill is done, and the search falls back to
@@ -369,9 +369,15 @@ func mergeStep(ctx context.Context, tx *sql.Tx, p searchPart, pages int) (bool, 
 
 // searchCandidateMax is the most candidates a body search reads through
 // the index (searchCandidates): each costs a lookup of its event, and the
-// list sorts those of the project. Past it the word is common, and reading
+// list sorts those of the project by their keys. Past it the word is common, and reading
 // the project's events newest first fills a page sooner (walkSearchCond).
 const searchCandidateMax = 20_000
+
+// searchRareMax is how many events may hold a word of a search of several
+// for searchCandidates to take them as the candidates without the other
+// words: checking that many more bodies than the events holding every
+// word costs a few milliseconds at most.
+const searchRareMax = 1_000
 
 // searchCands is what a body search found in the index: the ids of the
 // events whose bodies hold its words (some may be deleted since: a part
@@ -385,16 +391,12 @@ type searchCands struct {
 // searchCandidates reads the candidates of the body search text from the
 // parts ps, once for the list's count and page (each part is an index of
 // its own to look the words up in), with the indexer's cursor, in one
-// snapshot. It returns nil when the list should read the project's events
-// instead (walk): when the candidates and the events past the parts are
-// more than searchCandidateMax. It reads at most that many.
+// snapshot; text has words (payload.Terms) and is no id search. It returns
+// nil when the list should read the project's events instead (walk): when
+// the candidates and the events past the parts are more than
+// searchCandidateMax. It reads at most that many.
 func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) (c *searchCands, walk bool, err error) {
 	terms := payload.Terms(text)
-	if text == "" || strings.HasPrefix(text, "evt_") || len(terms) == 0 {
-		// No search, an id search (storesql.EventFilters), or one of
-		// external ids only (searchCond).
-		return &searchCands{}, false, nil
-	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, false, fmt.Errorf("search candidates: %w", err)
@@ -420,11 +422,30 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 		t := p.table()
 		matches[i] = `SELECT rowid AS id FROM ` + t + ` WHERE ` + t + ` MATCH ?1`
 	}
+	query := `SELECT count(*), json_group_array(id) FROM (` + strings.Join(matches, " UNION ALL ") + ` LIMIT ?2)`
 	room := s.searchCandidateMax - unindexed
+	if len(terms) > 1 {
+		// The events holding every word are found by walking each word's
+		// list in every part: a word most events hold ("in", a JSON key)
+		// makes that cost the store's size, 50 ms at 10M events, however
+		// few events hold the other words. So a word few events hold, the
+		// longest first, is looked up alone when there is one, and the
+		// check of its candidates' bodies (checksBodies) does the rest.
+		rare := min(room, s.searchRareMax)
+		for _, t := range terms {
+			var found int
+			var ids string
+			if err := tx.QueryRowContext(ctx, query, ftsQuery([]string{t}), rare+1).Scan(&found, &ids); err != nil {
+				return nil, false, fmt.Errorf("search candidates: %w", err)
+			}
+			if found <= rare {
+				c.ids = ids
+				return c, false, nil
+			}
+		}
+	}
 	var found int
-	err = tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(id) FROM (`+
-		strings.Join(matches, " UNION ALL ")+` LIMIT ?2)`, ftsQuery(terms), room+1).Scan(&found, &c.ids)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, query, ftsQuery(terms), room+1).Scan(&found, &c.ids); err != nil {
 		return nil, false, fmt.Errorf("search candidates: %w", err)
 	}
 	if found > room {

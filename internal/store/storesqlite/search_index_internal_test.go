@@ -2,6 +2,7 @@ package storesqlite
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -109,6 +110,45 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	}
 }
 
+// TestSearchLooksUpARareWordAlone checks that a search of several words
+// takes the events holding one that few events hold as its candidates,
+// the longest such word first, and the events holding every word only
+// when each is common; either way the bodies decide.
+func TestSearchLooksUpARareWordAlone(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	searchEvents(t, s, conn, 200) // "common" 200, "word" 180, "tenth" 20 (none with "word")
+	indexAll(t, s)
+	s.searchCandidateMax = 50
+	for _, tc := range []struct {
+		text       string
+		rareMax    int
+		candidates int
+		total      int64
+	}{
+		{"tenth word", 50, 20, 0},    // tenth alone; no body holds both
+		{"common tenth", 50, 20, 20}, // tenth alone
+		{"tenth word", 10, 0, 0},     // both common: the events holding both, none
+		{"common tenth", 10, 20, 20}, // both common: the events holding both
+	} {
+		s.searchRareMax = tc.rareMax
+		c, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), tc.text)
+		if err != nil || walks {
+			t.Fatalf("searchCandidates(%q) walks %v, err %v", tc.text, walks, err)
+		}
+		var ids []uint64
+		if err := json.Unmarshal([]byte(c.ids), &ids); err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != tc.candidates {
+			t.Errorf("search %q (rare up to %d): %d candidates, want %d", tc.text, tc.rareMax, len(ids), tc.candidates)
+		}
+		if _, total := searchIDs(t, s, conn.ProjectID, tc.text, 5); total != tc.total {
+			t.Errorf("search %q (rare up to %d): total %d, want %d", tc.text, tc.rareMax, total, tc.total)
+		}
+	}
+}
+
 // lastMatch is the newest of ins whose body (see searchEvents) holds text.
 func lastMatch(ins []store.InsertedEvent, text string) uint64 {
 	switch text {
@@ -123,9 +163,9 @@ func lastMatch(ins []store.InsertedEvent, text string) uint64 {
 }
 
 // TestSearchIndexPlan checks that a search through the index looks its
-// candidates up by id (and sorts only those), and that a walk reads the
-// project's (or the filtered source's or connection's) events in the list's
-// order, without sorting them.
+// candidates' keys up by id (and sorts only those), and that a walk reads
+// the project's (or the filtered source's or connection's) events in the
+// list's order, without sorting them.
 func TestSearchIndexPlan(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
@@ -135,31 +175,36 @@ func TestSearchIndexPlan(t *testing.T) {
 	if err != nil || walks {
 		t.Fatalf("searchCandidates(rare120) = %v, %v; want candidates", walks, err)
 	}
-	for _, tc := range []struct {
-		d         storesql.Dialect
-		want, not []string
-	}{
-		{indexDialect(cands), []string{"SCAN json_each VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
-		{walkDialect, []string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
-	} {
-		for _, also := range []store.EventListParams{{}, {SourceID: conn.SourceID}, {ConnectionID: conn.ID}} {
-			p := also
-			p.ProjectID, p.Search, p.Limit = conn.ProjectID, "rare120", 50
-			p.Page.CountLimit = 10_000
-			lq := storesql.EventListQuery(p, tc.d, eventCols, eventFrom, storesql.NoRoutes)
-			for _, q := range []struct {
-				sql  string
-				args []any
-			}{{lq.Count, lq.CountArgs}, {lq.Page, lq.PageArgs}} {
+	type query struct {
+		sql  string
+		args []any
+	}
+	for _, also := range []store.EventListParams{{}, {SourceID: conn.SourceID}, {ConnectionID: conn.ID}} {
+		p := also
+		p.ProjectID, p.Search, p.Limit = conn.ProjectID, "rare120", 50
+		p.Page.CountLimit = 10_000
+		keys, keyArgs := keysQuery(p, storesql.NoRoutes, cands)
+		walk := storesql.EventListQuery(p, walkDialect, eventCols, eventFrom, storesql.NoRoutes)
+		for _, tc := range []struct {
+			name      string
+			queries   []query
+			want, not []string
+		}{
+			{"index", []query{{keys, keyArgs}},
+				[]string{"SCAN json_each VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
+			{"walk", []query{{walk.Count, walk.CountArgs}, {walk.Page, walk.PageArgs}},
+				[]string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
+		} {
+			for _, q := range tc.queries {
 				plan := explain(t, s, q.sql, q.args)
 				for _, w := range tc.want {
 					if !strings.Contains(plan, w) {
-						t.Errorf("walk %v, filters %+v: plan of\n%s\nis\n%s\nwant %q", tc.d.SearchScans, also, q.sql, plan, w)
+						t.Errorf("%s, filters %+v: plan of\n%s\nis\n%s\nwant %q", tc.name, also, q.sql, plan, w)
 					}
 				}
 				for _, w := range tc.not {
 					if strings.Contains(plan, w) {
-						t.Errorf("walk %v, filters %+v: plan of\n%s\nis\n%s\nwant no %q", tc.d.SearchScans, also, q.sql, plan, w)
+						t.Errorf("%s, filters %+v: plan of\n%s\nis\n%s\nwant no %q", tc.name, also, q.sql, plan, w)
 					}
 				}
 			}

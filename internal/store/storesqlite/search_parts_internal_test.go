@@ -75,7 +75,7 @@ func searchWith(t *testing.T, s *Store, ps *partSet, project uint64, text string
 	if err != nil {
 		return nil, 0, err
 	}
-	return readList(t.Context(), s.read, storesql.EventListQuery(p, indexDialect(cands), eventCols, eventFrom, storesql.NoRoutes), scanEvent)
+	return s.indexSearch(t.Context(), p, storesql.NoRoutes, cands)
 }
 
 // shadowRows counts the rows of part p's tables that its drop empties.

@@ -81,6 +81,7 @@ type Store struct {
 	vacuumReserve     int64           // vacuumReserve; tests lower it
 
 	searchCandidateMax int // searchCandidateMax; tests lower it
+	searchRareMax      int // searchRareMax; tests lower it
 }
 
 var (
@@ -247,7 +248,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax,
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 

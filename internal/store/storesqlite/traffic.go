@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -280,10 +281,11 @@ func scanEvent(row scanner) (*volley.Event, error) {
 	return &e, nil
 }
 
-// dialect is how SQLite binds the shared list queries' arguments; an
-// event list adds its search through the index's candidates
-// (indexDialect). walkDialect searches bodies by reading the events the
-// other filters find (see searchCandidates).
+// dialect is how SQLite binds the shared list queries' arguments. An event
+// list searching body text through the index is listed by indexSearch;
+// walkDialect searches bodies by reading the events the other filters find
+// (see searchCandidates), and externalDialect finds a search without words
+// (say "%") as an external id, through its index.
 var (
 	dialect = storesql.Dialect{
 		Time: func(t time.Time) any { return micros(t) },
@@ -293,32 +295,32 @@ var (
 		Search:      walkSearchCond,
 		SearchScans: true,
 	}
+	externalDialect = storesql.Dialect{
+		Time:   func(t time.Time) any { return micros(t) },
+		Search: func(text string) (string, []any) { return "e.external_id = ?", []any{text} },
+	}
 )
 
-// searchDialect returns the dialect of an event list searching text:
-// through the index's candidates, or by a walk of the project's events
-// when they are many (searchCandidates).
-func (s *Store) searchDialect(ctx context.Context, text string) (storesql.Dialect, error) {
-	if text == "" {
-		return dialect, nil
+// searchDialect returns the dialect of an event list searching text, or
+// the candidates the index found for it (indexSearch lists them); a walk
+// of the project's events when they are many (searchCandidates).
+func (s *Store) searchDialect(ctx context.Context, text string) (storesql.Dialect, *searchCands, error) {
+	switch {
+	case text == "" || strings.HasPrefix(text, "evt_"):
+		return dialect, nil, nil // no search, or an id search (storesql's filters)
+	case len(payload.Terms(text)) == 0:
+		return externalDialect, nil, nil
 	}
 	if s.search.set.Load() == nil {
-		return storesql.Dialect{}, errors.New("the store was opened without migrating it (no search index parts)")
+		return storesql.Dialect{}, nil, errors.New("the store was opened without migrating it (no search index parts)")
 	}
 	parts, release := s.readParts()
 	defer release()
 	cands, walk, err := s.searchCandidates(ctx, parts, text)
 	if err != nil || walk {
-		return walkDialect, err
+		return walkDialect, nil, err
 	}
-	return indexDialect(cands), nil
-}
-
-// indexDialect is dialect with its search through the candidates c.
-func indexDialect(c *searchCands) storesql.Dialect {
-	d := dialect
-	d.Search = c.searchCond
-	return d
+	return dialect, cands, nil
 }
 
 // EventList implements store.Traffic.
@@ -345,9 +347,16 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
 	}
-	d, err := s.searchDialect(ctx, p.Search)
+	d, cands, err := s.searchDialect(ctx, p.Search)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", err)
+	}
+	if cands != nil {
+		list, total, err := s.indexSearch(ctx, p, routes, cands)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list events: search: %w", err)
+		}
+		return list, total, nil
 	}
 	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {

@@ -87,6 +87,11 @@ func testEventList(t *testing.T, s store.Store) {
 		{"SearchBodyPercentIsLiteral", store.EventListParams{Search: "50%"}, []volley.Event{b2}},
 		{"SearchBodyUnderscoreIsLiteral", store.EventListParams{Search: "a_b"}, []volley.Event{b2}},
 		{"SearchBodyJSON", store.EventListParams{Search: `"event":"evt_list_a1"`}, []volley.Event{a1}},
+		// Several words: an index finds the events holding each (a3 and
+		// b2 hold both), their bodies then the text.
+		{"SearchBodyWords", store.EventListParams{Search: "needle: 50"}, []volley.Event{a3, b2}},
+		{"SearchBodyWordsApart", store.EventListParams{Search: "50 off"}, nil},
+		{"SearchBodyWordsStatus", store.EventListParams{Search: "needle: 50", Status: volley.EventPending}, []volley.Event{a3}},
 		{"SourceStatusStart", store.EventListParams{SourceID: w.A.ID, Status: volley.EventPending, Start: minute(2)}, []volley.Event{a3}},
 		{"DestinationSource", store.EventListParams{DestinationID: w.X.ID, SourceID: w.B.ID}, []volley.Event{b1e}},
 		{"ConnectionStatus", store.EventListParams{ConnectionID: w.AX.ID, Status: volley.EventProcessed}, []volley.Event{a2e}},
@@ -124,6 +129,21 @@ func testEventList(t *testing.T, s store.Store) {
 			{store.EventListParams{Limit: 4, Offset: 5}, all[5:], 6},
 			{store.EventListParams{SourceID: w.A.ID, Limit: 3, Offset: 3}, []volley.Event{a1}, 4},
 			{store.EventListParams{Search: "needle", Limit: 1, Offset: 1}, []volley.Event{b2}, 2},
+			// A search of several words, whose candidates' bodies are
+			// checked (a3 is one for "needle: 50%" and does not match),
+			// paged every way.
+			{store.EventListParams{Search: "needle: 50", Limit: 1}, []volley.Event{a3}, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Offset: 1}, []volley.Event{b2}, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Offset: 2}, nil, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Page: pageAfter(a3)}, []volley.Event{b2}, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Page: pageAfter(b2)}, nil, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Page: pageBefore(b2)}, []volley.Event{a3}, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 5, Page: pageBefore(a3)}, nil, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 5, Page: pageBefore(a1)}, []volley.Event{a3, b2}, 2},
+			{store.EventListParams{Search: "needle: 50", Limit: 1, Page: store.PageParams{CountLimit: 1}}, []volley.Event{a3}, 2},
+			{store.EventListParams{Search: "needle: 50%", Limit: 1}, []volley.Event{b2}, 1},
+			{store.EventListParams{Search: "needle: 50%", Limit: 1, Page: pageAfter(a4)}, []volley.Event{b2}, 1},
+			{store.EventListParams{Search: "needle: 50%", Limit: 1, Page: pageBefore(b1e)}, []volley.Event{b2}, 1},
 			// Cursors: the next page after an item, the previous page
 			// before one, ties (b1 and b2 share a time) broken by id.
 			{store.EventListParams{Limit: 2, Page: pageAfter(all[1])}, all[2:4], 6},

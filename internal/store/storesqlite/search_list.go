@@ -1,0 +1,257 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/payload"
+	"github.com/volleyhq/volley/internal/store/storesql"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// A body search through the index (searchCandidates) is listed here rather
+// than by the shared list queries, which check every candidate twice, once
+// for the count and once for the page, and sort every matching row with
+// its body before they take the page's first 50: two thirds of the list's
+// time at 2,000 candidates (docs/benchmarks.md). Here the candidates the
+// other filters keep are sorted by their keys alone, each body that needs
+// a check is checked at most once, in batches, and only the page's rows
+// are read in full.
+
+// checkBatch is how many candidates' bodies one query reads.
+const checkBatch = 256
+
+// checksBodies reports whether a search for text must check the bodies of
+// the candidates the index found. The index finds the events holding each
+// word of the text, so the text itself is checked, unless it is one word
+// shorter than the index's cut (payload.IndexWordMax: a word of that
+// length may be the cut of a longer one): then the index's candidates are
+// its matches. The events past the index are always checked.
+func checksBodies(text string) bool {
+	return !payload.IsWord(text) || utf8.RuneCountInString(text) >= payload.IndexWordMax
+}
+
+// searchKey is a candidate's place in the list and its external id.
+type searchKey struct {
+	id, created int64
+	external    string
+}
+
+// indexSearch is EventList for a body search through the candidates c, in
+// one read transaction.
+func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, int64, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
+	if !checksBodies(p.Search) {
+		w.indexedMatch = c.past
+	}
+	query, args := keysQuery(p, routes, c)
+	if w.keys, err = readKeys(ctx, tx, query, args); err != nil {
+		return nil, 0, fmt.Errorf("candidates: %w", err)
+	}
+	w.state = make([]int8, len(w.keys))
+	ids, err := w.page(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := w.count(p.Page.CountLimit)
+	if err != nil {
+		return nil, 0, err
+	}
+	list := []volley.Event{}
+	if len(ids) > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (SELECT value FROM json_each(?))
+			ORDER BY e.created_at DESC, e.id DESC`, jsonIDs(ids))
+		if err != nil {
+			return nil, 0, fmt.Errorf("page: %w", err)
+		}
+		if list, err = collect(rows, scanEvent); err != nil {
+			return nil, 0, fmt.Errorf("page: %w", err)
+		}
+	}
+	return list, total, nil
+}
+
+// candidates is the condition holding for the candidates c of a search
+// for text: the events the index found, those past it, and those whose
+// external id is the text.
+func (c *searchCands) candidates(text string) (string, []any) {
+	return `e.id IN (SELECT value FROM json_each(?)
+			UNION ALL SELECT id FROM events WHERE id > ` + strconv.FormatInt(c.past, 10) + `
+			UNION ALL SELECT id FROM events WHERE external_id = ?)`, []any{c.ids, text}
+}
+
+// keysQuery is the query of the keys of every candidate c of the list p
+// that its other filters keep, in the list's order, from the start: the
+// cursor is applied by searchWalk.page, as the count ignores it.
+func keysQuery(p store.EventListParams, routes storesql.Routes, c *searchCands) (string, []any) {
+	p.Offset, p.Limit, p.Page = 0, -1, store.PageParams{}
+	d := dialect
+	d.Search = c.candidates
+	q := storesql.EventListQuery(p, d, "e.id, e.created_at, coalesce(e.external_id, '')", " FROM events e", routes)
+	return q.Page, q.PageArgs
+}
+
+// readKeys reads the candidates' keys query selects.
+func readKeys(ctx context.Context, tx *sql.Tx, query string, args []any) ([]searchKey, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []searchKey
+	for rows.Next() {
+		var k searchKey
+		if err := rows.Scan(&k.id, &k.created, &k.external); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// searchWalk checks candidates' bodies on demand, each at most once.
+type searchWalk struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	text  []byte
+	keys  []searchKey // in the list's order: newest first
+	state []int8      // per key: 0 unchecked, 1 matches, -1 does not
+	// indexedMatch is the id up to which the index's candidates are
+	// matches without a check (see checksBodies); 0 when all are checked.
+	indexedMatch int64
+}
+
+// page returns the ids of the page p asks for, in the list's order.
+func (w *searchWalk) page(p store.EventListParams) ([]int64, error) {
+	// The keys are newest first: an After cursor's page starts at the
+	// first key older than it, a Before cursor's ends at the last key
+	// newer than it and is read from there towards the newest.
+	start, step := 0, 1
+	switch c := p.Page; {
+	case c.After != nil:
+		start = len(w.keys)
+		for i, k := range w.keys {
+			if k.created < c.After.Key || k.created == c.After.Key && k.id < int64(c.After.ID) {
+				start = i
+				break
+			}
+		}
+	case c.Before != nil:
+		start, step = -1, -1
+		for i, k := range w.keys {
+			if k.created > c.Before.Key || k.created == c.Before.Key && k.id > int64(c.Before.ID) {
+				start = i
+			}
+		}
+	}
+	var ids []int64
+	skip := p.Offset
+	for i := start; i >= 0 && i < len(w.keys) && len(ids) < p.Limit; i += step {
+		ok, err := w.matches(i, step)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+		case skip > 0:
+			skip--
+		default:
+			ids = append(ids, w.keys[i].id)
+		}
+	}
+	return ids, nil
+}
+
+// count counts the matching candidates, at most limit+1 of them when
+// limit > 0 (store.PageParams.CountLimit).
+func (w *searchWalk) count(limit int) (int64, error) {
+	var n int64
+	for i := range w.keys {
+		if limit > 0 && n > int64(limit) {
+			break
+		}
+		ok, err := w.matches(i, 1)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// matches reports whether candidate i matches: the index found it and
+// that is enough (indexedMatch), its external id is the text, or its body
+// matches it (payload.Matches). An unchecked candidate is checked with the
+// next checkBatch unchecked ones in the direction step, whose bodies are
+// read in one query.
+func (w *searchWalk) matches(i, step int) (bool, error) {
+	if w.state[i] == 0 {
+		var batch []int64
+		at := map[int64]int{}
+		for j := i; j >= 0 && j < len(w.keys) && len(batch) < checkBatch; j += step {
+			switch k := w.keys[j]; {
+			case w.state[j] != 0:
+			case k.id <= w.indexedMatch || k.external == string(w.text):
+				w.state[j] = 1
+			default:
+				w.state[j] = -1 // unless its body matches, below
+				batch = append(batch, k.id)
+				at[k.id] = j
+			}
+		}
+		if err := w.check(batch, at); err != nil {
+			return false, err
+		}
+	}
+	return w.state[i] > 0, nil
+}
+
+// check reads the bodies of the candidates ids and marks those matching.
+func (w *searchWalk) check(ids []int64, at map[int64]int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT event_id, encoding, body FROM event_payloads
+		WHERE event_id IN (SELECT value FROM json_each(?))`, jsonIDs(ids))
+	if err != nil {
+		return fmt.Errorf("check bodies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var encoding int
+		var stored []byte
+		if err := rows.Scan(&id, &encoding, &stored); err != nil {
+			return fmt.Errorf("check bodies: %w", err)
+		}
+		body, err := payload.DecodeBody(encoding, stored)
+		if err != nil {
+			return fmt.Errorf("check bodies: event %d: %w", id, err)
+		}
+		if payload.Matches(body, w.text) {
+			w.state[at[id]] = 1
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check bodies: %w", err)
+	}
+	return nil
+}
+
+// jsonIDs is ids as a JSON array, for json_each.
+func jsonIDs(ids []int64) string {
+	b, _ := json.Marshal(ids) // integers always encode
+	return string(b)
+}
