@@ -58,7 +58,7 @@ func TestBuildDataset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return total
+		return total.N
 	}
 	for _, tc := range []struct {
 		p    store.EventListParams
@@ -122,8 +122,8 @@ func TestBuildDatasetBacklog(t *testing.T) {
 		t.Errorf("dataset %+v, want %d held, %d failed", ds, backlog, failed)
 	}
 	list, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Status: volley.EventPending, Limit: n})
-	if err != nil || total != backlog {
-		t.Fatalf("pending events: %d, %v; want %d", total, err, backlog)
+	if err != nil || total.N != backlog {
+		t.Fatalf("pending events: %d, %v; want %d", total.N, err, backlog)
 	}
 	for _, e := range list {
 		if !e.CreatedAt.After(ds.CreatedAt(n - backlog - 1)) {
@@ -156,7 +156,7 @@ func TestBuildDatasetTrains(t *testing.T) {
 	cfg := datasetConfig{ProjectID: g.projectID, Routes: g.routes[:1], Events: 250, End: time.Now(), Batch: 60,
 		TrainAfter: 100, Train: func(ctx context.Context) error {
 			_, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: 1})
-			stored = append(stored, int(total))
+			stored = append(stored, int(total.N))
 			return err
 		}}
 	if _, err := buildDataset(ctx, ts.Store, cfg); err != nil {
@@ -166,8 +166,8 @@ func TestBuildDatasetTrains(t *testing.T) {
 		t.Errorf("Train saw %v events stored, want one call after two batches of 60", stored)
 	}
 	_, total, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Limit: 1})
-	if err != nil || total != 250 {
-		t.Errorf("built %d events (%v), want 250", total, err)
+	if err != nil || total.N != 250 {
+		t.Errorf("built %d events (%v), want 250", total.N, err)
 	}
 }
 
@@ -211,7 +211,7 @@ func TestBuildDatasetFinishBatch(t *testing.T) {
 		t.Errorf("attempts: %d, %v; want %d", attempts, err, n-backlog)
 	}
 	_, pending, err := ts.Store.EventList(ctx, store.EventListParams{ProjectID: g.projectID, Status: volley.EventPending, Limit: 1})
-	if err != nil || pending != int64(ds.Backlog) {
-		t.Errorf("pending events: %d, %v; want the backlog, %d", pending, err, ds.Backlog)
+	if err != nil || pending.N != int64(ds.Backlog) {
+		t.Errorf("pending events: %d, %v; want the backlog, %d", pending.N, err, ds.Backlog)
 	}
 }

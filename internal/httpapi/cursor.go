@@ -72,11 +72,16 @@ func (q *query) cursor(name, v, kind string) *store.Cursor {
 }
 
 // listPage is the envelope of a list page: the items under their key, the
-// offset paging every client reads, and the cursors.
-func listPage[T any](key string, items []T, total int64, limit, offset int, pg store.PageParams, cursor func(*T) string) map[string]any {
-	out := map[string]any{key: items, "total": total, "limit": limit, "offset": offset}
-	if total > countCap {
+// offset paging every client reads, and the cursors. total_is_estimate says
+// total is a lower bound: the count stopped at countCap, or earlier where
+// counting cost too much (store.Total.AtLeast).
+func listPage[T any](key string, items []T, total store.Total, limit, offset int, pg store.PageParams, cursor func(*T) string) map[string]any {
+	out := map[string]any{key: items, "total": total.N, "limit": limit, "offset": offset}
+	switch {
+	case total.N > countCap:
 		out["total"], out["total_is_estimate"] = countCap, true
+	case total.AtLeast:
+		out["total_is_estimate"] = true
 	}
 	if len(items) == 0 {
 		return out

@@ -324,7 +324,7 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 		switch {
 		case errors.Is(err, store.ErrNotFound) || (err == nil && !inScope(ev.ProjectID)):
 			// An unknown event has no attempts.
-			return writeJSON(w, http.StatusOK, listPage("attempts", []attemptJSON{}, 0, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
+			return writeJSON(w, http.StatusOK, listPage("attempts", []attemptJSON{}, store.Total{}, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
 		case err != nil:
 			return err
 		}
@@ -335,5 +335,5 @@ func (a *API) listAttempts(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	out := showAll(list, attemptOut)
-	return writeJSON(w, http.StatusOK, listPage("attempts", out, total, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
+	return writeJSON(w, http.StatusOK, listPage("attempts", out, store.Total{N: total}, params.Limit, params.Offset, params.Page, attemptCursor(params.Sort)))
 }

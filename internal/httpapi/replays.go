@@ -128,17 +128,17 @@ func (a *API) createReplay(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	estimate := total > countCap
-	total = min(total, countCap)
+	estimate := total.N > countCap || total.AtLeast
+	matched := min(total.N, countCap)
 	if deref(req.DryRun) {
-		c.audit("replay.dry_run", "project", p.ID, valueSet("filter", f), valueSet("count", total))
-		out := map[string]any{"count": total}
+		c.audit("replay.dry_run", "project", p.ID, valueSet("filter", f), valueSet("count", matched))
+		out := map[string]any{"count": matched}
 		if estimate {
 			out["count_is_estimate"] = true
 		}
 		return writeJSON(w, http.StatusOK, out)
 	}
-	job := &volley.Replay{ProjectID: p.ID, Filter: f, ConnectionID: target, Matched: total, MatchedIsEstimate: estimate,
+	job := &volley.Replay{ProjectID: p.ID, Filter: f, ConnectionID: target, Matched: matched, MatchedIsEstimate: estimate,
 		CreatedBy: c.account.ID, CreatedAt: now}
 	if err := a.cfg.Store.ReplayCreate(r.Context(), job); err != nil {
 		return notFoundAs(err, "Project")

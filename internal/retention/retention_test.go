@@ -70,8 +70,8 @@ func TestSweepDeletesOnlyOldFinishedEventsInBatches(t *testing.T) {
 		t.Fatalf("the next pass's first round = %+v, %v; want nothing deleted", res, err)
 	}
 	list, total, err := st.EventList(ctx, store.EventListParams{ProjectID: pid, Limit: 50})
-	if err != nil || total != 2 {
-		t.Fatalf("left %d events (%v), want the pending old one and the new one", total, err)
+	if err != nil || total.N != 2 {
+		t.Fatalf("left %d events (%v), want the pending old one and the new one", total.N, err)
 	}
 	for _, e := range list {
 		if e.UID != "evt_new" && e.UID != "evt_olda" {
@@ -97,7 +97,7 @@ func TestSweeperRunsInTheBackgroundAndStops(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, total, _ := st.EventList(ctx, store.EventListParams{ProjectID: 1, Limit: 1})
-		if total == 0 {
+		if total.N == 0 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -39,7 +39,7 @@ type Traffic interface {
 	EventInsert(ctx context.Context, events []NewEvent) ([]InsertedEvent, error)
 	// EventList returns a page of a project's events, newest first, and the
 	// number of events matching the filters.
-	EventList(ctx context.Context, p EventListParams) ([]volley.Event, int64, error)
+	EventList(ctx context.Context, p EventListParams) ([]volley.Event, Total, error)
 	// EventGet returns an event of an organization by its database id.
 	EventGet(ctx context.Context, orgID, id uint64) (*volley.Event, error)
 	// EventGetByUID returns an event of an organization by its public id.
@@ -235,6 +235,15 @@ type PageParams struct {
 	// CountLimit caps the count: 0 counts every match; n > 0 counts at
 	// most n+1 of them, so a count of n+1 means "more than n".
 	CountLimit int
+}
+
+// Total is how many items a list's filters match (see PageParams.CountLimit).
+type Total struct {
+	N int64
+	// AtLeast means the count stopped before it read every candidate,
+	// which would have cost too much (SQLite's body search of a word
+	// common in the store: walkCountMax): N matched, and more may.
+	AtLeast bool
 }
 
 // Cursor is a position in a list: the sort key of an item and its id, which

@@ -440,7 +440,7 @@ var dialect = storesql.Dialect{
 }
 
 // EventList implements store.Traffic.
-func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
+func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, store.Total, error) {
 	routes, err := storesql.LoadRoutes(p, func(q string, args ...any) ([]uint64, error) {
 		rows, err := s.pool.Query(ctx, storesql.Numbered(q), args...)
 		if err != nil {
@@ -452,13 +452,13 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 		return n, err
 	})
 	if err != nil {
-		return nil, 0, wrap(err, "list events")
+		return nil, store.Total{}, wrap(err, "list events")
 	}
 	list, total, err := readList(ctx, s, storesql.EventListQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
 		list, total, err = readList(ctx, s, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	}
-	return list, total, wrap(err, "list events")
+	return list, store.Total{N: total}, wrap(err, "list events")
 }
 
 // readList runs a list's count and page in one batch, one round trip.

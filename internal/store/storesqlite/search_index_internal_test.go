@@ -63,7 +63,10 @@ func searchIDs(t *testing.T, s *Store, projectID uint64, text string, limit int)
 	for i, e := range list {
 		ids[i] = e.ID
 	}
-	return ids, total
+	if total.AtLeast {
+		t.Errorf("EventList %q: total %d is a lower bound, want it exact", text, total.N)
+	}
+	return ids, total.N
 }
 
 // TestSearchWalksCommonWords checks that a word with more candidates than
@@ -107,6 +110,43 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	}
 	if ids, total := searchIDs(t, s, conn.ProjectID, "rare190", 5); total != 1 || ids[0] != ins[190].ID {
 		t.Errorf("search of a rare word before the backfill = %v (total %d), want [%d]", ids, total, ins[190].ID)
+	}
+}
+
+// TestSearchWalkCountsTheNewestEvents checks that the count of a walk reads
+// at most walkCountMax events, newest first: past them its total is what it
+// found there, a lower bound, while the page is not bounded by it.
+func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	ins := searchEvents(t, s, conn, 200) // "common" 200, "tenth" 20: every tenth
+	indexAll(t, s)
+	s.searchCandidateMax = 10 // both walk
+	for _, tc := range []struct {
+		text       string
+		walkMax    int
+		countLimit int
+		want       store.Total
+	}{
+		{"tenth", 500, 0, store.Total{N: 20}},
+		{"tenth", 50, 0, store.Total{N: 5, AtLeast: true}}, // 5 of the newest 50
+		{"tenth", 50, 3, store.Total{N: 4}},                // more than the cap: the cap's answer
+		{"tenth", 200, 0, store.Total{N: 20}},              // every event read: exact
+		{"common", 50, 0, store.Total{N: 50, AtLeast: true}},
+		{"common", 50, 10, store.Total{N: 11}},
+	} {
+		s.walkCountMax = tc.walkMax
+		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 6, Page: store.PageParams{CountLimit: tc.countLimit}}
+		list, total, err := s.EventList(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != tc.want {
+			t.Errorf("search %q, %d events counted at most, cap %d: total %+v, want %+v", tc.text, tc.walkMax, tc.countLimit, total, tc.want)
+		}
+		if len(list) != 6 || list[0].ID != lastMatch(ins, tc.text) {
+			t.Errorf("search %q, %d events counted at most: page of %d from %d, want 6 from %d", tc.text, tc.walkMax, len(list), list[0].ID, lastMatch(ins, tc.text))
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -44,10 +45,10 @@ type searchKey struct {
 
 // indexSearch is EventList for a body search through the candidates c, in
 // one read transaction.
-func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, int64, error) {
+func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, 0, err
+		return nil, store.Total{}, err
 	}
 	defer tx.Rollback()
 	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
@@ -56,29 +57,83 @@ func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes
 	}
 	query, args := keysQuery(p, routes, c)
 	if w.keys, err = readKeys(ctx, tx, query, args); err != nil {
-		return nil, 0, fmt.Errorf("candidates: %w", err)
+		return nil, store.Total{}, fmt.Errorf("candidates: %w", err)
 	}
 	w.state = make([]int8, len(w.keys))
 	ids, err := w.page(p)
 	if err != nil {
-		return nil, 0, err
+		return nil, store.Total{}, err
 	}
-	total, err := w.count(p.Page.CountLimit)
+	n, err := w.count(p.Page.CountLimit)
 	if err != nil {
-		return nil, 0, err
+		return nil, store.Total{}, err
 	}
-	list := []volley.Event{}
-	if len(ids) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (SELECT value FROM json_each(?))
-			ORDER BY e.created_at DESC, e.id DESC`, jsonIDs(ids))
-		if err != nil {
-			return nil, 0, fmt.Errorf("page: %w", err)
-		}
-		if list, err = collect(rows, scanEvent); err != nil {
-			return nil, 0, fmt.Errorf("page: %w", err)
-		}
+	list, err := readPage(ctx, tx, ids)
+	return list, store.Total{N: n}, err
+}
+
+// walkCountMax bounds the events the count of a walk (walkSearch) reads.
+const walkCountMax = 10_000
+
+// walkSearch is EventList for a body search that reads the project's
+// events (walkDialect: the text's words are in too many events to read
+// the index's candidates), in one read transaction. The page reads the
+// events the other filters keep, newest first, until it is full: a few
+// reads for a common word. Its count would read them until it had found
+// CountLimit+1 matches, a million events for a word in one in a hundred
+// (8 s at 10M events), so it checks the newest walkCountMax at most: past
+// them, the total is what it found there, a lower bound (AtLeast).
+func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes) ([]volley.Event, store.Total, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, store.Total{}, err
 	}
-	return list, total, nil
+	defer tx.Rollback()
+	q := storesql.EventListQuery(p, walkDialect, eventCols, eventFrom, routes)
+	rows, err := tx.QueryContext(ctx, q.Page, q.PageArgs...)
+	if err != nil {
+		return nil, store.Total{}, fmt.Errorf("page: %w", err)
+	}
+	list, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, store.Total{}, fmt.Errorf("page: %w", err)
+	}
+	if q.Reversed {
+		slices.Reverse(list)
+	}
+	kp := p
+	kp.Search, kp.Offset, kp.Limit, kp.Page = "", 0, s.walkCountMax+1, store.PageParams{}
+	kq := storesql.EventListQuery(kp, dialect, keyCols, " FROM events e", routes)
+	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
+	if w.keys, err = readKeys(ctx, tx, kq.Page, kq.PageArgs); err != nil {
+		return nil, store.Total{}, fmt.Errorf("count: %w", err)
+	}
+	cut := len(w.keys) > s.walkCountMax
+	w.keys = w.keys[:min(len(w.keys), s.walkCountMax)]
+	w.state = make([]int8, len(w.keys))
+	n, err := w.count(p.Page.CountLimit)
+	if err != nil {
+		return nil, store.Total{}, err
+	}
+	limit := int64(p.Page.CountLimit)
+	return list, store.Total{N: n, AtLeast: cut && (limit == 0 || n <= limit)}, nil
+}
+
+// readPage reads the events ids, in the list's order.
+func readPage(ctx context.Context, tx *sql.Tx, ids []int64) ([]volley.Event, error) {
+	if len(ids) == 0 {
+		return []volley.Event{}, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+eventFrom+` WHERE e.id IN (SELECT value FROM json_each(?))
+		ORDER BY e.created_at DESC, e.id DESC`, jsonIDs(ids))
+	if err != nil {
+		return nil, fmt.Errorf("page: %w", err)
+	}
+	list, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("page: %w", err)
+	}
+	return list, nil
 }
 
 // candidates is the condition holding for the candidates c of a search
@@ -97,9 +152,12 @@ func keysQuery(p store.EventListParams, routes storesql.Routes, c *searchCands) 
 	p.Offset, p.Limit, p.Page = 0, -1, store.PageParams{}
 	d := dialect
 	d.Search = c.candidates
-	q := storesql.EventListQuery(p, d, "e.id, e.created_at, coalesce(e.external_id, '')", " FROM events e", routes)
+	q := storesql.EventListQuery(p, d, keyCols, " FROM events e", routes)
 	return q.Page, q.PageArgs
 }
+
+// keyCols are the columns readKeys reads.
+const keyCols = "e.id, e.created_at, coalesce(e.external_id, '')"
 
 // readKeys reads the candidates' keys query selects.
 func readKeys(ctx context.Context, tx *sql.Tx, query string, args []any) ([]searchKey, error) {

@@ -67,13 +67,13 @@ func queryStrings(t *testing.T, s *Store, query string) []string {
 
 // searchWith runs an event list of project searching text through the
 // parts ps, as a search that read them earlier would.
-func searchWith(t *testing.T, s *Store, ps *partSet, project uint64, text string) ([]volley.Event, int64, error) {
+func searchWith(t *testing.T, s *Store, ps *partSet, project uint64, text string) ([]volley.Event, store.Total, error) {
 	t.Helper()
 	p := store.EventListParams{ProjectID: project, Search: text, Limit: 50}
 	p.Page.CountLimit = 1000
 	cands, _, err := s.searchCandidates(t.Context(), ps, text)
 	if err != nil {
-		return nil, 0, err
+		return nil, store.Total{}, err
 	}
 	return s.indexSearch(t.Context(), p, storesql.NoRoutes, cands)
 }
@@ -150,8 +150,8 @@ func TestSearchPartsRollOver(t *testing.T) {
 		t.Errorf("part tables %v: part 1 is gone while a search holds a set naming it", tables)
 	}
 	list, total, err := searchWith(t, s, stale, conn.ProjectID, "rare70")
-	if err != nil || total != 1 || len(list) != 1 || list[0].ID != ins[70].ID {
-		t.Errorf("search rare70 with the set before the parts = %d events (total %d, %v), want [%d]", len(list), total, err, ins[70].ID)
+	if err != nil || total.N != 1 || len(list) != 1 || list[0].ID != ins[70].ID {
+		t.Errorf("search rare70 with the set before the parts = %d events (total %d, %v), want [%d]", len(list), total.N, err, ins[70].ID)
 	}
 	release()
 	if _, err := s.SearchIndex(t.Context(), 7); err != nil {
@@ -192,8 +192,8 @@ func TestRetentionDropsSearchParts(t *testing.T) {
 		t.Errorf("part tables while a search holds the set before: %v, want all 7", tables)
 	}
 	// The held set's search reads the dropping parts whole.
-	if _, total, err := searchWith(t, s, held, conn.ProjectID, "common"); err != nil || total != 30 {
-		t.Errorf("search with the set before the purge: total %d, %v; want 30", total, err)
+	if _, total, err := searchWith(t, s, held, conn.ProjectID, "common"); err != nil || total.N != 30 {
+		t.Errorf("search with the set before the purge: total %d, %v; want 30", total.N, err)
 	}
 	release()
 

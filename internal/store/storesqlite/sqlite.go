@@ -82,6 +82,7 @@ type Store struct {
 
 	searchCandidateMax int // searchCandidateMax; tests lower it
 	searchRareMax      int // searchRareMax; tests lower it
+	walkCountMax       int // walkCountMax; tests lower it
 }
 
 var (
@@ -248,7 +249,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax,
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax, walkCountMax: walkCountMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 

@@ -324,7 +324,7 @@ func (s *Store) searchDialect(ctx context.Context, text string) (storesql.Dialec
 }
 
 // EventList implements store.Traffic.
-func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, int64, error) {
+func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volley.Event, store.Total, error) {
 	routes, err := storesql.LoadRoutes(p, func(q string, args ...any) ([]uint64, error) {
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -345,25 +345,27 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 		return n, err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("list events: %w", err)
+		return nil, store.Total{}, fmt.Errorf("list events: %w", err)
 	}
 	d, cands, err := s.searchDialect(ctx, p.Search)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list events: %w", err)
+		return nil, store.Total{}, fmt.Errorf("list events: %w", err)
 	}
-	if cands != nil {
-		list, total, err := s.indexSearch(ctx, p, routes, cands)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list events: search: %w", err)
+	var list []volley.Event
+	var total store.Total
+	switch {
+	case cands != nil:
+		list, total, err = s.indexSearch(ctx, p, routes, cands)
+	case d.SearchScans:
+		list, total, err = s.walkSearch(ctx, p, routes)
+	default:
+		list, total.N, err = readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
+		if err == nil && total.N == 0 && storesql.ExternalIDSearch(p) {
+			list, total.N, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 		}
-		return list, total, nil
-	}
-	list, total, err := readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
-	if err == nil && total == 0 && storesql.ExternalIDSearch(p) {
-		list, total, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("list events: %w", err)
+		return nil, store.Total{}, fmt.Errorf("list events: %w", err)
 	}
 	return list, total, nil
 }

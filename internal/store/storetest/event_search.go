@@ -57,8 +57,8 @@ func testEventSearch(t *testing.T, s store.Store) {
 			got, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: ada.Project.ID, Search: tc.search, Limit: 10})
 			noErr(t, "EventList", err)
 			sameEvents(t, fmt.Sprintf("search %s (indexed %v)", tc.search, indexed), got, tc.want)
-			if total != int64(len(tc.want)) {
-				t.Errorf("search %q (indexed %v): total = %d, want %d", tc.search, indexed, total, len(tc.want))
+			if total.N != int64(len(tc.want)) || total.AtLeast {
+				t.Errorf("search %q (indexed %v): total = %d, want %d", tc.search, indexed, total.N, len(tc.want))
 			}
 		}
 	}
@@ -120,8 +120,8 @@ func testEventSearchProviderID(t *testing.T, s store.Store) {
 		got, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: ada.Project.ID, Search: tc.search, Limit: 10})
 		noErr(t, "EventList", err)
 		sameEvents(t, "search "+tc.search, got, tc.want)
-		if total != int64(len(tc.want)) {
-			t.Errorf("search %q: total = %d, want %d", tc.search, total, len(tc.want))
+		if total.N != int64(len(tc.want)) || total.AtLeast {
+			t.Errorf("search %q: total = %d, want %d", tc.search, total.N, len(tc.want))
 		}
 	}
 

@@ -138,8 +138,8 @@ func noTraffic(t *testing.T, s store.Store, projectID uint64, g graph) {
 		p.Limit = 10
 		got, total, err := s.EventList(ctx, p)
 		noErr(t, "EventList", err)
-		if len(got) != 0 || total != 0 {
-			t.Errorf("EventList %+v = %d events of %d, want none: %+v", p, len(got), total, got)
+		if len(got) != 0 || total.N != 0 {
+			t.Errorf("EventList %+v = %d events of %d, want none: %+v", p, len(got), total.N, got)
 		}
 	}
 	for _, p := range []store.AttemptListParams{

@@ -208,8 +208,8 @@ func testFilteredAtInsert(t *testing.T, s store.Store) {
 
 	list, total, err := s.EventList(ctx, store.EventListParams{ProjectID: ada.Project.ID, Status: volley.EventFiltered, Limit: 10})
 	noErr(t, "EventList status=filtered", err)
-	if total != 1 || len(list) != 1 || list[0].UID != all.Event.UID {
-		t.Errorf("EventList status=filtered = %d events (total %d), want %s", len(list), total, all.Event.UID)
+	if total.N != 1 || len(list) != 1 || list[0].UID != all.Event.UID {
+		t.Errorf("EventList status=filtered = %d events (total %d), want %s", len(list), total.N, all.Event.UID)
 	}
 }
 

@@ -226,7 +226,7 @@ func eventTotal(t *testing.T, s store.Store, projectID uint64) int64 {
 	t.Helper()
 	_, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: projectID, Limit: 1})
 	noErr(t, "EventList", err)
-	return total
+	return total.N
 }
 
 func testEventInsert(t *testing.T, s store.Store) {
