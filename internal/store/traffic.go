@@ -242,7 +242,7 @@ type Total struct {
 	N int64
 	// AtLeast means the count stopped before it read every candidate,
 	// which would have cost too much (SQLite's body search of a word
-	// common in the store: walkCountMax): N matched, and more may.
+	// common in the store: walkMax): N matched, and more may.
 	AtLeast bool
 }
 

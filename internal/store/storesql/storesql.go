@@ -23,11 +23,6 @@ type Dialect struct {
 	// candidates, whose bodies are then checked for the whole text; an
 	// event whose external id is the text matches too.
 	Search func(text string) (cond string, args []any)
-	// SearchScans means Search's condition checks each event the other
-	// filters find (no index lookup of its own): those filters keep their
-	// indexes and drive the plan. False for an index lookup, which drives
-	// it instead.
-	SearchScans bool
 }
 
 // Where accumulates conditions and their arguments.
@@ -240,12 +235,9 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Route
 	case strings.HasPrefix(p.Search, "evt_"):
 		w.Add("1 = 0") // no event id holds other bytes
 	default:
-		// The search's index lookups drive the plan, as the id range does,
-		// unless the search checks the events the other filters find.
+		// The search's index lookups drive the plan, as the id range does.
 		for i, c := range w.conds {
-			if !d.SearchScans {
-				w.conds[i] = unindexed.Replace(c)
-			}
+			w.conds[i] = unindexed.Replace(c)
 		}
 		cond, args := d.Search(p.Search)
 		w.Add(cond, args...)

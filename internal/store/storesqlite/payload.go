@@ -81,17 +81,6 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// walkSearchCond is the text search that checks each event the list's other
-// filters find, newest first, until the page is full: events whose external
-// id is the text, or whose body matches it. EventList uses it when the
-// index finds too many candidates to read them all (a common word): the
-// project's events then fill a page after a few reads.
-func walkSearchCond(text string) (string, []any) {
-	return `(e.external_id = ? OR EXISTS (SELECT 1 FROM event_payloads x
-			WHERE x.event_id = e.id AND volley_body_matches(x.encoding, x.body, ?)))`,
-		[]any{text, []byte(text)}
-}
-
 // ftsQuery is the FTS5 query that finds the rows holding every term: each
 // term a quoted string, so that no character of it is query syntax. A term
 // longer than the index keeps (payload.IndexWord) is looked for by the

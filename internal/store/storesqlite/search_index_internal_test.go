@@ -113,39 +113,63 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	}
 }
 
-// TestSearchWalkCountsTheNewestEvents checks that the count of a walk reads
-// at most walkCountMax events, newest first: past them its total is what it
-// found there, a lower bound, while the page is not bounded by it.
+// TestSearchWalkCountsTheNewestEvents checks that a walk's count reads at
+// most walkMax events, the newest: past them its total is what it found, a
+// lower bound; and that its page, read walkMax events at a time, goes on
+// until it is full or the list ends, from its cursor.
 func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
-	ins := searchEvents(t, s, conn, 200) // "common" 200, "tenth" 20: every tenth
+	ins := searchEvents(t, s, conn, 200) // "common" 200, "word" 180, "tenth" 20: every tenth
 	indexAll(t, s)
-	s.searchCandidateMax = 10 // both walk
+	s.searchCandidateMax = 10                               // every search below walks
+	tenth := func(k int) uint64 { return ins[190-10*k].ID } // the k-th newest tenth event
 	for _, tc := range []struct {
 		text       string
 		walkMax    int
 		countLimit int
+		cursor     int64 // the cursor's event id: the page comes after it, or before it when negative
 		want       store.Total
+		page       []uint64
 	}{
-		{"tenth", 500, 0, store.Total{N: 20}},
-		{"tenth", 50, 0, store.Total{N: 5, AtLeast: true}}, // 5 of the newest 50
-		{"tenth", 50, 3, store.Total{N: 4}},                // more than the cap: the cap's answer
-		{"tenth", 200, 0, store.Total{N: 20}},              // every event read: exact
-		{"common", 50, 0, store.Total{N: 50, AtLeast: true}},
-		{"common", 50, 10, store.Total{N: 11}},
+		{"tenth", 500, 0, 0, store.Total{N: 20}, []uint64{tenth(0), tenth(1), tenth(2)}},
+		{"tenth", 200, 0, 0, store.Total{N: 20}, []uint64{tenth(0), tenth(1), tenth(2)}}, // every event read: exact
+		{"tenth", 20, 0, 0, store.Total{N: 2, AtLeast: true}, []uint64{tenth(0), tenth(1), tenth(2)}},
+		{"tenth", 20, 1, 0, store.Total{N: 2}, []uint64{tenth(0), tenth(1), tenth(2)}}, // past the cap: the cap's answer
+		{"common", 50, 0, 0, store.Total{N: 50, AtLeast: true}, []uint64{ins[199].ID, ins[198].ID, ins[197].ID}},
+		{"common", 50, 10, 0, store.Total{N: 11}, []uint64{ins[199].ID, ins[198].ID, ins[197].ID}},
+		// The page reads from its cursor: the count still from the newest.
+		{"tenth", 20, 0, int64(ins[185].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(1), tenth(2), tenth(3)}},
+		{"tenth", 20, 0, int64(ins[15].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(18), tenth(19)}},
+		{"tenth", 20, 0, -int64(ins[15].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(15), tenth(16), tenth(17)}},
+		{"tenth", 20, 0, -int64(ins[185].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(0)}},
+		// Both words are in 180 events, the text in none: the page reads
+		// them all.
+		{"word common", 20, 0, 0, store.Total{AtLeast: true}, nil},
+		{"word common", 500, 0, 0, store.Total{}, nil},
 	} {
-		s.walkCountMax = tc.walkMax
-		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 6, Page: store.PageParams{CountLimit: tc.countLimit}}
+		s.walkMax = tc.walkMax
+		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 3, Page: store.PageParams{CountLimit: tc.countLimit}}
+		if tc.cursor != 0 {
+			c := &store.Cursor{ID: uint64(max(tc.cursor, -tc.cursor))}
+			if err := s.read.QueryRowContext(t.Context(), `SELECT created_at FROM events WHERE id = ?`, c.ID).Scan(&c.Key); err != nil {
+				t.Fatal(err)
+			}
+			if p.Page.After = c; tc.cursor < 0 {
+				p.Page.After, p.Page.Before = nil, c
+			}
+		}
 		list, total, err := s.EventList(t.Context(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if total != tc.want {
-			t.Errorf("search %q, %d events counted at most, cap %d: total %+v, want %+v", tc.text, tc.walkMax, tc.countLimit, total, tc.want)
+		got := make([]uint64, len(list))
+		for i, e := range list {
+			got[i] = e.ID
 		}
-		if len(list) != 6 || list[0].ID != lastMatch(ins, tc.text) {
-			t.Errorf("search %q, %d events counted at most: page of %d from %d, want 6 from %d", tc.text, tc.walkMax, len(list), list[0].ID, lastMatch(ins, tc.text))
+		if total != tc.want || !slices.Equal(got, tc.page) {
+			t.Errorf("search %q, %d events read at most, cap %d, cursor %d: page %v, total %+v; want %v, %+v",
+				tc.text, tc.walkMax, tc.countLimit, tc.cursor, got, total, tc.page, tc.want)
 		}
 	}
 }
@@ -224,7 +248,8 @@ func TestSearchIndexPlan(t *testing.T) {
 		p.ProjectID, p.Search, p.Limit = conn.ProjectID, "rare120", 50
 		p.Page.CountLimit = 10_000
 		keys, keyArgs := keysQuery(p, storesql.NoRoutes, cands)
-		walk := storesql.EventListQuery(p, walkDialect, eventCols, eventFrom, storesql.NoRoutes)
+		walk, walkArgs := walkKeysQuery(p, storesql.NoRoutes, store.PageParams{}, walkMax+1)
+		after, afterArgs := walkKeysQuery(p, storesql.NoRoutes, store.PageParams{After: &store.Cursor{Key: 1, ID: 1}}, walkMax+1)
 		for _, tc := range []struct {
 			name      string
 			queries   []query
@@ -232,7 +257,7 @@ func TestSearchIndexPlan(t *testing.T) {
 		}{
 			{"index", []query{{keys, keyArgs}},
 				[]string{"SCAN json_each VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
-			{"walk", []query{{walk.Count, walk.CountArgs}, {walk.Page, walk.PageArgs}},
+			{"walk", []query{{walk, walkArgs}, {after, afterArgs}},
 				[]string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
 		} {
 			for _, q := range tc.queries {

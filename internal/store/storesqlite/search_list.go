@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -72,51 +71,82 @@ func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes
 	return list, store.Total{N: n}, err
 }
 
-// walkCountMax bounds the events the count of a walk (walkSearch) reads.
-const walkCountMax = 10_000
+// walkMax bounds the events a walk's count (walkSearch) reads, and the
+// events its page reads at a time.
+const walkMax = 10_000
 
 // walkSearch is EventList for a body search that reads the project's
-// events (walkDialect: the text's words are in too many events to read
-// the index's candidates), in one read transaction. The page reads the
-// events the other filters keep, newest first, until it is full: a few
-// reads for a common word. Its count would read them until it had found
-// CountLimit+1 matches, a million events for a word in one in a hundred
-// (8 s at 10M events), so it checks the newest walkCountMax at most: past
-// them, the total is what it found there, a lower bound (AtLeast).
+// events (the text's words are in too many events to read the index's
+// candidates), in one read transaction: the events the other filters keep,
+// newest first, each body checked. A common word fills a page after a few
+// reads. The count would read events until it had found CountLimit+1
+// matches, a million for a word in one event of a hundred (7.4 s at 10M
+// events), so it reads the newest walkMax at most: past them the total is
+// what it found there, a lower bound (AtLeast). The page is not bounded: a
+// replay pages through a search with cursors, and a short page ends it.
 func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes) ([]volley.Event, store.Total, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err
 	}
 	defer tx.Rollback()
-	q := storesql.EventListQuery(p, walkDialect, eventCols, eventFrom, routes)
-	rows, err := tx.QueryContext(ctx, q.Page, q.PageArgs...)
+	count, cut, err := s.walkKeys(ctx, tx, p, routes, store.PageParams{})
 	if err != nil {
-		return nil, store.Total{}, fmt.Errorf("page: %w", err)
-	}
-	list, err := collect(rows, scanEvent)
-	if err != nil {
-		return nil, store.Total{}, fmt.Errorf("page: %w", err)
-	}
-	if q.Reversed {
-		slices.Reverse(list)
-	}
-	kp := p
-	kp.Search, kp.Offset, kp.Limit, kp.Page = "", 0, s.walkCountMax+1, store.PageParams{}
-	kq := storesql.EventListQuery(kp, dialect, keyCols, " FROM events e", routes)
-	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
-	if w.keys, err = readKeys(ctx, tx, kq.Page, kq.PageArgs); err != nil {
 		return nil, store.Total{}, fmt.Errorf("count: %w", err)
 	}
-	cut := len(w.keys) > s.walkCountMax
-	w.keys = w.keys[:min(len(w.keys), s.walkCountMax)]
-	w.state = make([]int8, len(w.keys))
-	n, err := w.count(p.Page.CountLimit)
+	n, err := count.count(p.Page.CountLimit)
 	if err != nil {
 		return nil, store.Total{}, err
 	}
+	// The page, walkMax events at a time from its cursor (the count's
+	// keys when it has none) until it is full or the list ends.
+	page, more, pg := count, cut, p.Page
+	if pg.After != nil || pg.Before != nil {
+		if page, more, err = s.walkKeys(ctx, tx, p, routes, pg); err != nil {
+			return nil, store.Total{}, fmt.Errorf("page: %w", err)
+		}
+	}
+	var ids []int64
+	skip := p.Offset
+	for {
+		got, err := page.take(0, 1, &skip, p.Limit-len(ids))
+		if err != nil {
+			return nil, store.Total{}, err
+		}
+		ids = append(ids, got...)
+		if len(ids) == p.Limit || !more {
+			break
+		}
+		last := page.keys[len(page.keys)-1]
+		next := &store.Cursor{Key: last.created, ID: uint64(last.id)}
+		if pg.Before != nil {
+			pg = store.PageParams{Before: next}
+		} else {
+			pg = store.PageParams{After: next}
+		}
+		if page, more, err = s.walkKeys(ctx, tx, p, routes, pg); err != nil {
+			return nil, store.Total{}, fmt.Errorf("page: %w", err)
+		}
+	}
+	list, err := readPage(ctx, tx, ids)
 	limit := int64(p.Page.CountLimit)
-	return list, store.Total{N: n, AtLeast: cut && (limit == 0 || n <= limit)}, nil
+	return list, store.Total{N: n, AtLeast: cut && (limit == 0 || n <= limit)}, err
+}
+
+// walkKeys returns a walk over the keys of the first walkMax events of the
+// list p from the cursor of pg, without its search, in the order a page
+// reads them (from a Before cursor towards the newest), and whether there
+// are more.
+func (s *Store) walkKeys(ctx context.Context, tx *sql.Tx, p store.EventListParams, routes storesql.Routes, pg store.PageParams) (*searchWalk, bool, error) {
+	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
+	query, args := walkKeysQuery(p, routes, pg, s.walkMax+1)
+	keys, err := readKeys(ctx, tx, query, args)
+	if err != nil {
+		return nil, false, err
+	}
+	w.keys = keys[:min(len(keys), s.walkMax)]
+	w.state = make([]int8, len(w.keys))
+	return w, len(keys) > s.walkMax, nil
 }
 
 // readPage reads the events ids, in the list's order.
@@ -143,6 +173,14 @@ func (c *searchCands) candidates(text string) (string, []any) {
 	return `e.id IN (SELECT value FROM json_each(?)
 			UNION ALL SELECT id FROM events WHERE id > ` + strconv.FormatInt(c.past, 10) + `
 			UNION ALL SELECT id FROM events WHERE external_id = ?)`, []any{c.ids, text}
+}
+
+// walkKeysQuery is the query of the keys of the first n events of the list
+// p with the cursor of pg, without its search.
+func walkKeysQuery(p store.EventListParams, routes storesql.Routes, pg store.PageParams, n int) (string, []any) {
+	p.Search, p.Offset, p.Limit, p.Page = "", 0, n, store.PageParams{After: pg.After, Before: pg.Before}
+	q := storesql.EventListQuery(p, dialect, keyCols, " FROM events e", routes)
+	return q.Page, q.PageArgs
 }
 
 // keysQuery is the query of the keys of every candidate c of the list p
@@ -212,17 +250,24 @@ func (w *searchWalk) page(p store.EventListParams) ([]int64, error) {
 			}
 		}
 	}
-	var ids []int64
 	skip := p.Offset
-	for i := start; i >= 0 && i < len(w.keys) && len(ids) < p.Limit; i += step {
+	return w.take(start, step, &skip, p.Limit)
+}
+
+// take returns the ids of the matching candidates from start in the
+// direction step, past the first *skip of them (counting those it passes
+// off *skip), at most limit.
+func (w *searchWalk) take(start, step int, skip *int, limit int) ([]int64, error) {
+	var ids []int64
+	for i := start; i >= 0 && i < len(w.keys) && len(ids) < limit; i += step {
 		ok, err := w.matches(i, step)
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case !ok:
-		case skip > 0:
-			skip--
+		case *skip > 0:
+			*skip--
 		default:
 			ids = append(ids, w.keys[i].id)
 		}

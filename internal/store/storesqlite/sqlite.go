@@ -82,7 +82,7 @@ type Store struct {
 
 	searchCandidateMax int // searchCandidateMax; tests lower it
 	searchRareMax      int // searchRareMax; tests lower it
-	walkCountMax       int // walkCountMax; tests lower it
+	walkMax            int // walkMax; tests lower it
 }
 
 var (
@@ -249,7 +249,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax, walkCountMax: walkCountMax,
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax, walkMax: walkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 

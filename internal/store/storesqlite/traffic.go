@@ -282,18 +282,12 @@ func scanEvent(row scanner) (*volley.Event, error) {
 }
 
 // dialect is how SQLite binds the shared list queries' arguments. An event
-// list searching body text through the index is listed by indexSearch;
-// walkDialect searches bodies by reading the events the other filters find
-// (see searchCandidates), and externalDialect finds a search without words
-// (say "%") as an external id, through its index.
+// list searching body text is listed by indexSearch or walkSearch;
+// externalDialect finds a search without words (say "%") as an external
+// id, through its index.
 var (
 	dialect = storesql.Dialect{
 		Time: func(t time.Time) any { return micros(t) },
-	}
-	walkDialect = storesql.Dialect{
-		Time:        func(t time.Time) any { return micros(t) },
-		Search:      walkSearchCond,
-		SearchScans: true,
 	}
 	externalDialect = storesql.Dialect{
 		Time:   func(t time.Time) any { return micros(t) },
@@ -302,25 +296,22 @@ var (
 )
 
 // searchDialect returns the dialect of an event list searching text, or
-// the candidates the index found for it (indexSearch lists them); a walk
-// of the project's events when they are many (searchCandidates).
-func (s *Store) searchDialect(ctx context.Context, text string) (storesql.Dialect, *searchCands, error) {
+// the candidates the index found for it (indexSearch lists them), or walk
+// when they are too many (walkSearch: see searchCandidates).
+func (s *Store) searchDialect(ctx context.Context, text string) (d storesql.Dialect, c *searchCands, walk bool, err error) {
 	switch {
 	case text == "" || strings.HasPrefix(text, "evt_"):
-		return dialect, nil, nil // no search, or an id search (storesql's filters)
+		return dialect, nil, false, nil // no search, or an id search (storesql's filters)
 	case len(payload.Terms(text)) == 0:
-		return externalDialect, nil, nil
+		return externalDialect, nil, false, nil
 	}
 	if s.search.set.Load() == nil {
-		return storesql.Dialect{}, nil, errors.New("the store was opened without migrating it (no search index parts)")
+		return d, nil, false, errors.New("the store was opened without migrating it (no search index parts)")
 	}
 	parts, release := s.readParts()
 	defer release()
-	cands, walk, err := s.searchCandidates(ctx, parts, text)
-	if err != nil || walk {
-		return walkDialect, nil, err
-	}
-	return dialect, cands, nil
+	c, walk, err = s.searchCandidates(ctx, parts, text)
+	return dialect, c, walk, err
 }
 
 // EventList implements store.Traffic.
@@ -347,17 +338,17 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	if err != nil {
 		return nil, store.Total{}, fmt.Errorf("list events: %w", err)
 	}
-	d, cands, err := s.searchDialect(ctx, p.Search)
+	d, cands, walk, err := s.searchDialect(ctx, p.Search)
 	if err != nil {
 		return nil, store.Total{}, fmt.Errorf("list events: %w", err)
 	}
 	var list []volley.Event
 	var total store.Total
 	switch {
+	case walk:
+		list, total, err = s.walkSearch(ctx, p, routes)
 	case cands != nil:
 		list, total, err = s.indexSearch(ctx, p, routes, cands)
-	case d.SearchScans:
-		list, total, err = s.walkSearch(ctx, p, routes)
 	default:
 		list, total.N, err = readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 		if err == nil && total.N == 0 && storesql.ExternalIDSearch(p) {
