@@ -369,9 +369,18 @@ func mergeStep(ctx context.Context, tx *sql.Tx, p searchPart, pages int) (bool, 
 
 // searchCandidateMax is the most candidates a body search reads through
 // the index (searchCandidates): each costs a lookup of its event, and the
-// list sorts those of the project by their keys. Past it the word is common, and reading
-// the project's events newest first fills a page sooner (walkSearchCond).
+// list sorts those of the project by their keys. Past it the word is
+// common, and reading the project's events newest first fills a page
+// sooner (walkSearch).
 const searchCandidateMax = 20_000
+
+// searchCheckedMax is searchCandidateMax for a search whose candidates'
+// bodies are checked (checksBodies): not every candidate matches, and a
+// walk reads the project's events until its page is full, all of them for
+// a text in few (two words many bodies hold apart but none together: 112 s
+// at 10M events, docs/benchmarks.md). A candidate costs a check instead,
+// about a second for this many at 10M.
+const searchCheckedMax = 50_000
 
 // searchRareMax is how many events may hold a word of a search of several
 // for searchCandidates to take them as the candidates without the other
@@ -394,7 +403,8 @@ type searchCands struct {
 // snapshot; text has words (payload.Terms) and is no id search. It returns
 // nil when the list should read the project's events instead (walk): when
 // the candidates and the events past the parts are more than
-// searchCandidateMax. It reads at most that many.
+// searchCandidateMax (searchCheckedMax when checksBodies). It reads at most
+// that many.
 func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) (c *searchCands, walk bool, err error) {
 	terms := payload.Terms(text)
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -409,12 +419,16 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 	// The indexer may have started a part since ps was read: past its
 	// newest, events are checked by their bodies.
 	c = &searchCands{past: min(cursor, ps.parts[len(ps.parts)-1].last)}
+	most := s.searchCandidateMax
+	if checksBodies(text) {
+		most = s.searchCheckedMax
+	}
 	var unindexed int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events WHERE id > ? LIMIT ?)`,
-		c.past, s.searchCandidateMax+1).Scan(&unindexed); err != nil {
+		c.past, most+1).Scan(&unindexed); err != nil {
 		return nil, false, fmt.Errorf("search candidates: count events not indexed: %w", err)
 	}
-	if unindexed > s.searchCandidateMax {
+	if unindexed > most {
 		return nil, true, nil // after an upgrade, until the backfill is done
 	}
 	matches := make([]string, len(ps.parts))
@@ -423,7 +437,7 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 		matches[i] = `SELECT rowid AS id FROM ` + t + ` WHERE ` + t + ` MATCH ?1`
 	}
 	query := `SELECT count(*), json_group_array(id) FROM (` + strings.Join(matches, " UNION ALL ") + ` LIMIT ?2)`
-	room := s.searchCandidateMax - unindexed
+	room := most - unindexed
 	if len(terms) > 1 {
 		// The events holding every word are found by walking each word's
 		// list in every part: a word most events hold ("in", a JSON key)

@@ -122,7 +122,7 @@ func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 	s, conn := planStore(t)
 	ins := searchEvents(t, s, conn, 200) // "common" 200, "word" 180, "tenth" 20: every tenth
 	indexAll(t, s)
-	s.searchCandidateMax = 10                               // every search below walks
+	s.searchCandidateMax, s.searchCheckedMax = 10, 10       // every search below walks
 	tenth := func(k int) uint64 { return ins[190-10*k].ID } // the k-th newest tenth event
 	for _, tc := range []struct {
 		text       string
@@ -170,6 +170,36 @@ func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 		if total != tc.want || !slices.Equal(got, tc.page) {
 			t.Errorf("search %q, %d events read at most, cap %d, cursor %d: page %v, total %+v; want %v, %+v",
 				tc.text, tc.walkMax, tc.countLimit, tc.cursor, got, total, tc.page, tc.want)
+		}
+	}
+}
+
+// TestSearchChecksManyCandidatesRatherThanWalk checks that a search whose
+// candidates' bodies are checked walks only past searchCheckedMax of them:
+// a walk for a text in few events reads the project's events until it
+// finds enough, all of them for one in none.
+func TestSearchChecksManyCandidatesRatherThanWalk(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	searchEvents(t, s, conn, 200) // "common" 200, "word" 180 (apart from "tenth")
+	indexAll(t, s)
+	s.searchCandidateMax = 50
+	for _, tc := range []struct {
+		text       string
+		checkedMax int
+		walks      bool
+	}{
+		{"word common", 500, false}, // 180 hold both words, none the text
+		{"word common", 100, true},
+		{"common", 500, true}, // one word: its candidates match, a walk fills a page at once
+	} {
+		s.searchCheckedMax = tc.checkedMax
+		_, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), tc.text)
+		if err != nil || walks != tc.walks {
+			t.Errorf("search %q, %d checked at most: walks %v (%v), want %v", tc.text, tc.checkedMax, walks, err, tc.walks)
+		}
+		if ids, total := searchIDs(t, s, conn.ProjectID, tc.text, 5); tc.text == "word common" && (len(ids) != 0 || total != 0) {
+			t.Errorf("search %q, %d checked at most: %v (total %d), want none", tc.text, tc.checkedMax, ids, total)
 		}
 	}
 }

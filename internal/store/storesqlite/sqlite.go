@@ -81,6 +81,7 @@ type Store struct {
 	vacuumReserve     int64           // vacuumReserve; tests lower it
 
 	searchCandidateMax int // searchCandidateMax; tests lower it
+	searchCheckedMax   int // searchCheckedMax; tests lower it
 	searchRareMax      int // searchRareMax; tests lower it
 	walkMax            int // walkMax; tests lower it
 }
@@ -249,7 +250,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchRareMax: searchRareMax, walkMax: walkMax,
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 
