@@ -6,6 +6,7 @@ import (
 
 	"github.com/volleyhq/volley/internal/clock"
 	"github.com/volleyhq/volley/internal/yield"
+	"github.com/volleyhq/volley/internal/yield/yieldtest"
 )
 
 const (
@@ -34,9 +35,7 @@ func work(fc *clock.Fake, th *yield.Throttle, n int, step, d time.Duration) {
 
 // slowLook reports a slow commit and lets the throttle look Adjust later.
 func slowLook(fc *clock.Fake, sig *yield.Signal, th *yield.Throttle) {
-	fc.Advance(time.Millisecond)
-	sig.Committed(slow)
-	fc.Advance(yield.Adjust)
+	yieldtest.SlowCommit(fc, sig)
 	th.Delay()
 }
 
