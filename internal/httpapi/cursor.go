@@ -71,16 +71,20 @@ func (q *query) cursor(name, v, kind string) *store.Cursor {
 	return &store.Cursor{Key: key, ID: id}
 }
 
+// capped is a count as the API answers it, and whether it is a lower
+// bound: it stopped at countCap, or earlier where counting cost too much
+// (store.Total.AtLeast).
+func capped(t store.Total) (n int64, estimate bool) {
+	return min(t.N, countCap), t.N > countCap || t.AtLeast
+}
+
 // listPage is the envelope of a list page: the items under their key, the
-// offset paging every client reads, and the cursors. total_is_estimate says
-// total is a lower bound: the count stopped at countCap, or earlier where
-// counting cost too much (store.Total.AtLeast).
+// offset paging every client reads, and the cursors; total_is_estimate
+// when the total is a lower bound (capped).
 func listPage[T any](key string, items []T, total store.Total, limit, offset int, pg store.PageParams, cursor func(*T) string) map[string]any {
-	out := map[string]any{key: items, "total": total.N, "limit": limit, "offset": offset}
-	switch {
-	case total.N > countCap:
-		out["total"], out["total_is_estimate"] = countCap, true
-	case total.AtLeast:
+	n, estimate := capped(total)
+	out := map[string]any{key: items, "total": n, "limit": limit, "offset": offset}
+	if estimate {
 		out["total_is_estimate"] = true
 	}
 	if len(items) == 0 {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -25,7 +24,7 @@ func TestListPageTotal(t *testing.T) {
 	} {
 		out := listPage("requests", []int{1}, tc.total, 50, 0, store.PageParams{}, func(*int) string { return "c" })
 		_, estimate := out["total_is_estimate"]
-		if fmt.Sprint(out["total"]) != fmt.Sprint(tc.want) || estimate != tc.estimate {
+		if out["total"] != tc.want || estimate != tc.estimate {
 			t.Errorf("listPage(total %+v): total %v, total_is_estimate %v; want %d, %v", tc.total, out["total"], estimate, tc.want, tc.estimate)
 		}
 	}

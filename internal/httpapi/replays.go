@@ -128,8 +128,7 @@ func (a *API) createReplay(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	estimate := total.N > countCap || total.AtLeast
-	matched := min(total.N, countCap)
+	matched, estimate := capped(total)
 	if deref(req.DryRun) {
 		c.audit("replay.dry_run", "project", p.ID, valueSet("filter", f), valueSet("count", matched))
 		out := map[string]any{"count": matched}
