@@ -52,6 +52,16 @@ func indexAll(t *testing.T, s *Store) {
 	}
 }
 
+// indexedStore opens a store with one connection and n searchEvents,
+// every one indexed.
+func indexedStore(t *testing.T, n int) (*Store, *volley.Connection, []store.InsertedEvent) {
+	t.Helper()
+	s, conn := planStore(t)
+	ins := searchEvents(t, s, conn, n)
+	indexAll(t, s)
+	return s, conn, ins
+}
+
 // searchIDs returns the ids of a search's page and its total.
 func searchIDs(t *testing.T, s *Store, projectID uint64, text string, limit int) ([]uint64, int64) {
 	t.Helper()
@@ -74,9 +84,7 @@ func searchIDs(t *testing.T, s *Store, projectID uint64, text string, limit int)
 // the same answers as the index gives, and a rare one through the index.
 func TestSearchWalksCommonWords(t *testing.T) {
 	t.Parallel()
-	s, conn := planStore(t)
-	ins := searchEvents(t, s, conn, 200)
-	indexAll(t, s)
+	s, conn, ins := indexedStore(t, 200)
 	s.searchCandidateMax = 50
 	for _, tc := range []struct {
 		text  string
@@ -119,9 +127,7 @@ func TestSearchWalksCommonWords(t *testing.T) {
 // until it is full or the list ends, from its cursor.
 func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 	t.Parallel()
-	s, conn := planStore(t)
-	ins := searchEvents(t, s, conn, 200) // "common" 200, "word" 180, "tenth" 20: every tenth
-	indexAll(t, s)
+	s, conn, ins := indexedStore(t, 200)                    // "common" 200, "word" 180, "tenth" 20: every tenth
 	s.searchCandidateMax, s.searchCheckedMax = 10, 10       // every search below walks
 	tenth := func(k int) uint64 { return ins[190-10*k].ID } // the k-th newest tenth event
 	for _, tc := range []struct {
@@ -180,9 +186,7 @@ func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 // finds enough, all of them for one in none.
 func TestSearchChecksManyCandidatesRatherThanWalk(t *testing.T) {
 	t.Parallel()
-	s, conn := planStore(t)
-	searchEvents(t, s, conn, 200) // "common" 200, "word" 180 (apart from "tenth")
-	indexAll(t, s)
+	s, conn, _ := indexedStore(t, 200) // "common" 200, "word" 180 (apart from "tenth")
 	s.searchCandidateMax = 50
 	for _, tc := range []struct {
 		text       string
@@ -210,9 +214,7 @@ func TestSearchChecksManyCandidatesRatherThanWalk(t *testing.T) {
 // when each is common; either way the bodies decide.
 func TestSearchLooksUpARareWordAlone(t *testing.T) {
 	t.Parallel()
-	s, conn := planStore(t)
-	searchEvents(t, s, conn, 200) // "common" 200, "word" 180, "tenth" 20 (none with "word")
-	indexAll(t, s)
+	s, conn, _ := indexedStore(t, 200) // "common" 200, "word" 180, "tenth" 20 (none with "word")
 	s.searchCandidateMax = 50
 	for _, tc := range []struct {
 		text       string
@@ -262,9 +264,7 @@ func lastMatch(ins []store.InsertedEvent, text string) uint64 {
 // list's order, without sorting them.
 func TestSearchIndexPlan(t *testing.T) {
 	t.Parallel()
-	s, conn := planStore(t)
-	searchEvents(t, s, conn, 500)
-	indexAll(t, s)
+	s, conn, _ := indexedStore(t, 500)
 	cands, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), "rare120")
 	if err != nil || walks {
 		t.Fatalf("searchCandidates(rare120) = %v, %v; want candidates", walks, err)

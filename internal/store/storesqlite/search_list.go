@@ -178,7 +178,7 @@ func (c *searchCands) candidates(text string) (string, []any) {
 // walkKeysQuery is the query of the keys of the first n events of the list
 // p with the cursor of pg, without its search.
 func walkKeysQuery(p store.EventListParams, routes storesql.Routes, pg store.PageParams, n int) (string, []any) {
-	p.Search, p.Offset, p.Limit, p.Page = "", 0, n, store.PageParams{After: pg.After, Before: pg.Before}
+	p.Search, p.Offset, p.Limit, p.Page = "", 0, n, pg
 	q := storesql.EventListQuery(p, dialect, keyCols, " FROM events e", routes)
 	return q.Page, q.PageArgs
 }
