@@ -71,16 +71,16 @@ func (q *query) cursor(name, v, kind string) *store.Cursor {
 	return &store.Cursor{Key: key, ID: id}
 }
 
-// capped is a count as the API answers it, and whether it is a lower
-// bound: it stopped at countCap, or earlier where counting cost too much
-// (store.Total.AtLeast).
+// capped is a count as the API answers it, and whether it is not exact:
+// it stopped at countCap (a lower bound), or counting every match cost
+// too much and the store estimated it (store.Total.Estimated).
 func capped(t store.Total) (n int64, estimate bool) {
-	return min(t.N, countCap), t.N > countCap || t.AtLeast
+	return min(t.N, countCap), t.N > countCap || t.Estimated
 }
 
 // listPage is the envelope of a list page: the items under their key, the
 // offset paging every client reads, and the cursors; total_is_estimate
-// when the total is a lower bound (capped).
+// when the total is not exact (capped).
 func listPage[T any](key string, items []T, total store.Total, limit, offset int, pg store.PageParams, cursor func(*T) string) map[string]any {
 	n, estimate := capped(total)
 	out := map[string]any{key: items, "total": n, "limit": limit, "offset": offset}

@@ -19,8 +19,8 @@ func TestListPageTotal(t *testing.T) {
 		{store.Total{N: 7}, 7, false},
 		{store.Total{N: countCap}, countCap, false},
 		{store.Total{N: countCap + 1}, countCap, true},
-		{store.Total{N: 42, AtLeast: true}, 42, true},
-		{store.Total{N: countCap + 1, AtLeast: true}, countCap, true},
+		{store.Total{N: 42, Estimated: true}, 42, true},
+		{store.Total{N: countCap + 1, Estimated: true}, countCap, true},
 	} {
 		out := listPage("requests", []int{1}, tc.total, 50, 0, store.PageParams{}, func(*int) string { return "c" })
 		_, estimate := out["total_is_estimate"]

@@ -240,10 +240,12 @@ type PageParams struct {
 // Total is how many items a list's filters match (see PageParams.CountLimit).
 type Total struct {
 	N int64
-	// AtLeast means the count stopped before it read every candidate,
-	// which would have cost too much (SQLite's body search of a word
-	// common in the store: walkMax): N matched, and more may.
-	AtLeast bool
+	// Estimated means N is not an exact count, which would have cost
+	// too much: SQLite's body search counts a word common in the store
+	// among the newest events only (N matched there, more may: a lower
+	// bound), and the matches of many candidates from a sample of them
+	// (N is the sample's share scaled up).
+	Estimated bool
 }
 
 // Cursor is a position in a list: the sort key of an item and its id, which

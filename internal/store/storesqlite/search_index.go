@@ -384,9 +384,12 @@ const searchCheckedMax = 50_000
 
 // searchRareMax is how many events may hold a word of a search of several
 // for searchCandidates to take them as the candidates without the other
-// words: checking that many more bodies than the events holding every
-// word costs a few milliseconds at most.
-const searchRareMax = 1_000
+// words: the events holding every word are found by walking each word's
+// list in every part, 136 ms at 10M events for a word every event holds,
+// against a few milliseconds to read 20,000 candidates; their bodies are
+// checked anyway, and past searchExactMax a sample of them
+// (docs/benchmarks.md).
+const searchRareMax = 20_000
 
 // searchCands is what a body search found in the index: the ids of the
 // events whose bodies hold its words (some may be deleted since: a part
@@ -394,6 +397,7 @@ const searchRareMax = 1_000
 // events were not in any part when they were read.
 type searchCands struct {
 	ids  string
+	list []int64 // ids, ascending
 	past int64
 }
 
@@ -454,7 +458,7 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 			}
 			if found <= rare {
 				c.ids = ids
-				return c, false, nil
+				return c, false, c.parse()
 			}
 		}
 	}
@@ -465,5 +469,15 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 	if found > room {
 		return nil, true, nil
 	}
-	return c, false, nil
+	return c, false, c.parse()
+}
+
+// parse reads c.ids into c.list.
+func (c *searchCands) parse() error {
+	var err error
+	if c.list, err = parseIDs(c.ids); err != nil {
+		return fmt.Errorf("search candidates: %w", err)
+	}
+	slices.Sort(c.list) // the parts' in order, each in rowid order: sorted already
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -73,7 +74,7 @@ func searchIDs(t *testing.T, s *Store, projectID uint64, text string, limit int)
 	for i, e := range list {
 		ids[i] = e.ID
 	}
-	if total.AtLeast {
+	if total.Estimated {
 		t.Errorf("EventList %q: total %d is a lower bound, want it exact", text, total.N)
 	}
 	return ids, total.N
@@ -140,18 +141,18 @@ func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 	}{
 		{"tenth", 500, 0, 0, store.Total{N: 20}, []uint64{tenth(0), tenth(1), tenth(2)}},
 		{"tenth", 200, 0, 0, store.Total{N: 20}, []uint64{tenth(0), tenth(1), tenth(2)}}, // every event read: exact
-		{"tenth", 20, 0, 0, store.Total{N: 2, AtLeast: true}, []uint64{tenth(0), tenth(1), tenth(2)}},
+		{"tenth", 20, 0, 0, store.Total{N: 2, Estimated: true}, []uint64{tenth(0), tenth(1), tenth(2)}},
 		{"tenth", 20, 1, 0, store.Total{N: 2}, []uint64{tenth(0), tenth(1), tenth(2)}}, // past the cap: the cap's answer
-		{"common", 50, 0, 0, store.Total{N: 50, AtLeast: true}, []uint64{ins[199].ID, ins[198].ID, ins[197].ID}},
+		{"common", 50, 0, 0, store.Total{N: 50, Estimated: true}, []uint64{ins[199].ID, ins[198].ID, ins[197].ID}},
 		{"common", 50, 10, 0, store.Total{N: 11}, []uint64{ins[199].ID, ins[198].ID, ins[197].ID}},
 		// The page reads from its cursor: the count still from the newest.
-		{"tenth", 20, 0, int64(ins[185].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(1), tenth(2), tenth(3)}},
-		{"tenth", 20, 0, int64(ins[15].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(18), tenth(19)}},
-		{"tenth", 20, 0, -int64(ins[15].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(15), tenth(16), tenth(17)}},
-		{"tenth", 20, 0, -int64(ins[185].ID), store.Total{N: 2, AtLeast: true}, []uint64{tenth(0)}},
+		{"tenth", 20, 0, int64(ins[185].ID), store.Total{N: 2, Estimated: true}, []uint64{tenth(1), tenth(2), tenth(3)}},
+		{"tenth", 20, 0, int64(ins[15].ID), store.Total{N: 2, Estimated: true}, []uint64{tenth(18), tenth(19)}},
+		{"tenth", 20, 0, -int64(ins[15].ID), store.Total{N: 2, Estimated: true}, []uint64{tenth(15), tenth(16), tenth(17)}},
+		{"tenth", 20, 0, -int64(ins[185].ID), store.Total{N: 2, Estimated: true}, []uint64{tenth(0)}},
 		// Both words are in 180 events, the text in none: the page reads
 		// them all.
-		{"word common", 20, 0, 0, store.Total{AtLeast: true}, nil},
+		{"word common", 20, 0, 0, store.Total{Estimated: true}, nil},
 		{"word common", 500, 0, 0, store.Total{}, nil},
 	} {
 		s.walkMax = tc.walkMax
@@ -288,7 +289,7 @@ func TestSearchIndexPlan(t *testing.T) {
 			{"index", []query{{keys, keyArgs}},
 				[]string{"SCAN json_each VIRTUAL TABLE INDEX", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"}, []string{"SCAN e\n", "SCAN events"}},
 			{"walk", []query{{walk, walkArgs}, {after, afterArgs}},
-				[]string{"SEARCH e USING INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
+				[]string{"SEARCH e USING ", "INDEX events_"}, []string{"SCAN e\n", "TEMP B-TREE", "event_search"}},
 		} {
 			for _, q := range tc.queries {
 				plan := explain(t, s, q.sql, q.args)
@@ -518,5 +519,134 @@ func TestSearchIndexMergesInSteps(t *testing.T) {
 	}
 	if ids, _ := searchIDs(t, s, conn.ProjectID, "tenth", 100); len(ids) != 2 {
 		t.Errorf("search after the merges found %d events, want 2 (the 1st and the 11th)", len(ids))
+	}
+}
+
+// TestSearchCandidateWalk checks the list of a search with more candidates
+// than it counts exactly (searchExactMax): its page is read by a walk of
+// the project's events restricted to the candidates, or, when the walk
+// reaches its bound first, by looking every candidate up, and either way
+// it is the page of the exact list; its count is estimated from a sample
+// of the candidates (store.Total.Estimated) unless the walk read every
+// event of the list.
+func TestSearchCandidateWalk(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	ins := searchEvents(t, s, conn, 200) // "common" 200, "tenth" 20: every tenth
+	// An event whose external id is the text and whose body is not.
+	extra := storetest.Events(1, 1, conn, time.Now())
+	extra[0].Event.UID = "evt_extra"
+	extra[0].Event.Headers = http.Header{"Webhook-Id": {"common tenth"}}
+	extra[0].Event.Body = []byte(`{"note":"nothing"}`)
+	more, err := s.EventInsert(t.Context(), extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexAll(t, s)
+	tenth := func(k int) uint64 { return ins[190-10*k].ID } // the k-th newest tenth event
+	for _, tc := range []struct {
+		name    string
+		text    string
+		walkMax int // events a walk reads at a time
+		bound   int // candidateWalkMax
+		offset  int
+		cursor  int64 // the cursor's event id: the page comes after it, or before it when negative
+		want    store.Total
+		page    []uint64
+	}{
+		// One word: the index's candidates match unchecked; 20 candidates
+		// sampled 4 (one in 5), every one a match.
+		{"one word", "tenth", 30, 1000, 0, 0, store.Total{N: 20, Estimated: true}, []uint64{tenth(0), tenth(1), tenth(2)}},
+		{"one chunk: exact", "tenth", 500, 1000, 0, 0, store.Total{N: 20}, []uint64{tenth(0), tenth(1), tenth(2)}},
+		{"offset", "tenth", 30, 1000, 2, 0, store.Total{N: 20, Estimated: true}, []uint64{tenth(2), tenth(3), tenth(4)}},
+		{"after", "tenth", 30, 1000, 0, int64(ins[15].ID), store.Total{N: 20, Estimated: true}, []uint64{tenth(18), tenth(19)}},
+		{"before", "tenth", 30, 1000, 0, -int64(ins[15].ID), store.Total{N: 20, Estimated: true}, []uint64{tenth(15), tenth(16), tenth(17)}},
+		// The walk gives up after one chunk: every candidate looked up.
+		{"bound", "tenth", 30, 30, 5, 0, store.Total{N: 20}, []uint64{tenth(5), tenth(6), tenth(7)}},
+		// Two words: bodies checked, and the event found by its external
+		// id (newest of all) counted one for one.
+		{"checked", "common tenth", 30, 1000, 0, 0, store.Total{N: 21, Estimated: true}, []uint64{more[0].ID, tenth(0), tenth(1)}},
+		{"checked, bound", "common tenth", 30, 30, 5, 0, store.Total{N: 21, Estimated: true}, []uint64{tenth(4), tenth(5), tenth(6)}},
+		// Both words in 20 bodies, the text in none: the walk gives up at
+		// 8 events per candidate, and the candidates' sample finds none.
+		{"no match", "tenth common", 30, 1000, 0, 0, store.Total{Estimated: true}, nil},
+	} {
+		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 3, Offset: tc.offset}
+		if tc.cursor != 0 {
+			c := &store.Cursor{ID: uint64(max(tc.cursor, -tc.cursor))}
+			if err := s.read.QueryRowContext(t.Context(), `SELECT created_at FROM events WHERE id = ?`, c.ID).Scan(&c.Key); err != nil {
+				t.Fatal(err)
+			}
+			if p.Page.After = c; tc.cursor < 0 {
+				p.Page.After, p.Page.Before = nil, c
+			}
+		}
+		ids := func(exactMax int) ([]uint64, store.Total) {
+			// Every word looked up: "common tenth" has the 20 tenth
+			// events as candidates, not the 200 of "common" alone.
+			s.searchRareMax = 0
+			s.searchExactMax, s.searchSample, s.walkMax, s.candidateWalkMax = exactMax, 4, tc.walkMax, tc.bound
+			list, total, err := s.EventList(t.Context(), p)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got := make([]uint64, len(list))
+			for i, e := range list {
+				got[i] = e.ID
+			}
+			return got, total
+		}
+		exact, exactTotal := ids(1000)
+		got, total := ids(5)
+		if total != tc.want || !slices.Equal(got, tc.page) || !slices.Equal(got, exact) {
+			t.Errorf("%s: search %q: page %v, total %+v; want %v, %+v (exact list: %v, %+v)",
+				tc.name, tc.text, got, total, tc.page, tc.want, exact, exactTotal)
+		}
+	}
+}
+
+// TestSearchSampleEstimate checks a count estimated from a sample of
+// candidates of which some match: "common" alone finds every event, and
+// the text "common tenth" is in one in ten. A sample taken at a fixed
+// stride sees every tenth event or none of them; sampleAt's does not.
+func TestSearchSampleEstimate(t *testing.T) {
+	t.Parallel()
+	s, conn, _ := indexedStore(t, 200)
+	s.searchExactMax, s.walkMax = 5, 30 // a walk, then a sample of 40
+	s.searchSample = 40
+	_, total, err := s.EventList(t.Context(), store.EventListParams{ProjectID: conn.ProjectID, Search: "common tenth", Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 40 draws, each a tenth event with odds 1 in 10, each counting for 5.
+	if !total.Estimated || total.N < 5 || total.N > 60 {
+		t.Errorf("total %+v; want an estimate of 20 (5 to 60)", total)
+	}
+	for _, n := range []int{1, 7, 200, 201} {
+		at := sampleAt(n, 40)
+		if len(at) == 0 || len(at) > 40 || !slices.IsSorted(at) || at[0] < 0 || at[len(at)-1] >= n || len(slices.Compact(slices.Clone(at))) != len(at) {
+			t.Errorf("sampleAt(%d, 40) = %v: want at most 40 distinct indexes of 0 to %d, ascending", n, at, n-1)
+		}
+	}
+}
+
+func TestParseIDs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int64
+		ok   bool
+	}{
+		{"[]", []int64{}, true},
+		{"[7]", []int64{7}, true},
+		{"[1,22,-3]", []int64{1, 22, -3}, true},
+		{"", nil, false},
+		{"[1,]", nil, false},
+		{"[1,x]", nil, false},
+		{"1,2", nil, false},
+	} {
+		got, err := parseIDs(tc.in)
+		if (err == nil) != tc.ok || tc.ok && !slices.Equal(got, tc.want) {
+			t.Errorf("parseIDs(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -43,13 +44,22 @@ type searchKey struct {
 }
 
 // indexSearch is EventList for a body search through the candidates c, in
-// one read transaction.
+// one read transaction. Past searchExactMax candidates it lists them with
+// a walk of the project's events (candidateWalk) when that finds the page
+// soon enough: a candidate's keys cost a read of its event's page, the
+// walk's keys come a page of events at a time.
 func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err
 	}
 	defer tx.Rollback()
+	if len(c.list) > s.searchExactMax {
+		list, total, ok, err := s.candidateWalk(ctx, tx, p, routes, c)
+		if ok || err != nil {
+			return list, total, err
+		}
+	}
 	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
 	if !checksBodies(p.Search) {
 		w.indexedMatch = c.past
@@ -63,91 +73,28 @@ func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes
 	if err != nil {
 		return nil, store.Total{}, err
 	}
-	n, err := w.count(p.Page.CountLimit)
+	var total store.Total
+	if checksBodies(p.Search) && len(w.keys) > s.searchExactMax {
+		total, err = w.estimate(s.searchSample, p.Page.CountLimit)
+	} else {
+		total.N, err = w.count(p.Page.CountLimit)
+	}
 	if err != nil {
 		return nil, store.Total{}, err
 	}
 	list, err := readPage(ctx, tx, ids)
-	return list, store.Total{N: n}, err
+	return list, total, err
 }
 
-// walkMax bounds the events a walk's count (walkSearch) reads, and the
-// events its page reads at a time.
-const walkMax = 10_000
+// searchExactMax is how many candidates of a body search the list counts
+// exactly, each body checked (checksBodies). Past it the count checks
+// searchSample of them and scales what it finds (store.Total.Estimated):
+// a candidate costs about 25 µs at 10M events, uncached (a read of its
+// event's page and of its body's), 250 ms for 10,000 (docs/benchmarks.md).
+const searchExactMax = 2_000
 
-// walkSearch is EventList for a body search that reads the project's
-// events (the text's words are in too many events to read the index's
-// candidates), in one read transaction: the events the other filters keep,
-// newest first, each body checked. A common word fills a page after a few
-// reads. The count would read events until it had found CountLimit+1
-// matches, a million for a word in one event of a hundred (7.4 s at 10M
-// events), so it reads the newest walkMax at most: past them the total is
-// what it found there, a lower bound (AtLeast). The page is not bounded: a
-// replay pages through a search with cursors, and a short page ends it.
-func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes) ([]volley.Event, store.Total, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, store.Total{}, err
-	}
-	defer tx.Rollback()
-	count, cut, err := s.walkKeys(ctx, tx, p, routes, store.PageParams{})
-	if err != nil {
-		return nil, store.Total{}, fmt.Errorf("count: %w", err)
-	}
-	n, err := count.count(p.Page.CountLimit)
-	if err != nil {
-		return nil, store.Total{}, err
-	}
-	// The page, walkMax events at a time from its cursor (the count's
-	// keys when it has none) until it is full or the list ends.
-	page, more, pg := count, cut, p.Page
-	if pg.After != nil || pg.Before != nil {
-		if page, more, err = s.walkKeys(ctx, tx, p, routes, pg); err != nil {
-			return nil, store.Total{}, fmt.Errorf("page: %w", err)
-		}
-	}
-	var ids []int64
-	skip := p.Offset
-	for {
-		got, err := page.take(0, 1, &skip, p.Limit-len(ids))
-		if err != nil {
-			return nil, store.Total{}, err
-		}
-		ids = append(ids, got...)
-		if len(ids) == p.Limit || !more {
-			break
-		}
-		last := page.keys[len(page.keys)-1]
-		next := &store.Cursor{Key: last.created, ID: uint64(last.id)}
-		if pg.Before != nil {
-			pg = store.PageParams{Before: next}
-		} else {
-			pg = store.PageParams{After: next}
-		}
-		if page, more, err = s.walkKeys(ctx, tx, p, routes, pg); err != nil {
-			return nil, store.Total{}, fmt.Errorf("page: %w", err)
-		}
-	}
-	list, err := readPage(ctx, tx, ids)
-	limit := int64(p.Page.CountLimit)
-	return list, store.Total{N: n, AtLeast: cut && (limit == 0 || n <= limit)}, err
-}
-
-// walkKeys returns a walk over the keys of the first walkMax events of the
-// list p from the cursor of pg, without its search, in the order a page
-// reads them (from a Before cursor towards the newest), and whether there
-// are more.
-func (s *Store) walkKeys(ctx context.Context, tx *sql.Tx, p store.EventListParams, routes storesql.Routes, pg store.PageParams) (*searchWalk, bool, error) {
-	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
-	query, args := walkKeysQuery(p, routes, pg, s.walkMax+1)
-	keys, err := readKeys(ctx, tx, query, args)
-	if err != nil {
-		return nil, false, err
-	}
-	w.keys = keys[:min(len(keys), s.walkMax)]
-	w.state = make([]int8, len(w.keys))
-	return w, len(keys) > s.walkMax, nil
-}
+// searchSample is how many candidates an estimated count checks.
+const searchSample = 1_000
 
 // readPage reads the events ids, in the list's order.
 func readPage(ctx context.Context, tx *sql.Tx, ids []int64) ([]volley.Event, error) {
@@ -173,14 +120,6 @@ func (c *searchCands) candidates(text string) (string, []any) {
 	return `e.id IN (SELECT value FROM json_each(?)
 			UNION ALL SELECT id FROM events WHERE id > ` + strconv.FormatInt(c.past, 10) + `
 			UNION ALL SELECT id FROM events WHERE external_id = ?)`, []any{c.ids, text}
-}
-
-// walkKeysQuery is the query of the keys of the first n events of the list
-// p with the cursor of pg, without its search.
-func walkKeysQuery(p store.EventListParams, routes storesql.Routes, pg store.PageParams, n int) (string, []any) {
-	p.Search, p.Offset, p.Limit, p.Page = "", 0, n, pg
-	q := storesql.EventListQuery(p, dialect, keyCols, " FROM events e", routes)
-	return q.Page, q.PageArgs
 }
 
 // keysQuery is the query of the keys of every candidate c of the list p
@@ -225,6 +164,12 @@ type searchWalk struct {
 	// indexedMatch is the id up to which the index's candidates are
 	// matches without a check (see checksBodies); 0 when all are checked.
 	indexedMatch int64
+	// only, when set, keeps the keys it accepts: the others do not match
+	// (a walk restricted to a search's candidates).
+	only func(searchKey) bool
+	// external are the events whose external id is the text, ascending:
+	// they match (a walk's keys do not carry the external id).
+	external []int64
 }
 
 // page returns the ids of the page p asks for, in the list's order.
@@ -301,24 +246,63 @@ func (w *searchWalk) count(limit int) (int64, error) {
 // read in one query.
 func (w *searchWalk) matches(i, step int) (bool, error) {
 	if w.state[i] == 0 {
-		var batch []int64
-		at := map[int64]int{}
-		for j := i; j >= 0 && j < len(w.keys) && len(batch) < checkBatch; j += step {
-			switch k := w.keys[j]; {
-			case w.state[j] != 0:
-			case k.id <= w.indexedMatch || k.external == string(w.text):
-				w.state[j] = 1
-			default:
-				w.state[j] = -1 // unless its body matches, below
-				batch = append(batch, k.id)
-				at[k.id] = j
+		var js []int
+		for j := i; j >= 0 && j < len(w.keys) && len(js) < checkBatch; j += step {
+			if w.settle(j) {
+				js = append(js, j)
 			}
 		}
-		if err := w.check(batch, at); err != nil {
+		if err := w.checkKeys(js); err != nil {
 			return false, err
 		}
 	}
 	return w.state[i] > 0, nil
+}
+
+// settle decides key j when that needs no body (see matches) and reports
+// whether its body is left to check.
+func (w *searchWalk) settle(j int) bool {
+	switch k := w.keys[j]; {
+	case w.state[j] != 0:
+	case w.only != nil && !w.only(k):
+		w.state[j] = -1
+	case k.id <= w.indexedMatch || k.external == string(w.text) || w.isExternal(k.id):
+		w.state[j] = 1
+	default:
+		return true
+	}
+	return false
+}
+
+// rules makes w decide keys as from does: only, indexedMatch, external.
+func (w *searchWalk) rules(from *searchWalk) {
+	w.only, w.indexedMatch, w.external = from.only, from.indexedMatch, from.external
+}
+
+// isExternal reports whether id is one of w.external.
+func (w *searchWalk) isExternal(id int64) bool {
+	_, found := slices.BinarySearch(w.external, id)
+	return found
+}
+
+// checkKeys checks the bodies of the keys js, checkBatch at a time, and
+// marks each.
+func (w *searchWalk) checkKeys(js []int) error {
+	for len(js) > 0 {
+		n := min(len(js), checkBatch)
+		batch := make([]int64, 0, n)
+		at := make(map[int64]int, n)
+		for _, j := range js[:n] {
+			w.state[j] = -1 // unless its body matches, below
+			batch = append(batch, w.keys[j].id)
+			at[w.keys[j].id] = j
+		}
+		if err := w.check(batch, at); err != nil {
+			return err
+		}
+		js = js[n:]
+	}
+	return nil
 }
 
 // check reads the bodies of the candidates ids and marks those matching.

@@ -84,6 +84,9 @@ type Store struct {
 	searchCheckedMax   int // searchCheckedMax; tests lower it
 	searchRareMax      int // searchRareMax; tests lower it
 	walkMax            int // walkMax; tests lower it
+	searchExactMax     int // searchExactMax; tests lower it
+	searchSample       int // searchSample; tests lower it
+	candidateWalkMax   int // candidateWalkMax; tests lower it
 }
 
 var (
@@ -251,6 +254,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
 		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax,
+		searchExactMax: searchExactMax, searchSample: searchSample, candidateWalkMax: candidateWalkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 

@@ -110,7 +110,7 @@ func testEventList(t *testing.T, s store.Store) {
 			got, total, err := s.EventList(t.Context(), p)
 			noErr(t, "EventList", err)
 			sameEvents(t, "EventList", got, tc.want)
-			if total.N != int64(len(tc.want)) || total.AtLeast {
+			if total.N != int64(len(tc.want)) || total.Estimated {
 				t.Errorf("EventList total = %d, want %d", total.N, len(tc.want))
 			}
 		})
@@ -166,7 +166,7 @@ func testEventList(t *testing.T, s store.Store) {
 			got, total, err := s.EventList(t.Context(), p)
 			noErr(t, "EventList", err)
 			sameEvents(t, "EventList page", got, tc.want)
-			if total.N != tc.total || total.AtLeast {
+			if total.N != tc.total || total.Estimated {
 				t.Errorf("EventList %+v total = %d, want %d", p, total.N, tc.total)
 			}
 		}
