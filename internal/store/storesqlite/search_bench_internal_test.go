@@ -44,7 +44,13 @@ func searchBody(i int) []byte {
 // storetest body), inserted 5,000 at a time.
 func benchStore(b *testing.B, n int, body func(i int) []byte) (*Store, *volley.Connection) {
 	b.Helper()
-	s, err := Open(context.Background(), Config{Path: filepath.Join(b.TempDir(), "volley.db")})
+	return benchStoreAt(b, filepath.Join(b.TempDir(), "volley.db"), n, body)
+}
+
+// benchStoreAt is benchStore with the store's file at path.
+func benchStoreAt(b *testing.B, path string, n int, body func(i int) []byte) (*Store, *volley.Connection) {
+	b.Helper()
+	s, err := Open(context.Background(), Config{Path: path})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,36 +82,36 @@ func benchStore(b *testing.B, n int, body func(i int) []byte) (*Store, *volley.C
 // VOLLEY_BENCH_SEARCH_INDEXED_ONLY=1 only the indexed searches run.
 //
 //	VOLLEY_BENCH_SEARCH_EVENTS=200000 go test -run '^$' -bench BenchmarkSearch -benchtime 3x ./internal/store/storesqlite
+//
+// VOLLEY_BENCH_SEARCH_DB=<file> keeps the store in that file: built and
+// indexed there the first time, reused after (10M events take a quarter
+// of an hour to build), so that each change is measured on the same
+// store. A reused store is indexed already: only the indexed searches run.
 func BenchmarkSearch(b *testing.B) {
 	n := storetest.EnvInt(b, "VOLLEY_BENCH_SEARCH_EVENTS", 200_000)
+	path := os.Getenv("VOLLEY_BENCH_SEARCH_DB")
+	if _, err := os.Stat(path); path != "" && err == nil {
+		s, project := reuseSearchStore(b, path, n)
+		benchIndex(b, s, n) // done, unless its build was stopped while indexing
+		runSearches(b, s, project, n, "indexed")
+		return
+	}
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "volley.db")
+	}
 	start := time.Now()
-	s, conn := benchStore(b, n, searchBody)
+	s, conn := benchStoreAt(b, path, n, searchBody)
 	b.Logf("stored %d events in %v", n, time.Since(start).Round(time.Millisecond))
-	searches := []struct{ name, text string }{
-		{"rare", fmt.Sprintf("cus_%07d", n/2)}, // one event
-		{"one_percent", "r42"},                 // one word
-		{"two_words", "r42 pro"},               // both words: a quarter of r42, bodies checked
-		// Two words, one in every body: volley bench --scale's body search.
-		{"per_mille", "acct_0042"},
-		{"common", "invoice"}, // every event: a walk
-	}
-	run := func(phase string) {
-		for _, q := range searches {
-			b.Run(phase+"/"+q.name, func(b *testing.B) {
-				p := store.EventListParams{ProjectID: conn.ProjectID, Search: q.text, Limit: 50}
-				p.Page.CountLimit = 10_000
-				for b.Loop() {
-					if _, _, err := s.EventList(context.Background(), p); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-	}
 	if os.Getenv("VOLLEY_BENCH_SEARCH_INDEXED_ONLY") == "" {
-		run("unindexed")
+		runSearches(b, s, conn.ProjectID, n, "unindexed")
 	}
-	start = time.Now()
+	benchIndex(b, s, n)
+	runSearches(b, s, conn.ProjectID, n, "indexed")
+}
+
+// benchIndex fills s's search index and logs its rate over n events.
+func benchIndex(b *testing.B, s *Store, n int) {
+	start := time.Now()
 	for {
 		res, err := s.SearchIndex(context.Background(), searchindex.DefaultBatch)
 		if err != nil {
@@ -117,7 +123,50 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	took := time.Since(start)
 	b.Logf("indexed %d events in %v: %.0f events/s", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
-	run("indexed")
+}
+
+// runSearches runs BenchmarkSearch's searches of project in s, one
+// sub-benchmark each, named phase/search. n is the store's events.
+func runSearches(b *testing.B, s *Store, project uint64, n int, phase string) {
+	searches := []struct{ name, text string }{
+		{"rare", fmt.Sprintf("cus_%07d", n/2)}, // one event
+		{"one_percent", "r42"},                 // one word
+		{"two_words", "r42 pro"},               // both words: a quarter of r42, bodies checked
+		// Two words, one in every body: volley bench --scale's body search.
+		{"per_mille", "acct_0042"},
+		{"common", "invoice"}, // every event: a walk
+	}
+	for _, q := range searches {
+		b.Run(phase+"/"+q.name, func(b *testing.B) {
+			p := store.EventListParams{ProjectID: project, Search: q.text, Limit: 50}
+			p.Page.CountLimit = 10_000
+			for b.Loop() {
+				if _, _, err := s.EventList(context.Background(), p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// reuseSearchStore opens the store BenchmarkSearch kept in path, which
+// must hold n events, and returns it and its project.
+func reuseSearchStore(b *testing.B, path string, n int) (*Store, uint64) {
+	s, err := Open(context.Background(), Config{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	var events int64
+	var project uint64
+	if err := s.read.QueryRowContext(context.Background(), `SELECT count(*), max(project_id) FROM events`).Scan(&events, &project); err != nil {
+		b.Fatal(err)
+	}
+	if events != int64(n) {
+		b.Fatalf("%s holds %d events, not VOLLEY_BENCH_SEARCH_EVENTS=%d: remove it to build another", path, events, n)
+	}
+	b.Logf("reusing the store in %s", path)
+	return s, project
 }
 
 // BenchmarkIngestIndexer measures ingestion into a new store, in
