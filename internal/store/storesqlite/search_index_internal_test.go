@@ -122,6 +122,25 @@ func TestSearchWalksCommonWords(t *testing.T) {
 	}
 }
 
+// cursorAt returns pg with the cursor of event id: After it, or Before it
+// when id is negative; pg as it is when id is 0.
+func cursorAt(t *testing.T, s *Store, id int64, pg store.PageParams) store.PageParams {
+	t.Helper()
+	if id == 0 {
+		return pg
+	}
+	c := &store.Cursor{ID: uint64(max(id, -id))}
+	if err := s.read.QueryRowContext(t.Context(), `SELECT created_at FROM events WHERE id = ?`, c.ID).Scan(&c.Key); err != nil {
+		t.Fatal(err)
+	}
+	if id < 0 {
+		pg.Before = c
+	} else {
+		pg.After = c
+	}
+	return pg
+}
+
 // TestSearchWalkCountsTheNewestEvents checks that a walk's count reads at
 // most walkMax events, the newest: past them its total is what it found, a
 // lower bound; and that its page, read walkMax events at a time, goes on
@@ -157,15 +176,7 @@ func TestSearchWalkCountsTheNewestEvents(t *testing.T) {
 	} {
 		s.walkMax = tc.walkMax
 		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 3, Page: store.PageParams{CountLimit: tc.countLimit}}
-		if tc.cursor != 0 {
-			c := &store.Cursor{ID: uint64(max(tc.cursor, -tc.cursor))}
-			if err := s.read.QueryRowContext(t.Context(), `SELECT created_at FROM events WHERE id = ?`, c.ID).Scan(&c.Key); err != nil {
-				t.Fatal(err)
-			}
-			if p.Page.After = c; tc.cursor < 0 {
-				p.Page.After, p.Page.Before = nil, c
-			}
-		}
+		p.Page = cursorAt(t, s, tc.cursor, p.Page)
 		list, total, err := s.EventList(t.Context(), p)
 		if err != nil {
 			t.Fatal(err)
@@ -572,15 +583,7 @@ func TestSearchCandidateWalk(t *testing.T) {
 		{"no match", "tenth common", 30, 1000, 0, 0, store.Total{Estimated: true}, nil},
 	} {
 		p := store.EventListParams{ProjectID: conn.ProjectID, Search: tc.text, Limit: 3, Offset: tc.offset}
-		if tc.cursor != 0 {
-			c := &store.Cursor{ID: uint64(max(tc.cursor, -tc.cursor))}
-			if err := s.read.QueryRowContext(t.Context(), `SELECT created_at FROM events WHERE id = ?`, c.ID).Scan(&c.Key); err != nil {
-				t.Fatal(err)
-			}
-			if p.Page.After = c; tc.cursor < 0 {
-				p.Page.After, p.Page.Before = nil, c
-			}
-		}
+		p.Page = cursorAt(t, s, tc.cursor, p.Page)
 		ids := func(exactMax int) ([]uint64, store.Total) {
 			// Every word looked up: "common tenth" has the 20 tenth
 			// events as candidates, not the 200 of "common" alone.
