@@ -386,10 +386,12 @@ const searchCheckedMax = 50_000
 // for searchCandidates to take them as the candidates without the other
 // words: the events holding every word are found by walking each word's
 // list in every part, 136 ms at 10M events for a word every event holds,
-// against a few milliseconds to read 20,000 candidates; their bodies are
-// checked anyway, and past searchExactMax a sample of them
-// (docs/benchmarks.md).
-const searchRareMax = 20_000
+// against a few milliseconds to read 10,000 candidates, whose bodies are
+// checked anyway. More would cost more than the lookup saves where the
+// words together are in few events and the text in fewer: at 2M events,
+// `r42 pro` took 590 ms with `r42`'s 20,000 events as candidates against
+// 110 ms with the 5,000 holding both (docs/benchmarks.md).
+const searchRareMax = 10_000
 
 // searchCands is what a body search found in the index: the ids of the
 // events whose bodies hold its words (some may be deleted since: a part
