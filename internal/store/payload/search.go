@@ -130,13 +130,79 @@ func IsWord(search string) bool {
 // is a whole word of the body, and the body holds the whole search text,
 // ignoring case. SQLite's search applies it to every event it reads.
 func Matches(body, search []byte) bool {
-	text := strings.ToLower(SearchText(body))
-	for _, t := range Terms(string(search)) {
-		if !hasWord(text, t) {
+	return NewMatcher(search).Match(body)
+}
+
+// A Matcher is Matches for one search, its words worked out once: a list
+// checks thousands of bodies against the same text.
+type Matcher struct {
+	search []byte
+	terms  []string
+}
+
+// NewMatcher returns the Matcher of search.
+func NewMatcher(search []byte) *Matcher {
+	return &Matcher{search: search, terms: Terms(string(search))}
+}
+
+// Match reports whether body matches the search (Matches). An ASCII body
+// is read in place, folding case byte by byte: lower-casing a copy of it
+// cost most of the check (about 7 µs for a 1 KiB body). Any other body is
+// lower-cased as SearchText says, where a character's lower case may be
+// ASCII ('K', the Kelvin sign) or longer.
+func (m *Matcher) Match(body []byte) bool {
+	if !Contains(body, m.search) {
+		return false
+	}
+	text := body[:min(len(body), SearchTextLimit)]
+	if !isASCII(text) {
+		lower := strings.ToLower(SearchText(body))
+		for _, t := range m.terms {
+			if !hasWord(lower, t) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, t := range m.terms {
+		if !hasWordFoldASCII(text, t) {
 			return false
 		}
 	}
-	return Contains(body, search)
+	return true
+}
+
+// hasWordFoldASCII is hasWord over an ASCII text as it is, its letters
+// folded to lower case as they are compared: term (lower case) occurs in
+// text with no letter or digit right before or after it. A NUL byte,
+// which SearchText makes a space, separates words either way.
+func hasWordFoldASCII(text []byte, term string) bool {
+	if term == "" {
+		return true
+	}
+	for i := 0; i+len(term) <= len(text); i++ {
+		if lowerASCII(text[i]) != term[0] {
+			continue
+		}
+		j := 1
+		for j < len(term) && lowerASCII(text[i+j]) == term[j] {
+			j++
+		}
+		if j < len(term) {
+			continue
+		}
+		end := i + len(term)
+		if (i == 0 || !asciiWordByte(text[i-1])) && (end == len(text) || !asciiWordByte(text[end])) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiWordByte reports whether the ASCII byte c is a word character
+// (wordRune): a letter or a digit.
+func asciiWordByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
 // hasWord reports whether term (lower case, letters and digits) occurs in

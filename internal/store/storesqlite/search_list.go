@@ -166,7 +166,8 @@ type searchWalk struct {
 	indexedMatch int64
 	// only, when set, keeps the keys it accepts: the others do not match
 	// (a walk restricted to a search's candidates).
-	only func(searchKey) bool
+	only    func(searchKey) bool
+	matcher *payload.Matcher // of text, made by the first check
 	// external are the events whose external id is the text, ascending:
 	// they match (a walk's keys do not carry the external id).
 	external []int64
@@ -241,7 +242,7 @@ func (w *searchWalk) count(limit int) (int64, error) {
 
 // matches reports whether candidate i matches: the index found it and
 // that is enough (indexedMatch), its external id is the text, or its body
-// matches it (payload.Matches). An unchecked candidate is checked with the
+// matches it (payload.Matcher). An unchecked candidate is checked with the
 // next checkBatch unchecked ones in the direction step, whose bodies are
 // read in one query.
 func (w *searchWalk) matches(i, step int) (bool, error) {
@@ -327,7 +328,10 @@ func (w *searchWalk) check(ids []int64, at map[int64]int) error {
 		if err != nil {
 			return fmt.Errorf("check bodies: event %d: %w", id, err)
 		}
-		if payload.Matches(body, w.text) {
+		if w.matcher == nil {
+			w.matcher = payload.NewMatcher(w.text)
+		}
+		if w.matcher.Match(body) {
 			w.state[at[id]] = 1
 		}
 	}
