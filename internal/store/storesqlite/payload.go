@@ -35,27 +35,10 @@ func (s *Store) storePayload(e *volley.Event) storedPayload {
 // with the sqlite driver, once per process: the driver keeps them for every
 // connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
-	// volley_body_matches(encoding, body, search) is 1 when the stored
-	// body, decoded, matches search (payload.Matches): the body search.
-	err := sqlite.RegisterDeterministicScalarFunction("volley_body_matches", 3,
-		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-			flags, _ := args[0].(int64)
-			body, err := payload.DecodeBody(int(flags), asBytes(args[1]))
-			if err != nil {
-				return nil, err
-			}
-			if payload.Matches(body, asBytes(args[2])) {
-				return int64(1), nil
-			}
-			return int64(0), nil
-		})
-	if err != nil {
-		return fmt.Errorf("register volley_body_matches: %w", err)
-	}
 	// volley_decode(compressed, value) is value decoded when compressed is
 	// not 0: migration 0005's down step, which puts payloads back into
 	// events, needs it.
-	err = sqlite.RegisterDeterministicScalarFunction("volley_decode", 2,
+	err := sqlite.RegisterDeterministicScalarFunction("volley_decode", 2,
 		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 			flags, _ := args[0].(int64)
 			b := asBytes(args[1])
