@@ -60,15 +60,10 @@ func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes
 			return list, total, err
 		}
 	}
-	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
-	if !checksBodies(p.Search) {
-		w.indexedMatch = c.past
-	}
-	query, args := keysQuery(p, routes, c)
-	if w.keys, err = readKeys(ctx, tx, query, args); err != nil {
+	w, err := candidateKeys(ctx, tx, p, routes, c)
+	if err != nil {
 		return nil, store.Total{}, fmt.Errorf("candidates: %w", err)
 	}
-	w.state = make([]int8, len(w.keys))
 	ids, err := w.page(p)
 	if err != nil {
 		return nil, store.Total{}, err
@@ -84,6 +79,22 @@ func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes
 	}
 	list, err := readPage(ctx, tx, ids)
 	return list, total, err
+}
+
+// candidateKeys returns a walk over the keys of the candidates c that the
+// list p's other filters keep, in the list's order.
+func candidateKeys(ctx context.Context, tx *sql.Tx, p store.EventListParams, routes storesql.Routes, c *searchCands) (*searchWalk, error) {
+	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
+	if !checksBodies(p.Search) {
+		w.indexedMatch = c.past
+	}
+	query, args := keysQuery(p, routes, c)
+	keys, err := readKeys(ctx, tx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	w.keys, w.state = keys, make([]int8, len(keys))
+	return w, nil
 }
 
 // searchExactMax is how many candidates of a body search the list counts
@@ -284,6 +295,17 @@ func (w *searchWalk) rules(from *searchWalk) {
 func (w *searchWalk) isExternal(id int64) bool {
 	_, found := slices.BinarySearch(w.external, id)
 	return found
+}
+
+// decide decides the keys js, checking the bodies of those that need it.
+func (w *searchWalk) decide(js []int) error {
+	var unchecked []int
+	for _, j := range js {
+		if w.settle(j) {
+			unchecked = append(unchecked, j)
+		}
+	}
+	return w.checkKeys(unchecked)
 }
 
 // checkKeys checks the bodies of the keys js, checkBatch at a time, and

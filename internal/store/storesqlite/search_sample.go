@@ -28,23 +28,15 @@ func (s *Store) sampleCount(ctx context.Context, tx *sql.Tx, p store.EventListPa
 	for i, j := range at {
 		sample[i] = c.list[j]
 	}
-	w := &searchWalk{ctx: ctx, tx: tx, text: []byte(p.Search)}
-	if !checksBodies(p.Search) {
-		w.indexedMatch = c.past
-	}
-	query, args := keysQuery(p, routes, &searchCands{ids: jsonIDs(sample), list: sample, past: c.past})
-	var err error
-	if w.keys, err = readKeys(ctx, tx, query, args); err != nil {
+	w, err := candidateKeys(ctx, tx, p, routes, &searchCands{ids: jsonIDs(sample), list: sample, past: c.past})
+	if err != nil {
 		return store.Total{}, fmt.Errorf("count sample: %w", err)
 	}
-	w.state = make([]int8, len(w.keys))
-	var js []int
-	for j := range w.keys {
-		if w.settle(j) {
-			js = append(js, j)
-		}
+	all := make([]int, len(w.keys))
+	for j := range all {
+		all[j] = j
 	}
-	if err := w.checkKeys(js); err != nil {
+	if err := w.decide(all); err != nil {
 		return store.Total{}, err
 	}
 	weight := float64(len(c.list)) / float64(len(sample))
@@ -66,13 +58,7 @@ func (s *Store) sampleCount(ctx context.Context, tx *sql.Tx, p store.EventListPa
 // limit+1 when limit > 0, as count.
 func (w *searchWalk) estimate(n, limit int) (store.Total, error) {
 	js := sampleAt(len(w.keys), n)
-	var unchecked []int
-	for _, j := range js {
-		if w.settle(j) {
-			unchecked = append(unchecked, j)
-		}
-	}
-	if err := w.checkKeys(unchecked); err != nil {
+	if err := w.decide(js); err != nil {
 		return store.Total{}, err
 	}
 	var matched int
