@@ -23,6 +23,18 @@ type Dialect struct {
 	// candidates, whose bodies are then checked for the whole text; an
 	// event whose external id is the text matches too.
 	Search func(text string) (cond string, args []any)
+	// ExternalID returns the condition that holds for the events whose
+	// external id is text; nil means "e.external_id = ?", through the
+	// driver's index of it.
+	ExternalID func(text string) (cond string, args []any)
+}
+
+// externalID is d.ExternalID's condition, or the default.
+func (d Dialect) externalID(text string) (string, []any) {
+	if d.ExternalID != nil {
+		return d.ExternalID(text)
+	}
+	return "e.external_id = ?", []any{text}
 }
 
 // Where accumulates conditions and their arguments.
@@ -201,7 +213,8 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Route
 		for i, c := range w.conds {
 			w.conds[i] = unindexed.Replace(c)
 		}
-		w.Add("e.external_id = ?", p.Search)
+		cond, args := d.externalID(p.Search)
+		w.Add(cond, args...)
 	case strings.HasPrefix(p.Search, "evt_") && printableASCII(p.Search) && len(p.Search) >= IndexedIDPrefix:
 		// A prefix range over the ASCII event ids, narrow enough (see
 		// IndexedIDPrefix) to drive the plan through the event_id index.

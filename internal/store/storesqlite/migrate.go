@@ -13,11 +13,18 @@ import (
 	"github.com/volleyhq/volley/internal/store/migration"
 )
 
-// downPrep is the work a migration's down step needs done first that its
-// SQL cannot do, by version.
-var downPrep = map[int]func(context.Context, *sql.Tx) error{
-	20: dropSearchParts, // the parts' tables, which only search_parts names
-}
+// upPrep and downPrep are the work a migration's up or down step needs
+// done first that its SQL cannot do, by version: the body search index's
+// parts are tables only search_parts names.
+var (
+	upPrep = map[int]func(context.Context, *sql.Tx) error{
+		21: fillXidTables,
+	}
+	downPrep = map[int]func(context.Context, *sql.Tx) error{
+		20: dropSearchParts,
+		21: dropXidTables,
+	}
+)
 
 // migrator is the migration.Executor of a Store.
 type migrator struct{ s *Store }
@@ -76,6 +83,11 @@ func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) (
 	}
 	defer tx.Rollback()
 	if up {
+		if prep := upPrep[mig.Version]; prep != nil {
+			if err := prep(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, mig.Up); err != nil {
 			return err
 		}

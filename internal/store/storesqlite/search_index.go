@@ -145,10 +145,11 @@ func (s *Store) pinSearchStats(ctx context.Context) error {
 	return nil
 }
 
-// pendingBody is an event to index and its body's text.
+// pendingBody is an event to index, its body's text and its external id
+// ("" for none).
 type pendingBody struct {
-	id   int64
-	text string
+	id             int64
+	text, external string
 }
 
 // SearchIndex implements store.SearchIndexer: a batch of events indexed
@@ -234,6 +235,20 @@ func (s *Store) indexBatch(ctx context.Context, limit int) (store.SearchIndexRes
 		exists := make(map[int64]bool, len(kept))
 		for _, id := range kept {
 			exists[id] = true
+		}
+		// The external ids first: nothing may follow the part's inserts
+		// (see above).
+		xid, err := tx.PrepareContext(ctx, `INSERT INTO `+part.xidTable()+` (external_id, event_id) VALUES (?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer xid.Close()
+		for _, b := range batch {
+			if exists[b.id] && b.external != "" {
+				if _, err := xid.ExecContext(ctx, b.external, b.id); err != nil {
+					return fmt.Errorf("index the external id of event %d: %w", b.id, err)
+				}
+			}
 		}
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO `+part.table()+` (rowid, body) VALUES (?, ?)`)
 		if err != nil {
@@ -323,10 +338,12 @@ func (s *Store) mergePart(ctx context.Context, p searchPart) (mergeRun, error) {
 }
 
 // pendingBodies reads up to limit events past the cursor from, in one read
-// transaction, with the text their bodies feed the index (payload.IndexText).
+// transaction, with the text their bodies feed the index (payload.IndexText)
+// and their external ids.
 func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pendingBody, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT event_id, encoding, body FROM event_payloads
-		WHERE event_id > ? ORDER BY event_id LIMIT ?`, from, limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT p.event_id, p.encoding, p.body, coalesce(e.external_id, '')
+		FROM event_payloads p JOIN events e ON e.id = p.event_id
+		WHERE p.event_id > ? ORDER BY p.event_id LIMIT ?`, from, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -336,14 +353,15 @@ func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pen
 		var id int64
 		var encoding int
 		var stored []byte
-		if err := rows.Scan(&id, &encoding, &stored); err != nil {
+		var external string
+		if err := rows.Scan(&id, &encoding, &stored, &external); err != nil {
 			return nil, err
 		}
 		body, err := payload.DecodeBody(encoding, stored)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", id, err)
 		}
-		out = append(out, pendingBody{id: id, text: payload.IndexText(body)})
+		out = append(out, pendingBody{id: id, text: payload.IndexText(body), external: external})
 	}
 	return out, rows.Err()
 }
@@ -401,6 +419,9 @@ type searchCands struct {
 	ids  string
 	list []int64 // ids, ascending
 	past int64
+	// external are the events whose external id is the text, ascending
+	// (externalIDs; indexSearch reads them).
+	external []int64
 }
 
 // searchCandidates reads the candidates of the body search text from the

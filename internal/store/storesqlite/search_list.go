@@ -49,6 +49,11 @@ type searchKey struct {
 // soon enough: a candidate's keys cost a read of its event's page, the
 // walk's keys come a page of events at a time.
 func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, error) {
+	// Before the list's transaction: a read connection at a time.
+	var err error
+	if c.external, err = s.externalIDs(ctx, p.Search); err != nil {
+		return nil, store.Total{}, err
+	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err
@@ -124,13 +129,13 @@ func readPage(ctx context.Context, tx *sql.Tx, ids []int64) ([]volley.Event, err
 	return list, nil
 }
 
-// candidates is the condition holding for the candidates c of a search
-// for text: the events the index found, those past it, and those whose
-// external id is the text.
-func (c *searchCands) candidates(text string) (string, []any) {
+// candidates is the condition holding for the candidates c of a search:
+// the events the index found, those past it, and those whose external id
+// is the text.
+func (c *searchCands) candidates(string) (string, []any) {
 	return `e.id IN (SELECT value FROM json_each(?)
 			UNION ALL SELECT id FROM events WHERE id > ` + strconv.FormatInt(c.past, 10) + `
-			UNION ALL SELECT id FROM events WHERE external_id = ?)`, []any{c.ids, text}
+			UNION ALL SELECT value FROM json_each(?))`, []any{c.ids, jsonIDs(c.external)}
 }
 
 // keysQuery is the query of the keys of every candidate c of the list p

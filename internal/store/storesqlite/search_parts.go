@@ -126,7 +126,8 @@ func queryParts(ctx context.Context, q queryer, where string) ([]searchPart, err
 	return parts, rows.Err()
 }
 
-// createPart creates part p in tx, merging in steps of the indexer's own
+// createPart creates part p in tx, with its table of external ids
+// (search_xid.go), merging in steps of the indexer's own
 // (searchAutomerge). Columnsize off: nothing reads a row's word count, and
 // it cost 12 bytes per event.
 func createPart(ctx context.Context, tx *sql.Tx, p searchPart) error {
@@ -142,7 +143,7 @@ func createPart(ctx context.Context, tx *sql.Tx, p searchPart) error {
 			return fmt.Errorf("create search index part %d: %w", p.n, err)
 		}
 	}
-	return nil
+	return createXidTable(ctx, tx, p)
 }
 
 // publish makes parts the set searches read. The set it replaces is kept
@@ -225,9 +226,13 @@ func (s *Store) dropPart(ctx context.Context, p searchPart) error {
 				}
 			}
 			s.batchHook(OpSearchDrop)
-			// Every table is empty: the drop frees their root pages alone.
-			if _, err := tx.ExecContext(ctx, `DROP TABLE `+p.table()); err != nil {
-				return err
+			// Every table is empty: the drops free their root pages alone.
+			// (A part being dropped when migration 0021 ran has no table
+			// of external ids.)
+			for _, drop := range []string{`DROP TABLE ` + p.table(), `DROP TABLE IF EXISTS ` + p.xidTable()} {
+				if _, err := tx.ExecContext(ctx, drop); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, `DELETE FROM search_parts WHERE part = ?`, p.n)
 			return err
@@ -248,12 +253,13 @@ type shadow struct{ name, key string }
 
 // partShadows lists the tables of p holding rows per segment page or per
 // event: _data (the segments), _idx (their pages' first words; WITHOUT
-// ROWID) and _docsize (only in part 1 of an upgraded store: parts made
-// since have columnsize off). _config holds a few settings.
+// ROWID), _docsize (only in part 1 of an upgraded store: parts made
+// since have columnsize off) and its external ids (search_xid.go). _config
+// holds a few settings.
 func partShadows(ctx context.Context, q queryer, p searchPart) ([]shadow, error) {
 	t := p.table()
-	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)`,
-		t+"_data", t+"_idx", t+"_docsize")
+	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?, ?)`,
+		t+"_data", t+"_idx", t+"_docsize", p.xidTable())
 	if err != nil {
 		return nil, err
 	}
@@ -265,8 +271,11 @@ func partShadows(ctx context.Context, q queryer, p searchPart) ([]shadow, error)
 			return nil, err
 		}
 		key := "rowid"
-		if strings.HasSuffix(name, "_idx") {
+		switch {
+		case strings.HasSuffix(name, "_idx"):
 			key = "segid, term"
+		case name == p.xidTable():
+			key = "external_id, event_id"
 		}
 		out = append(out, shadow{name: name, key: key})
 	}
@@ -283,8 +292,10 @@ func dropSearchParts(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("read search index parts: %w", err)
 	}
 	for _, p := range parts {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+p.table()); err != nil {
-			return fmt.Errorf("drop search index part %d: %w", p.n, err)
+		for _, t := range []string{p.table(), p.xidTable()} {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
+				return fmt.Errorf("drop search index part %d: %w", p.n, err)
+			}
 		}
 	}
 	return nil

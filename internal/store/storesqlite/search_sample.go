@@ -28,7 +28,7 @@ func (s *Store) sampleCount(ctx context.Context, tx *sql.Tx, p store.EventListPa
 	for i, j := range at {
 		sample[i] = c.list[j]
 	}
-	w, err := candidateKeys(ctx, tx, p, routes, &searchCands{ids: jsonIDs(sample), list: sample, past: c.past})
+	w, err := candidateKeys(ctx, tx, p, routes, &searchCands{ids: jsonIDs(sample), list: sample, past: c.past, external: c.external})
 	if err != nil {
 		return store.Total{}, fmt.Errorf("count sample: %w", err)
 	}

@@ -33,6 +33,11 @@ const walkMax = 10_000
 // what it found there, a lower bound (Estimated). The page is not bounded: a
 // replay pages through a search with cursors, and a short page ends it.
 func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes) ([]volley.Event, store.Total, error) {
+	// Before the list's transaction: a read connection at a time.
+	external, err := s.externalIDs(ctx, p.Search)
+	if err != nil {
+		return nil, store.Total{}, err
+	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err
@@ -42,9 +47,7 @@ func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes 
 	if err != nil {
 		return nil, store.Total{}, fmt.Errorf("count: %w", err)
 	}
-	if count.external, err = externalMatches(ctx, tx, p.Search); err != nil {
-		return nil, store.Total{}, err
-	}
+	count.external = external
 	n, err := count.count(p.Page.CountLimit)
 	if err != nil {
 		return nil, store.Total{}, err
@@ -67,15 +70,11 @@ func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes 
 // candidates few for the project's size, far from its newest events, or
 // whose bodies do not match, are cheaper to look up one by one.
 func (s *Store) candidateWalk(ctx context.Context, tx *sql.Tx, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, bool, error) {
-	external, err := externalMatches(ctx, tx, p.Search)
-	if err != nil {
-		return nil, store.Total{}, false, err
-	}
 	count, cut, err := s.walkKeys(ctx, tx, p, routes, store.PageParams{})
 	if err != nil {
 		return nil, store.Total{}, false, fmt.Errorf("count: %w", err)
 	}
-	count.external = external
+	count.external = c.external
 	count.only = func(k searchKey) bool {
 		_, found := slices.BinarySearch(c.list, k.id)
 		return found || k.id > c.past || count.isExternal(k.id)
@@ -194,16 +193,6 @@ func (s *Store) walkKeys(ctx context.Context, tx *sql.Tx, p store.EventListParam
 	w.keys = keys[:min(len(keys), s.walkMax)]
 	w.state = make([]int8, len(w.keys))
 	return w, n > s.walkMax, nil
-}
-
-// externalMatches returns the ids of the events whose external id is
-// text, through its index, for a walk (whose keys do not carry it).
-func externalMatches(ctx context.Context, tx *sql.Tx, text string) ([]int64, error) {
-	ids, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE external_id = ? ORDER BY id`, text)
-	if err != nil {
-		return nil, fmt.Errorf("external ids: %w", err)
-	}
-	return ids, nil
 }
 
 // walkKeysQuery is the query of the keys of the first n events of the list

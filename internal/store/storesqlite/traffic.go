@@ -282,18 +282,25 @@ func scanEvent(row scanner) (*volley.Event, error) {
 }
 
 // dialect is how SQLite binds the shared list queries' arguments. An event
-// list searching body text is listed by indexSearch or walkSearch;
-// externalDialect finds a search without words (say "%") as an external
-// id, through its index.
-var (
-	dialect = storesql.Dialect{
-		Time: func(t time.Time) any { return micros(t) },
+// list searching body text is listed by indexSearch or walkSearch.
+var dialect = storesql.Dialect{
+	Time: func(t time.Time) any { return micros(t) },
+}
+
+// externalDialect is dialect for a list whose events of external id text
+// are looked up (see storesql.ExternalIDSearch), or that searches text
+// without words (say "%"): text is only an external id then. Both find the
+// events through externalIDs.
+func (s *Store) externalDialect(ctx context.Context, text string) (storesql.Dialect, error) {
+	ids, err := s.externalIDs(ctx, text)
+	if err != nil {
+		return storesql.Dialect{}, err
 	}
-	externalDialect = storesql.Dialect{
-		Time:   func(t time.Time) any { return micros(t) },
-		Search: func(text string) (string, []any) { return "e.external_id = ?", []any{text} },
-	}
-)
+	d := dialect
+	d.Search = func(string) (string, []any) { return externalCond(ids) }
+	d.ExternalID = d.Search
+	return d, nil
+}
 
 // searchDialect returns the dialect of an event list searching text, or
 // the candidates the index found for it (indexSearch lists them), or walk
@@ -303,7 +310,8 @@ func (s *Store) searchDialect(ctx context.Context, text string) (d storesql.Dial
 	case text == "" || strings.HasPrefix(text, "evt_"):
 		return dialect, nil, false, nil // no search, or an id search (storesql's filters)
 	case len(payload.Terms(text)) == 0:
-		return externalDialect, nil, false, nil
+		d, err = s.externalDialect(ctx, text)
+		return d, nil, false, err
 	}
 	if s.search.set.Load() == nil {
 		return d, nil, false, errors.New("the store was opened without migrating it (no search index parts)")
@@ -352,7 +360,9 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	default:
 		list, total.N, err = readList(ctx, s.read, storesql.EventListQuery(p, d, eventCols, eventFrom, routes), scanEvent)
 		if err == nil && total.N == 0 && storesql.ExternalIDSearch(p) {
-			list, total.N, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, dialect, eventCols, eventFrom, routes), scanEvent)
+			if d, err = s.externalDialect(ctx, p.Search); err == nil {
+				list, total.N, err = readList(ctx, s.read, storesql.EventListByExternalIDQuery(p, d, eventCols, eventFrom, routes), scanEvent)
+			}
 		}
 	}
 	if err != nil {
