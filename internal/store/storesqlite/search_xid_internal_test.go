@@ -152,6 +152,10 @@ func TestExternalIDsMigration(t *testing.T) {
 	if idx := queryStrings(t, s, `SELECT name FROM sqlite_schema WHERE name = 'events_external_id'`); len(idx) != 0 {
 		t.Errorf("up: events_external_id = %v, want it gone", idx)
 	}
+	// Migrating gave the index's pages back (MigrateUp's settle).
+	if free := queryStrings(t, s, `PRAGMA freelist_count`); len(free) != 1 || free[0] != "0" {
+		t.Errorf("up: PRAGMA freelist_count = %v, want 0", free)
+	}
 	findsByExternalID(t, s, conn.ProjectID, "up", map[string][]uint64{
 		"ext-0": {indexed[0].ID}, "ext-12": {indexed[12].ID}, "shared-0": {indexed[23].ID, indexed[24].ID},
 		"ext-100": {recent[0].ID}, "shared-100": {recent[1].ID, recent[2].ID},
