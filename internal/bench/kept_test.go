@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,7 +16,7 @@ import (
 	"github.com/volleyhq/volley"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
-	"github.com/volleyhq/volley/internal/trainer"
+	"github.com/volleyhq/volley/internal/store/storetest"
 )
 
 // BenchmarkKeptPurge measures a retention purge, with ingest at 200/s
@@ -28,9 +27,8 @@ import (
 // --scale` builds its big store; VOLLEY_BENCH_KEPT_EVENTS events, default
 // 2,000,000, half of the newest held) and kept. VOLLEY_BENCH_EXES lists
 // the binaries, comma-separated: A, B, … in the metrics (default: one
-// built from this tree); a
-// binary of a newer schema migrates its copy as it starts, before the
-// measure. Each run copies the store, flushes it to disk (a copy's dirty
+// built from this tree); a binary of a newer schema migrates its copy as
+// it starts, before the measure. Each run copies the store, flushes it to disk (a copy's dirty
 // pages made every fsync of the node wait seconds), starts a node with a
 // retention period that 80 % of the events are past, and for
 // VOLLEY_BENCH_FOR (default 60s) measures how fast the oldest event id
@@ -41,11 +39,7 @@ import (
 //	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept2m VOLLEY_BENCH_EXES=/tmp/volley-a,/tmp/volley-b \
 //	    go test -run '^$' -bench BenchmarkKeptPurge -benchtime 1x -count 2 -timeout 60m ./internal/bench
 func BenchmarkKeptPurge(b *testing.B) {
-	dir := os.Getenv("VOLLEY_BENCH_KEPT_DIR")
-	if dir == "" {
-		b.Skip("VOLLEY_BENCH_KEPT_DIR is not set: no kept store to purge")
-	}
-	events := envInt(b, "VOLLEY_BENCH_KEPT_EVENTS", 2_000_000)
+	dir, exes := keptSetup(b)
 	measure := 60 * time.Second
 	if v := os.Getenv("VOLLEY_BENCH_FOR"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -53,17 +47,6 @@ func BenchmarkKeptPurge(b *testing.B) {
 			b.Fatalf("VOLLEY_BENCH_FOR: %v", err)
 		}
 		measure = d
-	}
-	if err := keptStore(b.Context(), dir, events); err != nil {
-		b.Fatal(err)
-	}
-	exes := strings.Split(os.Getenv("VOLLEY_BENCH_EXES"), ",")
-	if exes[0] == "" {
-		exe := filepath.Join(b.TempDir(), "volley")
-		if out, err := exec.Command("go", "build", "-o", exe, "github.com/volleyhq/volley/cmd/volley").CombinedOutput(); err != nil {
-			b.Fatalf("go build: %v\n%s", err, out)
-		}
-		exes = []string{exe}
 	}
 	// Each round runs every binary in turn, so that -count alternates
 	// them (sub-benchmarks would run each -count times in a row).
@@ -81,17 +64,58 @@ func BenchmarkKeptPurge(b *testing.B) {
 	}
 }
 
-// envInt is the integer in environment variable name, or def.
-func envInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
+// BenchmarkKeptIngest is BenchmarkKeptPurge's A/B for ingest: each binary
+// in turn on a copy of the kept store (no retention due), 16 clients for
+// 10 s, as `volley bench --scale` measures ingest on its big store:
+//
+//	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept2m VOLLEY_BENCH_EXES=/tmp/volley-a,/tmp/volley-b \
+//	    go test -run '^$' -bench BenchmarkKeptIngest -benchtime 1x -count 3 -timeout 60m ./internal/bench
+func BenchmarkKeptIngest(b *testing.B) {
+	dir, exes := keptSetup(b)
+	for b.Loop() {
+		for i, exe := range exes {
+			n, hook, _, err := keptNode(b, dir, exe)
+			if err != nil {
+				b.Fatal(err)
+			}
+			before, err := scrapeWriter(b.Context(), n.url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st := hammer(b.Context(), []string{hook}, 16, 10*time.Second, realisticBody(-1, 1024), 202)
+			after, err := scrapeWriter(b.Context(), n.url)
+			n.stop()
+			if err != nil {
+				b.Fatal(err)
+			}
+			tag := string(rune('A' + i))
+			b.ReportMetric(float64(st.n)/10, tag+"-req/s")
+			b.ReportMetric(float64(st.p99)/float64(time.Millisecond), tag+"-p99-ms")
+			b.Logf("%s %s: %s; the writer: %s", tag, exe, st, after.since(before))
+		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		b.Fatalf("%s: %v", name, err)
+}
+
+// keptSetup returns the kept store's directory, building the store there
+// if needed, and the binaries to compare.
+func keptSetup(b *testing.B) (dir string, exes []string) {
+	dir = os.Getenv("VOLLEY_BENCH_KEPT_DIR")
+	if dir == "" {
+		b.Skip("VOLLEY_BENCH_KEPT_DIR is not set: no kept store")
 	}
-	return n
+	events := storetest.EnvInt(b, "VOLLEY_BENCH_KEPT_EVENTS", 2_000_000)
+	if err := keptStore(b.Context(), dir, events); err != nil {
+		b.Fatal(err)
+	}
+	exes = strings.Split(os.Getenv("VOLLEY_BENCH_EXES"), ",")
+	if exes[0] == "" {
+		exe := filepath.Join(b.TempDir(), "volley")
+		if out, err := exec.Command("go", "build", "-o", exe, "github.com/volleyhq/volley/cmd/volley").CombinedOutput(); err != nil {
+			b.Fatalf("go build: %v\n%s", err, out)
+		}
+		exes = []string{exe}
+	}
+	return dir, exes
 }
 
 // keptStore builds in dir, unless it is there, a store of n events of 1
@@ -117,56 +141,56 @@ func keptStore(ctx context.Context, dir string, n int) (err error) {
 	r := &scaleRun{cfg: Config{Scale: n, Backlog: n / 2, BodySize: 1024}, sink: sk}
 	var g *graph
 	return prepareStore(ctx, ls, make([]byte, 32), r.scaleGraph(&g), func(ctx context.Context, st store.Store) error {
-		_, err := buildDataset(ctx, st, datasetConfig{
-			ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
-			Events: n, Backlog: n / 2, End: time.Now().Add(-time.Minute), Span: scaleSpan,
-			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: 1,
-			Body:       func(i int) []byte { return realisticBody(i, 1024) },
-			TrainAfter: scaleBatch,
-			Train: func(ctx context.Context) error {
-				_, err := trainer.New(trainer.Config{Store: st}).Pass(ctx)
-				return err
-			},
-		})
-		if err != nil {
-			return err
-		}
-		return r.fillSearchIndex(ctx, st)
+		_, err := r.fillBig(ctx, st, g, 0)
+		return err
 	})
+}
+
+// keptNode starts a node of exe on a copy of the kept store in dir,
+// flushed to disk first, with extra environment; it stops at the end of
+// the benchmark. It returns the node, the source's ingestion URL and the
+// copy's directory.
+func keptNode(b *testing.B, dir, exe string, extra ...string) (n *node, hook, work string, err error) {
+	ctx := b.Context()
+	work = b.TempDir()
+	if out, err := exec.Command("cp", filepath.Join(dir, "volley.db"), work).CombinedOutput(); err != nil {
+		return nil, "", "", fmt.Errorf("copy the kept store: %v: %s", err, out)
+	}
+	if err := exec.Command("sync").Run(); err != nil {
+		return nil, "", "", fmt.Errorf("sync: %w", err)
+	}
+	log, err := os.Create(filepath.Join(work, "node.log"))
+	if err != nil {
+		return nil, "", "", err
+	}
+	b.Cleanup(func() { log.Close() })
+	env := append([]string{"VOLLEY_ADMIN_TOKEN=" + benchToken, "VOLLEY_SECRET_KEY=" + hex.EncodeToString(make([]byte, 32)),
+		"VOLLEY_LOG_LEVEL=warn", "VOLLEY_DATA_DIR=" + work}, extra...)
+	if n, err = startNode(ctx, exe, env, log); err != nil {
+		return nil, "", "", err
+	}
+	b.Cleanup(n.stop)
+	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
+	projects, err := api.ListProjectsContext(ctx)
+	if err != nil {
+		return nil, "", "", err
+	}
+	srcs, err := api.ListSourcesContext(ctx, projects[0].ID)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return n, n.url + "/hook/" + srcs[0].IngestionID, work, nil
 }
 
 // keptPurge runs one purge of a copy of the kept store in dir by exe: the
 // rate at which the oldest event id moved over measure, and the probe's.
 func keptPurge(b *testing.B, dir, exe string, measure time.Duration) (float64, probeStats, error) {
 	ctx := b.Context()
-	work := b.TempDir()
-	if out, err := exec.Command("cp", filepath.Join(dir, "volley.db"), work).CombinedOutput(); err != nil {
-		return 0, probeStats{}, fmt.Errorf("copy the kept store: %v: %s", err, out)
-	}
-	if err := exec.Command("sync").Run(); err != nil {
-		return 0, probeStats{}, fmt.Errorf("sync: %w", err)
-	}
-	log, err := os.Create(filepath.Join(work, "node.log"))
-	if err != nil {
-		return 0, probeStats{}, err
-	}
-	defer log.Close()
-	env := []string{"VOLLEY_ADMIN_TOKEN=" + benchToken, "VOLLEY_SECRET_KEY=" + hex.EncodeToString(make([]byte, 32)),
-		"VOLLEY_LOG_LEVEL=warn", "VOLLEY_DATA_DIR=" + work, "VOLLEY_RETENTION=" + scaleRetention.String()}
-	n, err := startNode(ctx, exe, env, log)
+	n, hook, work, err := keptNode(b, dir, exe, "VOLLEY_RETENTION="+scaleRetention.String())
 	if err != nil {
 		return 0, probeStats{}, err
 	}
 	defer n.stop()
-	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
-	projects, err := api.ListProjectsContext(ctx)
-	if err != nil {
-		return 0, probeStats{}, err
-	}
-	srcs, err := api.ListSourcesContext(ctx, projects[0].ID)
-	if err != nil {
-		return 0, probeStats{}, err
-	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(work, "volley.db")+"?mode=ro")
 	if err != nil {
 		return 0, probeStats{}, err
@@ -177,7 +201,7 @@ func keptPurge(b *testing.B, dir, exe string, measure time.Duration) (float64, p
 		return id, err
 	}
 	var accepted atomic.Int64
-	p := startProbe(ctx, n.url+"/hook/"+srcs[0].IngestionID, 200, realisticBody(-1, 1024), &accepted)
+	p := startProbe(ctx, hook, 200, realisticBody(-1, 1024), &accepted)
 	first, err := oldest()
 	if err != nil {
 		p.finish()

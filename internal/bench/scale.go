@@ -194,26 +194,8 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 	var g *graph
 	var ds *dataset
 	err = prepareStore(ctx, ls, r.key, r.scaleGraph(&g), func(ctx context.Context, st store.Store) (err error) {
-		cfg := datasetConfig{
-			ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
-			Events: r.cfg.Scale, Backlog: r.cfg.Backlog, End: time.Now().Add(-time.Minute), Span: scaleSpan,
-			Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(), FinishBatch: ls.finishBatch,
-			Body: func(i int) []byte { return realisticBody(i, r.cfg.BodySize) },
-		}
-		if st.PayloadDictsUsed() {
-			// A node's trainer gives the source its payload dictionary once
-			// it has 1,000 events; the build does the same after its first
-			// batch, so the store's size is that of a store that grew.
-			cfg.TrainAfter = scaleBatch
-			cfg.Train = func(ctx context.Context) error {
-				_, err := trainer.New(trainer.Config{Store: st}).Pass(ctx)
-				return err
-			}
-		}
-		if ds, err = buildDataset(ctx, st, cfg); err != nil {
-			return err
-		}
-		return r.fillSearchIndex(ctx, st)
+		ds, err = r.fillBig(ctx, st, g, ls.finishBatch)
+		return err
 	})
 	if err != nil {
 		return false, err
@@ -243,6 +225,32 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		return false, err
 	}
 	return !r.rep.drain.complete() || !r.rep.purge.complete(), nil
+}
+
+// fillBig stores the run's cfg.Scale events on the graph g in st, the
+// newest cfg.Backlog held, and fills the search index after them.
+func (r *scaleRun) fillBig(ctx context.Context, st store.Store, g *graph, finishBatch int) (*dataset, error) {
+	cfg := datasetConfig{
+		ProjectID: g.projectID, Routes: []datasetRoute{{g.sourceID, g.connectionID, g.destinationID}},
+		Events: r.cfg.Scale, Backlog: r.cfg.Backlog, End: time.Now().Add(-time.Minute), Span: scaleSpan,
+		Batch: scaleBatch, Seed: 1, Kind: scaleKind, Workers: r.buildWorkers(), FinishBatch: finishBatch,
+		Body: func(i int) []byte { return realisticBody(i, r.cfg.BodySize) },
+	}
+	if st.PayloadDictsUsed() {
+		// A node's trainer gives the source its payload dictionary once
+		// it has 1,000 events; the build does the same after its first
+		// batch, so the store's size is that of a store that grew.
+		cfg.TrainAfter = scaleBatch
+		cfg.Train = func(ctx context.Context) error {
+			_, err := trainer.New(trainer.Config{Store: st}).Pass(ctx)
+			return err
+		}
+	}
+	ds, err := buildDataset(ctx, st, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ds, r.fillSearchIndex(ctx, st)
 }
 
 // scaleIndexBatch is how many events fillSearchIndex indexes per batch:
