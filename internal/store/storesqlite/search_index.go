@@ -420,16 +420,17 @@ type searchCands struct {
 	list []int64 // ids, ascending
 	past int64
 	// external are the events whose external id is the text, ascending
-	// (externalIDs; indexSearch reads them).
+	// (xidLookup).
 	external []int64
 }
 
 // searchCandidates reads the candidates of the body search text from the
 // parts ps, once for the list's count and page (each part is an index of
 // its own to look the words up in), with the indexer's cursor, in one
-// snapshot; text has words (payload.Terms) and is no id search. It returns
-// nil when the list should read the project's events instead (walk): when
-// the candidates and the events past the parts are more than
+// snapshot, and the events whose external id is the text (xidLookup); text
+// has words (payload.Terms) and is no id search. It reports walk, c holding
+// only the external ids, when the list should read the project's events
+// instead: when the candidates and the events past the parts are more than
 // searchCandidateMax (searchCheckedMax when checksBodies). It reads at most
 // that many.
 func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) (c *searchCands, walk bool, err error) {
@@ -439,13 +440,14 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 		return nil, false, fmt.Errorf("search candidates: %w", err)
 	}
 	defer tx.Rollback()
-	var cursor int64
-	if err := tx.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&cursor); err != nil {
-		return nil, false, fmt.Errorf("search candidates: read cursor: %w", err)
+	past, err := indexedPast(ctx, tx, ps)
+	if err != nil {
+		return nil, false, fmt.Errorf("search candidates: %w", err)
 	}
-	// The indexer may have started a part since ps was read: past its
-	// newest, events are checked by their bodies.
-	c = &searchCands{past: min(cursor, ps.parts[len(ps.parts)-1].last)}
+	c = &searchCands{past: past}
+	if c.external, err = xidLookup(ctx, tx, ps, past, text); err != nil {
+		return nil, false, fmt.Errorf("search candidates: %w", err)
+	}
 	most := s.searchCandidateMax
 	if checksBodies(text) {
 		most = s.searchCheckedMax
@@ -456,7 +458,7 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 		return nil, false, fmt.Errorf("search candidates: count events not indexed: %w", err)
 	}
 	if unindexed > most {
-		return nil, true, nil // after an upgrade, until the backfill is done
+		return c, true, nil // after an upgrade, until the backfill is done
 	}
 	matches := make([]string, len(ps.parts))
 	for i, p := range ps.parts {
@@ -490,7 +492,8 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 		return nil, false, fmt.Errorf("search candidates: %w", err)
 	}
 	if found > room {
-		return nil, true, nil
+		c.ids = ""
+		return c, true, nil
 	}
 	return c, false, c.parse()
 }

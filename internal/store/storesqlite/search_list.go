@@ -49,11 +49,6 @@ type searchKey struct {
 // soon enough: a candidate's keys cost a read of its event's page, the
 // walk's keys come a page of events at a time.
 func (s *Store) indexSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, error) {
-	// Before the list's transaction: a read connection at a time.
-	var err error
-	if c.external, err = s.externalIDs(ctx, p.Search); err != nil {
-		return nil, store.Total{}, err
-	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err

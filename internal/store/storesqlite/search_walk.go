@@ -32,12 +32,8 @@ const walkMax = 10_000
 // events), so it reads the newest walkMax at most: past them the total is
 // what it found there, a lower bound (Estimated). The page is not bounded: a
 // replay pages through a search with cursors, and a short page ends it.
-func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes) ([]volley.Event, store.Total, error) {
-	// Before the list's transaction: a read connection at a time.
-	external, err := s.externalIDs(ctx, p.Search)
-	if err != nil {
-		return nil, store.Total{}, err
-	}
+// c holds the events whose external id is the text (searchCandidates).
+func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes storesql.Routes, c *searchCands) ([]volley.Event, store.Total, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, store.Total{}, err
@@ -47,7 +43,7 @@ func (s *Store) walkSearch(ctx context.Context, p store.EventListParams, routes 
 	if err != nil {
 		return nil, store.Total{}, fmt.Errorf("count: %w", err)
 	}
-	count.external = external
+	count.external = c.external
 	n, err := count.count(p.Page.CountLimit)
 	if err != nil {
 		return nil, store.Total{}, err

@@ -21,7 +21,8 @@ import (
 // indexer fills it as it indexes the part's bodies (indexBatch), and it
 // goes whole with its part (dropPart), retention never deleting from it.
 // A lookup reads every part's table and the events past the parts
-// (externalIDs), like a body search reads their words. A part's table
+// (xidLookup), like a body search reads their words, in the same
+// transaction (searchCandidates). A part's table
 // keeps the ids of events deleted since; the lists join what a lookup
 // returns to events, which drops them.
 
@@ -41,10 +42,8 @@ func createXidTable(ctx context.Context, tx *sql.Tx, p searchPart) error {
 }
 
 // externalIDs returns the ids, ascending, of the events whose external id
-// is text, in one read transaction: from the tables of the parts searches
-// read now, and among the events past them (not indexed yet: a second's
-// worth while the indexer keeps up, every event until the backfill after
-// an upgrade from before the index is done, which this then reads).
+// is text, in one read transaction of its own, through the parts searches
+// read now (xidLookup): for a list with no body search to do.
 func (s *Store) externalIDs(ctx context.Context, text string) ([]int64, error) {
 	if s.search.set.Load() == nil {
 		return nil, errors.New("external ids: the store was opened without migrating it (no search index parts)")
@@ -56,13 +55,30 @@ func (s *Store) externalIDs(ctx context.Context, text string) ([]int64, error) {
 		return nil, fmt.Errorf("external ids: %w", err)
 	}
 	defer tx.Rollback()
+	past, err := indexedPast(ctx, tx, ps)
+	if err != nil {
+		return nil, fmt.Errorf("external ids: %w", err)
+	}
+	return xidLookup(ctx, tx, ps, past, text)
+}
+
+// indexedPast returns the id past which no event is in a part of ps: the
+// indexer's cursor, or the end of ps's newest part when the indexer has
+// started one since ps was read.
+func indexedPast(ctx context.Context, tx *sql.Tx, ps *partSet) (int64, error) {
 	var cursor int64
 	if err := tx.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&cursor); err != nil {
-		return nil, fmt.Errorf("external ids: read cursor: %w", err)
+		return 0, fmt.Errorf("read cursor: %w", err)
 	}
-	// Past the newest part the indexer may have started since ps was
-	// read, as in searchCandidates.
-	past := min(cursor, ps.parts[len(ps.parts)-1].last)
+	return min(cursor, ps.parts[len(ps.parts)-1].last), nil
+}
+
+// xidLookup returns the ids, ascending, of the events whose external id is
+// text: from the tables of the parts ps, and among the events past them
+// (not indexed yet: a second's worth while the indexer keeps up, every
+// event until the backfill after an upgrade from before the index is
+// done, which this then reads).
+func xidLookup(ctx context.Context, tx *sql.Tx, ps *partSet, past int64, text string) ([]int64, error) {
 	lookups := make([]string, 0, len(ps.parts)+1)
 	for _, p := range ps.parts {
 		lookups = append(lookups, `SELECT event_id FROM `+p.xidTable()+` WHERE external_id = ?1`)

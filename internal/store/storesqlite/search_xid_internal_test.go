@@ -1,6 +1,7 @@
 package storesqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -95,13 +96,10 @@ func TestExternalIDsInParts(t *testing.T) {
 	for i := range ids {
 		ids[i] = int64(old[i].ID)
 	}
-	if _, err := s.write.ExecContext(t.Context(), `DELETE FROM attempts WHERE event_id <= ?`, ids[9]); err != nil {
+	if _, err := s.txHeld(t.Context(), background(writeRetention), func(tx *sql.Tx) error {
+		return deleteEvents(t.Context(), tx, ids)
+	}); err != nil {
 		t.Fatal(err)
-	}
-	for _, q := range retentionDeletes[1:] {
-		if _, err := s.write.ExecContext(t.Context(), q, jsonIDs(ids)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	indexAll(t, s)
 	dropSteps(t, s, 3)

@@ -354,7 +354,7 @@ func (s *Store) EventList(ctx context.Context, p store.EventListParams) ([]volle
 	var total store.Total
 	switch {
 	case walk:
-		list, total, err = s.walkSearch(ctx, p, routes)
+		list, total, err = s.walkSearch(ctx, p, routes, cands)
 	case cands != nil:
 		list, total, err = s.indexSearch(ctx, p, routes, cands)
 	default:
