@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,14 +43,7 @@ import (
 //	    go test -run '^$' -bench BenchmarkKeptPurge -benchtime 1x -count 2 -timeout 60m ./internal/bench
 func BenchmarkKeptPurge(b *testing.B) {
 	dir, exes := keptSetup(b)
-	measure := 60 * time.Second
-	if v := os.Getenv("VOLLEY_BENCH_FOR"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			b.Fatalf("VOLLEY_BENCH_FOR: %v", err)
-		}
-		measure = d
-	}
+	measure := keptFor(b)
 	// Each round runs every binary in turn, so that -count alternates
 	// them (sub-benchmarks would run each -count times in a row).
 	for b.Loop() {
@@ -216,4 +212,159 @@ func keptPurge(b *testing.B, dir, exe string, measure time.Duration) (float64, p
 	took := time.Since(start)
 	st := p.finish()
 	return float64(last-first) / took.Seconds(), st, err
+}
+
+// BenchmarkKeptDrain is BenchmarkKeptPurge's A/B for a backlog drain: each
+// binary in turn on a copy of the kept store, whose destination is pointed
+// at a fresh sink and whose connection is then enabled, with ingest at
+// 200/s beside it; it measures the events that reach the sink over
+// VOLLEY_BENCH_FOR (default 60s) from the PUT, and the probe. With
+// VOLLEY_BENCH_PROFILE set to a directory, a 30 s CPU profile of each node
+// from the tenth second on is written there (<tag>-<round>.pprof):
+//
+//	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept2m VOLLEY_BENCH_EXES=/tmp/volley-a,/tmp/volley-b \
+//	    go test -run '^$' -bench BenchmarkKeptDrain -benchtime 1x -count 2 -timeout 60m ./internal/bench
+func BenchmarkKeptDrain(b *testing.B) {
+	dir, exes := keptSetup(b)
+	measure := keptFor(b)
+	round := 0
+	for b.Loop() {
+		round++
+		for i, exe := range exes {
+			tag := string(rune('A' + i))
+			profile := ""
+			if d := os.Getenv("VOLLEY_BENCH_PROFILE"); d != "" {
+				profile = filepath.Join(d, fmt.Sprintf("%s-%d.pprof", tag, round))
+			}
+			rate, st, writer, err := keptDrain(b, dir, exe, measure, profile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(rate, tag+"-delivered/s")
+			b.ReportMetric(float64(st.p99)/float64(time.Millisecond), tag+"-probe-p99-ms")
+			b.Logf("%s %s: %.0f events delivered/s; probe %s; the writer: %s", tag, exe, rate, st, writer)
+		}
+	}
+}
+
+// keptFor is VOLLEY_BENCH_FOR, default 60 s.
+func keptFor(b *testing.B) time.Duration {
+	v := os.Getenv("VOLLEY_BENCH_FOR")
+	if v == "" {
+		return 60 * time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		b.Fatalf("VOLLEY_BENCH_FOR: %v", err)
+	}
+	return d
+}
+
+// keptDrain runs one drain of a copy of the kept store in dir by exe for
+// measure: the events delivered a second, the probe's latencies and what
+// the writer did.
+func keptDrain(b *testing.B, dir, exe string, measure time.Duration, profile string) (float64, probeStats, string, error) {
+	ctx := b.Context()
+	var extra []string
+	pprofAddr := ""
+	if profile != "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, probeStats{}, "", err
+		}
+		pprofAddr = ln.Addr().String()
+		ln.Close()
+		extra = append(extra, "VOLLEY_PPROF_ADDR="+pprofAddr)
+	}
+	n, hook, _, err := keptNode(b, dir, exe, extra...)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	defer n.stop()
+	sk, err := startSink()
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	defer sk.close()
+	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
+	projects, err := api.ListProjectsContext(ctx)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	dests, err := api.ListDestinationsContext(ctx, projects[0].ID)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	conns, err := api.GetConnectionsContext(ctx, projects[0].ID)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	if len(dests) != 1 || len(conns) != 1 {
+		return 0, probeStats{}, "", fmt.Errorf("the kept store has %d destinations and %d connections, want 1 and 1", len(dests), len(conns))
+	}
+	if _, err := api.UpdateDestinationContext(ctx, dests[0].ID, volley.UpdateDestinationRequest{URL: sk.url}); err != nil {
+		return 0, probeStats{}, "", err
+	}
+	before, err := scrapeWriter(ctx, n.url)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	var accepted atomic.Int64
+	p := startProbe(ctx, hook, 200, realisticBody(-1, 1024), &accepted)
+	start := time.Now()
+	if _, err := api.UpdateConnectionContext(ctx, conns[0].ID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
+		p.finish()
+		return 0, probeStats{}, "", err
+	}
+	profiled := make(chan error, 1)
+	if profile != "" {
+		go func() { profiled <- keptProfile(ctx, pprofAddr, profile, 10*time.Second, 30*time.Second) }()
+	} else {
+		profiled <- nil
+	}
+	if err := sleepCtx(ctx, measure); err != nil {
+		p.finish()
+		return 0, probeStats{}, "", err
+	}
+	delivered := sk.count()
+	took := time.Since(start)
+	st := p.finish()
+	after, err := scrapeWriter(ctx, n.url)
+	if err != nil {
+		return 0, probeStats{}, "", err
+	}
+	if err := <-profiled; err != nil {
+		return 0, probeStats{}, "", fmt.Errorf("profile: %w", err)
+	}
+	return float64(delivered) / took.Seconds(), st, after.since(before).String(), nil
+}
+
+// keptProfile writes to path a CPU profile of the node serving pprof at
+// addr, of length long, from after on.
+func keptProfile(ctx context.Context, addr, path string, after, long time.Duration) error {
+	if err := sleepCtx(ctx, after); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(long.Seconds())), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -21,6 +21,7 @@ import (
 // writerHist is one histogram's cumulative buckets.
 type writerHist struct {
 	count   uint64
+	sum     float64        // seconds, all samples
 	buckets []writerBucket // by bound, ascending
 }
 
@@ -75,7 +76,7 @@ func label(m *dto.Metric, name string) string {
 }
 
 func histOf(h *dto.Histogram) writerHist {
-	w := writerHist{count: h.GetSampleCount()}
+	w := writerHist{count: h.GetSampleCount(), sum: h.GetSampleSum()}
 	for _, b := range h.GetBucket() {
 		if math.IsInf(b.GetUpperBound(), 1) {
 			continue // the count
@@ -92,7 +93,7 @@ func (s writerSnap) since(before writerSnap) writerSnap {
 		out := map[string]writerHist{}
 		for k, h := range now {
 			b := then[k]
-			d := writerHist{count: h.count - b.count}
+			d := writerHist{count: h.count - b.count, sum: h.sum - b.sum}
 			for i, bk := range h.buckets {
 				var prev uint64
 				if i < len(b.buckets) {
@@ -134,7 +135,8 @@ func (h writerHist) bound(q float64) string {
 
 // String renders a step's writer statistics: ingest's wait, then each kind
 // that held the writer, longest holds first, with its p99 and maximum
-// bucket; "" when the node has no single writer.
+// bucket, how many times and how long in all (the writer's busy time);
+// "" when the node has no single writer.
 func (s writerSnap) String() string {
 	if len(s.hold) == 0 {
 		return ""
@@ -161,7 +163,7 @@ func (s writerSnap) String() string {
 	held := make([]string, len(kinds))
 	for i, k := range kinds {
 		h := s.hold[k]
-		held[i] = fmt.Sprintf("%s p99 %s, max %s (%d)", k, h.bound(0.99), h.bound(1), h.count)
+		held[i] = fmt.Sprintf("%s p99 %s, max %s (%d, %.1f s)", k, h.bound(0.99), h.bound(1), h.count, h.sum)
 	}
 	return "ingest waited p99 " + s.wait["ingest"].bound(0.99) + ", max " + s.wait["ingest"].bound(1) +
 		"; held by " + strings.Join(held, ", ")

@@ -31,7 +31,7 @@ func writerMetrics(n uint64) string {
 		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_bucket{kind=%q,le=\"0.004\"} %d\n", h.kind, h.b*n)
 		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_bucket{kind=%q,le=\"0.016\"} %d\n", h.kind, h.c*n)
 		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_bucket{kind=%q,le=\"+Inf\"} %d\n", h.kind, h.inf*n)
-		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_sum{kind=%q} 0.1\n", h.kind)
+		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_sum{kind=%q} %g\n", h.kind, 0.25*float64(h.inf*n))
 		fmt.Fprintf(&b, "volley_store_writer_hold_seconds_count{kind=%q} %d\n", h.kind, h.inf*n)
 	}
 	return b.String()
@@ -59,7 +59,7 @@ func TestWriterSnapSince(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := after.since(before).String()
-	want := "ingest waited p99 ≤ 4 ms, max ≤ 16 ms; held by finish p99 ≤ 16 ms, max ≤ 16 ms (200), ingest p99 ≤ 1 ms, max ≤ 1 ms (200)"
+	want := "ingest waited p99 ≤ 4 ms, max ≤ 16 ms; held by finish p99 ≤ 16 ms, max ≤ 16 ms (200, 50.0 s), ingest p99 ≤ 1 ms, max ≤ 1 ms (200, 50.0 s)"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
