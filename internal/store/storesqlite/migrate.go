@@ -23,6 +23,7 @@ var (
 	downPrep = map[int]func(context.Context, *sql.Tx) error{
 		20: dropSearchParts,
 		21: dropXidTables,
+		22: dropXidAhead,
 	}
 )
 

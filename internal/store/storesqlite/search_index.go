@@ -27,7 +27,8 @@ import (
 // The indexer keeps up with ingestion by far (docs/benchmarks.md), so the
 // events past the cursor are a second's worth; after an upgrade they are
 // every event until the backfill is done, and the search falls back to
-// reading the project's events (walkSearchCond).
+// reading the project's events (walkSearch); the external ids of those
+// events are copied ahead of the index meanwhile (xidAhead).
 
 // OpSearchIndex names the indexer's batches passed to Config.BatchFunc.
 const OpSearchIndex = "search_index"
@@ -162,7 +163,15 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 	}
 	s.search.mu.Lock()
 	defer s.search.mu.Unlock()
+	ahead, err := s.xidAhead(ctx)
+	if err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+	}
 	res, err := s.indexBatch(ctx, limit)
+	res.Done = res.Done && !ahead
+	if err == nil {
+		err = s.xidAheadDrop(ctx)
+	}
 	if err == nil {
 		err = s.mergeSearchIndex(ctx)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,4 +164,90 @@ func TestExternalIDsMigration(t *testing.T) {
 	if n, _ := xidRows(t, s); n != 28 {
 		t.Errorf("after indexing the rest: %d external ids, want 28", n)
 	}
+}
+
+// aheadRows returns how many external ids the tables of ids copied ahead
+// of the index hold, and the tables.
+func aheadRows(t *testing.T, s *Store) (int, []string) {
+	t.Helper()
+	tables := queryStrings(t, s, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_ahead_[0-9]*' ORDER BY name`)
+	var n int
+	for _, table := range tables {
+		n += count(t, s, table)
+	}
+	return n, tables
+}
+
+// TestExternalIDsAhead checks that, with the indexer far behind, the
+// external ids of the events past it are copied ahead of it in steps, a
+// table per chunk of event ids, until no more than xidAheadMin events are
+// left to read, that a lookup finds those events by their copies (not by
+// reading them), and that indexing drops each table once past it, the
+// parts' tables holding the ids then.
+func TestExternalIDsAhead(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	s.search.events = 10
+	s.xidAheadMin, s.xidAheadChunk = 4, 8
+	ins := xidEvents(t, s, conn, 24, 0)
+	newest := int64(ins[len(ins)-1].ID)
+	steps := 0
+	for {
+		ahead, err := s.xidAhead(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ahead {
+			break
+		}
+		if steps++; steps > 100 {
+			t.Fatal("xidAhead never stopped")
+		}
+	}
+	var through int64
+	if err := s.read.QueryRowContext(t.Context(), `SELECT xid_through FROM search_index`).Scan(&through); err != nil {
+		t.Fatal(err)
+	}
+	if steps == 0 || through < newest-s.xidAheadMin || through > newest {
+		t.Fatalf("after %d steps: xid_through %d, want within %d of the newest event %d", steps, through, s.xidAheadMin, newest)
+	}
+	var copied int
+	for _, e := range ins {
+		if int64(e.ID) <= through {
+			copied++
+		}
+	}
+	n, tables := aheadRows(t, s)
+	if chunks := int((through + s.xidAheadChunk - 1) / s.xidAheadChunk); n != copied || len(tables) != chunks {
+		t.Errorf("%d external ids copied ahead in %v, want the %d of the events up to %d in %d tables", n, tables, copied, through, chunks)
+	}
+
+	want := map[string][]uint64{"ext-3": {ins[3].ID}, "ext-21": {ins[21].ID}, "shared-0": {ins[22].ID, ins[23].ID}, "ext-99": nil}
+	findsByExternalID(t, s, conn.ProjectID, "copied ahead", want)
+	// The lookup finds the events up to xid_through by their copies: with
+	// their own external ids cleared, it finds them still.
+	write := func(q string, args ...any) {
+		t.Helper()
+		if _, err := s.execBackground(t.Context(), writeUpkeep, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`UPDATE events SET external_id = NULL WHERE id = ?`, ins[3].ID)
+	if got, err := s.externalIDs(t.Context(), "ext-3"); err != nil || !slices.Equal(got, []int64{int64(ins[3].ID)}) {
+		t.Errorf("lookup of ext-3 with the event's own id cleared = %v, %v; want [%d]", got, err, ins[3].ID)
+	}
+	write(`UPDATE events SET external_id = 'ext-3' WHERE id = ?`, ins[3].ID)
+
+	indexAll(t, s)
+	_, tables = aheadRows(t, s)
+	for _, name := range tables {
+		k, _ := strconv.ParseInt(strings.TrimPrefix(name, "event_xid_ahead_"), 10, 64)
+		if (k+1)*s.xidAheadChunk <= newest {
+			t.Errorf("after indexing every event: %s is left, want the tables the index passed dropped", name)
+		}
+	}
+	if n, _ := xidRows(t, s); n != len(ins) {
+		t.Errorf("after indexing: the parts' tables hold %d external ids, want %d", n, len(ins))
+	}
+	findsByExternalID(t, s, conn.ProjectID, "indexed", want)
 }

@@ -68,6 +68,7 @@ type Store struct {
 	sweepSize     holdSizer // DeliverySweep's batches
 	finishSize    holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
 	indexSize     holdSizer // SearchIndex's batches
+	xidAheadSize  holdSizer // its steps looking external ids up ahead of it (xidAhead), in events
 	mergeSize     holdSizer // its merge steps, in leaf pages
 	retentionSize holdSizer // RetentionDelete's rounds, in events
 	vacuumSize    holdSizer // its vacuum steps, in pages
@@ -80,13 +81,15 @@ type Store struct {
 	vacuumPages       int64           // vacuumPages; tests lower it
 	vacuumReserve     int64           // vacuumReserve; tests lower it
 
-	searchCandidateMax int // searchCandidateMax; tests lower it
-	searchCheckedMax   int // searchCheckedMax; tests lower it
-	searchRareMax      int // searchRareMax; tests lower it
-	walkMax            int // walkMax; tests lower it
-	searchExactMax     int // searchExactMax; tests lower it
-	searchSample       int // searchSample; tests lower it
-	candidateWalkMax   int // candidateWalkMax; tests lower it
+	searchCandidateMax int   // searchCandidateMax; tests lower it
+	searchCheckedMax   int   // searchCheckedMax; tests lower it
+	searchRareMax      int   // searchRareMax; tests lower it
+	walkMax            int   // walkMax; tests lower it
+	xidAheadMin        int64 // xidAheadMin; tests lower it
+	xidAheadChunk      int64 // xidAheadChunk; tests lower it
+	searchExactMax     int   // searchExactMax; tests lower it
+	searchSample       int   // searchSample; tests lower it
+	candidateWalkMax   int   // candidateWalkMax; tests lower it
 }
 
 var (
@@ -253,7 +256,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax,
+		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax, xidAheadMin: xidAheadMin, xidAheadChunk: xidAheadChunk,
 		searchExactMax: searchExactMax, searchSample: searchSample, candidateWalkMax: candidateWalkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
