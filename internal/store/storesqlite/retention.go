@@ -148,20 +148,25 @@ func deleteEvents(ctx context.Context, tx *sql.Tx, ids []int64) error {
 
 // queryIDs returns the ids query selects.
 func queryIDs(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+	return queryList[int64](ctx, q, query, args...)
+}
+
+// queryList runs a query of one column and returns its values.
+func queryList[T any](ctx context.Context, q queryer, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 // Space reuse. Deleting rows frees pages inside the file; SQLite reuses

@@ -128,20 +128,7 @@ func xidAheadTable(k int64) string { return "event_xid_ahead_" + strconv.FormatI
 
 // xidAheadTables lists the tables of ids copied ahead of the index.
 func xidAheadTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_ahead_[0-9]*'`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return queryList[string](ctx, tx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_ahead_[0-9]*'`)
 }
 
 // xidAhead copies the external ids of the next events past both cursors

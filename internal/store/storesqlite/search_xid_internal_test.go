@@ -41,7 +41,21 @@ func xidEvents(t *testing.T, s *Store, conn *volley.Connection, n, first int) []
 // tables.
 func xidRows(t *testing.T, s *Store) (int, []string) {
 	t.Helper()
-	tables := queryStrings(t, s, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_[0-9]*' ORDER BY name`)
+	return tablesRows(t, s, `event_xid_[0-9]*`)
+}
+
+// aheadRows returns how many external ids the tables of ids copied ahead
+// of the index hold, and the tables.
+func aheadRows(t *testing.T, s *Store) (int, []string) {
+	t.Helper()
+	return tablesRows(t, s, `event_xid_ahead_[0-9]*`)
+}
+
+// tablesRows returns how many rows the tables whose names match glob hold,
+// and the tables, by name.
+func tablesRows(t *testing.T, s *Store, glob string) (int, []string) {
+	t.Helper()
+	tables := queryStrings(t, s, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB '`+glob+`' ORDER BY name`)
 	var n int
 	for _, table := range tables {
 		n += count(t, s, table)
@@ -164,18 +178,6 @@ func TestExternalIDsMigration(t *testing.T) {
 	if n, _ := xidRows(t, s); n != 28 {
 		t.Errorf("after indexing the rest: %d external ids, want 28", n)
 	}
-}
-
-// aheadRows returns how many external ids the tables of ids copied ahead
-// of the index hold, and the tables.
-func aheadRows(t *testing.T, s *Store) (int, []string) {
-	t.Helper()
-	tables := queryStrings(t, s, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_ahead_[0-9]*' ORDER BY name`)
-	var n int
-	for _, table := range tables {
-		n += count(t, s, table)
-	}
-	return n, tables
 }
 
 // TestExternalIDsAhead checks that, with the indexer far behind, the
