@@ -143,6 +143,11 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	cfg := fastConfig()
 	cfg.Concurrency = 4
+	// The attempts in flight end only when the test releases them: with
+	// fastConfig's 5 s timeout they ended by themselves on a loaded
+	// machine before the stop had given the queue back, the node closed
+	// its store, and the wait below read a closed database.
+	cfg.Timeout = time.Minute
 	opts := testserver.Options{Delivery: cfg}
 	var answered atomic.Int32
 	held := make(chan struct{})
@@ -192,7 +197,7 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	// back in the store, unleased: the leaser has stopped and the lane has
 	// given its queue back, so nothing more can start. Only then are the
 	// requests in flight answered.
-	eventually(t, 20*time.Second, func() bool {
+	eventually(t, 50*time.Second, func() bool {
 		back := 0
 		for _, id := range eventIDs {
 			ds, err := srv.Store.DeliveryListByEvent(t.Context(), id)
