@@ -163,7 +163,11 @@ func (s *Store) SearchIndex(ctx context.Context, limit int) (store.SearchIndexRe
 	}
 	s.search.mu.Lock()
 	defer s.search.mu.Unlock()
-	ahead, err := s.xidAhead(ctx)
+	cur, err := s.readXidCursors(ctx)
+	if err != nil {
+		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
+	}
+	ahead, err := s.xidAhead(ctx, cur)
 	if err != nil {
 		return store.SearchIndexResult{}, fmt.Errorf("search index: %w", err)
 	}

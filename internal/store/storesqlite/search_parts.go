@@ -65,6 +65,11 @@ type searchParts struct {
 	unmerged map[int64]bool // parts that may have segments left to merge
 	events   int64          // searchPartEvents; tests lower it
 	dropRows int            // searchDropRows; tests lower it
+	// aheadLooked and aheadChunk say whether and in which chunk of event
+	// ids the indexer's cursor was when xidAheadDrop last looked for
+	// tables to drop.
+	aheadLooked bool
+	aheadChunk  int64
 }
 
 // readParts returns the set searches read for as long as they call

@@ -131,28 +131,37 @@ func xidAheadTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
 	return queryList[string](ctx, tx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'event_xid_ahead_[0-9]*'`)
 }
 
+// xidCursors is what the indexer has done, for xidAhead and xidAheadDrop:
+// its cursor, how far ids were copied ahead of it, and the newest event.
+type xidCursors struct{ indexed, ahead, newest int64 }
+
+// readXidCursors reads the cursors, once an indexer round.
+func (s *Store) readXidCursors(ctx context.Context) (xidCursors, error) {
+	var c xidCursors
+	if err := s.read.QueryRowContext(ctx, `SELECT indexed_through, xid_through, (SELECT coalesce(max(id), 0) FROM events)
+		FROM search_index`).Scan(&c.indexed, &c.ahead, &c.newest); err != nil {
+		return c, fmt.Errorf("external ids ahead: read cursors: %w", err)
+	}
+	return c, nil
+}
+
 // xidAhead copies the external ids of the next events past both cursors
-// into the tables of ids copied ahead of the index, one step sized by its
-// hold, when more than xidAheadMin events wait for the index: after an
+// c into the tables of ids copied ahead of the index, one step sized by
+// its hold, when more than xidAheadMin events wait for the index: after an
 // upgrade from before it, every event, for as long as the backfill takes
 // (minutes at 10M events). It reports whether it did a step. The tables
 // the index has passed are dropped (xidAheadDrop).
-func (s *Store) xidAhead(ctx context.Context) (bool, error) {
-	var indexed, ahead, newest int64
-	if err := s.read.QueryRowContext(ctx, `SELECT indexed_through, xid_through, (SELECT coalesce(max(id), 0) FROM events)
-		FROM search_index`).Scan(&indexed, &ahead, &newest); err != nil {
-		return false, fmt.Errorf("external ids ahead: %w", err)
-	}
-	from := max(indexed, ahead)
-	if newest-from <= s.xidAheadMin {
+func (s *Store) xidAhead(ctx context.Context, c xidCursors) (bool, error) {
+	from := max(c.indexed, c.ahead)
+	if c.newest-from <= s.xidAheadMin {
 		return false, nil
 	}
 	// One chunk's table at most per step.
 	chunk := s.xidAheadChunk
-	to := min(newest, from+int64(s.xidAheadSize.size(xidAheadMax)), (from/chunk+1)*chunk)
+	to := min(c.newest, from+int64(s.xidAheadSize.size(xidAheadMax)), (from/chunk+1)*chunk)
 	t := xidAheadTable(from / chunk)
 	hold, err := s.txHeld(ctx, background(writeIndex), func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE search_index SET xid_through = ? WHERE xid_through = ?`, to, ahead)
+		r, err := tx.ExecContext(ctx, `UPDATE search_index SET xid_through = ? WHERE xid_through = ?`, to, c.ahead)
 		if err != nil {
 			return err
 		}
@@ -178,14 +187,21 @@ func (s *Store) xidAhead(ctx context.Context) (bool, error) {
 }
 
 // xidAheadDrop drops the tables of ids copied ahead of the index whose
-// events it has all passed, one a transaction: the parts' tables have
-// their ids now. (A table the index has only partly passed when it
-// catches up stays until it has passed it all; a lookup skips the ids of
-// the events the index has passed.)
+// events it has all passed, one a transaction:
+// the parts' tables have their ids now. It looks for them once the cursor
+// has entered a chunk it had not looked in, and at the first round (what
+// a stop left), not every round. (A table the index has only partly
+// passed when it catches up stays until it has passed it all; a lookup
+// skips the ids of the events the index has passed.) The caller holds
+// s.search.mu.
 func (s *Store) xidAheadDrop(ctx context.Context) error {
 	var indexed int64
 	if err := s.read.QueryRowContext(ctx, `SELECT indexed_through FROM search_index`).Scan(&indexed); err != nil {
 		return fmt.Errorf("drop external ids copied ahead: %w", err)
+	}
+	chunk := indexed / s.xidAheadChunk
+	if s.search.aheadLooked && chunk == s.search.aheadChunk {
+		return nil
 	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -205,6 +221,7 @@ func (s *Store) xidAheadDrop(ctx context.Context) error {
 			return fmt.Errorf("drop external ids copied ahead: %w", err)
 		}
 	}
+	s.search.aheadLooked, s.search.aheadChunk = true, chunk
 	return nil
 }
 

@@ -195,7 +195,11 @@ func TestExternalIDsAhead(t *testing.T) {
 	newest := int64(ins[len(ins)-1].ID)
 	steps := 0
 	for {
-		ahead, err := s.xidAhead(t.Context())
+		cur, err := s.readXidCursors(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ahead, err := s.xidAhead(t.Context(), cur)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,4 +256,47 @@ func TestExternalIDsAhead(t *testing.T) {
 		t.Errorf("after indexing: the parts' tables hold %d external ids, want %d", n, len(ins))
 	}
 	findsByExternalID(t, s, conn.ProjectID, "indexed", want)
+}
+
+// TestExternalIDsAheadMigration checks migration 0022 down with ids
+// copied ahead of the index: their tables and the cursor go, and up again
+// a search finds every event.
+func TestExternalIDsAheadMigration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "volley.db")
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.xidAheadMin, s.xidAheadChunk = 2, 4
+	conn := storetest.Graph(t, s)
+	ins := xidEvents(t, s, conn, 10, 0)
+	cur, err := s.readXidCursors(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ahead, err := s.xidAhead(t.Context(), cur); err != nil || !ahead {
+		t.Fatalf("xidAhead = %v, %v; want a step", ahead, err)
+	}
+	if _, tables := aheadRows(t, s); len(tables) == 0 {
+		t.Fatal("no table of ids copied ahead to migrate down")
+	}
+	if v, err := s.MigrateDown(t.Context()); err != nil || v != 22 {
+		t.Fatalf("MigrateDown = %d, %v; want 22 undone", v, err)
+	}
+	if _, tables := aheadRows(t, s); len(tables) != 0 {
+		t.Errorf("down: tables of ids copied ahead %v, want none", tables)
+	}
+	if cols := queryStrings(t, s, `SELECT name FROM pragma_table_info('search_index') WHERE name = 'xid_through'`); len(cols) != 0 {
+		t.Errorf("down: search_index.xid_through is still there")
+	}
+	s.Close()
+
+	if s, err = Open(t.Context(), Config{Path: path}); err != nil {
+		t.Fatalf("Open (migrates up): %v", err)
+	}
+	defer s.Close()
+	findsByExternalID(t, s, conn.ProjectID, "up again", map[string][]uint64{
+		"ext-0": {ins[0].ID}, "ext-7": {ins[7].ID}, "shared-0": {ins[8].ID, ins[9].ID},
+	})
 }
