@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,7 +42,7 @@ import (
 //	    go test -run '^$' -bench BenchmarkKeptPurge -benchtime 1x -count 2 -timeout 60m ./internal/bench
 func BenchmarkKeptPurge(b *testing.B) {
 	dir, exes := keptSetup(b)
-	measure := keptFor(b)
+	measure := keptDuration(b, "VOLLEY_BENCH_FOR", time.Minute)
 	// Each round runs every binary in turn, so that -count alternates
 	// them (sub-benchmarks would run each -count times in a row).
 	for b.Loop() {
@@ -218,16 +217,18 @@ func keptPurge(b *testing.B, dir, exe string, measure time.Duration) (float64, p
 // binary in turn on a copy of the kept store, whose destination is pointed
 // at a fresh sink and whose connection is then enabled, with ingest at
 // 200/s beside it; it measures the events that reach the sink over
-// VOLLEY_BENCH_FOR (default 60s) from the PUT (or from VOLLEY_BENCH_SKIP
-// after it), and the probe. With
-// VOLLEY_BENCH_PROFILE set to a directory, a 30 s CPU profile of each node
-// from the tenth second on is written there (<tag>-<round>.pprof):
+// VOLLEY_BENCH_FOR (default 60s) from the PUT, or from VOLLEY_BENCH_SKIP
+// after it (the sweeper releases the held backlog first, and its releases
+// take a share of the node that the rest of a long drain does not pay),
+// and the probe. With VOLLEY_BENCH_PROFILE set to a directory, a 30 s CPU
+// profile of each node from the tenth second of the measure on is written
+// there (<tag>-<round>.pprof):
 //
 //	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept2m VOLLEY_BENCH_EXES=/tmp/volley-a,/tmp/volley-b \
 //	    go test -run '^$' -bench BenchmarkKeptDrain -benchtime 1x -count 2 -timeout 60m ./internal/bench
 func BenchmarkKeptDrain(b *testing.B) {
 	dir, exes := keptSetup(b)
-	measure := keptFor(b)
+	w := drainWindow{skip: keptDuration(b, "VOLLEY_BENCH_SKIP", 0), measure: keptDuration(b, "VOLLEY_BENCH_FOR", time.Minute)}
 	round := 0
 	for b.Loop() {
 		round++
@@ -237,7 +238,7 @@ func BenchmarkKeptDrain(b *testing.B) {
 			if d := os.Getenv("VOLLEY_BENCH_PROFILE"); d != "" {
 				profile = filepath.Join(d, fmt.Sprintf("%s-%d.pprof", tag, round))
 			}
-			rate, st, writer, err := keptDrain(b, dir, exe, measure, profile)
+			rate, st, writer, err := keptDrain(b, dir, exe, w, profile)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -248,33 +249,36 @@ func BenchmarkKeptDrain(b *testing.B) {
 	}
 }
 
-// keptFor is VOLLEY_BENCH_FOR, default 60 s.
-func keptFor(b *testing.B) time.Duration {
-	v := os.Getenv("VOLLEY_BENCH_FOR")
+// keptDuration is the duration in the environment variable name, def when
+// it is unset.
+func keptDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
 	if v == "" {
-		return 60 * time.Second
+		return def
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		b.Fatalf("VOLLEY_BENCH_FOR: %v", err)
+		b.Fatalf("%s: %v", name, err)
 	}
 	return d
 }
 
-// keptDrain runs one drain of a copy of the kept store in dir by exe for
-// measure: the events delivered a second, the probe's latencies and what
-// the writer did.
-func keptDrain(b *testing.B, dir, exe string, measure time.Duration, profile string) (float64, probeStats, string, error) {
+// drainWindow is the part of a drain keptDrain measures: measure long,
+// from skip after the PUT.
+type drainWindow struct{ skip, measure time.Duration }
+
+// keptDrain runs one drain of a copy of the kept store in dir by exe over
+// the window w: the events delivered a second, the probe's latencies and
+// what the writer did.
+func keptDrain(b *testing.B, dir, exe string, w drainWindow, profile string) (float64, probeStats, string, error) {
 	ctx := b.Context()
 	var extra []string
 	pprofAddr := ""
 	if profile != "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		var err error
+		if pprofAddr, err = freeAddr(); err != nil {
 			return 0, probeStats{}, "", err
 		}
-		pprofAddr = ln.Addr().String()
-		ln.Close()
 		extra = append(extra, "VOLLEY_PPROF_ADDR="+pprofAddr)
 	}
 	n, hook, _, err := keptNode(b, dir, exe, extra...)
@@ -288,78 +292,77 @@ func keptDrain(b *testing.B, dir, exe string, measure time.Duration, profile str
 	}
 	defer sk.close()
 	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
-	projects, err := api.ListProjectsContext(ctx)
+	connID, err := keptPointAt(ctx, api, sk.url)
 	if err != nil {
-		return 0, probeStats{}, "", err
-	}
-	dests, err := api.ListDestinationsContext(ctx, projects[0].ID)
-	if err != nil {
-		return 0, probeStats{}, "", err
-	}
-	conns, err := api.GetConnectionsContext(ctx, projects[0].ID)
-	if err != nil {
-		return 0, probeStats{}, "", err
-	}
-	if len(dests) != 1 || len(conns) != 1 {
-		return 0, probeStats{}, "", fmt.Errorf("the kept store has %d destinations and %d connections, want 1 and 1", len(dests), len(conns))
-	}
-	if _, err := api.UpdateDestinationContext(ctx, dests[0].ID, volley.UpdateDestinationRequest{URL: sk.url}); err != nil {
-		return 0, probeStats{}, "", err
-	}
-	var before struct {
-		writer   writerSnap
-		baseline int // events at the sink when the measure began
-	}
-	if before.writer, err = scrapeWriter(ctx, n.url); err != nil {
 		return 0, probeStats{}, "", err
 	}
 	var accepted atomic.Int64
 	p := startProbe(ctx, hook, 200, realisticBody(-1, 1024), &accepted)
-	start := time.Now()
-	if _, err := api.UpdateConnectionContext(ctx, conns[0].ID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
-		p.finish()
+	delivered, took, writer, err := keptMeasureDrain(ctx, api, n.url, connID, sk, w, pprofAddr, profile)
+	st := p.finish()
+	if err != nil {
 		return 0, probeStats{}, "", err
 	}
+	return float64(delivered) / took.Seconds(), st, writer, nil
+}
+
+// keptPointAt points the kept store's one destination at url and returns
+// its one connection.
+func keptPointAt(ctx context.Context, api *volley.Client, url string) (uint64, error) {
+	projects, err := api.ListProjectsContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	dests, err := api.ListDestinationsContext(ctx, projects[0].ID)
+	if err != nil {
+		return 0, err
+	}
+	conns, err := api.GetConnectionsContext(ctx, projects[0].ID)
+	if err != nil {
+		return 0, err
+	}
+	if len(dests) != 1 || len(conns) != 1 {
+		return 0, fmt.Errorf("the kept store has %d destinations and %d connections, want 1 and 1", len(dests), len(conns))
+	}
+	_, err = api.UpdateDestinationContext(ctx, dests[0].ID, volley.UpdateDestinationRequest{URL: url})
+	return conns[0].ID, err
+}
+
+// keptMeasureDrain enables the connection and returns the events that
+// reached the sink in the window w, how long the window was, and what the
+// writer of the node at base did meanwhile; with profile set, it writes a
+// CPU profile of the node (pprof at pprofAddr) there.
+func keptMeasureDrain(ctx context.Context, api *volley.Client, base string, connID uint64, sk *sink, w drainWindow,
+	pprofAddr, profile string) (int, time.Duration, string, error) {
+	if _, err := api.UpdateConnectionContext(ctx, connID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
+		return 0, 0, "", err
+	}
+	if err := sleepCtx(ctx, w.skip); err != nil {
+		return 0, 0, "", err
+	}
+	before, err := scrapeWriter(ctx, base)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	start, baseline := time.Now(), sk.count()
 	profiled := make(chan error, 1)
 	if profile != "" {
 		go func() { profiled <- keptProfile(ctx, pprofAddr, profile, 10*time.Second, 30*time.Second) }()
 	} else {
 		profiled <- nil
 	}
-	// VOLLEY_BENCH_SKIP leaves the first part of the drain out of the
-	// measure: until the sweeper has released the whole backlog, its
-	// releases take a share of the node that the rest of a long drain
-	// does not pay.
-	if skip := os.Getenv("VOLLEY_BENCH_SKIP"); skip != "" {
-		d, err := time.ParseDuration(skip)
-		if err == nil {
-			err = sleepCtx(ctx, d)
-		}
-		if err != nil {
-			p.finish()
-			return 0, probeStats{}, "", fmt.Errorf("VOLLEY_BENCH_SKIP: %w", err)
-		}
-		start, before.baseline = time.Now(), sk.count()
-		if before.writer, err = scrapeWriter(ctx, n.url); err != nil {
-			p.finish()
-			return 0, probeStats{}, "", err
-		}
+	if err := sleepCtx(ctx, w.measure); err != nil {
+		return 0, 0, "", err
 	}
-	if err := sleepCtx(ctx, measure); err != nil {
-		p.finish()
-		return 0, probeStats{}, "", err
-	}
-	delivered := sk.count() - before.baseline
-	took := time.Since(start)
-	st := p.finish()
-	after, err := scrapeWriter(ctx, n.url)
+	delivered, took := sk.count()-baseline, time.Since(start)
+	after, err := scrapeWriter(ctx, base)
 	if err != nil {
-		return 0, probeStats{}, "", err
+		return 0, 0, "", err
 	}
 	if err := <-profiled; err != nil {
-		return 0, probeStats{}, "", fmt.Errorf("profile: %w", err)
+		return 0, 0, "", fmt.Errorf("profile: %w", err)
 	}
-	return float64(delivered) / took.Seconds(), st, after.since(before.writer).String(), nil
+	return delivered, took, after.since(before).String(), nil
 }
 
 // keptProfile writes to path a CPU profile of the node serving pprof at

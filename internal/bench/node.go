@@ -28,15 +28,24 @@ type node struct {
 	exited chan struct{} // closed once the process has been reaped
 }
 
+// freeAddr returns a loopback address no one listens on now, for a child
+// process to listen on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
 // startNode runs `<exe> serve` on a free loopback port with env added to the
 // environment, and waits until it answers /healthz.
 func startNode(ctx context.Context, exe string, env []string, logTo *os.File) (*node, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cmd := exec.Command(exe, "serve", "--addr", addr, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logTo, logTo
