@@ -218,9 +218,9 @@ func keptPurge(b *testing.B, dir, exe string, measure time.Duration) (float64, p
 // at a fresh sink and whose connection is then enabled, with ingest at
 // 200/s beside it; it measures the events that reach the sink over
 // VOLLEY_BENCH_FOR (default 60s) from the PUT, or from VOLLEY_BENCH_SKIP
-// after it (the sweeper releases the held backlog first, and its releases
-// take a share of the node that the rest of a long drain does not pay),
-// and the probe. With VOLLEY_BENCH_PROFILE set to a directory, a 30 s CPU
+// after it (to leave out the start of a drain: versions before 2026-12-05
+// evening had the sweeper release the held backlog first, a share of the
+// node that the rest of a long drain did not pay), and the probe. With VOLLEY_BENCH_PROFILE set to a directory, a 30 s CPU
 // profile of each node from the tenth second of the measure on is written
 // there (<tag>-<round>.pprof):
 //

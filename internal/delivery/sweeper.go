@@ -19,8 +19,9 @@ func (e *Engine) ConfigChanged() {
 	e.Wake()
 }
 
-// sweeper applies configuration changes to deliveries (held, released,
-// cancelled) one small batch at a time, so that neither the change nor the
+// sweeper applies configuration changes to deliveries (held, cancelled;
+// a resume's held deliveries are taken by the lease as they are) one small
+// batch at a time, so that neither the change nor the
 // sweep ever holds the store long: right after ConfigChanged, and every
 // SweepInterval for changes made on other nodes or left by a crash. Each
 // batch is its own transaction, which on SQLite queues behind ingestion.
@@ -43,13 +44,13 @@ func (e *Engine) sweeper() {
 		case err != nil:
 			e.log.Error("sweep deliveries after a configuration change", "err", err)
 		case n > 0:
-			// More may be left, and released deliveries may be due now.
-			// Sweeps do not yield to slow ingest commits (package yield):
-			// holding a paused backlog and cancelling a deleted one spare
-			// the leaser the work, and slowed sweeps made ingestion slower
-			// during pauses and resumes (docs/benchmarks.md); what a
-			// release makes due is paced by the leaser.
-			e.Wake()
+			// More may be left. Sweeps do not yield to slow ingest
+			// commits (package yield): holding a paused backlog and
+			// cancelling a deleted one spare the leaser the work, and
+			// slowed sweeps made ingestion slower during pauses and resumes
+			// (docs/benchmarks.md). A sweep makes nothing due (a resume's
+			// held deliveries are due from the change, which woke the
+			// leaser), so the leaser is not woken here.
 			wait = 0
 		}
 	}

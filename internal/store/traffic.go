@@ -50,12 +50,15 @@ type Traffic interface {
 	// DeliveryCreate adds a delivery to an existing event (replay to a
 	// connection the event was never routed to) and recomputes its status.
 	DeliveryCreate(ctx context.Context, d *volley.Delivery) error
-	// DeliveryLease leases up to Limit due deliveries (pending, due at or
-	// before Now, not of SkipDestinations) to Owner until Until, choosing the
-	// earliest due first (ties in any order), and returns them with their
-	// events in any order. Leasing moves a delivery's due time to Until and
-	// increments its LeaseToken, so an unfinished lease becomes due again
-	// when it expires.
+	// DeliveryLease leases up to Limit due deliveries (not of
+	// SkipDestinations) to Owner until Until, choosing the earliest due
+	// first (ties in any order), and returns them with their events in any
+	// order. Due are the pending deliveries due at or before Now, and the
+	// held ones of a resumed connection (see DeliverySweep), as due at the
+	// time the change was recorded when that is at or before Now. Leasing
+	// makes a delivery pending, moves its due time to Until and increments
+	// its LeaseToken, so an unfinished lease becomes due again when it
+	// expires.
 	DeliveryLease(ctx context.Context, p LeaseParams) ([]Job, error)
 	// DeliveryFinish applies the outcomes of leased deliveries in one
 	// transaction (a driver may let it yield to writes clients wait on, and
@@ -83,22 +86,29 @@ type Traffic interface {
 	// connection to at most Limit of its deliveries, in one short
 	// transaction: pending ones are held while the connection is not
 	// enabled or its destination not active (leased ones are left to their
-	// workers), held ones are made due at Now once both are again, and
-	// unfinished ones (parked included) are cancelled (their events'
-	// statuses recomputed) once the connection is deleted. Parked deliveries
-	// are neither held nor released: they wait for their key. ConnectionUpdate, DestinationUpdate and the
-	// deletes of connections, destinations, sources and projects only
-	// record which connections need a sweep, so they cost the same whatever
-	// the backlog. It returns how many deliveries it changed, counting a
-	// sweep it found finished as one; 0 means no sweep is left.
+	// workers), and unfinished ones (parked included) are cancelled (their
+	// events' statuses recomputed) once the connection is deleted. Once the
+	// connection is enabled again with an active destination (resumed),
+	// its held deliveries are not rewritten: DeliveryLease takes them as
+	// due from the time the change was recorded, and the sweep is finished
+	// when none is held any more. Parked deliveries are neither held nor
+	// released: they wait for their key. ConnectionUpdate,
+	// DestinationUpdate and the deletes of connections, destinations,
+	// sources and projects only record which connections need a sweep, so
+	// they cost the same whatever the backlog. It returns how many
+	// deliveries it changed, counting a sweep it found finished as one; 0
+	// means no sweep is left but those of resumed connections still
+	// holding deliveries.
 	DeliverySweep(ctx context.Context, p SweepParams) (int, error)
-	// DeliveryNextDue returns the earliest due time of a pending delivery,
-	// or the zero time when there is none.
+	// DeliveryNextDue returns the earliest due time of a pending delivery
+	// or of a resumed connection's held ones (see DeliveryLease), or the
+	// zero time when there is none.
 	DeliveryNextDue(ctx context.Context) (time.Time, error)
 	// DeliveryBacklog reads the delivery backlog for monitoring, at a cost
 	// that does not grow with the store: Total is every pending, held and parked
-	// delivery (exact, from the per-connection counters), Due the pending
-	// deliveries due at or before Now (not leased, or whose lease expired),
+	// delivery (exact, from the per-connection counters), Due the
+	// deliveries DeliveryLease would take at Now (pending ones not leased
+	// or whose lease expired, and resumed connections' held ones),
 	// counted up to DueLimit and no further, and OldestDue the due time of
 	// the earliest due one (zero when none is due).
 	DeliveryBacklog(ctx context.Context, p BacklogParams) (Backlog, error)

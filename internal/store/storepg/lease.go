@@ -17,8 +17,8 @@ const sqlLeaseSkipping = `WITH RECURSIVE dest AS (
 	SELECT (SELECT x.destination_id FROM deliveries x WHERE x.state = 'pending' AND x.destination_id > dest.id
 		ORDER BY x.destination_id LIMIT 1)
 	FROM dest WHERE dest.id IS NOT NULL
-), due AS MATERIALIZED (
-	SELECT d.id FROM dest CROSS JOIN LATERAL (
+), pend AS MATERIALIZED (
+	SELECT d.id, d.next_attempt_at AS at FROM dest CROSS JOIN LATERAL (
 		SELECT id, next_attempt_at FROM deliveries
 		WHERE state = 'pending' AND destination_id = dest.id AND next_attempt_at <= $2
 		ORDER BY next_attempt_at LIMIT $5

@@ -3,7 +3,6 @@ package storepg
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -35,17 +34,37 @@ WHERE e.id = ANY($1::bigint[]) AND e.id = s.event_id AND e.status <> s.status`
 // disjoint rows: a row another lease holds is skipped, and one it leased
 // and committed meanwhile is re-checked, no longer due, and left out. An
 // event leased with several deliveries is sent once, with the first.
-const sqlLease = `WITH due AS MATERIALIZED (
-	SELECT id FROM deliveries
+const sqlLease = `WITH pend AS MATERIALIZED (
+	SELECT id, next_attempt_at AS at FROM deliveries
 	WHERE state = 'pending' AND next_attempt_at <= $2 AND destination_id <> ALL($4::bigint[])
 	ORDER BY next_attempt_at LIMIT $5
 	FOR UPDATE SKIP LOCKED
 )` + sqlLeaseTail
 
-// sqlLeaseTail leases the deliveries of the due CTE and returns them with
-// their events.
-const sqlLeaseTail = `, leased AS (
-	UPDATE deliveries d SET lease_owner = $1, lease_token = d.lease_token + 1, next_attempt_at = $3
+// sqlLeaseTail leases the deliveries of the pend CTE (id, due time) and the
+// held deliveries of resumed connections, earliest due first, and returns
+// them with their events.
+//
+// A resumed connection's held deliveries are not released one by one: they
+// stay held, and the lease takes them as if they were pending and due at the
+// time the change was recorded (delivery_sweeps.created_at), moving each to
+// pending as it leases it. Releasing them wrote every delivery of the
+// backlog once more before its lease did (a dead tuple each, here). A
+// connection is resumed when it has a sweep recorded and is enabled with an
+// active destination (not one the lease skips); delivery_sweeps holds a row
+// per connection changed and not yet swept, a handful.
+const sqlLeaseTail = `, resumed AS MATERIALIZED (
+	SELECT s.connection_id, s.created_at FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
+		JOIN destinations t ON t.id = c.destination_id
+	WHERE c.status = 'enabled' AND t.status = 'active' AND s.created_at <= $2 AND t.id <> ALL($4::bigint[])
+), held AS MATERIALIZED (
+	SELECT h.id, r.created_at AS at FROM resumed r CROSS JOIN LATERAL (
+		SELECT id FROM deliveries WHERE connection_id = r.connection_id AND state = 'held'
+		ORDER BY finished_at LIMIT $5 FOR UPDATE SKIP LOCKED) h
+), due AS (
+	SELECT id FROM (SELECT id, at FROM pend UNION ALL SELECT id, at FROM held) u ORDER BY at LIMIT $5
+), leased AS (
+	UPDATE deliveries d SET state = 'pending', lease_owner = $1, lease_token = d.lease_token + 1, next_attempt_at = $3
 	FROM due WHERE d.id = due.id
 	RETURNING d.id, d.event_id, d.project_id, d.source_id, d.connection_id, d.destination_id, d.state, d.attempts,
 		d.next_attempt_at, d.lease_owner, d.lease_token, d.created_at, d.ordering_key
@@ -414,17 +433,33 @@ func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, 
 // deliveries_destination_due instead: 0.3–1 s a call with a million due,
 // and the leaser calls it after every short lease of a drain
 // (TestDeliveryDuePlan, docs/benchmarks.md).
-const sqlNextDue = `SELECT next_attempt_at FROM deliveries WHERE state = 'pending'
-	ORDER BY next_attempt_at, destination_id LIMIT 1`
+// The held deliveries of resumed connections count as due from the time
+// their sweep was recorded (sqlLeaseTail).
+const sqlNextDue = `SELECT least((SELECT next_attempt_at FROM deliveries WHERE state = 'pending'
+	ORDER BY next_attempt_at, destination_id LIMIT 1), (` + sqlResumedDue + `))`
+
+// sqlResumedDue is the earliest time from which held deliveries of a
+// resumed connection are due (NULL when there are none). The held check is
+// a subquery run per sweep (a handful), one seek in deliveries_connection:
+// ordered as that index is, so that no statistics make a scan of the
+// table look cheaper (every held delivery is finished_at 0 or NULL, so the
+// order costs nothing).
+const sqlResumedDue = `SELECT min(s.created_at) FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
+		JOIN destinations t ON t.id = c.destination_id
+	WHERE c.status = 'enabled' AND t.status = 'active'
+		AND (SELECT true FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'
+				ORDER BY x.finished_at LIMIT 1)`
 
 // DeliveryNextDue implements store.Traffic.
 func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
-	var next time.Time
-	err := s.pool.QueryRow(ctx, sqlNextDue).Scan(&next)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var next *time.Time
+	if err := s.pool.QueryRow(ctx, sqlNextDue).Scan(&next); err != nil {
+		return time.Time{}, wrap(err, "next due delivery")
+	}
+	if next == nil {
 		return time.Time{}, nil
 	}
-	return next, wrap(err, "next due delivery")
+	return *next, nil
 }
 
 // holdDeliveries moves the pending deliveries matching cond (whose
@@ -435,17 +470,6 @@ func holdDeliveries(ctx context.Context, tx pgx.Tx, cond string, args ...any) (i
 		WHERE state = 'pending' AND lease_owner = '' AND (`+cond+`)`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("hold deliveries: %w", err)
-	}
-	return tag.RowsAffected(), nil
-}
-
-// releaseDeliveries makes the held deliveries matching cond (whose
-// arguments are $2, …) due at now, and returns how many it released.
-func releaseDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int64, error) {
-	tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1
-		WHERE state = 'held' AND (`+cond+`)`, append([]any{ts(now)}, args...)...)
-	if err != nil {
-		return 0, fmt.Errorf("release deliveries: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

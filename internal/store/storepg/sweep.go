@@ -22,7 +22,9 @@ import (
 // Races with the other nodes: a node sweeps a connection under a
 // transaction-level advisory lock on it (try-lock: nodes sweep different
 // connections), not a row lock on its delivery_sweeps row, so a change of
-// the same connection never waits for a batch: it bumps the generation,
+// the same connection never waits for a batch: it bumps the generation
+// (and sets the time of the change, from which a resumed connection's held
+// deliveries are due: sqlLeaseTail),
 // and the batch's closing DELETE, which matches the generation it read,
 // leaves the row for the next batch to apply the new state. Held outcomes
 // of workers are ordered against changes by sqlLockRunnable and sqlFinish,
@@ -35,7 +37,8 @@ import (
 func needSweep(ctx context.Context, tx pgx.Tx, now time.Time, conns string, args ...any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
 		SELECT id, 1, $1 FROM connections WHERE `+conns+` ORDER BY id
-		ON CONFLICT (connection_id) DO UPDATE SET generation = delivery_sweeps.generation + 1`,
+		ON CONFLICT (connection_id) DO UPDATE SET generation = delivery_sweeps.generation + 1,
+			created_at = excluded.created_at`,
 		append([]any{ts(now)}, args...)...)
 	return wrap(err, "record delivery sweep")
 }
@@ -46,17 +49,25 @@ func needSweep(ctx context.Context, tx pgx.Tx, now time.Time, conns string, args
 // taken: the subquery's LIMIT keeps the planner from testing the volatile
 // lock function on rows it then throws away. The key holds the schema, so
 // stores sharing a database never skip each other's connections.
+//
+// A resumed connection's sweep (enabled, with an active destination) is
+// left alone while it still has held deliveries: the lease takes them by
+// itself (sqlLeaseTail), and the sweep is forgotten here once none is left.
 const sqlNextSweep = `SELECT connection_id, generation FROM (
-		SELECT connection_id, generation FROM delivery_sweeps ORDER BY created_at, connection_id LIMIT 16) c
+		SELECT connection_id, generation FROM delivery_sweeps s
+		WHERE NOT coalesce((SELECT c.status = 'enabled' AND t.status = 'active' FROM connections c
+				JOIN destinations t ON t.id = c.destination_id WHERE c.id = s.connection_id)
+			AND (SELECT true FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'
+				ORDER BY x.finished_at LIMIT 1), false)
+		ORDER BY created_at, connection_id LIMIT 16) c
 	WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/sweep/' || connection_id, 0))
 	LIMIT 1`
 
 // DeliverySweep implements store.Traffic.
 func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
 	var n int64
-	released := false
 	err := s.bgTx(ctx, func(tx pgx.Tx) error {
-		n, released = 0, false
+		n = 0
 		var conn, gen uint64
 		err := tx.QueryRow(ctx, sqlNextSweep).Scan(&conn, &gen)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -86,8 +97,8 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		case err != nil:
 			return err
 		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:
-			n, err = releaseDeliveries(ctx, tx, p.Now, batch(2, volley.DeliveryHeld), conn, p.Limit)
-			released = n > 0
+			// Resumed, and (sqlNextSweep) none of its deliveries is held
+			// any more: the lease took them all.
 		default:
 			// Leased deliveries are left to their workers, which check the
 			// connection before sending.
@@ -109,9 +120,6 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 	})
 	if err != nil {
 		return 0, wrap(err, "sweep deliveries")
-	}
-	if released {
-		s.notify(ctx, channelWork) // released deliveries are due on every node
 	}
 	return int(n), nil
 }

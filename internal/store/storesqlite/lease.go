@@ -11,71 +11,167 @@ import (
 	"github.com/volleyhq/volley/internal/store"
 )
 
-// leasePick returns the condition on deliveries.id that picks the
-// deliveries a lease takes, with its arguments. It runs inside the lease's
-// write transaction, so what it picks cannot change before the update.
+// A resumed connection's held deliveries are not released one by one:
+// they stay held, and the lease takes them as if they were pending and due
+// at the time the change was recorded (delivery_sweeps.created_at), moving
+// each to pending as it leases it. A release wrote every delivery of the
+// backlog once more before its lease did, and on a big backlog those writes
+// took a fifth of the node's CPU and of the writer's time during a drain
+// (docs/benchmarks.md).
+
+// sqlResumed lists the resumed connections, whose held deliveries are due
+// (?1 the lease's now): those with a sweep recorded, enabled, with an
+// active destination. delivery_sweeps holds a row per connection changed
+// and not yet swept, a handful.
+const sqlResumed = `SELECT s.connection_id, c.destination_id, s.created_at FROM delivery_sweeps s
+	JOIN connections c ON c.id = s.connection_id JOIN destinations d ON d.id = c.destination_id
+	WHERE c.status = 'enabled' AND d.status = 'active' AND s.created_at <= ?1`
+
+// sqlHeldOfConnection reads up to ?2 held deliveries of the connection ?1
+// from deliveries_connection, oldest first, as due at ?3.
+const sqlHeldOfConnection = `SELECT id, ?3, 1 FROM deliveries WHERE connection_id = ?1 AND state = 'held' LIMIT ?2`
+
+// sqlDue reads the earliest due pending deliveries (?1 now, ?2 the limit)
+// from deliveries_due.
+const sqlDue = `SELECT id, next_attempt_at, 0 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+	ORDER BY next_attempt_at LIMIT ?2`
+
+// picked is what a lease takes: the pending deliveries (a condition on
+// deliveries.id and its arguments) and the held ones of resumed
+// connections (by id).
+type picked struct {
+	pending     string
+	pendingArgs []any
+	held        []any
+}
+
+// due is a delivery a lease may take and the time it is due at.
+type due struct {
+	id, at int64
+	held   bool
+}
+
+// leasePick returns what a lease takes. It runs inside the lease's write
+// transaction, so what it picks cannot change before the update.
 //
-// Without destinations to skip, the earliest due deliveries come straight
-// from deliveries_due, reading no more entries than the lease takes. With
-// some, that index would have to be walked past every due delivery of the
-// skipped destinations (the engine skips a destination exactly when its
-// backlog is too big for its lane), so the pick goes by destination
-// instead: the destinations with pending deliveries are enumerated one
-// index seek each, and each other destination's earliest due deliveries
-// are read from deliveries_destination_due. The work is bounded by the
-// number of destinations with pending work times the limit, whatever the
-// backlog behind them.
-func leasePick(ctx context.Context, tx *sql.Tx, p store.LeaseParams) (string, []any, error) {
-	if len(p.SkipDestinations) == 0 {
-		return `id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
-			ORDER BY next_attempt_at LIMIT ?)`, []any{micros(p.Now), p.Limit}, nil
+// Without destinations to skip or resumed connections, the earliest due
+// deliveries come straight from deliveries_due, reading no more entries
+// than the lease takes. With destinations to skip, that index would have to
+// be walked past every due delivery of the skipped destinations (the engine
+// skips a destination exactly when its backlog is too big for its lane), so
+// the pick goes by destination instead: the destinations with pending
+// deliveries are enumerated one index seek each, and each other
+// destination's earliest due deliveries are read from
+// deliveries_destination_due. A resumed connection's held deliveries are
+// read from deliveries_connection, and merged with the pending ones by due
+// time. The work is bounded by the number of destinations and resumed
+// connections times the limit, whatever the backlog behind them.
+func leasePick(ctx context.Context, tx *sql.Tx, p store.LeaseParams) (picked, error) {
+	rel, err := resumedConnections(ctx, tx, p)
+	if err != nil {
+		return picked{}, err
 	}
+	if len(p.SkipDestinations) == 0 && len(rel) == 0 {
+		return picked{pending: `id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+			ORDER BY next_attempt_at LIMIT ?)`, pendingArgs: []any{micros(p.Now), p.Limit}}, nil
+	}
+	var cands []due
+	if len(p.SkipDestinations) == 0 {
+		cands, err = appendDue(ctx, tx, nil, sqlDue, micros(p.Now), p.Limit)
+	} else {
+		cands, err = dueByDestination(ctx, tx, p)
+	}
+	if err != nil {
+		return picked{}, err
+	}
+	for _, r := range rel {
+		if cands, err = appendDue(ctx, tx, cands, sqlHeldOfConnection, r.conn, p.Limit, r.at); err != nil {
+			return picked{}, fmt.Errorf("held deliveries of connection %d: %w", r.conn, err)
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b due) int { return cmp.Compare(a.at, b.at) })
+	var pk picked
+	for _, c := range cands[:min(len(cands), p.Limit)] {
+		if c.held {
+			pk.held = append(pk.held, c.id)
+		} else {
+			pk.pendingArgs = append(pk.pendingArgs, c.id)
+		}
+	}
+	pk.pending = idIn(len(pk.pendingArgs))
+	return pk, nil
+}
+
+// idIn is the condition "id IN (?, …)" for n ids ("0", false, for none).
+func idIn(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	return `id IN (?` + strings.Repeat(", ?", n-1) + `)`
+}
+
+// resumed is a connection whose held deliveries are due, and since when.
+type resumed struct {
+	conn, dest uint64
+	at         int64
+}
+
+// resumedConnections returns the resumed connections, but those of the
+// destinations the lease skips.
+func resumedConnections(ctx context.Context, tx *sql.Tx, p store.LeaseParams) ([]resumed, error) {
+	rows, err := tx.QueryContext(ctx, sqlResumed, micros(p.Now))
+	if err != nil {
+		return nil, fmt.Errorf("resumed connections: %w", err)
+	}
+	rs, err := collect(rows, func(r scanner) (*resumed, error) {
+		var x resumed
+		return &x, r.Scan(&x.conn, &x.dest, &x.at)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resumed connections: %w", err)
+	}
+	return slices.DeleteFunc(rs, func(r resumed) bool { return slices.Contains(p.SkipDestinations, r.dest) }), nil
+}
+
+// appendDue appends to ds the deliveries a query reads as (id, due time,
+// held).
+func appendDue(ctx context.Context, tx *sql.Tx, ds []due, query string, args ...any) ([]due, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.at, &d.held); err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
+// dueByDestination reads the earliest due pending deliveries of each
+// destination with some, but those the lease skips.
+func dueByDestination(ctx context.Context, tx *sql.Tx, p store.LeaseParams) ([]due, error) {
 	dests, err := pendingDestinations(ctx, tx)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	perDest, err := tx.PrepareContext(ctx, sqlDueOfDestination)
-	if err != nil {
-		return "", nil, err
-	}
-	defer perDest.Close()
-	type due struct{ id, at int64 }
-	var picked []due
+	var ds []due
 	for _, dest := range dests {
 		if slices.Contains(p.SkipDestinations, dest) {
 			continue
 		}
-		rows, err := perDest.QueryContext(ctx, dest, micros(p.Now), p.Limit)
-		if err != nil {
-			return "", nil, fmt.Errorf("due deliveries of destination %d: %w", dest, err)
-		}
-		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.id, &d.at); err != nil {
-				rows.Close()
-				return "", nil, err
-			}
-			picked = append(picked, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return "", nil, err
+		if ds, err = appendDue(ctx, tx, ds, sqlDueOfDestination, dest, micros(p.Now), p.Limit); err != nil {
+			return nil, fmt.Errorf("due deliveries of destination %d: %w", dest, err)
 		}
 	}
-	if len(picked) == 0 {
-		return "0", nil, nil
-	}
-	slices.SortFunc(picked, func(a, b due) int { return cmp.Compare(a.at, b.at) })
-	picked = picked[:min(len(picked), p.Limit)]
-	args := make([]any, len(picked))
-	for i, d := range picked {
-		args[i] = d.id
-	}
-	return `id IN (?` + strings.Repeat(", ?", len(args)-1) + `)`, args, nil
+	return ds, nil
 }
 
 // sqlDueOfDestination reads one destination's earliest due deliveries.
-const sqlDueOfDestination = `SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_destination_due
+const sqlDueOfDestination = `SELECT id, next_attempt_at, 0 FROM deliveries INDEXED BY deliveries_destination_due
 	WHERE state = 'pending' AND destination_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`
 
 // sqlPendingDestinations lists the destinations with pending deliveries by

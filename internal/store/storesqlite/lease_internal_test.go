@@ -13,7 +13,8 @@ import (
 // TestLeaseSkipPlan checks that a lease skipping destinations reads the
 // other destinations' due deliveries by index seeks, never by walking the
 // work queue past the skipped destinations' backlog: that walk made each
-// such lease cost the whole backlog, and a big drain crawl.
+// such lease cost the whole backlog, and a big drain crawl. A resumed
+// connection's held deliveries are read by a seek too.
 func TestLeaseSkipPlan(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
@@ -37,6 +38,9 @@ func TestLeaseSkipPlan(t *testing.T) {
 			}},
 			{sqlDueOfDestination, []any{conn.DestinationID, micros(now), 10}, []string{
 				"SEARCH deliveries USING COVERING INDEX deliveries_destination_due (destination_id=? AND next_attempt_at<?)",
+			}},
+			{sqlHeldOfConnection, []any{conn.ID, 10, micros(now)}, []string{
+				"SEARCH deliveries USING COVERING INDEX deliveries_connection (connection_id=? AND state=?)",
 			}},
 		} {
 			plan := explain(t, s, tc.sql, tc.args)

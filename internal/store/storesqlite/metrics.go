@@ -158,18 +158,25 @@ func (s *Store) ConnectionMetricsDelete(ctx context.Context, p store.RetentionPa
 
 // DeliveryBacklog implements store.Traffic. The total sums one counter row
 // per connection; the due count and the earliest due time read the
-// deliveries_due index, at most DueLimit entries of it.
+// deliveries_due index, at most DueLimit entries of it, and the held
+// deliveries of resumed connections, which the lease takes as due
+// (lease.go), at most DueLimit of them.
 func (s *Store) DeliveryBacklog(ctx context.Context, p store.BacklogParams) (store.Backlog, error) {
 	var b store.Backlog
 	var oldest sql.NullInt64
 	err := s.read.QueryRowContext(ctx, `SELECT
 		(SELECT coalesce(sum(n), 0) FROM connection_backlog),
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 LIMIT ?2)),
-		(SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1)`,
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 LIMIT ?2))
+		+ (SELECT count(*) FROM (SELECT 1 FROM (`+sqlResumed+`) r JOIN deliveries x ON x.connection_id = r.connection_id
+			WHERE x.state = 'held' LIMIT ?2)),
+		(SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+			UNION ALL SELECT min(r.created_at) FROM (`+sqlResumed+`) r
+			WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = r.connection_id AND x.state = 'held')))`,
 		micros(p.Now), p.DueLimit).Scan(&b.Total, &b.Due, &oldest)
 	if err != nil {
 		return store.Backlog{}, fmt.Errorf("delivery backlog: %w", err)
 	}
+	b.Due = min(b.Due, int64(p.DueLimit))
 	b.OldestDue = fromMicros(oldest.Int64)
 	return b, nil
 }

@@ -27,31 +27,42 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
 	err := s.txBackground(ctx, writeLease, func(tx *sql.Tx) error {
-		pick, pickArgs, err := leasePick(ctx, tx, p)
+		pk, err := leasePick(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		args := append([]any{p.Owner, micros(p.Until)}, pickArgs...)
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_token = lease_token + 1, next_attempt_at = ?
-			WHERE `+pick+`
-			RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
-				next_attempt_at, lease_owner, lease_token, created_at, ordering_key`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d volley.Delivery
-			var next, created int64
-			if err := rows.Scan(&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
-				&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &d.OrderingKey); err != nil {
+		// Two statements: naming state in the pending ones' SET would make
+		// SQLite rewrite their entries in every index on state.
+		lease := func(set, cond string, ids []any) error {
+			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET `+set+`lease_owner = ?, lease_token = lease_token + 1,
+				next_attempt_at = ? WHERE `+cond+`
+				RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
+					next_attempt_at, lease_owner, lease_token, created_at, ordering_key`,
+				append([]any{p.Owner, micros(p.Until)}, ids...)...)
+			if err != nil {
 				return err
 			}
-			d.NextAttemptAt, d.CreatedAt = fromMicros(next), fromMicros(created)
-			byEvent[d.EventID] = append(byEvent[d.EventID], len(jobs))
-			jobs = append(jobs, store.Job{Delivery: d})
+			defer rows.Close()
+			for rows.Next() {
+				var d volley.Delivery
+				var next, created int64
+				if err := rows.Scan(&d.ID, &d.EventID, &d.ProjectID, &d.SourceID, &d.ConnectionID, &d.DestinationID,
+					&d.State, &d.Attempts, &next, &d.LeaseOwner, &d.LeaseToken, &created, &d.OrderingKey); err != nil {
+					return err
+				}
+				d.NextAttemptAt, d.CreatedAt = fromMicros(next), fromMicros(created)
+				byEvent[d.EventID] = append(byEvent[d.EventID], len(jobs))
+				jobs = append(jobs, store.Job{Delivery: d})
+			}
+			return rows.Err()
 		}
-		return rows.Err()
+		if err := lease("", pk.pending, pk.pendingArgs); err != nil {
+			return err
+		}
+		if len(pk.held) == 0 {
+			return nil
+		}
+		return lease("state = 'pending', ", `state = 'held' AND `+idIn(len(pk.held)), pk.held)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
@@ -250,7 +261,14 @@ func (s *Store) DeliveryResetLeases(ctx context.Context, now time.Time) (int64, 
 // DeliveryNextDue implements store.Traffic.
 func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'`).Scan(&next)
+	// A resumed connection's held deliveries are due from the time its
+	// sweep was recorded (lease.go).
+	err := s.read.QueryRowContext(ctx, `SELECT min(t) FROM (
+		SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'
+		UNION ALL SELECT min(s.created_at) FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
+			JOIN destinations d ON d.id = c.destination_id
+		WHERE c.status = 'enabled' AND d.status = 'active'
+			AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'))`).Scan(&next)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next due delivery: %w", err)
 	}
@@ -264,17 +282,6 @@ func holdDeliveries(ctx context.Context, tx *sql.Tx, cond string, args ...any) (
 	r, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'held' WHERE state = 'pending' AND lease_owner = '' AND (`+cond+`)`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("hold deliveries: %w", err)
-	}
-	return r.RowsAffected()
-}
-
-// releaseDeliveries makes the matching held deliveries due at now, and
-// returns how many it released.
-func releaseDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) (int64, error) {
-	r, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'held' AND (`+cond+`)`,
-		append([]any{micros(now)}, args...)...)
-	if err != nil {
-		return 0, fmt.Errorf("release deliveries: %w", err)
 	}
 	return r.RowsAffected()
 }

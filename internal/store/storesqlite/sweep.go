@@ -20,11 +20,13 @@ import (
 
 // needSweep records that the connections matching cond need a sweep. A
 // connection already waiting gets a new generation, so that a sweep that
-// finished the previous change does not forget this one.
+// finished the previous change does not forget this one, and the time of
+// this change: a resumed connection's held deliveries are due from it
+// (lease.go).
 func needSweep(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
 		SELECT id, 1, ? FROM connections WHERE `+cond+`
-		ON CONFLICT (connection_id) DO UPDATE SET generation = generation + 1`,
+		ON CONFLICT (connection_id) DO UPDATE SET generation = generation + 1, created_at = excluded.created_at`,
 		append([]any{micros(now)}, args...)...)
 	if err != nil {
 		return fmt.Errorf("record delivery sweep: %w", err)
@@ -32,12 +34,22 @@ func needSweep(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args
 	return nil
 }
 
+// sqlNextSweep picks the sweep to work on: the oldest, but those of
+// resumed connections (enabled, with an active destination) that still
+// have held deliveries, which the lease takes by itself (lease.go); such a
+// sweep is forgotten here once none is left.
+const sqlNextSweep = `SELECT connection_id, generation FROM delivery_sweeps s
+	WHERE NOT (EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
+			WHERE c.id = s.connection_id AND c.status = 'enabled' AND d.status = 'active')
+		AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'))
+	ORDER BY created_at, connection_id LIMIT 1`
+
 // DeliverySweep implements store.Traffic.
 func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
 	// Most calls find nothing to do (the engine looks every few seconds):
 	// they ask the read pool, and leave the single writer to ingestion.
 	var pending int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM delivery_sweeps LIMIT 1)`).Scan(&pending); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+sqlNextSweep+`)`).Scan(&pending); err != nil {
 		return 0, fmt.Errorf("sweep deliveries: %w", err)
 	}
 	if pending == 0 {
@@ -49,8 +61,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 	limit := s.sweepSize.size(p.Limit)
 	hold, err := s.txHeld(ctx, background(writeSweep), func(tx *sql.Tx) error {
 		var conn, gen uint64
-		err := tx.QueryRowContext(ctx, `SELECT connection_id, generation FROM delivery_sweeps
-			ORDER BY created_at, connection_id LIMIT 1`).Scan(&conn, &gen)
+		err := tx.QueryRowContext(ctx, sqlNextSweep).Scan(&conn, &gen)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -73,7 +84,8 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		case err != nil:
 			return err
 		case connStatus == volley.ConnectionEnabled && destStatus == volley.DestinationActive:
-			n, err = releaseDeliveries(ctx, tx, p.Now, batch(volley.DeliveryHeld), conn, limit)
+			// Resumed, and (sqlNextSweep) none of its deliveries is held
+			// any more: the lease took them all.
 		default:
 			// Leased deliveries are left to their workers, which check the
 			// connection before sending.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ func holdTests() []test {
 				return s.SourceDelete(t.Context(), orgID, w.A.ID, at)
 			}, func(w site, d volley.Delivery) bool { return d.SourceID == w.A.ID })
 		}},
+		{"Hold/ResumedLeasedAsDue", testResumedLeased},
 		{"Sweep/Batches", testSweepBatches},
 		{"Sweep/ChangedMidway", testSweepChangedMidway},
 	}
@@ -75,10 +77,23 @@ func asHeld(d volley.Delivery) volley.Delivery {
 	return d
 }
 
-// released returns d pending and due at at.
-func released(d volley.Delivery, at time.Time) volley.Delivery {
-	d.State, d.NextAttemptAt, d.LeaseOwner = volley.DeliveryPending, at, ""
-	return d
+// wantLeased leases at at and checks that exactly the deliveries want
+// are taken, each made pending.
+func wantLeased(t *testing.T, s store.Store, at time.Time, limit int, want []volley.Delivery, skip ...uint64) {
+	t.Helper()
+	jobs := lease(t, s, "w1", at, at.Add(time.Hour), limit, skip...)
+	got := map[uint64]string{}
+	for _, j := range jobs {
+		got[j.Delivery.ID] = j.Delivery.State
+	}
+	if len(got) != len(want) {
+		t.Errorf("DeliveryLease at %v took %d deliveries %v, want %d", at, len(got), got, len(want))
+	}
+	for _, d := range want {
+		if state, ok := got[d.ID]; !ok || state != volley.DeliveryPending {
+			t.Errorf("DeliveryLease at %v: delivery %d taken %v as %q, want taken as pending", at, d.ID, ok, state)
+		}
+	}
 }
 
 func testHoldConnection(t *testing.T, s store.Store) {
@@ -106,13 +121,15 @@ func testHoldConnection(t *testing.T, s store.Store) {
 		setConnection(t, s, w.AX, status, at.Add(time.Second))
 		wantDeliveries(t, s, p.Event, asHeld(d))
 
-		d = released(d, at.Add(time.Minute))
-		setConnection(t, s, w.AX, volley.ConnectionEnabled, d.NextAttemptAt)
-		wantDeliveries(t, s, p.Event, d)
+		// Enabled again: the held delivery stays held until a lease takes
+		// it (testResumedLeased).
+		setConnection(t, s, w.AX, volley.ConnectionEnabled, at.Add(time.Minute))
+		wantDeliveries(t, s, p.Event, asHeld(d))
 		wantDeliveries(t, s, l.Event, l.Deliveries...)
 		wantDeliveries(t, s, f.Event, done)
 		wantDeliveries(t, s, o.Event, o.Deliveries...)
 	}
+	wantLeased(t, s, minute(6), 10, []volley.Delivery{d, o.Deliveries[0]})
 }
 
 // testHoldDestinationFirst enables a connection while its destination is
@@ -129,7 +146,8 @@ func testHoldDestinationFirst(t *testing.T, s store.Store) {
 	setConnection(t, s, w.AX, volley.ConnectionEnabled, minute(3))
 	wantDeliveries(t, s, p.Event, asHeld(d))
 	setDestination(t, s, w.X, volley.DestinationActive, minute(4))
-	wantDeliveries(t, s, p.Event, released(d, minute(4)))
+	wantDeliveries(t, s, p.Event, asHeld(d))
+	wantLeased(t, s, minute(4), 10, []volley.Delivery{d})
 }
 
 func testHoldDestination(t *testing.T, s store.Store) {
@@ -152,9 +170,10 @@ func testHoldDestination(t *testing.T, s store.Store) {
 	setDestination(t, s, w.X, volley.DestinationDisabled, minute(1))
 	check("destination disabled", asHeld(d), b)
 	setDestination(t, s, w.X, volley.DestinationActive, minute(2))
-	check("destination active: the paused connection keeps its deliveries held", released(d, minute(2)), b)
+	check("destination active: the paused connection keeps its deliveries held", asHeld(d), b)
 	setConnection(t, s, w.BX, volley.ConnectionEnabled, minute(3))
-	check("connection enabled", released(d, minute(2)), released(b, minute(3)))
+	check("connection enabled", asHeld(d), b)
+	wantLeased(t, s, minute(3), 10, []volley.Delivery{d, b, ay.Deliveries[0]})
 }
 
 // statusOf derives an event's status from its deliveries, as volley
@@ -278,15 +297,16 @@ func testSweepBatches(t *testing.T, s store.Store) {
 	c.Status, c.UpdatedAt = volley.ConnectionEnabled, minute(2)
 	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
 	states(volley.DeliveryHeld)
-	if got := sweep(t, s, minute(2)); got != 4 { // 6 held in batches of 2, then the finish
-		t.Errorf("release took %d sweeps, want 4", got)
+	// The resume rewrites none: the lease takes them as it goes, and the
+	// sweep is finished once none is held.
+	step(0, minute(2))
+	states(volley.DeliveryHeld)
+	if jobs := lease(t, s, "w1", minute(2), minute(3), 100); len(jobs) != 6 {
+		t.Errorf("DeliveryLease after the resume = %d jobs, want the 6 held", len(jobs))
 	}
 	states(volley.DeliveryPending)
-	for _, ev := range evs {
-		if d := deliveriesOf(t, s, ev.Event)[0]; !d.NextAttemptAt.Equal(minute(2)) {
-			t.Errorf("released delivery due at %v, want %v", d.NextAttemptAt, minute(2))
-		}
-	}
+	step(1, minute(2))
+	step(0, minute(2))
 
 	noErr(t, "ConnectionDelete", s.ConnectionDelete(t.Context(), ada.Org.ID, c.ID, minute(3)))
 	states(volley.DeliveryPending)
@@ -315,11 +335,11 @@ func testSweepChangedMidway(t *testing.T, s store.Store) {
 	c.Status, c.UpdatedAt = volley.ConnectionEnabled, minute(2)
 	noErr(t, "ConnectionUpdate", s.ConnectionUpdate(t.Context(), &c))
 	sweep(t, s, minute(2))
+	var ds []volley.Delivery
 	for _, ev := range evs {
-		if ds := deliveriesOf(t, s, ev.Event); len(ds) != 1 || ds[0].State != volley.DeliveryPending {
-			t.Errorf("event %s: deliveries %+v, want one pending after the resume", ev.Event.UID, ds)
-		}
+		ds = append(ds, ev.Deliveries...)
 	}
+	wantLeased(t, s, minute(2), 10, ds)
 }
 
 // deliveriesOf returns an event's deliveries.
@@ -328,4 +348,74 @@ func deliveriesOf(t *testing.T, s store.Store, e volley.Event) []volley.Delivery
 	ds, err := s.DeliveryListByEvent(t.Context(), e.ID)
 	noErr(t, "DeliveryListByEvent "+e.UID, err)
 	return ds
+}
+
+// testResumedLeased resumes a connection with held deliveries: they stay
+// held, and the lease takes them as due from the resume, after what was
+// due before it and before what is due after, not for a destination it
+// skips; the next due time and the backlog count them so; the sweep is
+// finished once the lease has taken them all.
+func testResumedLeased(t *testing.T, s store.Store) {
+	ada := newFixture(t, s, "ada")
+	w := newSite(t, s, ada.Project.ID, "w")
+	early := insertOne(t, s, newEvent(w.A, "evt_early", minute(0)), due(w.AY, minute(0))).Deliveries[0]
+	c := setConnection(t, s, w.AX, volley.ConnectionPaused, minute(1))
+	var hs []volley.Delivery
+	for i := range 3 {
+		hs = append(hs, insertOne(t, s, newEvent(w.A, fmt.Sprintf("evt_held%d", i), minute(1)), held(w.AX)).Deliveries[0])
+	}
+	late := insertOne(t, s, newEvent(w.A, "evt_late", minute(3)), due(w.AY, minute(3))).Deliveries[0]
+	backlog := func(what string, at time.Time, limit int, due int64, oldest time.Time) {
+		t.Helper()
+		b, err := s.DeliveryBacklog(t.Context(), store.BacklogParams{Now: at, DueLimit: limit})
+		noErr(t, "DeliveryBacklog", err)
+		if b.Due != due || !b.OldestDue.Equal(oldest) {
+			t.Errorf("%s: DeliveryBacklog at %v = due %d, oldest %v; want %d, %v", what, at, b.Due, b.OldestDue, due, oldest)
+		}
+	}
+	nextDue := func(what string, want time.Time) {
+		t.Helper()
+		next, err := s.DeliveryNextDue(t.Context())
+		noErr(t, "DeliveryNextDue", err)
+		if !next.Equal(want) {
+			t.Errorf("%s: DeliveryNextDue = %v, want %v", what, next, want)
+		}
+	}
+	backlog("paused", minute(5), 100, 2, minute(0))
+
+	setConnection(t, s, c, volley.ConnectionEnabled, minute(2))
+	for _, h := range hs {
+		if ds := deliveriesOf(t, s, volley.Event{ID: h.EventID}); len(ds) != 1 || ds[0].State != volley.DeliveryHeld {
+			t.Errorf("delivery %d after the resume: %+v, want it held until leased", h.ID, ds)
+		}
+	}
+	backlog("resumed", minute(5), 100, 5, minute(0))
+	backlog("resumed, capped", minute(5), 4, 4, minute(0))
+	backlog("resumed, before the resume", minute(1), 100, 1, minute(0))
+	wantLeased(t, s, minute(1), 10, []volley.Delivery{early})
+	nextDue("early leased", minute(2))
+	backlog("early leased", minute(5), 100, 4, minute(2))
+
+	wantLeased(t, s, minute(5), 10, []volley.Delivery{late}, w.X.ID)
+	nextDue("late leased", minute(2))
+	// Equally due, the held ones are taken in any order.
+	first := lease(t, s, "w1", minute(5), minute(5).Add(time.Hour), 2)
+	var rest []volley.Delivery
+	for _, h := range hs {
+		if !slices.ContainsFunc(first, func(j store.Job) bool { return j.Delivery.ID == h.ID }) {
+			rest = append(rest, h)
+		}
+	}
+	if len(first) != 2 || len(rest) != 1 {
+		t.Fatalf("DeliveryLease of 2 took %+v, want 2 of the held %+v", first, hs)
+	}
+	if n, err := s.DeliverySweep(t.Context(), store.SweepParams{Now: minute(5), Limit: 2}); err != nil || n != 0 {
+		t.Errorf("DeliverySweep with a held delivery left = %d, %v; want 0 (the lease takes it)", n, err)
+	}
+	wantLeased(t, s, minute(5), 10, rest)
+	backlog("all leased", minute(5), 100, 0, time.Time{})
+	if n := sweep(t, s, minute(5)); n != 1 {
+		t.Errorf("the resume's sweep took %d batches once none is held, want 1 (its finish)", n)
+	}
+	nextDue("all leased", minute(1).Add(time.Hour))
 }

@@ -223,7 +223,7 @@ func testOrderingHeldHead(t *testing.T, s store.Store) {
 	h1, h2 := evs[0].Deliveries[0], evs[1].Deliveries[0]
 	wantState(t, s, h1, volley.DeliveryHeld, time.Time{})
 	w.AX = setConnection(t, s, w.AX, volley.ConnectionEnabled, minute(2))
-	wantState(t, s, h1, volley.DeliveryPending, minute(2))
+	wantState(t, s, h1, volley.DeliveryHeld, time.Time{}) // until a lease takes it
 	wantState(t, s, h2, volley.DeliveryParked, time.Time{})
 	w.AX = setConnection(t, s, w.AX, volley.ConnectionPaused, minute(3))
 	wantState(t, s, h1, volley.DeliveryHeld, time.Time{})

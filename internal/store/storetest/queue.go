@@ -304,6 +304,12 @@ func testDeliveryCreate(t *testing.T, s store.Store) {
 	wantErr(t, "DeliveryCreate for an unknown event", s.DeliveryCreate(ctx, &missing), store.ErrNotFound)
 }
 
+// released returns d pending and due at at.
+func released(d volley.Delivery, at time.Time) volley.Delivery {
+	d.State, d.NextAttemptAt, d.LeaseOwner = volley.DeliveryPending, at, ""
+	return d
+}
+
 // asPending returns e with the status of an event with a pending delivery.
 func asPending(e volley.Event) volley.Event {
 	e.Status = volley.EventPending
