@@ -44,7 +44,7 @@ func (e *Engine) leaseDue() time.Duration {
 			e.mu.Unlock()
 			return e.cfg.PollInterval
 		}
-		n := min(e.cfg.MaxJobs-e.jobs, leaseBatch)
+		n := min(e.cfg.MaxJobs-e.jobs, e.leaseBatch())
 		skip = skip[:0]
 		for id, l := range e.lanes {
 			if l.skipIfFull() {
@@ -288,6 +288,22 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 		State: dec.State, NextAttemptAt: dec.Next, Now: now, Ordered: d.OrderingKey != "",
 	}
 	e.finished()
+}
+
+// leaseBatcher is a store whose leases hold what ingestion waits for
+// (SQLite's single writer): it sizes them by what they cost. A lease of a
+// resumed connection's held deliveries writes more per delivery than one of
+// pending deliveries.
+type leaseBatcher interface {
+	DeliveryLeaseBatch(max int) int
+}
+
+// leaseBatch is how many deliveries the next lease may take.
+func (e *Engine) leaseBatch() int {
+	if b, ok := e.cfg.Store.(leaseBatcher); ok {
+		return max(1, min(leaseBatch, b.DeliveryLeaseBatch(leaseBatch)))
+	}
+	return leaseBatch
 }
 
 // recorderBatch bounds the outcomes committed in one transaction, and so

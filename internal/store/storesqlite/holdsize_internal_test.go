@@ -76,6 +76,29 @@ func TestSweepSizedByHold(t *testing.T) {
 	}
 }
 
+// TestLeaseSizedByHold checks that DeliveryLeaseBatch allows the lease
+// its sizer's batch, and that a lease's hold is measured into it.
+func TestLeaseSizedByHold(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	now := time.Now()
+	if _, err := s.EventInsert(t.Context(), storetest.Events(100, 0, conn, now)); err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	s.leaseSize.perRow = holdTarget // rows so slow that each lease takes the fewest
+	if got := s.DeliveryLeaseBatch(256); got != holdMinRows {
+		t.Fatalf("DeliveryLeaseBatch(256) = %d, want %d", got, holdMinRows)
+	}
+	jobs, err := s.DeliveryLease(t.Context(), store.LeaseParams{Owner: "w", Now: now.Add(time.Hour),
+		Until: now.Add(2 * time.Hour), Limit: 50})
+	if err != nil || len(jobs) != 50 {
+		t.Fatalf("DeliveryLease = %d jobs, %v; want 50", len(jobs), err)
+	}
+	if per := s.leaseSize.perRow; per == holdTarget || per <= 0 {
+		t.Errorf("per-row hold after a lease of 50 = %v, want it measured into the sizer", per)
+	}
+}
+
 // TestSearchIndexSizedByHold checks that SearchIndex indexes the batch its
 // sizer allows, not the caller's whole limit, and that it is done only
 // once every event is indexed.

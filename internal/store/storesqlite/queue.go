@@ -19,6 +19,13 @@ const sqlReleaseIfRunnable = `UPDATE deliveries SET state = 'pending', next_atte
 	WHERE id = ? AND state = 'held' AND EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
 		WHERE c.id = deliveries.connection_id AND c.status = 'enabled' AND d.status = 'active')`
 
+// DeliveryLeaseBatch is how many deliveries, of at most max, the engine
+// should lease at once: as many as hold the writer about holdTarget at the
+// cost past leases measured (holdsize.go). Leasing a resumed connection's
+// held deliveries writes more per delivery than leasing pending ones
+// (lease.go), and the leaser runs its leases back to back during a drain.
+func (s *Store) DeliveryLeaseBatch(max int) int { return s.leaseSize.size(max) }
+
 // DeliveryLease implements store.Traffic.
 func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {
 	if p.Limit <= 0 {
@@ -26,7 +33,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	}
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
-	err := s.txBackground(ctx, writeLease, func(tx *sql.Tx) error {
+	hold, err := s.txHeld(ctx, background(writeLease), func(tx *sql.Tx) error {
 		pk, err := leasePick(ctx, tx, p)
 		if err != nil {
 			return err
@@ -70,6 +77,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	if len(jobs) == 0 {
 		return nil, nil
 	}
+	s.leaseSize.observe(len(jobs), hold)
 	// The events are read after the commit, from a read connection: the
 	// lease holds the writer only for its update. Nothing changes them
 	// meanwhile but a deletion of their project, which deletes their

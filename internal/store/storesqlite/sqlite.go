@@ -67,6 +67,7 @@ type Store struct {
 
 	sweepSize     holdSizer // DeliverySweep's batches
 	finishSize    holdSizer // DeliveryFinish's batches (DeliveryFinishBatch)
+	leaseSize     holdSizer // DeliveryLease's batches (DeliveryLeaseBatch)
 	indexSize     holdSizer // SearchIndex's batches
 	xidAheadSize  holdSizer // its steps looking external ids up ahead of it (xidAhead), in events
 	mergeSize     holdSizer // its merge steps, in leaf pages

@@ -1,0 +1,63 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storesqlite"
+	"github.com/volleyhq/volley/internal/testserver"
+)
+
+// smallLeases is a SQLite store that allows 3 deliveries per lease and
+// records the largest lease asked of it.
+type smallLeases struct {
+	*storesqlite.Store
+	mu   sync.Mutex
+	most int
+}
+
+func (s *smallLeases) DeliveryLeaseBatch(int) int { return 3 }
+
+func (s *smallLeases) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {
+	s.mu.Lock()
+	s.most = max(s.most, p.Limit)
+	s.mu.Unlock()
+	return s.Store.DeliveryLease(ctx, p)
+}
+
+// TestLeaserBatchSizedByStore checks that the leaser asks no more
+// deliveries of one DeliveryLease than the store's DeliveryLeaseBatch
+// allows, and still delivers a resumed backlog whole.
+func TestLeaserBatchSizedByStore(t *testing.T) {
+	t.Parallel()
+	sq, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
+	st := &smallLeases{Store: sq}
+	srv := testserver.Start(t, testserver.Options{Store: st, Delivery: fastConfig()})
+	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
+	sk := newSink(t, nil)
+	src, _, connID := e.route(t, sk.URL, nil, nil)
+	path := fmt.Sprintf("/api/connections/%d", connID)
+	e.api(t, http.StatusOK, "PUT", path, map[string]any{"status": "paused"})
+	const n = 20
+	uids := e.ingestMany(t, src.IngestionID, n) // held: only a lease can send them
+	e.api(t, http.StatusOK, "PUT", path, map[string]any{"status": "enabled"})
+	sk.awaitCount(t, n, 30*time.Second)
+	for _, uid := range uids {
+		e.awaitStatus(t, uid, "processed")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.most > 3 || st.most == 0 {
+		t.Errorf("the largest DeliveryLease asked for %d deliveries, want 1 to 3", st.most)
+	}
+}
