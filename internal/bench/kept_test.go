@@ -91,17 +91,36 @@ func BenchmarkKeptIngest(b *testing.B) {
 	}
 }
 
-// keptSetup returns the kept store's directory, building the store there
-// if needed, and the binaries to compare.
-func keptSetup(b *testing.B) (dir string, exes []string) {
+// BenchmarkKeptSize logs dbstat's bytes per event of each table and index
+// of the kept store (built first if it is not there), and reports the
+// file's:
+//
+//	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept2m go test -run '^$' -bench BenchmarkKeptSize -benchtime 1x -v ./internal/bench
+func BenchmarkKeptSize(b *testing.B) {
+	dir, events := keptDir(b)
+	for b.Loop() {
+		b.ReportMetric(logStoreSize(b, filepath.Join(dir, "volley.db"), events), "bytes/event")
+	}
+}
+
+// keptDir returns the kept store's directory and its number of events,
+// building the store there if needed.
+func keptDir(b *testing.B) (dir string, events int) {
 	dir = os.Getenv("VOLLEY_BENCH_KEPT_DIR")
 	if dir == "" {
 		b.Skip("VOLLEY_BENCH_KEPT_DIR is not set: no kept store")
 	}
-	events := storetest.EnvInt(b, "VOLLEY_BENCH_KEPT_EVENTS", 2_000_000)
+	events = storetest.EnvInt(b, "VOLLEY_BENCH_KEPT_EVENTS", 2_000_000)
 	if err := keptStore(b.Context(), dir, events); err != nil {
 		b.Fatal(err)
 	}
+	return dir, events
+}
+
+// keptSetup returns the kept store's directory, building the store there
+// if needed, and the binaries to compare.
+func keptSetup(b *testing.B) (dir string, exes []string) {
+	dir, _ = keptDir(b)
 	exes = strings.Split(os.Getenv("VOLLEY_BENCH_EXES"), ",")
 	if exes[0] == "" {
 		exe := filepath.Join(b.TempDir(), "volley")
