@@ -38,15 +38,11 @@ func (s *smallFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Out
 // allows, even with many waiting, and records them all.
 func TestRecorderBatchSizedByStore(t *testing.T) {
 	t.Parallel()
-	sq, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
-	st := &smallFinishes{Store: sq, release: make(chan struct{})}
-	srv := testserver.Start(t, testserver.Options{Store: st, Delivery: fastConfig()})
-	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
-	sk := newSink(t, nil)
+	var st *smallFinishes
+	e, sk := onWrappedSQLite(t, func(sq *storesqlite.Store) store.Store {
+		st = &smallFinishes{Store: sq, release: make(chan struct{})}
+		return st
+	})
 	src, _, _ := e.route(t, sk.URL, nil, nil)
 	const n = 30
 	uids := e.ingestMany(t, src.IngestionID, n)
@@ -60,4 +56,18 @@ func TestRecorderBatchSizedByStore(t *testing.T) {
 	if st.most > 3 {
 		t.Errorf("a DeliveryFinish got %d outcomes, want at most 3", st.most)
 	}
+}
+
+// onWrappedSQLite starts a node on a SQLite store in a temporary directory,
+// as wrap returns it (a store whose batch sizes or calls a test controls),
+// and returns its environment and a sink.
+func onWrappedSQLite(t *testing.T, wrap func(*storesqlite.Store) store.Store) (*env, *sink) {
+	t.Helper()
+	sq, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
+	srv := testserver.Start(t, testserver.Options{Store: wrap(sq), Delivery: fastConfig()})
+	return newEnv(t, srv, srv.AdminAccount().ProjectID), newSink(t, nil)
 }

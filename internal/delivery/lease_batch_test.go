@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
-	"github.com/volleyhq/volley/internal/testserver"
 )
 
 // smallLeases is a SQLite store that allows 3 deliveries per lease and
@@ -36,15 +34,11 @@ func (s *smallLeases) DeliveryLease(ctx context.Context, p store.LeaseParams) ([
 // allows, and still delivers a resumed backlog whole.
 func TestLeaserBatchSizedByStore(t *testing.T) {
 	t.Parallel()
-	sq, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: filepath.Join(t.TempDir(), "volley.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
-	st := &smallLeases{Store: sq}
-	srv := testserver.Start(t, testserver.Options{Store: st, Delivery: fastConfig()})
-	e := newEnv(t, srv, srv.AdminAccount().ProjectID)
-	sk := newSink(t, nil)
+	var st *smallLeases
+	e, sk := onWrappedSQLite(t, func(sq *storesqlite.Store) store.Store {
+		st = &smallLeases{Store: sq}
+		return st
+	})
 	src, _, connID := e.route(t, sk.URL, nil, nil)
 	path := fmt.Sprintf("/api/connections/%d", connID)
 	e.api(t, http.StatusOK, "PUT", path, map[string]any{"status": "paused"})
