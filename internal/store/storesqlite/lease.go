@@ -19,13 +19,17 @@ import (
 // took a fifth of the node's CPU and of the writer's time during a drain
 // (docs/benchmarks.md).
 
-// sqlResumed lists the resumed connections, whose held deliveries are due
-// (?1 the lease's now): those with a sweep recorded, enabled, with an
-// active destination. delivery_sweeps holds a row per connection changed
-// and not yet swept, a handful.
-const sqlResumed = `SELECT s.connection_id, c.destination_id, s.created_at FROM delivery_sweeps s
+// sqlResumedAll lists the resumed connections: those with a sweep
+// recorded, enabled, with an active destination, and the time from which
+// their held deliveries are due. delivery_sweeps holds a row per
+// connection changed and not yet swept, a handful.
+const sqlResumedAll = `SELECT s.connection_id, c.destination_id, s.created_at FROM delivery_sweeps s
 	JOIN connections c ON c.id = s.connection_id JOIN destinations d ON d.id = c.destination_id
-	WHERE c.status = 'enabled' AND d.status = 'active' AND s.created_at <= ?1`
+	WHERE c.status = 'enabled' AND d.status = 'active'`
+
+// sqlResumed lists the resumed connections whose held deliveries are due
+// at ?1, the lease's now.
+const sqlResumed = sqlResumedAll + ` AND s.created_at <= ?1`
 
 // sqlHeldOfConnection reads up to ?2 held deliveries of the connection ?1
 // from deliveries_connection, oldest first, as due at ?3.

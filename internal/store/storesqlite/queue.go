@@ -273,10 +273,8 @@ func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {
 	// sweep was recorded (lease.go).
 	err := s.read.QueryRowContext(ctx, `SELECT min(t) FROM (
 		SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'
-		UNION ALL SELECT min(s.created_at) FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
-			JOIN destinations d ON d.id = c.destination_id
-		WHERE c.status = 'enabled' AND d.status = 'active'
-			AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'))`).Scan(&next)
+		UNION ALL SELECT min(r.created_at) FROM (`+sqlResumedAll+`) r
+		WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = r.connection_id AND x.state = 'held'))`).Scan(&next)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next due delivery: %w", err)
 	}
