@@ -112,3 +112,14 @@ func (s *Store) TxSettings(ctx context.Context) (bg, other [2]string, err error)
 	}
 	return bg, other, err
 }
+
+// ExplainResumedLookups returns PostgreSQL's plans (EXPLAIN, without
+// costs) of a lease at now and of the sweeper's pick of its next sweep,
+// for a test of how they find resumed connections' held deliveries.
+func (s *Store) ExplainResumedLookups(ctx context.Context, now time.Time) (lease, nextSweep string, err error) {
+	if lease, err = s.explain(ctx, sqlLease, []any{"w", ts(now), ts(now.Add(time.Hour)), []uint64{}, 100}); err != nil {
+		return "", "", err
+	}
+	nextSweep, err = s.explain(ctx, sqlNextSweep, nil)
+	return lease, nextSweep, err
+}

@@ -136,11 +136,8 @@ const sqlBacklog = `SELECT
 	(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog),
 	least($2, (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
 		ORDER BY next_attempt_at, destination_id LIMIT $2) d)
-		+ (SELECT count(*) FROM (SELECT 1 FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
-			JOIN destinations t ON t.id = c.destination_id CROSS JOIN LATERAL (
-				SELECT 1 FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'
-				ORDER BY x.finished_at LIMIT $2) h
-			WHERE c.status = 'enabled' AND t.status = 'active' AND s.created_at <= $1 LIMIT $2) r)),
+		+ (SELECT count(*) FROM (SELECT 1 FROM ` + sqlResumedSweeps + ` CROSS JOIN LATERAL (` + sqlHeld + ` LIMIT $2) h
+			WHERE ` + sqlResumed + ` AND s.created_at <= $1 LIMIT $2) r)),
 	coalesce(least((SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1
 		ORDER BY next_attempt_at, destination_id LIMIT 1), (` + sqlResumedDue + ` AND s.created_at <= $1)), ` + zeroTime + `)`
 

@@ -49,18 +49,15 @@ const sqlLease = `WITH pend AS MATERIALIZED (
 // stay held, and the lease takes them as if they were pending and due at the
 // time the change was recorded (delivery_sweeps.created_at), moving each to
 // pending as it leases it. Releasing them wrote every delivery of the
-// backlog once more before its lease did (a dead tuple each, here). A
-// connection is resumed when it has a sweep recorded and is enabled with an
-// active destination (not one the lease skips); delivery_sweeps holds a row
-// per connection changed and not yet swept, a handful.
+// backlog once more before its lease did (a dead tuple each, here). The
+// resumed connections (sqlResumed) of destinations the lease skips are left
+// out.
 const sqlLeaseTail = `, resumed AS MATERIALIZED (
-	SELECT s.connection_id, s.created_at FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
-		JOIN destinations t ON t.id = c.destination_id
-	WHERE c.status = 'enabled' AND t.status = 'active' AND s.created_at <= $2 AND t.id <> ALL($4::bigint[])
+	SELECT s.connection_id, s.created_at FROM ` + sqlResumedSweeps + `
+	WHERE ` + sqlResumed + ` AND s.created_at <= $2 AND t.id <> ALL($4::bigint[])
 ), held AS MATERIALIZED (
-	SELECT h.id, r.created_at AS at FROM resumed r CROSS JOIN LATERAL (
-		SELECT id FROM deliveries WHERE connection_id = r.connection_id AND state = 'held'
-		ORDER BY finished_at LIMIT $5 FOR UPDATE SKIP LOCKED) h
+	SELECT h.id, s.created_at AS at FROM resumed s CROSS JOIN LATERAL (
+		` + sqlHeld + ` LIMIT $5 FOR UPDATE SKIP LOCKED) h
 ), due AS (
 	SELECT id FROM (SELECT id, at FROM pend UNION ALL SELECT id, at FROM held) u ORDER BY at LIMIT $5
 ), leased AS (
@@ -439,16 +436,28 @@ const sqlNextDue = `SELECT least((SELECT next_attempt_at FROM deliveries WHERE s
 	ORDER BY next_attempt_at, destination_id LIMIT 1), (` + sqlResumedDue + `))`
 
 // sqlResumedDue is the earliest time from which held deliveries of a
-// resumed connection are due (NULL when there are none). The held check is
-// a subquery run per sweep (a handful), one seek in deliveries_connection:
-// ordered as that index is, so that no statistics make a scan of the
-// table look cheaper (every held delivery is finished_at 0 or NULL, so the
-// order costs nothing).
-const sqlResumedDue = `SELECT min(s.created_at) FROM delivery_sweeps s JOIN connections c ON c.id = s.connection_id
-		JOIN destinations t ON t.id = c.destination_id
-	WHERE c.status = 'enabled' AND t.status = 'active'
-		AND (SELECT true FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'
-				ORDER BY x.finished_at LIMIT 1)`
+// resumed connection are due (NULL when there are none).
+const sqlResumedDue = `SELECT min(s.created_at) FROM ` + sqlResumedSweeps + `
+	WHERE ` + sqlResumed + ` AND (` + sqlHeld + ` LIMIT 1) IS NOT NULL`
+
+// A connection is resumed when it has a sweep recorded and is enabled with
+// an active destination. sqlResumedSweeps joins the sweeps (s) to their
+// connections (c) and destinations (t); sqlResumed is the condition on
+// that join. delivery_sweeps holds a row per connection changed and not yet
+// swept: a handful.
+const (
+	sqlResumedSweeps = `delivery_sweeps s JOIN connections c ON c.id = s.connection_id
+		JOIN destinations t ON t.id = c.destination_id`
+	sqlResumed = `c.status = 'enabled' AND t.status = 'active'`
+)
+
+// sqlHeld selects the held deliveries of the connection of the row s (its
+// connection_id), in deliveries_connection's order: a seek in that index,
+// so that no statistics make a scan of the table look cheaper (every held
+// delivery is finished_at 0 or NULL, so the order costs nothing). Used as a
+// scalar subquery where only whether there is one matters: an EXISTS could
+// be planned as a semi-join over the whole table.
+const sqlHeld = `SELECT id FROM deliveries WHERE connection_id = s.connection_id AND state = 'held' ORDER BY finished_at`
 
 // DeliveryNextDue implements store.Traffic.
 func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, error) {

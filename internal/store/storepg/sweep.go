@@ -55,10 +55,9 @@ func needSweep(ctx context.Context, tx pgx.Tx, now time.Time, conns string, args
 // itself (sqlLeaseTail), and the sweep is forgotten here once none is left.
 const sqlNextSweep = `SELECT connection_id, generation FROM (
 		SELECT connection_id, generation FROM delivery_sweeps s
-		WHERE NOT coalesce((SELECT c.status = 'enabled' AND t.status = 'active' FROM connections c
+		WHERE NOT coalesce((SELECT ` + sqlResumed + ` FROM connections c
 				JOIN destinations t ON t.id = c.destination_id WHERE c.id = s.connection_id)
-			AND (SELECT true FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'
-				ORDER BY x.finished_at LIMIT 1), false)
+			AND (` + sqlHeld + ` LIMIT 1) IS NOT NULL, false)
 		ORDER BY created_at, connection_id LIMIT 16) c
 	WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/sweep/' || connection_id, 0))
 	LIMIT 1`
