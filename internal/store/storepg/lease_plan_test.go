@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 )
@@ -54,15 +55,7 @@ func TestDeliveryDuePlan(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	conn := storetest.Graph(t, s)
-	insert := func(seq int, state string) {
-		events := storetest.Events(1000, seq, conn, time.Now())
-		for i := range events {
-			events[i].Deliveries[0].State = state
-		}
-		if _, err := s.EventInsert(t.Context(), events); err != nil {
-			t.Fatalf("EventInsert: %v", err)
-		}
-	}
+	insert := func(seq int, state string) { insertInState(t, s, conn, seq, state) }
 	for i := range 5 {
 		insert(i, volley.DeliveryHeld)
 	}
@@ -99,13 +92,7 @@ func TestResumedHeldPlan(t *testing.T) {
 	s := setup(t)
 	conn := storetest.Graph(t, s)
 	for i := range 5 {
-		events := storetest.Events(1000, i, conn, time.Now())
-		for j := range events {
-			events[j].Deliveries[0].State = volley.DeliveryHeld
-		}
-		if _, err := s.EventInsert(t.Context(), events); err != nil {
-			t.Fatalf("EventInsert: %v", err)
-		}
+		insertInState(t, s, conn, i, volley.DeliveryHeld)
 	}
 	// Paused and enabled again: a sweep recorded for a connection that is
 	// enabled, its backlog still held.
@@ -139,5 +126,18 @@ func TestResumedHeldPlan(t *testing.T) {
 				t.Errorf("analyzed %v: %s plan\n%s\nwant the held deliveries sought in deliveries_connection", analyzed, name, plan)
 			}
 		}
+	}
+}
+
+// insertInState inserts 1,000 events (storetest.Events' batch seq) of
+// connection conn, each with its delivery in state.
+func insertInState(t *testing.T, s store.Store, conn *volley.Connection, seq int, state string) {
+	t.Helper()
+	events := storetest.Events(1000, seq, conn, time.Now())
+	for i := range events {
+		events[i].Deliveries[0].State = state
+	}
+	if _, err := s.EventInsert(t.Context(), events); err != nil {
+		t.Fatalf("EventInsert: %v", err)
 	}
 }
