@@ -300,10 +300,17 @@ type leaseBatcher interface {
 
 // leaseBatch is how many deliveries the next lease may take.
 func (e *Engine) leaseBatch() int {
-	if b, ok := e.cfg.Store.(leaseBatcher); ok {
-		return max(1, min(leaseBatch, b.DeliveryLeaseBatch(leaseBatch)))
+	return storeBatch(e.cfg.Store, leaseBatch, leaseBatcher.DeliveryLeaseBatch)
+}
+
+// storeBatch is how many of limit the store allows in its next batch of
+// one kind of work, when it sizes that work (a B, asked through size), at
+// least one; limit when it does not.
+func storeBatch[B any](st store.Traffic, limit int, size func(B, int) int) int {
+	if b, ok := st.(B); ok {
+		return max(1, min(limit, size(b, limit)))
 	}
-	return leaseBatch
+	return limit
 }
 
 // recorderBatch bounds the outcomes committed in one transaction, and so
@@ -319,10 +326,7 @@ type finishBatcher interface {
 
 // finishBatch is how many outcomes the next transaction may record.
 func (e *Engine) finishBatch() int {
-	if b, ok := e.cfg.Store.(finishBatcher); ok {
-		return max(1, min(recorderBatch, b.DeliveryFinishBatch(recorderBatch)))
-	}
-	return recorderBatch
+	return storeBatch(e.cfg.Store, recorderBatch, finishBatcher.DeliveryFinishBatch)
 }
 
 // recorder commits outcomes in batches until the results channel closes.

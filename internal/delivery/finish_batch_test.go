@@ -19,17 +19,14 @@ type smallFinishes struct {
 	*storesqlite.Store
 	release chan struct{}
 	first   sync.Once
-	mu      sync.Mutex
-	most    int
+	largest
 }
 
 func (s *smallFinishes) DeliveryFinishBatch(int) int { return 3 }
 
 func (s *smallFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
 	s.first.Do(func() { <-s.release })
-	s.mu.Lock()
-	s.most = max(s.most, len(outcomes))
-	s.mu.Unlock()
+	s.see(len(outcomes))
 	return s.Store.DeliveryFinish(ctx, outcomes)
 }
 
@@ -51,10 +48,8 @@ func TestRecorderBatchSizedByStore(t *testing.T) {
 	for _, uid := range uids {
 		e.awaitStatus(t, uid, "processed")
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.most > 3 {
-		t.Errorf("a DeliveryFinish got %d outcomes, want at most 3", st.most)
+	if most := st.most(); most > 3 {
+		t.Errorf("a DeliveryFinish got %d outcomes, want at most 3", most)
 	}
 }
 
@@ -70,4 +65,22 @@ func onWrappedSQLite(t *testing.T, wrap func(*storesqlite.Store) store.Store) (*
 	t.Cleanup(func() { sq.Close() }) // after the node stops (cleanups run last first)
 	srv := testserver.Start(t, testserver.Options{Store: wrap(sq), Delivery: fastConfig()})
 	return newEnv(t, srv, srv.AdminAccount().ProjectID), newSink(t, nil)
+}
+
+// largest records the largest batch a wrapped store was asked for.
+type largest struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (l *largest) see(n int) {
+	l.mu.Lock()
+	l.n = max(l.n, n)
+	l.mu.Unlock()
+}
+
+func (l *largest) most() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,16 +15,13 @@ import (
 // records the largest lease asked of it.
 type smallLeases struct {
 	*storesqlite.Store
-	mu   sync.Mutex
-	most int
+	largest
 }
 
 func (s *smallLeases) DeliveryLeaseBatch(int) int { return 3 }
 
 func (s *smallLeases) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store.Job, error) {
-	s.mu.Lock()
-	s.most = max(s.most, p.Limit)
-	s.mu.Unlock()
+	s.see(p.Limit)
 	return s.Store.DeliveryLease(ctx, p)
 }
 
@@ -49,9 +45,7 @@ func TestLeaserBatchSizedByStore(t *testing.T) {
 	for _, uid := range uids {
 		e.awaitStatus(t, uid, "processed")
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.most > 3 || st.most == 0 {
-		t.Errorf("the largest DeliveryLease asked for %d deliveries, want 1 to 3", st.most)
+	if most := st.most(); most > 3 || most == 0 {
+		t.Errorf("the largest DeliveryLease asked for %d deliveries, want 1 to 3", most)
 	}
 }
