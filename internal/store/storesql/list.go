@@ -47,8 +47,23 @@ var attemptSorts = map[string]sortKey{
 // driver's FROM clause for the page's columns, over `events e`; r is what
 // the driver found with LoadRoutes (NoRoutes without it).
 func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
-	q := listQuery(eventFilters(p, d, false, r), eventSort, p.Page, p.Limit, p.Offset, d,
-		" FROM events e", "SELECT "+cols+pageFrom, true)
+	join, k := statusJoin(p, d)
+	q := listQuery(eventFilters(p, d, false, r), k, p.Page, p.Limit, p.Offset, d,
+		" FROM events e"+join, "SELECT "+cols+pageFrom+join, true)
+	if join != "" && p.SourceID == 0 && p.ConnectionID == 0 && p.DestinationID == 0 && p.Search == "" {
+		// Every filter is a column of the status table: its index alone
+		// counts, where the join would look up each event it counts.
+		w := &Where{}
+		w.Add("st.project_id = ?", p.ProjectID)
+		w.Add("st.status = ?", p.Status)
+		if !p.Start.IsZero() {
+			w.Add("st.created_at >= ?", d.Time(p.Start))
+		}
+		if !p.End.IsZero() {
+			w.Add("st.created_at <= ?", d.Time(p.End))
+		}
+		q.Count, q.CountArgs = countQuery(w, " FROM "+d.Statuses.Name+" st", p.Page.CountLimit)
+	}
 	if r.walk() && onlyRoute(p) && p.Page.CountLimit > 0 && p.Page.CountLimit <= RouteListMax {
 		// The count already found more than the cap allows: counting again
 		// by probing events would read ten thousand of them or more.
@@ -60,8 +75,9 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r
 // EventListByExternalIDQuery is EventListQuery with the search text looked
 // up as an external id, through its index (see ExternalIDSearch).
 func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
-	return listQuery(eventFilters(p, d, true, r), eventSort, p.Page, p.Limit, p.Offset, d,
-		" FROM events e", "SELECT "+cols+pageFrom, true)
+	join, k := statusJoin(p, d)
+	return listQuery(eventFilters(p, d, true, r), k, p.Page, p.Limit, p.Offset, d,
+		" FROM events e"+join, "SELECT "+cols+pageFrom+join, true)
 }
 
 // AttemptListQuery returns the queries of an attempt list, over
@@ -108,13 +124,7 @@ func AttemptListQuery(p store.AttemptListParams, d Dialect, cols string) (ListQu
 // pages are for cursors (PageParams.After).
 func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Dialect, countFrom, pageSelect string, skipByKey bool) ListQuery {
 	var q ListQuery
-	if pg.CountLimit > 0 {
-		q.Count = "SELECT count(*) FROM (SELECT 1" + countFrom + w.SQL() + " LIMIT ?) c"
-		q.CountArgs = append(slices.Clone(w.Args), pg.CountLimit+1)
-	} else {
-		q.Count = "SELECT count(*)" + countFrom + w.SQL()
-		q.CountArgs = slices.Clone(w.Args)
-	}
+	q.Count, q.CountArgs = countQuery(w, countFrom, pg.CountLimit)
 	if offset > 0 && skipByKey {
 		keys, args, order, _ := pageQuery(w, k, pg, d, "SELECT "+k.id+countFrom)
 		q.Page = pageSelect + " WHERE " + k.id + " IN (" + keys + order + " LIMIT ? OFFSET ?)" + order
@@ -125,6 +135,15 @@ func listQuery(w *Where, k sortKey, pg store.PageParams, limit, offset int, d Di
 	}
 	q.Reversed = pg.Before != nil
 	return q
+}
+
+// countQuery returns the count of the rows from matching w: all of them,
+// or, with a limit (PageParams.CountLimit), at most limit+1.
+func countQuery(w *Where, from string, limit int) (string, []any) {
+	if limit > 0 {
+		return "SELECT count(*) FROM (SELECT 1" + from + w.SQL() + " LIMIT ?) c", append(slices.Clone(w.Args), limit+1)
+	}
+	return "SELECT count(*)" + from + w.SQL(), slices.Clone(w.Args)
 }
 
 // pageQuery returns the page of w from its cursor, without LIMIT: the
