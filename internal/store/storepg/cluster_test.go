@@ -137,10 +137,11 @@ func TestNodeReapReleasesLeasesOfSilentNodes(t *testing.T) {
 		}
 	}
 	sql(t, schema, `WITH e AS (
-			INSERT INTO events (event_id, project_id, source_id, method, status, created_at)
-			SELECT 'evt_' || g, 1, 1, 'POST', 'pending', now() FROM generate_series(1, 3) AS g
-			RETURNING id, event_id), p AS (
-			INSERT INTO event_payloads (event_id, query, headers, body) SELECT id, '', '{}', '' FROM e)
+			INSERT INTO events (event_id, project_id, source_id, method, created_at)
+			SELECT 'evt_' || g, 1, 1, 'POST', now() FROM generate_series(1, 3) AS g
+			RETURNING id, event_id, created_at), p AS (
+			INSERT INTO event_payloads (event_id, query, headers, body) SELECT id, '', '{}', '' FROM e), st AS (
+			INSERT INTO event_states (event_id, project_id, status, created_at) SELECT id, 1, 'pending', created_at FROM e)
 		INSERT INTO deliveries (event_id, project_id, source_id, connection_id, destination_id, state,
 			next_attempt_at, lease_owner, lease_token, created_at)
 		SELECT e.id, 1, 1, 1, 1, 'pending', now() + interval '1 minute',

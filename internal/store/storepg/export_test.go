@@ -58,7 +58,7 @@ func (s *Store) ExplainBacklog(ctx context.Context, projectID uint64, now time.T
 
 // Analyze refreshes the planner's statistics of the traffic tables.
 func (s *Store) Analyze(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `ANALYZE events, deliveries, attempts`)
+	_, err := s.pool.Exec(ctx, `ANALYZE events, event_states, deliveries, attempts`)
 	return err
 }
 
@@ -73,4 +73,10 @@ func (s *Store) ExplainAttemptList(ctx context.Context, p store.AttemptListParam
 	}
 	page, err = s.explain(ctx, storesql.Numbered(q.Page), q.PageArgs)
 	return count, page, err
+}
+
+// UpdateEventStatus runs the statements that bring the statuses of events
+// up to date in tx.
+func UpdateEventStatus(ctx context.Context, tx pgx.Tx, events []uint64) error {
+	return updateEventStatus(ctx, tx, events)
 }

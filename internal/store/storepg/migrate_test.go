@@ -1,6 +1,7 @@
 package storepg_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -70,5 +72,65 @@ func TestMigrateProjectCreator(t *testing.T) {
 				t.Errorf("project %q of %s created by %d, want %d", p.Name, name, p.AccountID, accounts[name])
 			}
 		}
+	}
+}
+
+// TestMigrateEventStates moves events' statuses out of the events rows
+// (0025) and back (its down migration) without losing one.
+func TestMigrateEventStates(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	s := open(t, schema)
+	raw := rawConn(t, schema)
+	c := storetest.Graph(t, s)
+	events := storetest.Events(4, 0, c, time.Time{}) // handed to "node", token 1
+	for i := range events {
+		events[i].Event.Status = volley.EventPending
+	}
+	events[3].Event.Status, events[3].Deliveries = volley.EventDropped, nil
+	inserted, err := s.EventInsert(ctx, events)
+	if err != nil {
+		t.Fatalf("EventInsert: %v", err)
+	}
+	now := time.Now()
+	if err := s.DeliveryFinish(ctx, []store.Outcome{
+		{DeliveryID: inserted[1].DeliveryIDs[0], LeaseToken: 1, EventID: inserted[1].ID, State: volley.DeliveryFailed, Now: now},
+		{DeliveryID: inserted[2].DeliveryIDs[0], LeaseToken: 1, EventID: inserted[2].ID, State: volley.DeliverySuccess, Now: now},
+	}); err != nil {
+		t.Fatalf("DeliveryFinish: %v", err)
+	}
+	want := map[uint64]string{inserted[0].ID: volley.EventPending, inserted[1].ID: volley.EventFailed,
+		inserted[2].ID: volley.EventProcessed, inserted[3].ID: volley.EventDropped}
+	if got := eventStatuses(t, s, c.ProjectID); !maps.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+
+	if v, err := s.MigrateDown(ctx); err != nil || v != 25 {
+		t.Fatalf("MigrateDown = %d, %v; want 25", v, err)
+	}
+	rows, err := raw.Query(ctx, `SELECT id, status FROM events`)
+	if err != nil {
+		t.Fatalf("read statuses: %v", err)
+	}
+	down := map[uint64]string{}
+	var id uint64
+	var status string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &status}, func() error { down[id] = status; return nil }); err != nil {
+		t.Fatalf("read statuses: %v", err)
+	}
+	if !maps.Equal(down, want) {
+		t.Errorf("events.status after 0025 down: %v, want %v", down, want)
+	}
+
+	if applied, err := s.MigrateUp(ctx); err != nil || !slices.Equal(applied, []int{25}) {
+		t.Fatalf("MigrateUp = %v, %v; want [25]", applied, err)
+	}
+	if got := eventStatuses(t, s, c.ProjectID); !maps.Equal(got, want) {
+		t.Errorf("statuses after 0025 up: %v, want %v", got, want)
+	}
+	var n int
+	if err := raw.QueryRow(ctx, `SELECT count(*) FROM event_states`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("status rows = %d, %v; want 3 (all but the processed event)", n, err)
 	}
 }

@@ -76,7 +76,7 @@ func TestEventSearchPlan(t *testing.T) {
 }
 
 // TestBacklogSamplePlan checks that the backlog sampler reads the events
-// by one seek of events_project_status per project with a backlog, never
+// by one seek of event_states_project_status per project with a backlog, never
 // by a scan of events or deliveries, and that the overview reads the
 // samples through backlog_hours' primary key.
 func TestBacklogSamplePlan(t *testing.T) {
@@ -95,9 +95,9 @@ func TestBacklogSamplePlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)
 	}
-	if !strings.Contains(sample, "events_project_status") || strings.Contains(sample, "Seq Scan on events") ||
+	if !strings.Contains(sample, "event_states_project_status") || strings.Contains(sample, "Seq Scan on event") ||
 		strings.Contains(sample, "deliveries") {
-		t.Errorf("plan of the backlog sample:\n%s\nwant events read through events_project_status only", sample)
+		t.Errorf("plan of the backlog sample:\n%s\nwant event_states read through event_states_project_status only", sample)
 	}
 	if !strings.Contains(history, "backlog_hours_pkey") || strings.Contains(history, "Seq Scan on backlog_hours") {
 		t.Errorf("plan of the project's traffic:\n%s\nwant backlog_hours read through its primary key", history)

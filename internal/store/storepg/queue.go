@@ -13,22 +13,6 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// sqlEventStatus derives the status of the events $1 from their deliveries,
-// ignoring cancelled ones: none left → dropped; any pending, held or
-// parked → pending; else any failed → failed; else all filtered → filtered; else
-// processed. Rows whose status does
-// not change are not rewritten. (The repeated id condition lets the planner
-// look the events up by primary key whatever its statistics say.)
-const sqlEventStatus = `UPDATE events e SET status = s.status FROM (
-	SELECT event_id, CASE
-		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
-		WHEN count(*) FILTER (WHERE state IN ('pending', 'held', 'parked')) > 0 THEN 'pending'
-		WHEN count(*) FILTER (WHERE state = 'failed') > 0 THEN 'failed'
-		WHEN count(*) FILTER (WHERE state NOT IN ('cancelled', 'filtered')) = 0 THEN 'filtered'
-		ELSE 'processed' END AS status
-	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id) s
-WHERE e.id = ANY($1::bigint[]) AND e.id = s.event_id AND e.status <> s.status`
-
 // sqlLease leases due deliveries and returns them with their events, in one
 // statement. FOR UPDATE SKIP LOCKED makes nodes leasing at once take
 // disjoint rows: a row another lease holds is skipped, and one it leased
@@ -71,7 +55,7 @@ const sqlLeaseTail = `, resumed AS MATERIALIZED (
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
 	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at, l.ordering_key,
 	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
-	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, e.status, e.created_at, ep.path, e.traceparent
+	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, ` + sqlStatusOf + `, e.created_at, ep.path, e.traceparent
 FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
 	LEFT JOIN sources s ON s.id = e.source_id`
 
@@ -295,7 +279,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 			b.Queue(sqlPromote, ended, promoteAt)
 		}
 		if len(touched) > 0 {
-			b.Queue(sqlEventStatus, touched)
+			queueEventStatus(b, touched)
 		}
 		return b
 	}
@@ -334,9 +318,7 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 			}
 		}
 		if len(touched) > 0 {
-			if _, err := br.Exec(); err != nil {
-				return fmt.Errorf("update event status: %w", err)
-			}
+			return readEventStatus(br)
 		}
 		return nil
 	}
@@ -380,7 +362,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, recorded ...*volley.Attemp
 			b.Queue(`UPDATE deliveries d SET state = 'success', lease_owner = '', finished_at = u.finished
 				FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, finished) WHERE d.id = u.id`, ids, finished)
 			b.Queue(sqlPromote, ids, latest)
-			b.Queue(sqlEventStatus, events)
+			queueEventStatus(b, events)
 		}
 		return b
 	}
@@ -401,11 +383,12 @@ func (s *Store) DeliveryReplayed(ctx context.Context, recorded ...*volley.Attemp
 			}
 		}
 		if len(ids) > 0 {
-			for range 4 {
+			for range 3 {
 				if _, err := br.Exec(); err != nil {
 					return err
 				}
 			}
+			return readEventStatus(br)
 		}
 		return nil
 	})
@@ -501,8 +484,8 @@ func cancelDeliveries(ctx context.Context, tx pgx.Tx, now time.Time, cond string
 		return 0, nil
 	}
 	slices.Sort(events)
-	if _, err := tx.Exec(ctx, sqlEventStatus, slices.Compact(events)); err != nil {
-		return 0, fmt.Errorf("update event status: %w", err)
+	if err := updateEventStatus(ctx, tx, slices.Compact(events)); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

@@ -19,6 +19,7 @@ import (
 var retentionDeletes = []string{
 	`DELETE FROM attempts WHERE event_id = ANY ($1)`,
 	`DELETE FROM deliveries WHERE event_id = ANY ($1)`,
+	`DELETE FROM event_states WHERE event_id = ANY ($1)`,
 	`DELETE FROM events WHERE id = ANY ($1)`,
 }
 

@@ -31,8 +31,9 @@ func TestStreamOutOfOrderCommit(t *testing.T) {
 	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
 		t.Fatalf("set search_path: %v", err)
 	}
-	const ins = `WITH e AS (INSERT INTO events (event_id, project_id, source_id, method, status, created_at)
-		VALUES ($1, 1, 7, 'POST', 'dropped', $2) RETURNING id)
+	const ins = `WITH e AS (INSERT INTO events (event_id, project_id, source_id, method, created_at)
+		VALUES ($1, 1, 7, 'POST', $2) RETURNING id, created_at), st AS (
+		INSERT INTO event_states (event_id, project_id, status, created_at) SELECT id, 1, 'dropped', created_at FROM e)
 		INSERT INTO event_payloads (event_id, query, headers, body) SELECT id, '', '{}', '' FROM e`
 	slow, err := conn.Begin(ctx)
 	if err != nil {

@@ -34,11 +34,16 @@ import (
 // would scan the whole dl CTE for each one, quadratic in the batch (1.5 s
 // of a 5,000-event batch).
 const sqlEventInsert = `WITH ev AS (
-	INSERT INTO events (event_id, project_id, source_id, method, status, created_at, external_id, traceparent)
-	SELECT u.uid, u.project_id, u.source_id, u.method, u.status, u.created_at, nullif(u.external_id, ''), u.traceparent
-	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $8::text[], $9::timestamptz[], $20::text[], $23::text[])
-		AS u(uid, project_id, source_id, method, status, created_at, external_id, traceparent)
+	INSERT INTO events (event_id, project_id, source_id, method, created_at, external_id, traceparent)
+	SELECT u.uid, u.project_id, u.source_id, u.method, u.created_at, nullif(u.external_id, ''), u.traceparent
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $9::timestamptz[], $20::text[], $23::text[])
+		AS u(uid, project_id, source_id, method, created_at, external_id, traceparent)
 	RETURNING id, event_id, project_id, source_id, created_at
+), st AS (
+	INSERT INTO event_states (event_id, project_id, status, created_at)
+	SELECT ev.id, ev.project_id, u.status, ev.created_at
+	FROM unnest($1::text[], $8::text[]) AS u(uid, status) JOIN ev ON ev.event_id = u.uid
+	WHERE u.status <> 'processed'
 ), pl AS (
 	INSERT INTO event_payloads (event_id, query, headers, body, path)
 	SELECT ev.id, u.query, u.headers, u.body, u.path
@@ -412,7 +417,7 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 const eventCols = `e.id, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query, ep.headers,
-	ep.body, e.status, e.created_at, ep.path, e.traceparent`
+	ep.body, ` + sqlStatusOf + `, e.created_at, ep.path, e.traceparent`
 
 // eventFrom joins each event to its payload (ep): every event has one.
 const eventFrom = ` FROM events e JOIN event_payloads ep ON ep.event_id = e.id LEFT JOIN sources s ON s.id = e.source_id`
@@ -435,8 +440,9 @@ func scanEvent(row scanner) (*volley.Event, error) {
 
 // dialect is how PostgreSQL binds the shared list queries' arguments.
 var dialect = storesql.Dialect{
-	Time:   func(t time.Time) any { return ts(t) },
-	Search: searchCond,
+	Time:     func(t time.Time) any { return ts(t) },
+	Search:   searchCond,
+	Statuses: &storesql.StatusTable{Name: "event_states", Omitted: volley.EventProcessed},
 }
 
 // EventList implements store.Traffic.
@@ -536,15 +542,14 @@ func (s *Store) DeliveryCreate(ctx context.Context, d *volley.Delivery) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			d.EventID, d.ProjectID, d.SourceID, d.ConnectionID, d.DestinationID, d.State, ts(d.NextAttemptAt),
 			validText(d.LeaseOwner), d.LeaseToken, ts(d.CreatedAt), finished, validText(d.Reason))
-		b.Queue(sqlEventStatus, []uint64{d.EventID})
+		queueEventStatus(b, []uint64{d.EventID})
 		return b
 	}
 	err := s.sendBatch(ctx, build, func(br pgx.BatchResults) error {
 		if err := br.QueryRow().Scan(&d.ID); err != nil {
 			return err
 		}
-		_, err := br.Exec()
-		return err
+		return readEventStatus(br)
 	})
 	return wrap(err, "create delivery")
 }

@@ -34,7 +34,7 @@ const sqlProjectTraffic = `WITH conns AS (
 )
 SELECT
 	(SELECT coalesce(sum(n), 0)::bigint FROM connection_backlog WHERE connection_id IN (SELECT id FROM conns)),
-	(SELECT coalesce(min(created_at), ` + zeroTime + `) FROM events WHERE project_id = $1 AND status = 'pending'),
+	(SELECT coalesce(min(created_at), ` + zeroTime + `) FROM event_states WHERE project_id = $1 AND status = 'pending'),
 	coalesce((SELECT array_agg(b ORDER BY b) FROM received), '{}'),
 	coalesce((SELECT array_agg(n ORDER BY b) FROM received), '{}'),
 	coalesce((SELECT array_agg(b ORDER BY b) FROM deliveries), '{}'),
@@ -88,7 +88,7 @@ func (s *Store) ProjectTraffic(ctx context.Context, p store.ProjectTrafficParams
 // sqlBacklogSample merges one sample ($1, the time) into backlog_hours: the
 // backlog of every project that has one (the counter rows of the
 // connections, a few shards each, summed per project), the age of its
-// oldest pending event (one seek of the events' (project_id, status,
+// oldest pending event (one seek of event_states' (project_id, status,
 // created_at) index per such project), and the hour's mark (project 0). A
 // row is rewritten only when the sample exceeds it, so the nodes sampling
 // every minute leave no dead rows behind them. It returns how many projects
@@ -98,7 +98,7 @@ const sqlBacklogSample = `WITH current_backlog AS (
 	GROUP BY c.project_id HAVING sum(b.n) > 0
 ), sample AS (
 	SELECT project_id, n, greatest(0, floor(extract(epoch FROM $1::timestamptz -
-		(SELECT min(e.created_at) FROM events e WHERE e.project_id = current_backlog.project_id AND e.status = 'pending'))))::bigint AS age
+		(SELECT min(st.created_at) FROM event_states st WHERE st.project_id = current_backlog.project_id AND st.status = 'pending'))))::bigint AS age
 	FROM current_backlog
 	UNION ALL SELECT 0, 0, 0
 ), merged AS (

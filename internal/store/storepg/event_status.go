@@ -1,0 +1,83 @@
+package storepg
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// An event's status lives in event_states, one row per event that is not
+// processed; an event without a row is processed (migration 0025). events
+// rows are never updated, so the drain's outcomes write no new version of
+// them and no entry in their indexes.
+
+// sqlStatusOf is the status of the event e.
+const sqlStatusOf = `coalesce((SELECT st.status FROM event_states st WHERE st.event_id = e.id), '` +
+	volley.EventProcessed + `')`
+
+// sqlEventStatusLock locks the status rows of the events $1, in id order,
+// before sqlEventStatus derives them again. Two batches finishing
+// deliveries of one event would otherwise each see the other's delivery
+// still pending (neither has committed) and both leave the event pending;
+// run as its own statement, the lock makes the second wait for the first
+// to commit, and its sqlEventStatus, a later statement with a later
+// snapshot, sees both deliveries finished.
+const sqlEventStatusLock = `SELECT 1 FROM event_states WHERE event_id = ANY($1::bigint[]) ORDER BY event_id FOR UPDATE`
+
+// sqlEventStatus derives the status of the events $1 from their deliveries,
+// ignoring cancelled ones: none left → dropped; any pending, held or
+// parked → pending; else any failed → failed; else all filtered →
+// filtered; else processed. Only the statuses that change are written: an
+// event becoming processed deletes its row, one leaving processed (a new
+// delivery of a delivered event) inserts it, others update it.
+const sqlEventStatus = `WITH derived AS MATERIALIZED (
+	SELECT event_id, CASE
+		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
+		WHEN count(*) FILTER (WHERE state IN ('pending', 'held', 'parked')) > 0 THEN 'pending'
+		WHEN count(*) FILTER (WHERE state = 'failed') > 0 THEN 'failed'
+		WHEN count(*) FILTER (WHERE state NOT IN ('cancelled', 'filtered')) = 0 THEN 'filtered'
+		ELSE 'processed' END AS status
+	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id
+), changed AS MATERIALIZED (
+	SELECT d.event_id, d.status, st.event_id IS NOT NULL AS stored
+	FROM derived d LEFT JOIN event_states st ON st.event_id = d.event_id AND st.event_id = ANY($1::bigint[])
+	WHERE d.status <> coalesce(st.status, 'processed')
+), gone AS (
+	DELETE FROM event_states st USING changed c WHERE st.event_id = c.event_id AND c.status = 'processed'
+), moved AS (
+	UPDATE event_states st SET status = c.status FROM changed c
+	WHERE st.event_id = c.event_id AND c.stored AND c.status <> 'processed'
+)
+INSERT INTO event_states (event_id, project_id, status, created_at)
+SELECT c.event_id, e.project_id, c.status, e.created_at FROM changed c JOIN events e ON e.id = c.event_id
+WHERE NOT c.stored AND c.status <> 'processed'
+ON CONFLICT (event_id) DO UPDATE SET status = excluded.status`
+
+// queueEventStatus queues the two statements that bring the statuses of
+// events up to date with their deliveries; readEventStatus reads them.
+func queueEventStatus(b *pgx.Batch, events []uint64) {
+	b.Queue(sqlEventStatusLock, events)
+	b.Queue(sqlEventStatus, events)
+}
+
+func readEventStatus(br pgx.BatchResults) error {
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("update event status: %w", err)
+		}
+	}
+	return nil
+}
+
+// updateEventStatus is queueEventStatus in a transaction.
+func updateEventStatus(ctx context.Context, tx pgx.Tx, events []uint64) error {
+	for _, q := range []string{sqlEventStatusLock, sqlEventStatus} {
+		if _, err := tx.Exec(ctx, q, events); err != nil {
+			return fmt.Errorf("update event status: %w", err)
+		}
+	}
+	return nil
+}
