@@ -87,6 +87,25 @@ func TestEventStatusListPlan(t *testing.T) {
 	}
 }
 
+// statusStore opens a fresh store with one connection, and a plain
+// connection to its schema.
+func statusStore(t *testing.T) (*storepg.Store, *pgx.Conn, *volley.Connection) {
+	t.Helper()
+	schema := freshSchema(t)
+	s := open(t, schema)
+	return s, rawConn(t, schema), storetest.Graph(t, s)
+}
+
+// pendingEvents returns n pending events with one delivery each through c,
+// handed to "node" with lease token 1.
+func pendingEvents(n int, c *volley.Connection) []store.NewEvent {
+	events := storetest.Events(n, 0, c, time.Time{})
+	for i := range events {
+		events[i].Event.Status = volley.EventPending
+	}
+	return events
+}
+
 // indexCond reports whether a line of plan is an index condition holding
 // cond.
 func indexCond(plan, cond string) bool {
@@ -131,15 +150,8 @@ func eventStatuses(t *testing.T, s store.Store, project uint64) map[uint64]strin
 // place and version, and the status rows of processed events are gone.
 func TestEventStatusLeavesEventsRows(t *testing.T) {
 	t.Parallel()
-	schema := freshSchema(t)
-	s := open(t, schema)
-	raw := rawConn(t, schema)
-	c := storetest.Graph(t, s)
-	events := storetest.Events(20, 0, c, time.Time{}) // handed to "node", token 1
-	for i := range events {
-		events[i].Event.Status = volley.EventPending
-	}
-	inserted, err := s.EventInsert(t.Context(), events)
+	s, raw, c := statusStore(t)
+	inserted, err := s.EventInsert(t.Context(), pendingEvents(20, c))
 	if err != nil {
 		t.Fatalf("EventInsert: %v", err)
 	}
@@ -182,12 +194,8 @@ func TestEventStatusLeavesEventsRows(t *testing.T) {
 func TestEventStatusConcurrentFinish(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := freshSchema(t)
-	s := open(t, schema)
-	raw := rawConn(t, schema)
-	c := storetest.Graph(t, s)
-	events := storetest.Events(1, 0, c, time.Time{})
-	events[0].Event.Status = volley.EventPending
+	s, raw, c := statusStore(t)
+	events := pendingEvents(1, c)
 	events[0].Deliveries = append(events[0].Deliveries, events[0].Deliveries[0])
 	inserted, err := s.EventInsert(ctx, events)
 	if err != nil {
@@ -217,7 +225,7 @@ func TestEventStatusConcurrentFinish(t *testing.T) {
 			EventID: e.ID, State: volley.DeliverySuccess, Now: time.Now()}})
 	}()
 	// The second finish must be waiting for the first transaction.
-	observer := rawConn(t, schema)
+	observer := rawConn(t, "public") // reads only pg_stat_activity
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
 		if err := observer.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,

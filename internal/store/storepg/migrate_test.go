@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/volleyhq/volley/internal/store"
-	"github.com/volleyhq/volley/internal/store/storetest"
 	"github.com/volleyhq/volley/internal/volley"
 )
 
@@ -80,14 +79,8 @@ func TestMigrateProjectCreator(t *testing.T) {
 func TestMigrateEventStates(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := freshSchema(t)
-	s := open(t, schema)
-	raw := rawConn(t, schema)
-	c := storetest.Graph(t, s)
-	events := storetest.Events(4, 0, c, time.Time{}) // handed to "node", token 1
-	for i := range events {
-		events[i].Event.Status = volley.EventPending
-	}
+	s, raw, c := statusStore(t)
+	events := pendingEvents(4, c)
 	events[3].Event.Status, events[3].Deliveries = volley.EventDropped, nil
 	inserted, err := s.EventInsert(ctx, events)
 	if err != nil {
