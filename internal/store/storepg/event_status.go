@@ -31,8 +31,9 @@ const sqlEventStatusLock = `SELECT 1 FROM event_states WHERE event_id = ANY($1::
 // ignoring cancelled ones: none left → dropped; any pending, held or
 // parked → pending; else any failed → failed; else all filtered →
 // filtered; else processed. Only the statuses that change are written: an
-// event becoming processed deletes its row, one leaving processed (a new
-// delivery of a delivered event) inserts it, others update it.
+// event becoming processed deletes its row, others insert or update it.
+// (The repeated id condition lets the planner look the rows up by primary
+// key whatever its statistics say.)
 const sqlEventStatus = `WITH derived AS MATERIALIZED (
 	SELECT event_id, CASE
 		WHEN count(*) FILTER (WHERE state <> 'cancelled') = 0 THEN 'dropped'
@@ -42,29 +43,31 @@ const sqlEventStatus = `WITH derived AS MATERIALIZED (
 		ELSE 'processed' END AS status
 	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id
 ), changed AS MATERIALIZED (
-	SELECT d.event_id, d.status, st.event_id IS NOT NULL AS stored
+	SELECT d.event_id, d.status
 	FROM derived d LEFT JOIN event_states st ON st.event_id = d.event_id AND st.event_id = ANY($1::bigint[])
 	WHERE d.status <> coalesce(st.status, 'processed')
 ), gone AS (
 	DELETE FROM event_states st USING changed c WHERE st.event_id = c.event_id AND c.status = 'processed'
-), moved AS (
-	UPDATE event_states st SET status = c.status FROM changed c
-	WHERE st.event_id = c.event_id AND c.stored AND c.status <> 'processed'
 )
 INSERT INTO event_states (event_id, project_id, status, created_at)
 SELECT c.event_id, e.project_id, c.status, e.created_at FROM changed c JOIN events e ON e.id = c.event_id
-WHERE NOT c.stored AND c.status <> 'processed'
+WHERE c.status <> 'processed'
 ON CONFLICT (event_id) DO UPDATE SET status = excluded.status`
 
-// queueEventStatus queues the two statements that bring the statuses of
-// events up to date with their deliveries; readEventStatus reads them.
+// eventStatusStatements bring the statuses of events (their one argument)
+// up to date with their deliveries, in this order.
+var eventStatusStatements = [...]string{sqlEventStatusLock, sqlEventStatus}
+
+// queueEventStatus queues eventStatusStatements; readEventStatus reads
+// their results.
 func queueEventStatus(b *pgx.Batch, events []uint64) {
-	b.Queue(sqlEventStatusLock, events)
-	b.Queue(sqlEventStatus, events)
+	for _, q := range eventStatusStatements {
+		b.Queue(q, events)
+	}
 }
 
 func readEventStatus(br pgx.BatchResults) error {
-	for range 2 {
+	for range eventStatusStatements {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("update event status: %w", err)
 		}
@@ -72,9 +75,9 @@ func readEventStatus(br pgx.BatchResults) error {
 	return nil
 }
 
-// updateEventStatus is queueEventStatus in a transaction.
+// updateEventStatus runs eventStatusStatements in a transaction.
 func updateEventStatus(ctx context.Context, tx pgx.Tx, events []uint64) error {
-	for _, q := range []string{sqlEventStatusLock, sqlEventStatus} {
+	for _, q := range eventStatusStatements {
 		if _, err := tx.Exec(ctx, q, events); err != nil {
 			return fmt.Errorf("update event status: %w", err)
 		}

@@ -27,7 +27,8 @@ const sqlLease = `WITH pend AS MATERIALIZED (
 
 // sqlLeaseTail leases the deliveries of the pend CTE (id, due time) and the
 // held deliveries of resumed connections, earliest due first, and returns
-// them with their events.
+// them with their events. A leased delivery is unfinished, so its event's
+// status is pending by definition (sqlEventStatus): not read.
 //
 // A resumed connection's held deliveries are not released one by one: they
 // stay held, and the lease takes them as if they were pending and due at the
@@ -55,7 +56,7 @@ const sqlLeaseTail = `, resumed AS MATERIALIZED (
 SELECT l.id, l.event_id, l.project_id, l.source_id, l.connection_id, l.destination_id, l.state, l.attempts,
 	l.next_attempt_at, l.lease_owner, l.lease_token, l.created_at, l.ordering_key,
 	l.first, e.event_id, e.project_id, e.source_id, coalesce(s.slug, ''), e.method, ep.query,
-	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, ` + sqlStatusOf + `, e.created_at, ep.path, e.traceparent
+	CASE WHEN l.first THEN ep.headers END, CASE WHEN l.first THEN ep.body END, '` + volley.EventPending + `', e.created_at, ep.path, e.traceparent
 FROM numbered l JOIN events e ON e.id = l.event_id JOIN event_payloads ep ON ep.event_id = e.id
 	LEFT JOIN sources s ON s.id = e.source_id`
 

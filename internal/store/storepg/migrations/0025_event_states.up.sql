@@ -17,10 +17,10 @@
 -- is the first entry of (project_id, 'pending').
 --
 -- Cost: one scan of events, copying the rows not processed (after a drain,
--- few); dropping the column and the index is instant. 1.5 s for 2,000,000
--- events, 80,000 of them not processed (docs/operations.md, "Upgrades"). Not additive: nodes
--- of earlier versions read and write events.status, so the upgrade stops
--- every node first (docs/operations.md, "Upgrades").
+-- few); dropping the column and the index is instant: 1.5 s for 2,000,000
+-- events, 80,000 of them not processed. Not additive: nodes of earlier
+-- versions read and write events.status, so the upgrade stops every node
+-- first (docs/operations.md, "Upgrades").
 CREATE TABLE event_states (
     event_id   bigint      NOT NULL CONSTRAINT event_states_pkey PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
     project_id bigint      NOT NULL,
