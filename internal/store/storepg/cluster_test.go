@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storepg"
 	"github.com/volleyhq/volley/internal/volley"
@@ -17,16 +15,7 @@ import (
 // not offer (ageing a heartbeat).
 func sql(t *testing.T, schema, query string, args ...any) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, databaseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, query, args...); err != nil {
+	if _, err := rawConn(t, schema).Exec(context.Background(), query, args...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,22 +14,6 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// rawConn connects to the test database with schema as its search path,
-// closed when the test ends.
-func rawConn(t *testing.T, schema string) *pgx.Conn {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, databaseURL(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
-	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("set search_path: %v", err)
-	}
-	return conn
-}
-
 // TestEventStatusListPlan checks how a list by status reads a store of
 // 50,000 events of 1 KiB of which 1 % are pending: by pending through
 // event_states' index in the list's own order (no sort, no scan of
@@ -224,12 +208,13 @@ func TestEventStatusConcurrentFinish(t *testing.T) {
 		done <- s.DeliveryFinish(context.Background(), []store.Outcome{{DeliveryID: e.DeliveryIDs[1], LeaseToken: 1,
 			EventID: e.ID, State: volley.DeliverySuccess, Now: time.Now()}})
 	}()
-	// The second finish must be waiting for the first transaction.
+	// The second finish must be waiting for the first transaction, on the
+	// status lock.
 	observer := rawConn(t, "public") // reads only pg_stat_activity
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		if err := observer.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
-			pid).Scan(&waiting); err != nil {
+		if err := observer.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE $1 = ANY(pg_blocking_pids(pid)) AND query = $2`, pid, storepg.SQLEventStatusLock).Scan(&waiting); err != nil {
 			t.Fatalf("blocked: %v", err)
 		}
 		if waiting > 0 {

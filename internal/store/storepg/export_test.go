@@ -80,3 +80,6 @@ func (s *Store) ExplainAttemptList(ctx context.Context, p store.AttemptListParam
 func UpdateEventStatus(ctx context.Context, tx pgx.Tx, events []uint64) error {
 	return updateEventStatus(ctx, tx, events)
 }
+
+// SQLEventStatusLock is the statement that locks status rows.
+const SQLEventStatusLock = sqlEventStatusLock

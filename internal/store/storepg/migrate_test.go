@@ -42,14 +42,7 @@ func TestMigrateProjectCreator(t *testing.T) {
 		undone = append(undone, v)
 	}
 
-	conn, err := pgx.Connect(ctx, databaseURL(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("set search_path: %v", err)
-	}
+	conn := rawConn(t, schema)
 	if _, err := conn.Exec(ctx, `INSERT INTO projects (org_id, name, is_default, created_at, updated_at)
 		VALUES ($1, 'Staging', false, $2, $2)`, orgs["ada"], now); err != nil {
 		t.Fatalf("insert a project as 0003 knew them: %v", err)

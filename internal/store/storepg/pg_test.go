@@ -66,6 +66,22 @@ func open(tb testing.TB, schema string) *storepg.Store {
 	return s
 }
 
+// rawConn connects to the test database with schema as its search path,
+// closed when the test ends.
+func rawConn(t testing.TB, schema string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, databaseURL(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("set search_path: %v", err)
+	}
+	return conn
+}
+
 // setup opens a fresh, migrated store in a schema of its own.
 func setup(tb testing.TB) *storepg.Store {
 	tb.Helper()

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/volleyhq/volley/internal/store"
 )
 
@@ -23,14 +21,7 @@ func TestStreamOutOfOrderCommit(t *testing.T) {
 		t.Fatalf("EventStreamHead: %v", err)
 	}
 
-	conn, err := pgx.Connect(ctx, databaseURL(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("set search_path: %v", err)
-	}
+	conn := rawConn(t, schema)
 	const ins = `WITH e AS (INSERT INTO events (event_id, project_id, source_id, method, created_at)
 		VALUES ($1, 1, 7, 'POST', $2) RETURNING id, created_at), st AS (
 		INSERT INTO event_states (event_id, project_id, status, created_at) SELECT id, 1, 'dropped', created_at FROM e)
@@ -47,14 +38,7 @@ func TestStreamOutOfOrderCommit(t *testing.T) {
 	if _, err := slow.Exec(ctx, ins, "evt_slow", time.Now().Add(-2*time.Hour)); err != nil {
 		t.Fatalf("insert evt_slow: %v", err)
 	}
-	fast, err := pgx.Connect(ctx, databaseURL(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer fast.Close(ctx)
-	if _, err := fast.Exec(ctx, `SET search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("set search_path: %v", err)
-	}
+	fast := rawConn(t, schema)
 	if _, err := fast.Exec(ctx, ins, "evt_fast", time.Now()); err != nil {
 		t.Fatalf("insert evt_fast: %v", err)
 	}
