@@ -47,10 +47,8 @@ var attemptSorts = map[string]sortKey{
 // driver's FROM clause for the page's columns, over `events e`; r is what
 // the driver found with LoadRoutes (NoRoutes without it).
 func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
-	join, k := statusJoin(p, d)
-	q := listQuery(eventFilters(p, d, false, r), k, p.Page, p.Limit, p.Offset, d,
-		" FROM events e"+join, "SELECT "+cols+pageFrom+join, true)
-	if join != "" && p.SourceID == 0 && p.ConnectionID == 0 && p.DestinationID == 0 && p.Search == "" {
+	q := eventListQuery(p, d, eventFilters(p, d, false, r), cols, pageFrom)
+	if join, _ := statusJoin(p, d); join != "" && p.SourceID == 0 && p.ConnectionID == 0 && p.DestinationID == 0 && p.Search == "" {
 		// Every filter is a column of the status table: its index alone
 		// counts, where the join would look up each event it counts.
 		w := &Where{}
@@ -75,9 +73,13 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r
 // EventListByExternalIDQuery is EventListQuery with the search text looked
 // up as an external id, through its index (see ExternalIDSearch).
 func EventListByExternalIDQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r Routes) ListQuery {
+	return eventListQuery(p, d, eventFilters(p, d, true, r), cols, pageFrom)
+}
+
+// eventListQuery is an event list's queries over the conditions w.
+func eventListQuery(p store.EventListParams, d Dialect, w *Where, cols, pageFrom string) ListQuery {
 	join, k := statusJoin(p, d)
-	return listQuery(eventFilters(p, d, true, r), k, p.Page, p.Limit, p.Offset, d,
-		" FROM events e"+join, "SELECT "+cols+pageFrom+join, true)
+	return listQuery(w, k, p.Page, p.Limit, p.Offset, d, " FROM events e"+join, "SELECT "+cols+pageFrom+join, true)
 }
 
 // AttemptListQuery returns the queries of an attempt list, over
