@@ -5,18 +5,15 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/volleyhq/volley/internal/volley"
 )
 
-// An event's status lives in event_states, one row per event that is not
-// processed; an event without a row is processed (migration 0025). events
-// rows are never updated, so the drain's outcomes write no new version of
-// them and no entry in their indexes.
+// An event's status lives in event_states, one row per event (migrations
+// 0025 and 0026), so that events rows are never updated: the drain's
+// outcomes write a new version of a narrow row, not of the wide one with
+// its seven indexes.
 
 // sqlStatusOf is the status of the event e.
-const sqlStatusOf = `coalesce((SELECT st.status FROM event_states st WHERE st.event_id = e.id), '` +
-	volley.EventProcessed + `')`
+const sqlStatusOf = `(SELECT st.status FROM event_states st WHERE st.event_id = e.id)`
 
 // sqlEventStatusLock locks the status rows of the events $1, in id order,
 // before sqlEventStatus derives them again. Two batches finishing
@@ -30,8 +27,7 @@ const sqlEventStatusLock = `SELECT 1 FROM event_states WHERE event_id = ANY($1::
 // sqlEventStatus derives the status of the events $1 from their deliveries,
 // ignoring cancelled ones: none left → dropped; any pending, held or
 // parked → pending; else any failed → failed; else all filtered →
-// filtered; else processed. Only the statuses that change are written: an
-// event becoming processed deletes its row, others insert or update it.
+// filtered; else processed. Only the statuses that change are written.
 // (The repeated id condition lets the planner look the rows up by primary
 // key whatever its statistics say.)
 const sqlEventStatus = `WITH derived AS MATERIALIZED (
@@ -42,17 +38,9 @@ const sqlEventStatus = `WITH derived AS MATERIALIZED (
 		WHEN count(*) FILTER (WHERE state NOT IN ('cancelled', 'filtered')) = 0 THEN 'filtered'
 		ELSE 'processed' END AS status
 	FROM deliveries WHERE event_id = ANY($1::bigint[]) GROUP BY event_id
-), changed AS MATERIALIZED (
-	SELECT d.event_id, d.status
-	FROM derived d LEFT JOIN event_states st ON st.event_id = d.event_id AND st.event_id = ANY($1::bigint[])
-	WHERE d.status <> coalesce(st.status, 'processed')
-), gone AS (
-	DELETE FROM event_states st USING changed c WHERE st.event_id = c.event_id AND c.status = 'processed'
 )
-INSERT INTO event_states (event_id, project_id, status, created_at)
-SELECT c.event_id, e.project_id, c.status, e.created_at FROM changed c JOIN events e ON e.id = c.event_id
-WHERE c.status <> 'processed'
-ON CONFLICT (event_id) DO UPDATE SET status = excluded.status`
+UPDATE event_states st SET status = d.status FROM derived d
+WHERE st.event_id = d.event_id AND st.event_id = ANY($1::bigint[]) AND st.status <> d.status`
 
 // eventStatusStatements bring the statuses of events (their one argument)
 // up to date with their deliveries, in this order.

@@ -68,7 +68,8 @@ func TestMigrateProjectCreator(t *testing.T) {
 }
 
 // TestMigrateEventStates moves events' statuses out of the events rows
-// (0025) and back (its down migration) without losing one.
+// (0025), gives processed events a row too (0026), and back (their down
+// migrations) without losing one.
 func TestMigrateEventStates(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -92,6 +93,18 @@ func TestMigrateEventStates(t *testing.T) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
 
+	statusRows := func(want int, when string) {
+		t.Helper()
+		var n int
+		if err := raw.QueryRow(ctx, `SELECT count(*) FROM event_states`).Scan(&n); err != nil || n != want {
+			t.Errorf("%s: status rows = %d, %v; want %d", when, n, err, want)
+		}
+	}
+	statusRows(4, "at 0026")
+	if v, err := s.MigrateDown(ctx); err != nil || v != 26 {
+		t.Fatalf("MigrateDown = %d, %v; want 26", v, err)
+	}
+	statusRows(3, "after 0026 down (all but the processed event)")
 	if v, err := s.MigrateDown(ctx); err != nil || v != 25 {
 		t.Fatalf("MigrateDown = %d, %v; want 25", v, err)
 	}
@@ -109,14 +122,11 @@ func TestMigrateEventStates(t *testing.T) {
 		t.Errorf("events.status after 0025 down: %v, want %v", down, want)
 	}
 
-	if applied, err := s.MigrateUp(ctx); err != nil || !slices.Equal(applied, []int{25}) {
-		t.Fatalf("MigrateUp = %v, %v; want [25]", applied, err)
+	if applied, err := s.MigrateUp(ctx); err != nil || !slices.Equal(applied, []int{25, 26}) {
+		t.Fatalf("MigrateUp = %v, %v; want [25 26]", applied, err)
 	}
 	if got := eventStatuses(t, s, c.ProjectID); !maps.Equal(got, want) {
-		t.Errorf("statuses after 0025 up: %v, want %v", got, want)
+		t.Errorf("statuses after 0025 and 0026 up: %v, want %v", got, want)
 	}
-	var n int
-	if err := raw.QueryRow(ctx, `SELECT count(*) FROM event_states`).Scan(&n); err != nil || n != 3 {
-		t.Errorf("status rows = %d, %v; want 3 (all but the processed event)", n, err)
-	}
+	statusRows(4, "after 0025 and 0026 up")
 }

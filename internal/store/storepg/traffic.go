@@ -43,7 +43,6 @@ const sqlEventInsert = `WITH ev AS (
 	INSERT INTO event_states (event_id, project_id, status, created_at)
 	SELECT ev.id, ev.project_id, u.status, ev.created_at
 	FROM unnest($1::text[], $8::text[]) AS u(uid, status) JOIN ev ON ev.event_id = u.uid
-	WHERE u.status <> 'processed'
 ), pl AS (
 	INSERT INTO event_payloads (event_id, query, headers, body, path)
 	SELECT ev.id, u.query, u.headers, u.body, u.path
@@ -440,9 +439,9 @@ func scanEvent(row scanner) (*volley.Event, error) {
 
 // dialect is how PostgreSQL binds the shared list queries' arguments.
 var dialect = storesql.Dialect{
-	Time:     func(t time.Time) any { return ts(t) },
-	Search:   searchCond,
-	Statuses: &storesql.StatusTable{Name: "event_states", Omitted: volley.EventProcessed},
+	Time:        func(t time.Time) any { return ts(t) },
+	Search:      searchCond,
+	StatusTable: "event_states",
 }
 
 // EventList implements store.Traffic.

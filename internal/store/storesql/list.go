@@ -60,7 +60,7 @@ func EventListQuery(p store.EventListParams, d Dialect, cols, pageFrom string, r
 		if !p.End.IsZero() {
 			w.Add("st.created_at <= ?", d.Time(p.End))
 		}
-		q.Count, q.CountArgs = countQuery(w, " FROM "+d.Statuses.Name+" st", p.Page.CountLimit)
+		q.Count, q.CountArgs = countQuery(w, " FROM "+d.StatusTable+" st", p.Page.CountLimit)
 	}
 	if r.walk() && onlyRoute(p) && p.Page.CountLimit > 0 && p.Page.CountLimit <= RouteListMax {
 		// The count already found more than the cap allows: counting again

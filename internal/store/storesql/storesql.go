@@ -27,25 +27,16 @@ type Dialect struct {
 	// external id is text; nil means "e.external_id = ?", through the
 	// driver's index of it.
 	ExternalID func(text string) (cond string, args []any)
-	// Statuses, when set, is the driver's table of event statuses (see
-	// StatusTable); nil means the column e.status.
-	Statuses *StatusTable
+	// StatusTable, when set, is the driver's table of event statuses, kept
+	// apart from the events rows so that a status change never writes one:
+	// a row (event_id, project_id, status, created_at) per event, with an
+	// index on (project_id, status, created_at, event_id). Empty means the
+	// column e.status.
+	StatusTable string
 }
 
-// StatusTable is a table holding event statuses apart from the events rows,
-// so that a status change never writes the events row: one row (event_id,
-// project_id, status, created_at) per event whose status is not Omitted;
-// an event without a row has status Omitted. A list by another status
-// reads the table, joined as st, through an index on (project_id, status,
-// created_at, event_id), in the list's own order; a list by Omitted walks
-// the project's events newest first and leaves out those with a row, a
-// step per event skipped.
-type StatusTable struct {
-	Name, Omitted string
-}
-
-// statusJoin returns the join and the order of an event list: a list by a
-// status the driver's StatusTable holds is read from that table, in its
+// statusJoin returns the join and the order of an event list: a list by
+// status of a driver with a StatusTable is read from that table, in its
 // order (the same times and ids as the events'). The project is joined
 // too, so that the list's "e.project_id = ?" holds for st.project_id: the
 // planner derives equalities to a value. (It does not derive ranges, so
@@ -54,11 +45,10 @@ type StatusTable struct {
 // nothing, it turned LIMIT off in the planner's eyes, and plans read and
 // sorted every row.)
 func statusJoin(p store.EventListParams, d Dialect) (join string, k sortKey) {
-	t := d.Statuses
-	if p.Status == "" || t == nil || p.Status == t.Omitted {
+	if p.Status == "" || d.StatusTable == "" {
 		return "", eventSort
 	}
-	return " JOIN " + t.Name + " st ON st.event_id = e.id AND st.project_id = e.project_id",
+	return " JOIN " + d.StatusTable + " st ON st.event_id = e.id AND st.project_id = e.project_id",
 		sortKey{col: "st.created_at", id: "st.event_id", time: true, desc: true}
 }
 
@@ -210,10 +200,8 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Route
 	join, k := statusJoin(p, d)
 	switch {
 	case p.Status == "":
-	case d.Statuses == nil:
-		w.Add("e.status = ?", p.Status)
 	case join == "":
-		w.Add("NOT EXISTS (SELECT 1 FROM " + d.Statuses.Name + " st WHERE st.event_id = e.id)")
+		w.Add("e.status = ?", p.Status)
 	default:
 		w.Add("st.status = ?", p.Status)
 	}
