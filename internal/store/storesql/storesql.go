@@ -197,10 +197,10 @@ func eventFilters(p store.EventListParams, d Dialect, byExternalID bool, r Route
 	if p.SourceID != 0 {
 		w.Add("e.source_id = ?", p.SourceID)
 	}
-	join, k := statusJoin(p, d)
+	_, k := statusJoin(p, d)
 	switch {
 	case p.Status == "":
-	case join == "":
+	case d.StatusTable == "":
 		w.Add("e.status = ?", p.Status)
 	default:
 		w.Add("st.status = ?", p.Status)
