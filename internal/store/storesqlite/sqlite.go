@@ -110,13 +110,6 @@ type Config struct {
 	// SQLite's own locking keeps the two processes' writes apart; the
 	// command's few writes wait behind the server's (busy_timeout).
 	Shared bool
-	// ReadCacheMiB is the page cache the read connections share, in MiB,
-	// split evenly between them (at least 2 MiB each); 0 means 64. Pages a
-	// connection caches count in the process's resident memory, and a body
-	// search fills its connection's cache with whatever it scanned: the
-	// budget, not the store's size or the number of CPUs, bounds that. The
-	// operating system's file cache still serves the pages left out.
-	ReadCacheMiB int
 	// BatchFunc, when set, is called inside every background batch
 	// transaction of bulk work (op is OpRetention or OpDeliverySweep),
 	// after its writes and before its commit, while it holds the writer.
@@ -135,6 +128,21 @@ var ErrLocked = errors.New("in use by another Volley process")
 // the indexes ingestion and the engine update, and the newest events stay
 // in it.
 const writeCacheKiB = 32 << 10
+
+// readCacheKiB is the page cache of each read connection, small on
+// purpose. In WAL mode a connection drops its whole cache when it starts a
+// read after another connection committed, which under ingestion is nearly
+// every read (every statement outside a transaction is one), so a cache
+// serves only the pages one statement revisits, and costs its whole size
+// at the start of the next: the pages are freed one by one under the page
+// cache's process-wide mutex, which every connection's reads and commits
+// take, and the allocator hands them back to the kernel (madvise) as it
+// goes. A 16 MiB cache a body search had filled held the writer for 200 ms
+// while the next read on that connection dropped it; with 512 KiB the
+// drop takes under a millisecond and searches are no slower
+// (docs/benchmarks.md "The first PUT's stall, found";
+// BenchmarkReaderCacheReset).
+const readCacheKiB = 512
 
 // Open opens (creating if needed) the database at cfg.Path, takes the
 // process lock beside it so that no second process can open it, and applies
@@ -230,11 +238,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if n <= 0 {
 		n = max(4, 2*runtime.GOMAXPROCS(0))
 	}
-	readCacheMiB := cfg.ReadCacheMiB
-	if readCacheMiB <= 0 {
-		readCacheMiB = 64
-	}
-	read, err := sql.Open("sqlite", dsn(cfg.Path, true, max(2<<10, readCacheMiB<<10/n)))
+	read, err := sql.Open("sqlite", dsn(cfg.Path, true, readCacheKiB))
 	if err != nil {
 		write.Close()
 		unlock()
