@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/volleyhq/volley/internal/searchindex"
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storetest"
 )
@@ -27,17 +27,10 @@ import (
 //	go test -run '^$' -bench BenchmarkReaderCacheReset -benchtime 10x ./internal/store/storesqlite
 func BenchmarkReaderCacheReset(b *testing.B) {
 	ctx := context.Background()
-	path := b.TempDir() + "/volley.db"
-	s, conn := benchStoreAt(b, path, 60_000, searchBody)
-	for {
-		res, err := s.SearchIndex(ctx, searchindex.DefaultBatch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Done {
-			break
-		}
-	}
+	const n = 60_000
+	path := filepath.Join(b.TempDir(), "volley.db")
+	s, conn := benchStoreAt(b, path, n, searchBody)
+	benchIndex(b, s, n)
 	var ingestionID string
 	if err := s.read.QueryRowContext(ctx, `SELECT ingestion_id FROM sources WHERE id = ?`, conn.SourceID).Scan(&ingestionID); err != nil {
 		b.Fatal(err)
