@@ -138,9 +138,10 @@ const writeCacheKiB = 32 << 10
 // cache's process-wide mutex, which every connection's reads and commits
 // take, and the allocator hands them back to the kernel (madvise) as it
 // goes. A 16 MiB cache a body search had filled held the writer for 200 ms
-// while the next read on that connection dropped it; with 512 KiB the
-// drop takes under a millisecond and searches are no slower
-// (docs/benchmarks.md "The first PUT's stall, found";
+// while the next read on that connection dropped it. A smaller cache bounds
+// that but does not remove it: how many frees reach the kernel depends on
+// the allocator's pool, and a drop of 512 KiB still took up to 88 ms in a
+// fresh process (docs/benchmarks.md "The first PUT's stall, found";
 // BenchmarkReaderCacheReset).
 const readCacheKiB = 512
 
