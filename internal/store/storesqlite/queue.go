@@ -128,9 +128,41 @@ func final(state string) bool {
 // recorder runs its batches back to back during a drain.
 func (s *Store) DeliveryFinishBatch(max int) int { return s.finishSize.size(max) }
 
-// DeliveryFinish implements store.Traffic.
+// DeliveryFinish implements store.Traffic. The outcomes are applied in
+// order, in one transaction unless an ingest comes to wait for the writer
+// meanwhile: then the batch commits what it has applied and lets the
+// ingest go first (finishSome).
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	for len(outcomes) > 0 {
+		n, hold, err := s.finishSome(ctx, outcomes)
+		if err != nil {
+			return fmt.Errorf("finish deliveries: %w", err)
+		}
+		s.finishSize.observe(n, hold)
+		outcomes = outcomes[n:]
+	}
+	return nil
+}
+
+// OpDeliveryFinish names DeliveryFinish's outcomes passed to
+// Config.BatchFunc: it is called after each outcome's writes.
+const OpDeliveryFinish = "delivery_finish"
+
+// yieldAfter is how long a background batch that can stop between two rows
+// (a batch of delivery outcomes) holds the writer before it stops for an
+// ingest waiting: enough to make progress whatever the ingest rate, and
+// short next to a batch's holdTarget, which is otherwise what the ingest
+// would wait for.
+const yieldAfter = time.Millisecond
+
+// finishSome applies outcomes in one transaction, all of them or, once it
+// has held the writer s.yieldAfter and an urgent writer waits, the ones
+// applied so far, and returns how many it applied and how long it held the
+// writer.
+func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, time.Duration, error) {
+	applied := len(outcomes)
 	hold, err := s.txHeld(ctx, background(writeFinish), func(tx *sql.Tx) error {
+		start := time.Now()
 		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
 		if err != nil {
 			return err
@@ -149,51 +181,17 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		}
 		touched := make(map[uint64]bool, len(outcomes))
 		for i := range outcomes {
-			o := &outcomes[i]
-			counted := 0
-			if o.Attempt != nil {
-				switch err := insertAttempt(ctx, insAttempt, o.Attempt); {
-				case foreignKeyViolation(err):
-					// The event was swept (its project deleted) while the
-					// attempt was in flight: there is nothing left to record
-					// it on, and the batch's other outcomes must still apply.
-					// SQLite undoes only the failed statement.
-				case err != nil:
-					return err
-				default:
-					counted = 1
-				}
+			changed, err := s.finishOne(ctx, tx, &outcomes[i], insAttempt, finish, promote)
+			if err != nil {
+				return err
 			}
-			var finished int64
-			if final(o.State) {
-				finished = micros(o.Now)
+			if changed {
+				touched[outcomes[i].EventID] = true
 			}
-			var n int64 = 1
-			var conn uint64
-			var key string
-			err := finish.QueryRowContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID,
-				o.LeaseToken).Scan(&conn, &key)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				n = 0
-			case err != nil:
-				return fmt.Errorf("update delivery: %w", err)
-			}
-			if n > 0 && key != "" && final(o.State) {
-				if _, err := promote.ExecContext(ctx, conn, key, micros(o.Now)); err != nil {
-					return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
-				}
-			}
-			if n > 0 && o.State == volley.DeliveryHeld {
-				// The worker saw the connection paused; if it was resumed
-				// before this commit, the resume found nothing held to
-				// release, so release it here.
-				if _, err := tx.ExecContext(ctx, sqlReleaseIfRunnable, micros(o.Now), o.DeliveryID); err != nil {
-					return fmt.Errorf("release delivery: %w", err)
-				}
-			}
-			if n > 0 && o.State != volley.DeliveryPending {
-				touched[o.EventID] = true
+			s.batchHook(OpDeliveryFinish)
+			if i+1 < len(outcomes) && time.Since(start) >= s.yieldAfter && s.writer.urgentWaiting() {
+				applied = i + 1
+				break
 			}
 		}
 		for id := range touched {
@@ -204,10 +202,56 @@ func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) er
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("finish deliveries: %w", err)
+		return 0, 0, err
 	}
-	s.finishSize.observe(len(outcomes), hold)
-	return nil
+	return applied, hold, nil
+}
+
+// finishOne applies one outcome in the transaction of finishSome and
+// reports whether it changed its event's status.
+func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, o *store.Outcome, insAttempt, finish, promote *sql.Stmt) (bool, error) {
+	counted := 0
+	if o.Attempt != nil {
+		switch err := insertAttempt(ctx, insAttempt, o.Attempt); {
+		case foreignKeyViolation(err):
+			// The event was swept (its project deleted) while the
+			// attempt was in flight: there is nothing left to record
+			// it on, and the batch's other outcomes must still apply.
+			// SQLite undoes only the failed statement.
+		case err != nil:
+			return false, err
+		default:
+			counted = 1
+		}
+	}
+	var finished int64
+	if final(o.State) {
+		finished = micros(o.Now)
+	}
+	var conn uint64
+	var key string
+	err := finish.QueryRowContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID,
+		o.LeaseToken).Scan(&conn, &key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("update delivery: %w", err)
+	}
+	if key != "" && final(o.State) {
+		if _, err := promote.ExecContext(ctx, conn, key, micros(o.Now)); err != nil {
+			return false, fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+		}
+	}
+	if o.State == volley.DeliveryHeld {
+		// The worker saw the connection paused; if it was resumed
+		// before this commit, the resume found nothing held to
+		// release, so release it here.
+		if _, err := tx.ExecContext(ctx, sqlReleaseIfRunnable, micros(o.Now), o.DeliveryID); err != nil {
+			return false, fmt.Errorf("release delivery: %w", err)
+		}
+	}
+	return o.State != volley.DeliveryPending, nil
 }
 
 // DeliveryReplayed implements store.Traffic. It writes behind the writes

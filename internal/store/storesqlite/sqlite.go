@@ -78,6 +78,7 @@ type Store struct {
 	search searchParts // the body search index's parts (search_parts.go)
 
 	batchFunc         func(op string) // Config.BatchFunc
+	yieldAfter        time.Duration   // yieldAfter; tests lower it
 	incrementalVacuum bool            // the file gives free pages back (see retention.go)
 	vacuumPages       int64           // vacuumPages; tests lower it
 	vacuumReserve     int64           // vacuumReserve; tests lower it
@@ -111,8 +112,9 @@ type Config struct {
 	// command's few writes wait behind the server's (busy_timeout).
 	Shared bool
 	// BatchFunc, when set, is called inside every background batch
-	// transaction of bulk work (op is OpRetention or OpDeliverySweep),
-	// after its writes and before its commit, while it holds the writer.
+	// transaction of bulk work (op is one of the Op names: OpRetention,
+	// OpDeliverySweep, ...), after its writes and before its commit, while
+	// it holds the writer.
 	// Tests use it to hold a batch open; nil in production.
 	BatchFunc func(op string)
 	// Logger receives what background work (the checkpointer) cannot
@@ -262,7 +264,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
-		batchFunc: cfg.BatchFunc, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax, xidAheadMin: xidAheadMin, xidAheadChunk: xidAheadChunk,
+		batchFunc: cfg.BatchFunc, yieldAfter: yieldAfter, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax, xidAheadMin: xidAheadMin, xidAheadChunk: xidAheadChunk,
 		searchExactMax: searchExactMax, searchSample: searchSample, candidateWalkMax: candidateWalkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }

@@ -93,6 +93,15 @@ func (w *writer) unlock() {
 	w.cond.Broadcast()
 }
 
+// urgentWaiting reports whether an urgent writer (an ingest, an API
+// change) waits for the writer: a background batch that can stop between
+// two rows stops there for it (see yieldAfter).
+func (w *writer) urgentWaiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.urgentWait > 0
+}
+
 // isThrottled reports whether background writers wait.
 func (w *writer) isThrottled() bool {
 	w.mu.Lock()

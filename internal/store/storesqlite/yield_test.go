@@ -15,9 +15,10 @@ import (
 func TestBulkWorkYieldsToIngest(t *testing.T) {
 	t.Parallel()
 	for op, check := range map[string]func(*testing.T, store.Store, storetest.YieldConfig){
-		storesqlite.OpRetention:     storetest.RetentionYields,
-		storesqlite.OpDeliverySweep: storetest.SweepYields,
-		storesqlite.OpSearchIndex:   storetest.SearchIndexYields,
+		storesqlite.OpRetention:      storetest.RetentionYields,
+		storesqlite.OpDeliverySweep:  storetest.SweepYields,
+		storesqlite.OpSearchIndex:    storetest.SearchIndexYields,
+		storesqlite.OpDeliveryFinish: storetest.FinishYields,
 	} {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()
@@ -28,6 +29,7 @@ func TestBulkWorkYieldsToIngest(t *testing.T) {
 				t.Fatalf("Open: %v", err)
 			}
 			t.Cleanup(func() { s.Close() })
+			s.YieldAtOnce()
 			check(t, s, storetest.YieldConfig{Gate: g, IngestWaiting: s.UrgentWaiting})
 		})
 	}

@@ -120,6 +120,44 @@ func SweepYields(t *testing.T, s store.Store, cfg YieldConfig) {
 	yields(t, s, c, cfg, run, rounds)
 }
 
+// FinishYields applies a batch of delivery outcomes with DeliveryFinish
+// and checks, like RetentionYields, that an ingest issued while the first
+// outcome is held open commits before the next outcome is applied: a driver
+// with one writer stops a batch of outcomes between two rows for an
+// ingest. Every outcome must still be applied. The gate must hold the
+// driver's finish batches, one outcome at a time.
+func FinishYields(t *testing.T, s store.Store, cfg YieldConfig) {
+	c := Graph(t, s)
+	const rounds = 4
+	evs := Events(rounds, 0, c, time.Time{}) // leased at once
+	in, err := s.EventInsert(t.Context(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := make([]store.Outcome, len(in))
+	for i, e := range in {
+		outcomes[i] = store.Outcome{DeliveryID: e.DeliveryIDs[0], LeaseToken: evs[i].Deliveries[0].LeaseToken,
+			EventID: e.ID, State: volley.DeliverySuccess, Now: time.Now()}
+	}
+	run := func(ctx context.Context) (int, error) {
+		if err := s.DeliveryFinish(ctx, outcomes); err != nil {
+			return 0, err
+		}
+		applied := 0
+		for _, e := range in {
+			ds, err := s.DeliveryListByEvent(ctx, e.ID)
+			if err != nil {
+				return applied, err
+			}
+			if len(ds) == 1 && ds[0].State == volley.DeliverySuccess {
+				applied++
+			}
+		}
+		return applied, nil
+	}
+	yields(t, s, c, cfg, run, rounds)
+}
+
 // yields runs run (bulk work of at least rounds batches) in the background,
 // ingests an event while the first batch is held, and checks when it
 // commits.
