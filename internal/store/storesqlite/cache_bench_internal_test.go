@@ -40,7 +40,7 @@ func BenchmarkReaderCacheReset(b *testing.B) {
 	uid := 0
 	for _, kib := range []int{16 << 10, 2 << 10, readCacheKiB, 256} {
 		b.Run(fmt.Sprintf("cache=%dKiB", kib), func(b *testing.B) {
-			r, err := sql.Open("sqlite", dsn(path, true, kib))
+			r, err := sql.Open("sqlite", dsn(path, connRead, kib))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -63,7 +63,7 @@ const (
 // the checkpointer on a connection of its own (s.ckpt). stopCheckpoints
 // stops its loop and leaves the connection to Close.
 func (s *Store) startCheckpoints(path string) error {
-	db, err := sql.Open("sqlite", dsn(path, false, 2<<10))
+	db, err := sql.Open("sqlite", dsn(path, connCheckpoint, 2<<10))
 	if err != nil {
 		return fmt.Errorf("sqlite: open checkpointer: %w", err)
 	}

@@ -1,6 +1,10 @@
 package storesqlite
 
-import "testing"
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
 
 // TestCheckpointer checks that commits never checkpoint (the write
 // connection's autocheckpoint is off) and that a round copies the WAL
@@ -40,6 +44,51 @@ func TestCheckpointer(t *testing.T) {
 	}
 	if after.log >= f.log/10 {
 		t.Errorf("the WAL did not start again: %d frames after one small commit, %d before", after.log, f.log)
+	}
+}
+
+// TestCheckpointerWritesNothing opens a connection as the checkpointer
+// does and checks that it copies the WAL without committing anything: a
+// commit from another connection makes the write connection drop its whole
+// page cache at its next transaction (setting auto_vacuum on connect did,
+// and stalled every ingest at each start of a node).
+func TestCheckpointerWritesNothing(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "volley.db")
+	s, err := Open(t.Context(), Config{Path: path})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.stopCheckpoints()
+	scratchWriter(t, s)(100)
+	version := func() int64 {
+		t.Helper()
+		var v int64
+		if err := s.write.QueryRowContext(t.Context(), `PRAGMA data_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := version()
+	db, err := sql.Open("sqlite", dsn(path, connCheckpoint, 2<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var busy int
+	var f walFrames
+	if err := db.QueryRowContext(t.Context(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &f.log, &f.done); err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	if f.log < 100 || f.done != f.log {
+		t.Errorf("checkpoint: WAL of %d frames, %d copied; want 100 or more, all copied", f.log, f.done)
+	}
+	if after := version(); after != before {
+		t.Errorf("the write connection's data_version went from %d to %d: the checkpointer's connection committed", before, after)
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO scratch (b) VALUES (x'00')`); err == nil {
+		t.Error("the checkpointer's connection wrote a row; want it to refuse (query_only)")
 	}
 }
 

@@ -227,7 +227,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		unlock()
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(cfg.Path, false, writeCacheKiB))
+	write, err := sql.Open("sqlite", dsn(cfg.Path, connWrite, writeCacheKiB))
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -241,7 +241,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if n <= 0 {
 		n = max(4, 2*runtime.GOMAXPROCS(0))
 	}
-	read, err := sql.Open("sqlite", dsn(cfg.Path, true, readCacheKiB))
+	read, err := sql.Open("sqlite", dsn(cfg.Path, connRead, readCacheKiB))
 	if err != nil {
 		write.Close()
 		unlock()
@@ -269,9 +269,18 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
 }
 
-// dsn builds the connection string with a page cache of cacheKiB. Pragmas
-// run on every new connection.
-func dsn(path string, readOnly bool, cacheKiB int) string {
+// connRole is what a connection of the store is for: its pragmas differ.
+type connRole int
+
+const (
+	connWrite      connRole = iota // the one write connection
+	connRead                       // a read connection: it cannot write
+	connCheckpoint                 // the checkpointer's (checkpoint.go): it copies the WAL, and writes nothing
+)
+
+// dsn builds the connection string of a connection for role with a page
+// cache of cacheKiB. Pragmas run on every new connection.
+func dsn(path string, role connRole, cacheKiB int) string {
 	q := url.Values{}
 	pragmas := []string{
 		"busy_timeout(10000)",
@@ -282,9 +291,20 @@ func dsn(path string, readOnly bool, cacheKiB int) string {
 		"mmap_size(0)",
 		"temp_store(memory)",
 	}
-	if readOnly {
+	switch role {
+	case connRead:
 		pragmas = append(pragmas, "query_only(1)")
-	} else {
+	case connCheckpoint:
+		// Only the write connection sets the file's pragmas: setting
+		// auto_vacuum commits a write even when the value is the same, and
+		// a commit from another connection makes the write connection drop
+		// its whole page cache at its next transaction, which held every
+		// ingest behind it for 100-200 ms at each start of a node
+		// (docs/benchmarks.md, "The checkpointer's first query"). A
+		// checkpoint still syncs the database file under FULL; query_only
+		// does not stop it.
+		pragmas = append(pragmas, "synchronous(FULL)", "query_only(1)")
+	default:
 		// A new file gives the pages retention frees back to the file
 		// system (retention.go); this must come before its first table. On an
 		// existing file it changes nothing until a VACUUM.
