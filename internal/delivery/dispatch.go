@@ -357,13 +357,20 @@ func (e *Engine) recorder() {
 // stopped meanwhile the leases simply expire and the deliveries are sent
 // again (at least once).
 func (e *Engine) commit(batch []store.Outcome) {
+	all := batch
 	backoff := 50 * time.Millisecond
 	for {
 		start := time.Now() // for metrics: how long the store took
 		err := e.cfg.Store.DeliveryFinish(context.WithoutCancel(e.base), batch)
+		var part *store.PartialError
+		if errors.As(err, &part) {
+			// Committed: retrying them would record their attempts twice.
+			e.cfg.QueueObserver.OutcomesCommitted(part.Applied, time.Since(start))
+			batch = batch[min(part.Applied, len(batch)):]
+		}
 		if err == nil {
 			e.cfg.QueueObserver.OutcomesCommitted(len(batch), time.Since(start))
-			for _, o := range batch {
+			for _, o := range all {
 				// A retry may be due before the leaser's timer, and a
 				// delivery of an ordering key that finished may have made
 				// the next one of its key due now.

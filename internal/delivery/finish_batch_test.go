@@ -2,8 +2,10 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,4 +85,59 @@ func (l *largest) most() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.n
+}
+
+// partialFinishes is a SQLite store whose first DeliveryFinish of two or
+// more outcomes records the first and then fails, as a SQLite batch that
+// stopped for an ingest and failed on the rest does (a *store.PartialError).
+// Its first call of all waits for release, so that outcomes pile up.
+type partialFinishes struct {
+	*storesqlite.Store
+	release  chan struct{}
+	first    sync.Once
+	injected atomic.Bool
+}
+
+func (s *partialFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
+	s.first.Do(func() { <-s.release })
+	if len(outcomes) >= 2 && s.injected.CompareAndSwap(false, true) {
+		if err := s.Store.DeliveryFinish(ctx, outcomes[:1]); err != nil {
+			return err
+		}
+		return &store.PartialError{Applied: 1, Err: errors.New("injected failure after the first outcome")}
+	}
+	return s.Store.DeliveryFinish(ctx, outcomes)
+}
+
+// TestRecorderRetriesOnlyTheRest checks that after a partial failure the
+// recorder retries only the outcomes not yet recorded: every event ends
+// processed with exactly one attempt.
+func TestRecorderRetriesOnlyTheRest(t *testing.T) {
+	t.Parallel()
+	var st *partialFinishes
+	e, sk := onWrappedSQLite(t, func(sq *storesqlite.Store) store.Store {
+		st = &partialFinishes{Store: sq, release: make(chan struct{})}
+		return st
+	})
+	src, _, _ := e.route(t, sk.URL, nil, nil)
+	const n = 20
+	var uids []string
+	for round := 0; round < 3 && !st.injected.Load(); round++ {
+		uids = append(uids, e.ingestMany(t, src.IngestionID, n)...)
+		sk.awaitCount(t, len(uids), 30*time.Second)
+		if round == 0 {
+			close(st.release)
+		}
+		for _, uid := range uids {
+			e.awaitStatus(t, uid, "processed")
+		}
+	}
+	if !st.injected.Load() {
+		t.Fatal("no DeliveryFinish got two outcomes or more in 3 rounds: nothing was tested")
+	}
+	for _, uid := range uids {
+		if as := e.attempts(t, "event_id="+uid); len(as) != 1 {
+			t.Errorf("event %s has %d attempts, want 1", uid, len(as))
+		}
+	}
 }

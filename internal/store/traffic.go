@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/volleyhq/volley/internal/volley"
@@ -60,16 +61,19 @@ type Traffic interface {
 	// its LeaseToken, so an unfinished lease becomes due again when it
 	// expires.
 	DeliveryLease(ctx context.Context, p LeaseParams) ([]Job, error)
-	// DeliveryFinish applies the outcomes of leased deliveries in one
-	// transaction (a driver may let it yield to writes clients wait on, and
-	// may skip waiting for the disk: a lost outcome only means one more
-	// attempt): it records their attempts, moves each delivery to its
-	// new state (only if its lease token still matches and it is still
-	// pending; the attempt is recorded either way, unless its event is gone)
-	// and recomputes the affected events' statuses. A held outcome for a
-	// connection that is enabled again (with an active destination) by the
-	// time it commits makes the delivery due at once instead. Outcomes of
-	// deliveries that no longer exist are ignored.
+	// DeliveryFinish applies the outcomes of leased deliveries, in order,
+	// in one transaction or, where a driver stops a batch for writes
+	// clients wait on, in several (it may also skip waiting for the disk: a
+	// lost outcome only means one more attempt): it records their
+	// attempts, moves each delivery to its new state (only if its lease
+	// token still matches and it is still pending; the attempt is recorded
+	// either way, unless its event is gone) and recomputes the affected
+	// events' statuses. A held outcome for a connection that is enabled
+	// again (with an active destination) by the time it commits makes the
+	// delivery due at once instead. Outcomes of deliveries that no longer
+	// exist are ignored. If it fails after committing some of the
+	// outcomes, its error is a *PartialError: a retry must pass only the
+	// rest, or their attempts would be recorded twice.
 	DeliveryFinish(ctx context.Context, outcomes []Outcome) error
 	// DeliveryReplayed records replay attempts of deliveries, all in one
 	// transaction (a bulk replay records a batch at once); a successful
@@ -420,3 +424,16 @@ type SearchIndexResult struct {
 	// the indexer may wait before the next batch.
 	Done bool
 }
+
+// PartialError is DeliveryFinish's error when it committed the first
+// Applied outcomes before it failed on the rest.
+type PartialError struct {
+	Applied int
+	Err     error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%v (the first %d outcomes were recorded)", e.Err, e.Applied)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }

@@ -131,15 +131,20 @@ func (s *Store) DeliveryFinishBatch(max int) int { return s.finishSize.size(max)
 // DeliveryFinish implements store.Traffic. The outcomes are applied in
 // order, in one transaction unless an ingest comes to wait for the writer
 // meanwhile: then the batch commits what it has applied and lets the
-// ingest go first (finishSome).
+// ingest go first (finishSome). A failure after such a commit is a
+// *store.PartialError.
 func (s *Store) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
-	for len(outcomes) > 0 {
-		n, hold, err := s.finishSome(ctx, outcomes)
-		if err != nil {
+	applied := 0
+	for applied < len(outcomes) {
+		n, hold, err := s.finishSome(ctx, outcomes[applied:])
+		switch {
+		case err != nil && applied > 0:
+			return &store.PartialError{Applied: applied, Err: fmt.Errorf("finish deliveries: %w", err)}
+		case err != nil:
 			return fmt.Errorf("finish deliveries: %w", err)
 		}
 		s.finishSize.observe(n, hold)
-		outcomes = outcomes[n:]
+		applied += n
 	}
 	return nil
 }

@@ -1,0 +1,98 @@
+package storesqlite
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/volleyhq/volley/internal/store"
+	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
+)
+
+// TestFinishPartialError stops a batch of two outcomes after the first for
+// an urgent write, which makes the second fail (it renames the attempts
+// table), and checks that DeliveryFinish reports the first as committed,
+// so that a retry of the rest records each attempt once.
+func TestFinishPartialError(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	s.yieldAfter = 0
+	held, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	s.batchFunc = func(op string) {
+		if op == OpDeliveryFinish {
+			first.Do(func() { close(held); <-release })
+		}
+	}
+	c := storetest.Graph(t, s)
+	evs := storetest.Events(2, 0, c, time.Time{}) // leased at once
+	in, err := s.EventInsert(t.Context(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	outcomes := make([]store.Outcome, len(in))
+	for i, e := range in {
+		outcomes[i] = store.Outcome{DeliveryID: e.DeliveryIDs[0], LeaseToken: evs[i].Deliveries[0].LeaseToken,
+			EventID: e.ID, State: volley.DeliverySuccess, Now: now,
+			Attempt: &volley.Attempt{DeliveryID: e.DeliveryIDs[0], EventID: e.ID, EventUID: evs[i].Event.UID,
+				ProjectID: c.ProjectID, SourceID: c.SourceID, ConnectionID: c.ID, DestinationID: c.DestinationID,
+				Number: 1, Trigger: volley.AttemptAuto, Status: "successful", StatusCode: 200, CreatedAt: now}}
+	}
+	finished := make(chan error, 1)
+	go func() { finished <- s.DeliveryFinish(context.Background(), outcomes) }()
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 20s", what)
+			}
+		}
+	}
+	wait("the first outcome applied", func() bool {
+		select {
+		case <-held:
+			return true
+		default:
+			return false
+		}
+	})
+	renamed := make(chan error, 1)
+	go func() {
+		_, err := s.exec(context.Background(), `ALTER TABLE attempts RENAME TO attempts_gone`)
+		renamed <- err
+	}()
+	wait("the rename waiting for the writer", s.writer.urgentWaiting)
+	close(release)
+
+	err = <-finished
+	var part *store.PartialError
+	if !errors.As(err, &part) || part.Applied != 1 {
+		t.Fatalf("DeliveryFinish: %v; want a *store.PartialError with 1 applied", err)
+	}
+	if err := <-renamed; err != nil {
+		t.Fatalf("rename: %v", err)
+	}
+	if _, err := s.exec(t.Context(), `ALTER TABLE attempts_gone RENAME TO attempts`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeliveryFinish(t.Context(), outcomes[part.Applied:]); err != nil {
+		t.Fatalf("DeliveryFinish of the rest: %v", err)
+	}
+	for i, e := range in {
+		as, err := s.AttemptListByEvent(t.Context(), e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := s.DeliveryListByEvent(t.Context(), e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) != 1 || len(ds) != 1 || ds[0].State != volley.DeliverySuccess {
+			t.Errorf("event %d: %d attempts, deliveries %+v; want one attempt and one successful delivery", i, len(as), ds)
+		}
+	}
+}
