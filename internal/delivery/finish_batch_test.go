@@ -14,20 +14,29 @@ import (
 	"github.com/volleyhq/volley/internal/testserver"
 )
 
-// smallFinishes is a SQLite store that allows 3 outcomes per DeliveryFinish
-// and holds the first call until released, so that outcomes pile up
-// behind it.
-type smallFinishes struct {
-	*storesqlite.Store
+// holdFirst holds a wrapped store's first DeliveryFinish until release is
+// closed, so that outcomes pile up behind it.
+type holdFirst struct {
 	release chan struct{}
 	first   sync.Once
+}
+
+func newHoldFirst() holdFirst { return holdFirst{release: make(chan struct{})} }
+
+func (h *holdFirst) wait() { h.first.Do(func() { <-h.release }) }
+
+// smallFinishes is a SQLite store that allows 3 outcomes per DeliveryFinish
+// and holds the first call until released.
+type smallFinishes struct {
+	*storesqlite.Store
+	holdFirst
 	largest
 }
 
 func (s *smallFinishes) DeliveryFinishBatch(int) int { return 3 }
 
 func (s *smallFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
-	s.first.Do(func() { <-s.release })
+	s.wait()
 	s.see(len(outcomes))
 	return s.Store.DeliveryFinish(ctx, outcomes)
 }
@@ -39,7 +48,7 @@ func TestRecorderBatchSizedByStore(t *testing.T) {
 	t.Parallel()
 	var st *smallFinishes
 	e, sk := onWrappedSQLite(t, func(sq *storesqlite.Store) store.Store {
-		st = &smallFinishes{Store: sq, release: make(chan struct{})}
+		st = &smallFinishes{Store: sq, holdFirst: newHoldFirst()}
 		return st
 	})
 	src, _, _ := e.route(t, sk.URL, nil, nil)
@@ -90,16 +99,15 @@ func (l *largest) most() int {
 // partialFinishes is a SQLite store whose first DeliveryFinish of two or
 // more outcomes records the first and then fails, as a SQLite batch that
 // stopped for an ingest and failed on the rest does (a *store.PartialError).
-// Its first call of all waits for release, so that outcomes pile up.
+// Its first call of all waits for release.
 type partialFinishes struct {
 	*storesqlite.Store
-	release  chan struct{}
-	first    sync.Once
+	holdFirst
 	injected atomic.Bool
 }
 
 func (s *partialFinishes) DeliveryFinish(ctx context.Context, outcomes []store.Outcome) error {
-	s.first.Do(func() { <-s.release })
+	s.wait()
 	if len(outcomes) >= 2 && s.injected.CompareAndSwap(false, true) {
 		if err := s.Store.DeliveryFinish(ctx, outcomes[:1]); err != nil {
 			return err
@@ -116,7 +124,7 @@ func TestRecorderRetriesOnlyTheRest(t *testing.T) {
 	t.Parallel()
 	var st *partialFinishes
 	e, sk := onWrappedSQLite(t, func(sq *storesqlite.Store) store.Store {
-		st = &partialFinishes{Store: sq, release: make(chan struct{})}
+		st = &partialFinishes{Store: sq, holdFirst: newHoldFirst()}
 		return st
 	})
 	src, _, _ := e.route(t, sk.URL, nil, nil)

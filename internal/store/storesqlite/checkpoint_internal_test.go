@@ -55,11 +55,7 @@ func TestCheckpointer(t *testing.T) {
 func TestCheckpointerWritesNothing(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
-	s, err := Open(t.Context(), Config{Path: path})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := tempStoreAt(t, path)
 	s.stopCheckpoints()
 	scratchWriter(t, s)(100)
 	version := func() int64 {

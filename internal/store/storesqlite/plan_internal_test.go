@@ -95,7 +95,13 @@ func planStore(t *testing.T) (*Store, *volley.Connection) {
 // test ends.
 func tempStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	return tempStoreAt(t, filepath.Join(t.TempDir(), "volley.db"))
+}
+
+// tempStoreAt opens a store at path, closed when the test ends.
+func tempStoreAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), Config{Path: path})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -139,6 +139,8 @@ func FinishYields(t *testing.T, s store.Store, cfg YieldConfig) {
 		outcomes[i] = store.Outcome{DeliveryID: e.DeliveryIDs[0], LeaseToken: evs[i].Deliveries[0].LeaseToken,
 			EventID: e.ID, State: volley.DeliverySuccess, Now: time.Now()}
 	}
+	// run reports the outcomes applied as its batches: the gate holds
+	// each outcome as one step, and all of them must be applied.
 	run := func(ctx context.Context) (int, error) {
 		if err := s.DeliveryFinish(ctx, outcomes); err != nil {
 			return 0, err
