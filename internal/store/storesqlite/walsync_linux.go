@@ -10,8 +10,11 @@ import (
 func syncData(f *os.File) error {
 	for {
 		err := syscall.Fdatasync(int(f.Fd()))
+		if err == nil {
+			return nil
+		}
 		if err != syscall.EINTR {
-			return err
+			return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
 		}
 	}
 }
