@@ -15,10 +15,12 @@ import (
 // waits here, outside the writer's turn, for an fdatasync of the WAL that
 // started after its commit. Under synchronous=FULL SQLite syncs inside the
 // commit, so every other writer waited for the disk too: at 200 ingests a
-// second that was a third of the writer's time during a drain
-// (docs/benchmarks.md, "Durable commits sync outside the writer"). Now the
-// engine's outcomes and leases use the writer while an ingest's sync runs,
-// and ingests that commit meanwhile share the next sync (group commit).
+// second that was a third of the writer's busy time during a drain. Now
+// the engine's outcomes and leases use the writer while an ingest's sync
+// runs (an ingest holds it a third as long), and ingests that commit
+// meanwhile share the next sync (group commit). What that gained and cost:
+// docs/benchmarks.md, "Acknowledged writes sync the WAL after their turn
+// on the writer".
 //
 // The order that makes this safe: the frames are written (Commit returned)
 // before the sync starts, and the client hears of the write only after the
