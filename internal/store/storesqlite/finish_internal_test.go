@@ -44,28 +44,21 @@ func TestFinishPartialError(t *testing.T) {
 	}
 	finished := make(chan error, 1)
 	go func() { finished <- s.DeliveryFinish(context.Background(), outcomes) }()
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 20s", what)
-			}
-		}
+	select {
+	case <-held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first outcome applied: not within 20s")
 	}
-	wait("the first outcome applied", func() bool {
-		select {
-		case <-held:
-			return true
-		default:
-			return false
-		}
-	})
 	renamed := make(chan error, 1)
 	go func() {
 		_, err := s.exec(context.Background(), `ALTER TABLE attempts RENAME TO attempts_gone`)
 		renamed <- err
 	}()
-	wait("the rename waiting for the writer", s.writer.urgentWaiting)
+	for deadline := time.Now().Add(20 * time.Second); !s.writer.urgentWaiting(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the rename waiting for the writer: not within 20s")
+		}
+	}
 	close(release)
 
 	err = <-finished
