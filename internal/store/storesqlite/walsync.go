@@ -20,10 +20,10 @@ import (
 // runs (an ingest holds it a third as long), and ingests that commit
 // meanwhile share the next sync (group commit). What that gained and cost:
 // docs/benchmarks.md, "Acknowledged writes sync the WAL after their turn
-// on the writer", and at 10M events, where an ingest's sync inherits the
-// unsynced frames of the background commits before it and the ingest's
-// p99 during a drain rose, "SQLite at 10,000,000 events after the WAL
-// sync change".
+// on the writer", and at 10M events, where the ingest's p99 during a
+// drain rose (most likely because an ingest's sync now writes back the
+// unsynced frames of the background commits before it; not measured),
+// "SQLite at 10,000,000 events after the WAL sync change".
 //
 // The order that makes this safe: the frames are written (Commit returned)
 // before the sync starts, and the client hears of the write only after the
