@@ -220,12 +220,17 @@ func yields(t *testing.T, s store.Store, c *volley.Connection, cfg YieldConfig, 
 	}
 	g.release <- struct{}{}
 	g.wait(t, "the second batch")
+	// The second batch now holds the writer. The ingest committed before
+	// it, but EventInsert may still be waiting for the WAL sync it does
+	// after its turn (storesqlite/walsync.go), which needs no writer: so
+	// wait for it. Had the batch taken the writer first, the ingest could
+	// not commit while the batch is held, and this wait would time out.
 	select {
 	case err := <-ingested:
 		if err != nil {
 			t.Fatalf("EventInsert: %v", err)
 		}
-	default:
+	case <-time.After(waitLimit):
 		t.Fatalf("the next %s batch took the writer before the ingest waiting for it", g.op)
 	}
 	g.release <- struct{}{}
