@@ -13,7 +13,9 @@ import (
 // one event of datasetCustomers) on the kept store, called on the store
 // itself as the API calls it (a page of 50, the count capped at 10,000),
 // so that a profile (-cpuprofile) shows the store's work alone. The store
-// is opened in place and only read:
+// is opened in place, not copied: the searches write nothing, but Open and
+// Close run PRAGMA optimize, which may refresh the planner's statistics in
+// it (as a node's start and stop on the store would):
 //
 //	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept10m VOLLEY_BENCH_KEPT_EVENTS=10000000 \
 //	    go test -run '^$' -bench BenchmarkKeptSearch -benchtime 20x ./internal/bench
