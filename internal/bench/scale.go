@@ -379,39 +379,50 @@ func (s *scaleSteps) purge(ctx context.Context) error {
 	if s.rep.sizePurged, err = s.ls.size(ctx); err != nil {
 		return err
 	}
-	s.rep.sizeSettled, s.rep.settleTook, err = settledSize(ctx, s.ls.size, s.cfg.DrainTimeout)
+	s.rep.sizeSettled, s.rep.settleTook, s.rep.stillShrinking, err = settledSize(ctx, s.ls.size, min(settleMax, s.cfg.DrainTimeout))
 	return err
 }
 
-// settleQuiet is how long the store's size must stay put for settledSize.
-const settleQuiet = 10 * time.Second
+const (
+	// settleQuiet is how long the store's size must stay put for settledSize.
+	settleQuiet = 10 * time.Second
+	// settleMax bounds the wait for it. A node on SQLite hands the pages a
+	// purge freed back to the file system a few at a time, between other
+	// writes: at 10M events, ~1 MB/s, hours for a big purge, and until
+	// then new writes reuse them. The report then says the file was still
+	// shrinking, instead of the run never reaching its table.
+	settleMax = 5 * time.Minute
+)
 
 // settledSize reads the store's size every second until it has not shrunk
-// for settleQuiet, or for at most limit, and returns the last size and
-// when it last shrank, from the first read. A node on SQLite gives the
-// pages a purge freed back to the file system once the pass is over.
-func settledSize(ctx context.Context, size func(context.Context) (int64, error), limit time.Duration) (int64, time.Duration, error) {
+// for settleQuiet, or for at most limit, and returns the last size, when
+// it last shrank, from the first read, and whether it still shrank when
+// limit ended the wait.
+func settledSize(ctx context.Context, size func(context.Context) (int64, error), limit time.Duration) (int64, time.Duration, bool, error) {
 	start := time.Now()
 	last, err := size(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	shrank := start
-	for time.Since(shrank) < settleQuiet && time.Since(start) < limit {
+	for time.Since(shrank) < settleQuiet {
+		if time.Since(start) >= limit {
+			return last, shrank.Sub(start), true, nil
+		}
 		select {
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return 0, 0, false, ctx.Err()
 		case <-time.After(time.Second):
 		}
 		n, err := size(ctx)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		if n < last {
 			last, shrank = n, time.Now()
 		}
 	}
-	return last, shrank.Sub(start), nil
+	return last, shrank.Sub(start), false, nil
 }
 
 // commitTarget is the node's ingest commit target as its environment sets

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,30 @@ func TestCommitTarget(t *testing.T) {
 	}
 	if got := commitTarget([]string{"VOLLEY_LOG_LEVEL=warn", "VOLLEY_INGEST_COMMIT_TARGET=25ms"}); got != "25ms" {
 		t.Errorf("bench setting over environment: %q", got)
+	}
+}
+
+// TestSettledSizeBounded: a file that keeps shrinking ends the wait at its
+// bound, says so, and the table says the size was read mid-shrink.
+func TestSettledSizeBounded(t *testing.T) {
+	t.Parallel()
+	size := int64(1 << 30)
+	shrinking := func(context.Context) (int64, error) { size -= 1 << 20; return size, nil }
+	got, _, still, err := settledSize(t.Context(), shrinking, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !still {
+		t.Error("a file that shrank at every read: stillShrinking = false, want true")
+	}
+	if got != size {
+		t.Errorf("size %d, want the last read, %d", got, size)
+	}
+	r := sampleReport()
+	r.stillShrinking = true
+	var out strings.Builder
+	r.render(&out)
+	if want := "after the purge: 1.0 MiB, 0.5 MiB 12 s later (still shrinking when the wait ended) |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, out.String())
 	}
 }
