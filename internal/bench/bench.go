@@ -128,7 +128,7 @@ func runNodes(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	defer logFile.Close()
 
-	store := "SQLite (WAL; acknowledged writes wait for its fdatasync) in " + dir
+	store := "SQLite (WAL; synchronous=FULL for acknowledged writes) in " + dir
 	if cfg.Database != "" {
 		store = fmt.Sprintf("PostgreSQL, %d node(s)", cfg.Nodes)
 	}

@@ -106,7 +106,7 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 	}
 	path := filepath.Join(dir, "volley.db")
 	return &listStore{
-		desc:      "SQLite (WAL; acknowledged writes wait for its fdatasync) in " + dir,
+		desc:      "SQLite (WAL; synchronous=FULL for acknowledged writes) in " + dir,
 		exclusive: true,
 		open: func(ctx context.Context) (store.Store, error) {
 			return storesqlite.Open(ctx, storesqlite.Config{Path: path})

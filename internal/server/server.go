@@ -574,8 +574,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "{\"status\":\"unavailable\",\"reason\":%q}\n", reason)
 	}
 	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.log.Warn("readiness: store unreachable or failing", "err", err)
-		unready("the database is unreachable or failing (see the node's log)")
+		s.log.Warn("readiness: store unreachable", "err", err)
+		unready("the database is unreachable")
 		return
 	}
 	if m, ok := s.cfg.Store.(migrationChecker); ok {

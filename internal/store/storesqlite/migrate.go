@@ -115,7 +115,7 @@ func (m migrator) Apply(ctx context.Context, mig migration.Migration, up bool) (
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	return m.s.wal.wait(m.s.wal.commit())
+	return nil
 }
 
 // foreignKeyCheck fails when a row references a parent row that does not

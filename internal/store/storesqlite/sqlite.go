@@ -2,23 +2,25 @@
 // WAL mode, opened by exactly one process.
 //
 // Durability: every write a client waits on (an ingest's 202, an API
-// change) returns only once the WAL is fsynced past its commit, so an
-// acknowledged write survives a process crash and a power loss. The sync
-// runs after the write's turn on the single writer (walsync.go), so other
-// writes go on meanwhile, and writes that commit during one sync share the
-// next. Throughput comes from callers batching many rows into one
-// transaction (group commit), not from weaker syncing: the ingest committer
-// waits for its batch's sync before it commits the next batch. (Answering
-// before the sync, or committing the next batch meanwhile, was measured and
-// lost: smaller batches wrote more WAL per event and checkpoints fell
-// behind.) The engine's and the sweepers' own transactions (leases,
-// outcomes, sweeps, retention, the search index) do not wait for a sync;
-// the next durable write's sync, or a checkpoint, covers them (and one of
-// them waits for a sync once the unsynced ones held the writer
-// syncDebtMax). A process crash loses none of them; a power loss may lose
-// the last ones, never a part of one, and never one before an acknowledged
-// write (the WAL is replayed in order, up to its first frame not on disk):
-// a delivery is then attempted again, as after a lease expires.
+// change) commits with synchronous=FULL, so the WAL is fsynced before
+// Commit returns and an acknowledged write survives a process crash and a
+// power loss. Throughput comes from callers batching many rows into one
+// transaction (group commit), not from weaker syncing. (Deferring the
+// fsync to a separate goroutine was measured and lost: smaller batches
+// wrote more WAL per event and checkpoints fell behind. So was an fdatasync
+// of the WAL after the write's turn on the writer, with synchronous=NORMAL
+// throughout: the engine got the writer's time back but drained no faster,
+// and at 10M events the ingest's p99 during a drain rose 6–9 ms;
+// docs/benchmarks.md, "The WAL synced after the writer's turn, reverted".)
+// The engine's and
+// the sweepers' own transactions (leases, outcomes, sweeps, retention, the
+// search index) commit with synchronous=NORMAL: no fsync of their own; the
+// next FULL commit, or checkpoint, syncs them with it (and one of them is
+// FULL once the unsynced ones held the writer syncDebtMax). A process crash
+// loses none of them; a power loss may lose the last ones, never a part of
+// one, and never one before an acknowledged write (the WAL is replayed in
+// order, up to the last synced commit): a delivery is then attempted again,
+// as after a lease expires. See syncMode.
 //
 // Concurrency: SQLite has a single writer. All writes go through one
 // connection, queued in Go by priority (see writer.go) instead of spinning on
@@ -57,7 +59,7 @@ type Store struct {
 	writer      *writer       // orders writers by priority ahead of the one connection
 	writerStats writerStats   // the writer's waits and holds by kind (store.WriterStats)
 	log         *slog.Logger  // Config.Logger
-	wal         *walSyncer    // syncs the WAL for durable writes, after their turn (walsync.go)
+	syncNormal  bool          // the write connection runs synchronous=NORMAL now; the writer's holder owns it
 	syncDebt    time.Duration // writer time of the unsynced commits since the last synced one; the writer's holder owns it
 	unlock      func() error
 	migrations  []migration.Migration
@@ -266,7 +268,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log, wal: newWALSyncer(cfg.Path, log),
+	return &Store{write: write, read: read, unlock: unlock, migrations: migs, stmts: map[string]*sql.Stmt{}, writer: newWriter(), log: log,
 		batchFunc: cfg.BatchFunc, yieldAfter: yieldAfter, searchCandidateMax: searchCandidateMax, searchCheckedMax: searchCheckedMax, searchRareMax: searchRareMax, walkMax: walkMax, xidAheadMin: xidAheadMin, xidAheadChunk: xidAheadChunk,
 		searchExactMax: searchExactMax, searchSample: searchSample, candidateWalkMax: candidateWalkMax,
 		search: searchParts{events: searchPartEvents, dropRows: searchDropRows}}, nil
@@ -312,9 +314,7 @@ func dsn(path string, role connRole, cacheKiB int) string {
 		// system (retention.go); this must come before its first table. On an
 		// existing file it changes nothing until a VACUUM.
 		// The WAL is truncated back to 64 MiB after a checkpoint resets it.
-		// Commits do not sync the WAL: durable writes sync it after
-		// their turn on the writer (walsync.go).
-		pragmas = append(pragmas, "auto_vacuum(incremental)", "journal_mode(WAL)", "synchronous(NORMAL)", "journal_size_limit(67108864)")
+		pragmas = append(pragmas, "auto_vacuum(incremental)", "journal_mode(WAL)", "synchronous(FULL)", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	}
 	for _, p := range pragmas {
@@ -337,7 +337,6 @@ func (s *Store) Close() error {
 		err = errors.Join(err, st.Close())
 	}
 	err = errors.Join(err, s.read.Close(), s.write.Close())
-	s.wal.close()
 	if s.unlock != nil {
 		err = errors.Join(err, s.unlock())
 	}
@@ -348,9 +347,6 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
-	}
-	if err := s.wal.failed(); err != nil {
-		return err
 	}
 	return s.read.PingContext(ctx)
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // TestPragmas checks the durability and safety settings of both pools: the
-// file is in WAL mode, and the writer's commits leave the WAL's sync to the
-// writes that wait for it (synchronous=NORMAL; walsync.go, TestSyncByTurn).
+// file is in WAL mode and the writer fsyncs every commit (synchronous=FULL)
+// until a background write asks otherwise (TestSyncModeByTurn).
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "volley.db")
@@ -24,7 +24,7 @@ func TestPragmas(t *testing.T) {
 		want   string
 	}{
 		{"write", s.write, "journal_mode", "wal"},
-		{"write", s.write, "synchronous", "1"}, // NORMAL
+		{"write", s.write, "synchronous", "2"}, // FULL
 		{"write", s.write, "foreign_keys", "1"},
 		{"write", s.write, "busy_timeout", "10000"},
 		{"write", s.write, "query_only", "0"},
@@ -56,6 +56,74 @@ func TestPragmas(t *testing.T) {
 	}
 	if mode != "wal" {
 		t.Errorf("journal_mode of the closed file = %q, want wal", mode)
+	}
+}
+
+// TestSyncModeByTurn checks that each kind of write commits with its
+// durability: background work with synchronous=NORMAL, a write a client
+// waits on and a re-seal with FULL, whatever ran before.
+func TestSyncModeByTurn(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	for _, tc := range []struct {
+		name string
+		t    turn
+		want int // PRAGMA synchronous inside the transaction: 1 NORMAL, 2 FULL
+	}{
+		{"background", background(writeUpkeep), 1},
+		{"urgent after background", turnUrgent, 2},
+		{"background again", background(writeUpkeep), 1},
+		{"durable background", turnReseal, 2},
+		{"background after durable", background(writeUpkeep), 1},
+	} {
+		var got int
+		err := s.txRun(t.Context(), tc.t, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: synchronous = %d, want %d", tc.name, got, tc.want)
+		}
+		if _, err := s.execRun(t.Context(), tc.t, `UPDATE search_index SET indexed_through = indexed_through`); err != nil {
+			t.Fatalf("%s: exec: %v", tc.name, err)
+		}
+	}
+}
+
+// TestSyncDebt checks that background commits are synced once the
+// unsynced ones before them held the writer syncDebtMax, and that a
+// synced commit pays the debt.
+func TestSyncDebt(t *testing.T) {
+	t.Parallel()
+	s := tempStore(t)
+	mode := func() int {
+		t.Helper()
+		var got int
+		err := s.txRun(t.Context(), background(writeUpkeep), func(tx *sql.Tx) error {
+			return tx.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := mode(); got != 1 {
+		t.Fatalf("first background commit: synchronous = %d, want 1 (NORMAL)", got)
+	}
+	if s.syncDebt <= 0 {
+		t.Fatalf("debt %v after an unsynced commit, want its hold", s.syncDebt)
+	}
+	s.syncDebt = syncDebtMax // as if background work had held the writer that long
+	if got := mode(); got != 2 {
+		t.Errorf("background commit over the debt: synchronous = %d, want 2 (FULL)", got)
+	}
+	if s.syncDebt != 0 {
+		t.Errorf("debt %v after a synced commit, want 0", s.syncDebt)
+	}
+	if got := mode(); got != 1 {
+		t.Errorf("background commit after the debt was paid: synchronous = %d, want 1 (NORMAL)", got)
 	}
 }
 

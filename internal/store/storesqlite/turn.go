@@ -16,7 +16,7 @@ import (
 type turn struct {
 	urgent  bool      // ahead of background writers (see writer.go)
 	exempt  bool      // a background writer the throttle does not hold (see writer.go)
-	durable bool      // returns once the WAL is synced past its commit (walsync.go)
+	durable bool      // commits with synchronous=FULL (see the package comment)
 	kind    writeKind // what the write is (writer_stats.go)
 }
 
@@ -61,12 +61,12 @@ func (s *Store) txRun(ctx context.Context, t turn, fn func(*sql.Tx) error) error
 // writer, its commit included, when it committed: what sizes bulk work's
 // batches (holdsize.go).
 func (s *Store) txHeld(ctx context.Context, t turn, fn func(*sql.Tx) error) (time.Duration, error) {
-	if err := s.refused(t); err != nil {
-		return 0, err
-	}
 	h := s.lockWriter(t)
 	defer h.end()
-	durable := s.syncs(t)
+	durable, err := s.syncFor(ctx, t)
+	if err != nil {
+		return 0, err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("begin: %w", err)
@@ -79,13 +79,13 @@ func (s *Store) txHeld(ctx context.Context, t turn, fn func(*sql.Tx) error) (tim
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
-	n := s.committed(durable, h.elapsed())
+	s.committed(durable, h.elapsed())
 	hold := h.end()
 	if hold >= slowHold {
 		s.log.Warn("sqlite: a write held the writer long", "kind", writeKindNames[t.kind], "hold", hold,
 			"statements", work, "commit", hold-work, "synced", durable, "waited", h.got.Sub(h.asked))
 	}
-	return hold, s.synced(t, n)
+	return hold, nil
 }
 
 // slowHold is the hold past which a write is logged: every other write
@@ -123,53 +123,29 @@ func (h *heldTurn) end() time.Duration {
 	return h.hold
 }
 
-// syncDebtMax bounds how long background transactions committed without a
-// sync may hold the writer between two synced commits. The next sync
-// writes their pages to disk with the synced commit's, and its writer
-// waits for it: without a bound, an ingest after a run of retention rounds
-// synced megabytes. Past it, the background transaction waits for a sync
-// of its own (after its turn, like any durable write).
+// syncDebtMax bounds how long background transactions committed with
+// synchronous=NORMAL may hold the writer between two synced commits. The
+// next synced commit writes their pages to disk with its own: without a
+// bound, an ingest after a run of retention rounds synced megabytes and
+// held every other ingest behind it for seconds. Past it, the background
+// transaction commits synced itself, inside its own hold.
 const syncDebtMax = 8 * time.Millisecond
 
-// syncs reports whether a write of t waits for the WAL's sync. The caller
-// holds the writer.
-func (s *Store) syncs(t turn) bool {
-	return t.durable || s.syncDebt >= syncDebtMax
+// syncFor sets the write connection's synchronous mode for a write of t
+// and reports whether the write is synced. The caller holds the writer.
+func (s *Store) syncFor(ctx context.Context, t turn) (bool, error) {
+	durable := t.durable || s.syncDebt >= syncDebtMax
+	return durable, s.syncMode(ctx, durable)
 }
 
 // committed records a commit that held the writer for held: a synced one
-// pays every debt and is counted for the WAL's sync (its number for
-// synced), an unsynced one adds to the debt. The caller holds the writer.
-func (s *Store) committed(durable bool, held time.Duration) uint64 {
-	if !durable {
+// pays every debt, an unsynced one adds to it. The caller holds the writer.
+func (s *Store) committed(durable bool, held time.Duration) {
+	if durable {
+		s.syncDebt = 0
+	} else {
 		s.syncDebt += held
-		return 0
 	}
-	s.syncDebt = 0
-	return s.wal.commit()
-}
-
-// synced waits, after the writer's turn ended, for the WAL's sync past
-// commit n when the write was synced (n > 0). A background write synced
-// only to pay the debt does not fail for it: its commit stands, and the
-// failure stops every acknowledged write from then on (walsync.go).
-func (s *Store) synced(t turn, n uint64) error {
-	if n == 0 {
-		return nil
-	}
-	if err := s.wal.wait(n); err != nil && t.durable {
-		return err
-	}
-	return nil
-}
-
-// refused is the error of a failed WAL sync for a durable write: it would
-// commit and then fail, and the client retry it. Background writes go on.
-func (s *Store) refused(t turn) error {
-	if t.durable {
-		return s.wal.failed()
-	}
-	return nil
 }
 
 // exec runs one urgent autocommit write.
@@ -184,17 +160,36 @@ func (s *Store) execBackground(ctx context.Context, k writeKind, query string, a
 }
 
 func (s *Store) execRun(ctx context.Context, t turn, query string, args ...any) (sql.Result, error) {
-	if err := s.refused(t); err != nil {
-		return nil, err
-	}
 	h := s.lockWriter(t)
 	defer h.end()
-	durable := s.syncs(t)
-	r, err := s.write.ExecContext(ctx, query, args...)
+	durable, err := s.syncFor(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	n := s.committed(durable, h.elapsed())
-	h.end()
-	return r, s.synced(t, n)
+	r, err := s.write.ExecContext(ctx, query, args...)
+	if err == nil {
+		s.committed(durable, h.elapsed())
+	}
+	return r, err
+}
+
+// syncMode switches the write connection to synchronous=FULL (durable) or
+// NORMAL before a write, when it is not there already. The caller holds
+// the writer. In WAL mode NORMAL skips the commit's fsync only: a FULL
+// commit after it syncs the WAL up to itself, NORMAL commits included.
+// (A connection database/sql opens again starts FULL, from the DSN: at
+// worst one background write is synced that need not be.)
+func (s *Store) syncMode(ctx context.Context, durable bool) error {
+	if s.syncNormal == !durable {
+		return nil
+	}
+	mode := "FULL"
+	if !durable {
+		mode = "NORMAL"
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA synchronous = `+mode); err != nil {
+		return fmt.Errorf("set synchronous=%s: %w", mode, err)
+	}
+	s.syncNormal = !durable
+	return nil
 }

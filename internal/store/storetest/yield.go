@@ -221,10 +221,11 @@ func yields(t *testing.T, s store.Store, c *volley.Connection, cfg YieldConfig, 
 	g.release <- struct{}{}
 	g.wait(t, "the second batch")
 	// The second batch now holds the writer. The ingest committed before
-	// it, but EventInsert may still be waiting for the WAL sync it does
-	// after its turn (storesqlite/walsync.go), which needs no writer: so
-	// wait for it. Had the batch taken the writer first, the ingest could
-	// not commit while the batch is held, and this wait would time out.
+	// it, but EventInsert may not have returned yet (its goroutine runs
+	// after the writer was handed on, and a driver may do more after its
+	// commit): so wait for it. Had the batch taken the writer first, the
+	// ingest could not commit while the batch is held, and this wait
+	// would time out.
 	select {
 	case err := <-ingested:
 		if err != nil {
