@@ -138,3 +138,19 @@ func TestSettledSizeBounded(t *testing.T) {
 		t.Errorf("table lacks %q:\n%s", want, out.String())
 	}
 }
+
+// TestListTarget: each list row gets issue 8's target for it.
+func TestListTarget(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"requests, default":               targetList,
+		"requests?search= body text":      targetSearch,
+		"requests, deep page by offset":   targetOffset,
+		"requests, deep page by cursor":   targetList,
+		"delivery-attempts?status=failed": targetList,
+	} {
+		if got := listTarget(name); got != want {
+			t.Errorf("listTarget(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
