@@ -379,7 +379,7 @@ func (s *scaleSteps) purge(ctx context.Context) error {
 	if s.rep.sizePurged, err = s.ls.size(ctx); err != nil {
 		return err
 	}
-	s.rep.sizeSettled, s.rep.settleTook, s.rep.stillShrinking, err = settledSize(ctx, s.ls.size, min(settleMax, s.cfg.DrainTimeout))
+	s.rep.sizeSettled, s.rep.settleTook, s.rep.stillShrinking, err = settledSize(ctx, realSettleClock, s.ls.size, min(settleMax, s.cfg.DrainTimeout))
 	return err
 }
 
@@ -394,32 +394,39 @@ const (
 	settleMax = 5 * time.Minute
 )
 
+// settleClock is what settledSize waits with: time.Now and sleepCtx in a
+// run, a fake in its test.
+type settleClock struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+var realSettleClock = settleClock{now: time.Now, sleep: sleepCtx}
+
 // settledSize reads the store's size every second until it has not shrunk
 // for settleQuiet, or for at most limit, and returns the last size, when
-// it last shrank, from the first read, and whether it still shrank when
-// limit ended the wait.
-func settledSize(ctx context.Context, size func(context.Context) (int64, error), limit time.Duration) (int64, time.Duration, bool, error) {
-	start := time.Now()
+// it last shrank, from the first read, and whether the limit ended the
+// wait before the size had stayed put for settleQuiet.
+func settledSize(ctx context.Context, clk settleClock, size func(context.Context) (int64, error), limit time.Duration) (int64, time.Duration, bool, error) {
+	start := clk.now()
 	last, err := size(ctx)
 	if err != nil {
 		return 0, 0, false, err
 	}
 	shrank := start
-	for time.Since(shrank) < settleQuiet {
-		if time.Since(start) >= limit {
+	for clk.now().Sub(shrank) < settleQuiet {
+		if clk.now().Sub(start) >= limit {
 			return last, shrank.Sub(start), true, nil
 		}
-		select {
-		case <-ctx.Done():
-			return 0, 0, false, ctx.Err()
-		case <-time.After(time.Second):
+		if err := clk.sleep(ctx, time.Second); err != nil {
+			return 0, 0, false, err
 		}
 		n, err := size(ctx)
 		if err != nil {
 			return 0, 0, false, err
 		}
 		if n < last {
-			last, shrank = n, time.Now()
+			last, shrank = n, clk.now()
 		}
 	}
 	return last, shrank.Sub(start), false, nil

@@ -114,29 +114,57 @@ func TestCommitTarget(t *testing.T) {
 	}
 }
 
-// TestSettledSizeBounded: a file that keeps shrinking ends the wait at its
-// bound, says so, and the table says the size was read mid-shrink.
-func TestSettledSizeBounded(t *testing.T) {
+// fakeSettleClock is a settleClock whose time moves only when settledSize
+// sleeps.
+func fakeSettleClock() settleClock {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	return settleClock{
+		now:   func() time.Time { return now },
+		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); return nil },
+	}
+}
+
+// TestSettledSize: a file that stops shrinking is read until it has stayed
+// put for settleQuiet; one that keeps shrinking ends the wait at its bound,
+// which the report and its table say.
+func TestSettledSize(t *testing.T) {
 	t.Parallel()
-	size := int64(1 << 30)
-	shrinking := func(context.Context) (int64, error) { size -= 1 << 20; return size, nil }
-	got, _, still, err := settledSize(t.Context(), shrinking, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !still {
-		t.Error("a file that shrank at every read: stillShrinking = false, want true")
-	}
-	if got != size {
-		t.Errorf("size %d, want the last read, %d", got, size)
-	}
-	r := sampleReport()
-	r.stillShrinking = true
-	var out strings.Builder
-	r.render(&out)
-	if want := "after the purge: 1.0 MiB, 0.5 MiB 12 s later (still shrinking when the wait ended) |"; !strings.Contains(out.String(), want) {
-		t.Errorf("table lacks %q:\n%s", want, out.String())
-	}
+	t.Run("settles", func(t *testing.T) {
+		size := int64(10 << 20)
+		shrinksThrice := func(context.Context) (int64, error) {
+			if size > 7<<20 {
+				size -= 1 << 20
+			}
+			return size, nil
+		}
+		got, took, unsettled, err := settledSize(t.Context(), fakeSettleClock(), shrinksThrice, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first read shrinks to 9 MiB, the reads after 1 s and 2 s to
+		// 8 and 7 MiB; then it stays put.
+		if got != 7<<20 || took != 2*time.Second || unsettled {
+			t.Errorf("got %d bytes, last shrank after %v, unsettled %v; want %d, 2s, false", got, took, unsettled, 7<<20)
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		size := int64(1 << 30)
+		shrinking := func(context.Context) (int64, error) { size -= 1 << 20; return size, nil }
+		got, took, unsettled, err := settledSize(t.Context(), fakeSettleClock(), shrinking, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != size || took != 2*time.Second || !unsettled {
+			t.Errorf("got %d bytes, last shrank after %v, unsettled %v; want the last read %d, 2s, true", got, took, unsettled, size)
+		}
+		r := sampleReport()
+		r.stillShrinking = unsettled
+		var out strings.Builder
+		r.render(&out)
+		if want := "after the purge: 1.0 MiB, 0.5 MiB 12 s later (still shrinking when the wait ended) |"; !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	})
 }
 
 // TestListTarget: each list row gets issue 8's target for it.
