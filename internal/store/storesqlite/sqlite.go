@@ -9,18 +9,17 @@
 // fsync to a separate goroutine was measured and lost: smaller batches
 // wrote more WAL per event and checkpoints fell behind. So was an fdatasync
 // of the WAL after the write's turn on the writer, with synchronous=NORMAL
-// throughout: the engine got the writer's time back but drained no faster,
-// and at 10M events the ingest's p99 during a drain rose 6–9 ms;
+// throughout: the engine got the writer's time back, but the ingest's p99
+// rose over 25 ms during a 2M purge and a 10M drain;
 // docs/benchmarks.md, "The WAL synced after the writer's turn, reverted".)
-// The engine's and
-// the sweepers' own transactions (leases, outcomes, sweeps, retention, the
-// search index) commit with synchronous=NORMAL: no fsync of their own; the
-// next FULL commit, or checkpoint, syncs them with it (and one of them is
-// FULL once the unsynced ones held the writer syncDebtMax). A process crash
-// loses none of them; a power loss may lose the last ones, never a part of
-// one, and never one before an acknowledged write (the WAL is replayed in
-// order, up to the last synced commit): a delivery is then attempted again,
-// as after a lease expires. See syncMode.
+// The engine's and the sweepers' own transactions (leases, outcomes,
+// sweeps, retention, the search index) commit with synchronous=NORMAL: no
+// fsync of their own; the next FULL commit, or checkpoint, syncs them with
+// it (and one of them is FULL once the unsynced ones held the writer
+// syncDebtMax). A process crash loses none of them; a power loss may lose
+// the last ones, never a part of one, and never one before an acknowledged
+// write (the WAL is replayed in order, up to the last synced commit): a
+// delivery is then attempted again, as after a lease expires. See syncMode.
 //
 // Concurrency: SQLite has a single writer. All writes go through one
 // connection, queued in Go by priority (see writer.go) instead of spinning on
