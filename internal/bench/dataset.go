@@ -261,7 +261,8 @@ func storeDatasetBatch(ctx context.Context, st trafficWriter, cfg datasetConfig,
 			SourceID: e.SourceID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: 1,
 			Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: duration,
 			ResponseHeaders: respHeaders, ResponseBody: []byte("ok"), CreatedAt: at}
-		o := store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: volley.DeliverySuccess, Now: at}
+		o := store.Outcome{DeliveryID: res.DeliveryIDs[0], EventID: res.ID, Attempt: a, State: volley.DeliverySuccess, Now: at,
+			ConnectionID: d.ConnectionID}
 		switch cfg.Kind(i) {
 		case kindFailed:
 			a.Status, a.StatusCode, a.ErrorReason, a.ResponseBody = volley.AttemptFailed, 500, "HTTP 500", []byte("boom")

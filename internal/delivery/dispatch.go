@@ -174,7 +174,7 @@ func (e *Engine) connectionOf(d *volley.Delivery) (*volley.Connection, error) {
 func (e *Engine) settle(d *volley.Delivery, state string, next time.Time) {
 	e.results <- store.Outcome{
 		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
-		State: state, NextAttemptAt: next, Now: e.clock.Now(), Ordered: d.OrderingKey != "",
+		State: state, NextAttemptAt: next, Now: e.clock.Now(), Ordered: d.OrderingKey != "", ConnectionID: d.ConnectionID,
 	}
 	e.finished()
 }
@@ -240,7 +240,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 			e.results <- store.Outcome{
 				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID,
 				State: volley.DeliveryFiltered, Reason: volley.ReasonTransformation, Now: e.clock.Now(),
-				Ordered: d.OrderingKey != "",
+				Ordered: d.OrderingKey != "", ConnectionID: d.ConnectionID,
 			}
 			e.finished()
 			return
@@ -257,7 +257,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 			now := e.clock.Now()
 			o := store.Outcome{
 				DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &a,
-				State: volley.DeliveryFailed, Now: now, Ordered: d.OrderingKey != "",
+				State: volley.DeliveryFailed, Now: now, Ordered: d.OrderingKey != "", ConnectionID: d.ConnectionID,
 			}
 			if tr.retry {
 				dec := e.cfg.Retry.Decide(number, conn.MaxRetries, &a, 0, now, e.cfg.Rand())
@@ -285,7 +285,7 @@ func (e *Engine) deliver(l *lane, j *job, granted time.Time) {
 	endSpan(span, &res.attempt, outcome)
 	e.results <- store.Outcome{
 		DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: &res.attempt,
-		State: dec.State, NextAttemptAt: dec.Next, Now: now, Ordered: d.OrderingKey != "",
+		State: dec.State, NextAttemptAt: dec.Next, Now: now, Ordered: d.OrderingKey != "", ConnectionID: d.ConnectionID,
 	}
 	e.finished()
 }

@@ -329,6 +329,9 @@ type Outcome struct {
 	// final outcome may make the next delivery of its key due: the engine
 	// then looks for due work at once. Stores read the key themselves.
 	Ordered bool
+	// ConnectionID is the delivery's connection, when the caller knows
+	// it: a store may then record the outcome without reading it back.
+	ConnectionID uint64
 }
 
 // BacklogParams asks DeliveryBacklog for the backlog at Now.

@@ -28,3 +28,15 @@ func TestMetricsSince(t *testing.T) {
 		t.Errorf("MetricsSince(%v) = %v, want %v", in, got, want)
 	}
 }
+
+func TestLatencyBucketMS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ ms, want int64 }{
+		{-1, 1}, {0, 1}, {1, 1}, {2, 2}, {3, 3}, {4, 5}, {6, 7}, {8, 10}, {11, 15}, {999, 1000}, {1000, 1000},
+		{1001, 1500}, {59_999, 60_000}, {60_000, 60_000}, {60_001, 120_000}, {1 << 40, 120_000},
+	} {
+		if got := LatencyBucketMS(tc.ms); got != tc.want {
+			t.Errorf("LatencyBucketMS(%d) = %d, want %d", tc.ms, got, tc.want)
+		}
+	}
+}

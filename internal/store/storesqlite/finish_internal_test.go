@@ -15,7 +15,9 @@ import (
 // TestFinishPartialError stops a batch of two outcomes after the first for
 // an urgent write, which makes the second fail (it renames the attempts
 // table), and checks that DeliveryFinish reports the first as committed,
-// so that a retry of the rest records each attempt once.
+// so that a retry of the rest records each attempt once, and that the
+// connection's metrics count each outcome once (the failed transaction
+// took its deferral of the metrics trigger with it).
 func TestFinishPartialError(t *testing.T) {
 	t.Parallel()
 	s := tempStore(t)
@@ -37,10 +39,10 @@ func TestFinishPartialError(t *testing.T) {
 	outcomes := make([]store.Outcome, len(in))
 	for i, e := range in {
 		outcomes[i] = store.Outcome{DeliveryID: e.DeliveryIDs[0], LeaseToken: evs[i].Deliveries[0].LeaseToken,
-			EventID: e.ID, State: volley.DeliverySuccess, Now: now,
+			EventID: e.ID, State: volley.DeliverySuccess, Now: now, ConnectionID: c.ID,
 			Attempt: &volley.Attempt{DeliveryID: e.DeliveryIDs[0], EventID: e.ID, EventUID: evs[i].Event.UID,
 				ProjectID: c.ProjectID, SourceID: c.SourceID, ConnectionID: c.ID, DestinationID: c.DestinationID,
-				Number: 1, Trigger: volley.AttemptAuto, Status: "successful", StatusCode: 200, CreatedAt: now}}
+				Number: 1, Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, CreatedAt: now}}
 	}
 	finished := make(chan error, 1)
 	go func() { finished <- s.DeliveryFinish(context.Background(), outcomes) }()
@@ -87,5 +89,15 @@ func TestFinishPartialError(t *testing.T) {
 		if len(as) != 1 || len(ds) != 1 || ds[0].State != volley.DeliverySuccess {
 			t.Errorf("event %d: %d attempts, deliveries %+v; want one attempt and one successful delivery", i, len(as), ds)
 		}
+	}
+	if n := queryStrings(t, s, `SELECT count(*) FROM metrics_deferred`); len(n) != 1 || n[0] != "0" {
+		t.Errorf("metrics_deferred holds %v rows after the batches, want 0", n)
+	}
+	m, err := s.ConnectionMetrics(t.Context(), c.ID, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Delivered != 2 || m.Pending != 0 || m.LatencyP50MS != 1 {
+		t.Errorf("metrics: %d delivered, %d pending, p50 %d ms; want 2, 0 and 1 ms", m.Delivered, m.Pending, m.LatencyP50MS)
 	}
 }

@@ -163,35 +163,36 @@ const yieldAfter = time.Millisecond
 // finishSome applies outcomes in one transaction, all of them or, once it
 // has held the writer s.yieldAfter and an urgent writer waits, the ones
 // applied so far, and returns how many it applied and how long it held the
-// writer.
+// writer. The outcomes' updates run with the delivery metrics deferred,
+// tallied (tally.go); what they lead to (an ordering key's next delivery
+// made due, a held one released, the events' status) runs after, under
+// the triggers again.
 func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, time.Duration, error) {
 	applied := len(outcomes)
 	hold, err := s.txHeld(ctx, background(writeFinish), func(tx *sql.Tx) error {
 		start := time.Now()
-		insAttempt, err := s.stmt(ctx, tx, sqlAttemptInsert)
-		if err != nil {
+		var st finishStmts
+		for _, p := range []struct {
+			st **sql.Stmt
+			q  string
+		}{{&st.attempt, sqlAttemptInsert}, {&st.finish, sqlDeliveryFinish}, {&st.keyed, sqlDeliveryFinishKeyed}} {
+			var err error
+			if *p.st, err = s.stmt(ctx, tx, p.q); err != nil {
+				return err
+			}
+		}
+		if err := metricsDefer(ctx, tx, true); err != nil {
 			return err
 		}
-		finish, err := s.stmt(ctx, tx, sqlDeliveryFinish)
-		if err != nil {
-			return err
-		}
-		status, err := s.stmt(ctx, tx, sqlEventStatus)
-		if err != nil {
-			return err
-		}
-		promote, err := s.stmt(ctx, tx, sqlPromote)
-		if err != nil {
-			return err
-		}
-		touched := make(map[uint64]bool, len(outcomes))
+		var t tally
+		var after []finished
 		for i := range outcomes {
-			changed, err := s.finishOne(ctx, tx, &outcomes[i], insAttempt, finish, promote)
+			f, err := finishOne(ctx, st, &outcomes[i], &t)
 			if err != nil {
 				return err
 			}
-			if changed {
-				touched[outcomes[i].EventID] = true
+			if f.matched {
+				after = append(after, f)
 			}
 			s.batchHook(OpDeliveryFinish)
 			if i+1 < len(outcomes) && time.Since(start) >= s.yieldAfter && s.writer.urgentWaiting() {
@@ -199,12 +200,13 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 				break
 			}
 		}
-		for id := range touched {
-			if _, err := status.ExecContext(ctx, id); err != nil {
-				return fmt.Errorf("update event status: %w", err)
-			}
+		if err := metricsDefer(ctx, tx, false); err != nil {
+			return err
 		}
-		return nil
+		if err := t.write(ctx, tx); err != nil {
+			return err
+		}
+		return s.afterFinish(ctx, tx, after)
 	})
 	if err != nil {
 		return 0, 0, err
@@ -212,51 +214,108 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 	return applied, hold, nil
 }
 
-// finishOne applies one outcome in the transaction of finishSome and
-// reports whether it changed its event's status.
-func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, o *store.Outcome, insAttempt, finish, promote *sql.Stmt) (bool, error) {
+// finishStmts are the statements finishOne runs, in finishSome's
+// transaction.
+type finishStmts struct{ attempt, finish, keyed *sql.Stmt }
+
+// finished is an outcome finishOne applied: matched is false when its
+// delivery was no longer leased with its token (the outcome came too late
+// and changed nothing).
+type finished struct {
+	matched bool
+	o       *store.Outcome
+	conn    uint64
+	key     string
+}
+
+// finishOne applies one outcome, with the delivery metrics deferred, and
+// tallies what it changed.
+func finishOne(ctx context.Context, st finishStmts, o *store.Outcome, t *tally) (finished, error) {
 	counted := 0
 	if o.Attempt != nil {
-		switch err := insertAttempt(ctx, insAttempt, o.Attempt); {
+		switch err := insertAttempt(ctx, st.attempt, o.Attempt); {
 		case foreignKeyViolation(err):
 			// The event was swept (its project deleted) while the
 			// attempt was in flight: there is nothing left to record
 			// it on, and the batch's other outcomes must still apply.
 			// SQLite undoes only the failed statement.
 		case err != nil:
-			return false, err
+			return finished{}, err
 		default:
 			counted = 1
+			t.attempt(o.Attempt)
 		}
 	}
-	var finished int64
+	var at int64
 	if final(o.State) {
-		finished = micros(o.Now)
+		at = micros(o.Now)
 	}
-	var conn uint64
-	var key string
-	err := finish.QueryRowContext(ctx, o.State, counted, micros(o.NextAttemptAt), finished, o.Reason, o.DeliveryID,
-		o.LeaseToken).Scan(&conn, &key)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("update delivery: %w", err)
-	}
-	if key != "" && final(o.State) {
-		if _, err := promote.ExecContext(ctx, conn, key, micros(o.Now)); err != nil {
-			return false, fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+	args := []any{o.State, counted, micros(o.NextAttemptAt), at, o.Reason, o.DeliveryID, o.LeaseToken}
+	f := finished{o: o, conn: o.ConnectionID}
+	if o.ConnectionID != 0 && !o.Ordered {
+		r, err := st.finish.ExecContext(ctx, args...)
+		if err != nil {
+			return finished{}, fmt.Errorf("update delivery: %w", err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return finished{}, fmt.Errorf("update delivery: %w", err)
+		}
+		f.matched = n > 0
+	} else {
+		switch err := st.keyed.QueryRowContext(ctx, args...).Scan(&f.conn, &f.key); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return finished{}, fmt.Errorf("update delivery: %w", err)
+		default:
+			f.matched = true
 		}
 	}
-	if o.State == volley.DeliveryHeld {
-		// The worker saw the connection paused; if it was resumed
-		// before this commit, the resume found nothing held to
-		// release, so release it here.
-		if _, err := tx.ExecContext(ctx, sqlReleaseIfRunnable, micros(o.Now), o.DeliveryID); err != nil {
-			return false, fmt.Errorf("release delivery: %w", err)
+	if f.matched {
+		t.finished(f.conn, o.State, at)
+	}
+	return f, nil
+}
+
+// afterFinish runs, in finishSome's transaction and under the metrics
+// triggers, what the applied outcomes lead to: the next delivery of an
+// ordering key made due, a held delivery released, and the status of
+// their events.
+func (s *Store) afterFinish(ctx context.Context, tx *sql.Tx, done []finished) error {
+	status, err := s.stmt(ctx, tx, sqlEventStatus)
+	if err != nil {
+		return err
+	}
+	promote, err := s.stmt(ctx, tx, sqlPromote)
+	if err != nil {
+		return err
+	}
+	touched := make(map[uint64]bool, len(done))
+	for _, f := range done {
+		o := f.o
+		if f.key != "" && final(o.State) {
+			if _, err := promote.ExecContext(ctx, f.conn, f.key, micros(o.Now)); err != nil {
+				return fmt.Errorf("promote the next delivery of its ordering key: %w", err)
+			}
+		}
+		if o.State == volley.DeliveryHeld {
+			// The worker saw the connection paused; if it was resumed
+			// before this commit, the resume found nothing held to
+			// release, so release it here.
+			if _, err := tx.ExecContext(ctx, sqlReleaseIfRunnable, micros(o.Now), o.DeliveryID); err != nil {
+				return fmt.Errorf("release delivery: %w", err)
+			}
+		}
+		if o.State != volley.DeliveryPending {
+			touched[o.EventID] = true
 		}
 	}
-	return o.State != volley.DeliveryPending, nil
+	for id := range touched {
+		if _, err := status.ExecContext(ctx, id); err != nil {
+			return fmt.Errorf("update event status: %w", err)
+		}
+	}
+	return nil
 }
 
 // DeliveryReplayed implements store.Traffic. It writes behind the writes
@@ -272,10 +331,12 @@ func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attemp
 		if err != nil {
 			return err
 		}
+		var t tally
 		for _, a := range attempts {
 			if err := insertAttempt(ctx, insAttempt, a); err != nil {
 				return err
 			}
+			t.attempt(a)
 			if a.Status != volley.AttemptSuccess {
 				continue
 			}
@@ -297,7 +358,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attemp
 				return err
 			}
 		}
-		return nil
+		return t.write(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("record replay: %w", err)

@@ -32,9 +32,13 @@ const (
 		destination_id, number, trigger, status, status_code, error_reason, duration_ms, response_headers,
 		response_body, created_at, transformation_logs, transformation_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// sqlDeliveryFinish records an outcome of a leased delivery;
+	// sqlDeliveryFinishKeyed also returns its connection and ordering key,
+	// for outcomes that do not carry them (RETURNING costs SQLite an
+	// ephemeral table per statement: a drain's outcomes go without).
 	sqlDeliveryFinish = `UPDATE deliveries SET state = ?, attempts = attempts + ?, next_attempt_at = ?,
-		lease_owner = '', finished_at = ?, reason = ? WHERE id = ? AND lease_token = ? AND state = 'pending'
-		RETURNING connection_id, ordering_key`
+		lease_owner = '', finished_at = ?, reason = ? WHERE id = ? AND lease_token = ? AND state = 'pending'`
+	sqlDeliveryFinishKeyed = sqlDeliveryFinish + ` RETURNING connection_id, ordering_key`
 	// sqlKeyBusy reports whether an ordering key has an unfinished delivery
 	// on a connection (one seek per state in deliveries_ordering). The
 	// queries on that partial index repeat its WHERE clause word for word:
@@ -71,7 +75,7 @@ const (
 // hotStatements are prepared once, when the store opens, and reused by
 // every transaction: the hot paths run them thousands of times a second.
 var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
-	sqlDeliveryFinish, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote}
+	sqlDeliveryFinish, sqlDeliveryFinishKeyed, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote}
 
 // prepare prepares the hot statements on the write connection. It must run
 // outside any transaction: the write pool has a single connection.

@@ -46,7 +46,8 @@ func BenchLeaseAndFinish(b *testing.B, s store.Store) {
 		out := make([]store.Outcome, len(jobs))
 		for k, j := range jobs {
 			d := j.Delivery
-			out[k] = store.Outcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, State: volley.DeliverySuccess, Now: now,
+			out[k] = store.Outcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, State: volley.DeliverySuccess,
+				Now: now, ConnectionID: d.ConnectionID,
 				Attempt: &volley.Attempt{DeliveryID: d.ID, EventID: d.EventID, EventUID: d.EventUID, ProjectID: d.ProjectID,
 					SourceID: d.SourceID, ConnectionID: d.ConnectionID, DestinationID: d.DestinationID, Number: 1,
 					Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: 1,

@@ -116,6 +116,7 @@ func OldEvents(b testing.TB, s store.Store, c *volley.Connection, n, seq int) {
 		for i, r := range res {
 			at := evs[i].Event.CreatedAt.Add(time.Millisecond)
 			out[i] = store.Outcome{DeliveryID: r.DeliveryIDs[0], LeaseToken: 1, EventID: r.ID, State: volley.DeliverySuccess, Now: at,
+				ConnectionID: c.ID,
 				Attempt: &volley.Attempt{DeliveryID: r.DeliveryIDs[0], EventID: r.ID, EventUID: r.UID, ProjectID: c.ProjectID,
 					SourceID: c.SourceID, ConnectionID: c.ID, DestinationID: c.DestinationID, Number: 1,
 					Trigger: volley.AttemptAuto, Status: volley.AttemptSuccess, StatusCode: 200, DurationMS: 1,

@@ -112,11 +112,13 @@ func testMetricsFollowRows(t *testing.T, s store.Store) {
 	}
 	m0x, m0y, m2, m3 := get(0, 0), get(0, 1), get(2, 0), get(3, 0)
 	m4 := evs[4].Deliveries[0]
+	// Outcomes that name their connection and outcomes that do not, in one
+	// batch: a store may count the former without reading the row.
 	finish(t, s,
 		outcome(m0x, volley.DeliverySuccess, newAttempt(m0x, 1, 200, 30, minute(2)), minute(2)),
-		outcome(m0y, volley.DeliveryFailed, newAttempt(m0y, 1, 500, 40, minute(2)), minute(2)),
+		anonymous(outcome(m0y, volley.DeliveryFailed, newAttempt(m0y, 1, 500, 40, minute(2)), minute(2))),
 		retry(m2, newAttempt(m2, 1, 503, 50, minute(2)), minute(10)),
-		outcome(m3, volley.DeliveryHeld, nil, minute(2)),
+		anonymous(outcome(m3, volley.DeliveryHeld, nil, minute(2))),
 		outcome(m4, volley.DeliverySuccess, newAttempt(m4, 1, 200, 60, minute(3)), minute(3)),
 	)
 	check("finish")

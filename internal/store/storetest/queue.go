@@ -53,9 +53,17 @@ func newAttempt(d volley.Delivery, n, code int, ms int64, at time.Time) *volley.
 }
 
 // outcome returns the outcome of the leased delivery d: state at at, with
-// the attempt a (nil for none).
+// the attempt a (nil for none), naming d's connection and whether it is
+// ordered, as the engine does.
 func outcome(d volley.Delivery, state string, a *volley.Attempt, at time.Time) store.Outcome {
-	return store.Outcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: a, State: state, Now: at}
+	return store.Outcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, EventID: d.EventID, Attempt: a, State: state, Now: at,
+		Ordered: d.OrderingKey != "", ConnectionID: d.ConnectionID}
+}
+
+// anonymous returns o without the connection it names: a store reads it.
+func anonymous(o store.Outcome) store.Outcome {
+	o.ConnectionID = 0
+	return o
 }
 
 // retry returns the outcome of the leased delivery d that failed with a
