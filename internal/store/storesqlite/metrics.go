@@ -11,9 +11,11 @@ import (
 	"github.com/volleyhq/volley/internal/volley"
 )
 
-// The counters read here are kept by the triggers of migration 0005, in the
-// transaction of every change to deliveries and attempts. SQLite has one
-// writer, so one row per connection and minute is no contention point.
+// The counters read here are kept in the transaction of every change to
+// deliveries and attempts: by the triggers of migrations 0006, 0015 and
+// 0023, and for delivery outcomes and attempts by this driver (tally.go).
+// SQLite has one writer, so one row per connection and minute is no
+// contention point.
 
 // unixMinute is how the counters name a minute.
 func unixMinute(t time.Time) int64 { return t.Unix() / 60 }
