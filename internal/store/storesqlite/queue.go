@@ -171,15 +171,9 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 	applied := len(outcomes)
 	hold, err := s.txHeld(ctx, background(writeFinish), func(tx *sql.Tx) error {
 		start := time.Now()
-		var st finishStmts
-		for _, p := range []struct {
-			st **sql.Stmt
-			q  string
-		}{{&st.attempt, sqlAttemptInsert}, {&st.finish, sqlDeliveryFinish}, {&st.keyed, sqlDeliveryFinishKeyed}} {
-			var err error
-			if *p.st, err = s.stmt(ctx, tx, p.q); err != nil {
-				return err
-			}
+		st, err := s.finishStmts(ctx, tx)
+		if err != nil {
+			return err
 		}
 		if err := metricsDefer(ctx, tx, true); err != nil {
 			return err
@@ -217,6 +211,18 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 // finishStmts are the statements finishOne runs, in finishSome's
 // transaction.
 type finishStmts struct{ attempt, finish, keyed *sql.Stmt }
+
+// finishStmts returns finishOne's statements bound to tx.
+func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx) (st finishStmts, err error) {
+	if st.attempt, err = s.stmt(ctx, tx, sqlAttemptInsert); err != nil {
+		return st, err
+	}
+	if st.finish, err = s.stmt(ctx, tx, sqlDeliveryFinish); err != nil {
+		return st, err
+	}
+	st.keyed, err = s.stmt(ctx, tx, sqlDeliveryFinishKeyed)
+	return st, err
+}
 
 // finished is an outcome finishOne applied: matched is false when its
 // delivery was no longer leased with its token (the outcome came too late
@@ -272,7 +278,7 @@ func finishOne(ctx context.Context, st finishStmts, o *store.Outcome, t *tally) 
 		}
 	}
 	if f.matched {
-		t.finished(f.conn, o.State, at)
+		t.finished(f.conn, o.State, o.Now)
 	}
 	return f, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store/storesql"
 	"github.com/volleyhq/volley/internal/volley"
@@ -39,13 +40,9 @@ type finishedCount struct{ delivered, failed int64 }
 
 type latencyKey struct{ conn, minute, bucket int64 }
 
-// metricsMinute is the counters' minute of a time in microseconds, as the
-// triggers compute it.
-func metricsMinute(micros int64) int64 { return micros / 60_000_000 }
-
 // finished counts a pending delivery of conn whose state became state at
-// finishedAt (microseconds; 0 unless state is final).
-func (t *tally) finished(conn uint64, state string, finishedAt int64) {
+// at.
+func (t *tally) finished(conn uint64, state string, at time.Time) {
 	if !final(state) {
 		return // pending, held or parked: still in the backlog, not finished
 	}
@@ -57,7 +54,7 @@ func (t *tally) finished(conn uint64, state string, finishedAt int64) {
 	if state != volley.DeliverySuccess && state != volley.DeliveryFailed {
 		return // cancelled or filtered: counted neither way
 	}
-	k := connMinute{int64(conn), metricsMinute(finishedAt)}
+	k := connMinute{int64(conn), unixMinute(at)}
 	c := t.minutes[k]
 	if state == volley.DeliverySuccess {
 		c.delivered++
@@ -75,7 +72,7 @@ func (t *tally) attempt(a *volley.Attempt) {
 	if t.latency == nil {
 		t.latency = map[latencyKey]int64{}
 	}
-	t.latency[latencyKey{int64(a.ConnectionID), metricsMinute(micros(a.CreatedAt)), storesql.LatencyBucketMS(a.DurationMS)}]++
+	t.latency[latencyKey{int64(a.ConnectionID), unixMinute(a.CreatedAt), storesql.LatencyBucketMS(a.DurationMS)}]++
 }
 
 // write adds the tally to the counters in tx.
