@@ -11,7 +11,10 @@
 // of the WAL after the write's turn on the writer, with synchronous=NORMAL
 // throughout: the engine got the writer's time back, but the ingest's p99
 // rose over 25 ms during a 2M purge and a 10M drain;
-// docs/benchmarks.md, "The WAL synced after the writer's turn, reverted".)
+// docs/benchmarks.md, "The WAL synced after the writer's turn, reverted".
+// And a goroutine syncing the WAL beside the writer after background
+// commits shortened the ingests' syncs but made a 10M drain no faster:
+// "the WAL synced beside the writer, tried".)
 // The engine's and the sweepers' own transactions (leases, outcomes,
 // sweeps, retention, the search index) commit with synchronous=NORMAL: no
 // fsync of their own; the next FULL commit, or checkpoint, syncs them with
