@@ -14,7 +14,8 @@
 // docs/benchmarks.md, "The WAL synced after the writer's turn, reverted".
 // And a goroutine syncing the WAL beside the writer after background
 // commits shortened the ingests' syncs but made a 10M drain no faster:
-// "the WAL synced beside the writer, tried".)
+// "The outcome tally at 10M, same hour; the WAL synced beside the writer,
+// tried".)
 // The engine's and the sweepers' own transactions (leases, outcomes,
 // sweeps, retention, the search index) commit with synchronous=NORMAL: no
 // fsync of their own; the next FULL commit, or checkpoint, syncs them with
