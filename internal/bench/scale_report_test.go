@@ -15,8 +15,10 @@ func sampleReport() *scaleReport {
 		bigIngest:   stats{perSecond: 4000, p50: 2 * time.Millisecond, p99: 8 * time.Millisecond},
 		puts:        []statusPut{{"enabled", 12 * time.Millisecond}, {"paused", 30 * time.Millisecond}},
 		pauseProbe:  probeStats{sent: 10, accepted: 10, p50: time.Millisecond, p99: 3 * time.Millisecond, max: 3 * time.Millisecond},
-		drain:       drainResult{before: 100, target: 600, delivered: 600, deliveredTook: 2 * time.Second, recordedTook: 4 * time.Second},
-		purge:       purgeResult{expired: 800, took: 4 * time.Second, pollSlowest: 35 * time.Millisecond},
+		burst:       drainResult{target: 1000, delivered: 1000, deliveredTook: time.Second, recordedTook: time.Second},
+		drain: drainResult{before: 100, target: 600, delivered: 600, deliveredTook: 2 * time.Second, recordedTook: 4 * time.Second,
+			probe: probeStats{sent: 400, accepted: 400, p50: time.Millisecond, p99: 20 * time.Millisecond, max: 30 * time.Millisecond}},
+		purge: purgeResult{expired: 800, took: 4 * time.Second, pollSlowest: 35 * time.Millisecond},
 		lists: []listTiming{
 			{listQuery{"requests, default", "/x"}, queryTiming{median: 2 * time.Millisecond, p99: 5 * time.Millisecond, runs: 5, total: 10000, estimate: true}},
 			{listQuery{"event detail", "/y"}, queryTiming{median: time.Millisecond, p99: time.Millisecond, runs: 5, total: -1}},
@@ -38,7 +40,8 @@ func TestScaleReportRender(t *testing.T) {
 		"| ingest, 16 clients, empty store | 5000/s, p50 1.0 ms, p99 4.0 ms, 0 errors |  |",
 		"| ingest, 16 clients, 1000 events | 4000/s, p50 2.0 ms, p99 8.0 ms, 0 errors (80 % of the empty store's rate) | ≥ 80 % of the empty store's |",
 		"| `PUT` connection enabled / paused, 500 held; ingest at 200/s meanwhile | slowest 30 ms (enabled 12 ms, paused 30 ms); probe p50 1.0 ms, p99 3.0 ms",
-		"| backlog drain; ingest at 200/s meanwhile | 250 deliveries/s: 500 events delivered in 2.0 s, every attempt recorded after 4.0 s (125/s)",
+		"| burst drain, empty store (the events its ingest left held) | 1000 deliveries/s: 1000 events delivered in 1.0 s, every attempt recorded after 1.0 s (1000/s) | the drain's reference |",
+		"| backlog drain; ingest at 200/s meanwhile | 250 deliveries/s: 500 events delivered in 2.0 s, every attempt recorded after 4.0 s (125/s); probe p50 1.0 ms, p99 20.0 ms, max 30.0 ms; 400 sent, 0 timeouts, 0 errors (25 % of the empty store's burst) | ≥ 5,000/s (SQLite), ≥ 3,000/s (PostgreSQL), ≥ 70 % of the empty store's burst; probe p99 < 25 ms, 0 timeouts |",
 		"| retention purge (33.6 h kept of the 7 days built); ingest at 200/s meanwhile | 200 events deleted/s: 800 expired events gone 4.0 s after",
 		"; progress list `requests?end_time=` slowest 35 ms |",
 		"| `requests, default` | p50 2.0 ms, p99 5.0 ms (total >10000) | p99 < 50 ms |",
@@ -61,6 +64,7 @@ func TestScaleReportRender(t *testing.T) {
 func TestScaleReportIncomplete(t *testing.T) {
 	t.Parallel()
 	rep := sampleReport()
+	rep.burst = drainResult{target: 1000, delivered: 400, pending: 600, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
 	rep.drain = drainResult{before: 100, target: 600, delivered: 350, deliveredTook: 0, pending: 250, gaveUp: 10 * time.Second, timeout: 10 * time.Second}
 	rep.purge = purgeResult{expired: 800, left: 300, gaveUp: 10 * time.Second, timeout: 10 * time.Second,
 		pollSlowest: 30 * time.Second, pollFailed: 2, pollErr: "context deadline exceeded"}
@@ -72,6 +76,7 @@ func TestScaleReportIncomplete(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"INCOMPLETE: gave up after 10s: 350 of 600 events at the sink (25/s), 250 deliveries still pending",
+		"INCOMPLETE: gave up after 10s: 400 of 1000 events at the sink (40/s), 600 deliveries still pending |",
 		"INCOMPLETE: gave up after 10s with 300 of 800 expired events still listed",
 		"; progress list `requests?end_time=` slowest 30000 ms, 2 failed (last: context deadline exceeded) |",
 	} {
@@ -79,7 +84,7 @@ func TestScaleReportIncomplete(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, got)
 		}
 	}
-	for _, bad := range []string{"deliveries/s", "deleted/s", "every attempt recorded"} {
+	for _, bad := range []string{"deliveries/s", "deleted/s", "every attempt recorded", "of the empty store's burst)"} {
 		if strings.Contains(got, bad) {
 			t.Errorf("table has %q:\n%s", bad, got)
 		}

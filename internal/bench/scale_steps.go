@@ -142,10 +142,18 @@ func (s *scaleSteps) drain(ctx context.Context) error {
 
 // awaitDrain polls the drain's progress until it finishes or times out.
 func (s *scaleSteps) awaitDrain(ctx context.Context, api *volley.Client, t0 time.Time) error {
-	res := &s.rep.drain
-	return pollUntil(ctx, t0, s.cfg.DrainTimeout, &res.gaveUp, func() (bool, error) {
-		res.target = s.ds.Backlog + int(s.accepted.Load())
-		res.delivered = s.sink.count()
+	return awaitDelivered(ctx, api, s.sink, s.g.connectionID, t0, &s.rep.drain, func() int {
+		return s.ds.Backlog + int(s.accepted.Load())
+	})
+}
+
+// awaitDelivered polls, from t0 until res.timeout has passed, until sk has
+// target events (read again at each look: webhooks accepted meanwhile join
+// it) and the connection has nothing pending (every attempt recorded).
+func awaitDelivered(ctx context.Context, api *volley.Client, sk *sink, connectionID uint64, t0 time.Time, res *drainResult, target func() int) error {
+	return pollUntil(ctx, t0, res.timeout, &res.gaveUp, func() (bool, error) {
+		res.target = target()
+		res.delivered = sk.count()
 		if res.delivered >= res.target && res.deliveredTook == 0 {
 			res.deliveredTook = time.Since(t0)
 		}
@@ -153,7 +161,7 @@ func (s *scaleSteps) awaitDrain(ctx context.Context, api *volley.Client, t0 time
 			return false, nil
 		}
 		// Only now: the metrics may be slow to compute on a big store.
-		left, err := backlogLeft(ctx, api, s.g.connectionID)
+		left, err := backlogLeft(ctx, api, connectionID)
 		if err != nil {
 			return false, err
 		}

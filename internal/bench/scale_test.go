@@ -55,20 +55,21 @@ func TestRunScale(t *testing.T) {
 				"| What | " + tc.name + ", 2000 events | target (issue 8) |",
 				"| build (store API, 5000 events a batch) | 2000 events in ",
 				"| ingest, 4 clients, empty store | ",
+				"| burst drain, empty store (the events its ingest left held) | ",
 				"| ingest, 4 clients, 2000 events | ",
 				"| `PUT` connection enabled / paused, 600 held; ingest at 50/s meanwhile | slowest ",
 				"| backlog drain; ingest at 50/s meanwhile | ",
 				"| retention purge (33.6 h kept of the 7 days built); ingest at 50/s meanwhile | ",
 				"| store size | built: ",
 				"| peak RSS of the node | ingest, empty store ",
-				"; lists ", "; pause and resume ", "; drain ", "; retention purge ",
+				"; burst, empty store ", "; lists ", "; pause and resume ", "; drain ", "; retention purge ",
 			} {
 				if !strings.Contains(table, want) {
 					t.Errorf("table lacks %q:\n%s", want, table)
 				}
 			}
 			// The purge and the drain finished; no probe request failed.
-			for _, want := range []string{"expired events gone", "every attempt recorded after", "0 timeouts, 0 errors"} {
+			for _, want := range []string{"expired events gone", "every attempt recorded after", "0 timeouts, 0 errors", " % of the empty store's burst)"} {
 				if !strings.Contains(table, want) {
 					t.Errorf("table lacks %q:\n%s", want, table)
 				}
