@@ -3,7 +3,6 @@ package storesqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,7 +69,7 @@ type due struct {
 // read from deliveries_connection, and merged with the pending ones by due
 // time. The work is bounded by the number of destinations and resumed
 // connections times the limit, whatever the backlog behind them.
-func leasePick(ctx context.Context, tx *sql.Tx, p store.LeaseParams) (picked, error) {
+func leasePick(ctx context.Context, tx hotTx, p store.LeaseParams) (picked, error) {
 	rel, err := resumedConnections(ctx, tx, p)
 	if err != nil {
 		return picked{}, err
@@ -122,7 +121,7 @@ type resumed struct {
 
 // resumedConnections returns the resumed connections, but those of the
 // destinations the lease skips.
-func resumedConnections(ctx context.Context, tx *sql.Tx, p store.LeaseParams) ([]resumed, error) {
+func resumedConnections(ctx context.Context, tx hotTx, p store.LeaseParams) ([]resumed, error) {
 	rows, err := tx.QueryContext(ctx, sqlResumed, micros(p.Now))
 	if err != nil {
 		return nil, fmt.Errorf("resumed connections: %w", err)
@@ -139,7 +138,7 @@ func resumedConnections(ctx context.Context, tx *sql.Tx, p store.LeaseParams) ([
 
 // appendDue appends to ds the deliveries a query reads as (id, due time,
 // held).
-func appendDue(ctx context.Context, tx *sql.Tx, ds []due, query string, args ...any) ([]due, error) {
+func appendDue(ctx context.Context, tx hotTx, ds []due, query string, args ...any) ([]due, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -157,7 +156,7 @@ func appendDue(ctx context.Context, tx *sql.Tx, ds []due, query string, args ...
 
 // dueByDestination reads the earliest due pending deliveries of each
 // destination with some, but those the lease skips.
-func dueByDestination(ctx context.Context, tx *sql.Tx, p store.LeaseParams) ([]due, error) {
+func dueByDestination(ctx context.Context, tx hotTx, p store.LeaseParams) ([]due, error) {
 	dests, err := pendingDestinations(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -188,7 +187,7 @@ const sqlPendingDestinations = `WITH RECURSIVE dest(id) AS (
 		FROM dest WHERE dest.id IS NOT NULL)
 	SELECT id FROM dest WHERE id IS NOT NULL`
 
-func pendingDestinations(ctx context.Context, tx *sql.Tx) ([]uint64, error) {
+func pendingDestinations(ctx context.Context, tx hotTx) ([]uint64, error) {
 	rows, err := tx.QueryContext(ctx, sqlPendingDestinations)
 	if err != nil {
 		return nil, fmt.Errorf("destinations with pending deliveries: %w", err)

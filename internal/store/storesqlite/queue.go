@@ -34,7 +34,7 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
 	hold, err := s.txHeld(ctx, background(writeLease), func(tx *sql.Tx) error {
-		pk, err := leasePick(ctx, tx, p)
+		pk, err := leasePick(ctx, s.hot(tx), p)
 		if err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 		if err != nil {
 			return err
 		}
-		if err := metricsDefer(ctx, tx, true); err != nil {
+		if err := metricsDefer(ctx, s.hot(tx), true); err != nil {
 			return err
 		}
 		var t tally
@@ -194,10 +194,10 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 				break
 			}
 		}
-		if err := metricsDefer(ctx, tx, false); err != nil {
+		if err := metricsDefer(ctx, s.hot(tx), false); err != nil {
 			return err
 		}
-		if err := t.write(ctx, tx); err != nil {
+		if err := t.write(ctx, s.hot(tx)); err != nil {
 			return err
 		}
 		return s.afterFinish(ctx, tx, after)
@@ -364,7 +364,7 @@ func (s *Store) DeliveryReplayed(ctx context.Context, attempts ...*volley.Attemp
 				return err
 			}
 		}
-		return t.write(ctx, tx)
+		return t.write(ctx, s.hot(tx))
 	})
 	if err != nil {
 		return fmt.Errorf("record replay: %w", err)

@@ -41,6 +41,19 @@ const sqlRetentionBound = `SELECT max(id) FROM (
 const sqlRetentionBatch = `SELECT e.id FROM events e WHERE e.id > ?1 AND e.id <= ?2 AND e.created_at < ?3
 	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'held', 'parked'))`
 
+const (
+	// sqlTombstoneFirst is the deleted project whose traffic goes first.
+	sqlTombstoneFirst = `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1`
+	// sqlIdemExpire deletes up to ?2 idempotency keys expired before ?1.
+	sqlIdemExpire = `DELETE FROM idempotency_keys WHERE (source_id, key) IN (
+		SELECT source_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)`
+)
+
+// retentionStatements are every round's statements: hot statements
+// (traffic.go), for a purge runs them tens of thousands of times.
+var retentionStatements = append([]string{sqlTombstoneFirst, sqlRetentionBound, sqlRetentionBatch, sqlIdemExpire},
+	retentionDeletes...)
+
 // RetentionDelete implements store.Traffic. A round looks at a window of
 // at most p.Limit events, fewer when its sizer says so (holdsize.go): on a
 // big store whose pages are not cached a round of 500 events held the
@@ -51,7 +64,7 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 	var res store.RetentionResult
 	hold, err := s.txHeld(ctx, background(writeRetention), func(tx *sql.Tx) error {
 		var err error
-		if res, err = s.retentionRound(ctx, tx, p); err != nil {
+		if res, err = s.retentionRound(ctx, s.hot(tx), p); err != nil {
 			return err
 		}
 		s.batchHook(OpRetention)
@@ -82,12 +95,12 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 	return res, nil
 }
 
-func (s *Store) retentionRound(ctx context.Context, tx *sql.Tx, p store.RetentionParams) (store.RetentionResult, error) {
+func (s *Store) retentionRound(ctx context.Context, tx hotTx, p store.RetentionParams) (store.RetentionResult, error) {
 	res := store.RetentionResult{After: p.After}
 	// Traffic of deleted projects first, one project at a time, whatever
 	// its age.
 	var project uint64
-	err := tx.QueryRowContext(ctx, `SELECT project_id FROM project_tombstones ORDER BY deleted_at LIMIT 1`).Scan(&project)
+	err := tx.QueryRowContext(ctx, sqlTombstoneFirst).Scan(&project)
 	switch {
 	case err == nil:
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM events WHERE project_id = ? LIMIT ?`, project, p.Limit)
@@ -121,8 +134,7 @@ func (s *Store) retentionRound(ctx context.Context, tx *sql.Tx, p store.Retentio
 		res.Deleted, res.After = len(ids), uint64(bound.Int64)
 	}
 
-	r, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (source_id, key) IN (
-		SELECT source_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)`, micros(p.Now), p.Limit)
+	r, err := tx.ExecContext(ctx, sqlIdemExpire, micros(p.Now), p.Limit)
 	if err != nil {
 		return res, err
 	}
@@ -133,7 +145,7 @@ func (s *Store) retentionRound(ctx context.Context, tx *sql.Tx, p store.Retentio
 }
 
 // deleteEvents deletes the events ids with everything that hangs off them.
-func deleteEvents(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func deleteEvents(ctx context.Context, tx hotTx, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}

@@ -281,7 +281,7 @@ func TestSearchPartsUpgrade(t *testing.T) {
 		ids[i] = int64(e.ID)
 	}
 	if _, err := s.txHeld(t.Context(), background(writeRetention), func(tx *sql.Tx) error {
-		return deleteEvents(t.Context(), tx, ids)
+		return deleteEvents(t.Context(), s.hot(tx), ids)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestExternalIDsInParts(t *testing.T) {
 		ids[i] = int64(old[i].ID)
 	}
 	if _, err := s.txHeld(t.Context(), background(writeRetention), func(tx *sql.Tx) error {
-		return deleteEvents(t.Context(), tx, ids)
+		return deleteEvents(t.Context(), s.hot(tx), ids)
 	}); err != nil {
 		t.Fatal(err)
 	}

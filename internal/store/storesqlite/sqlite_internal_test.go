@@ -197,3 +197,24 @@ func TestRetentionPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestHotStatements: every hot statement is prepared once the store is
+// open, including the background batches' (retention rounds, the
+// outcomes' counters, the lease's lookups), and none is a PRAGMA, which
+// SQLite may apply when it prepares it rather than when it runs.
+func TestHotStatements(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	for _, q := range append(append([]string{sqlTallyMinutes, sqlMetricsDeferOn, sqlResumed}, retentionDeletes...), hotStatements...) {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "PRAGMA") {
+			t.Errorf("a PRAGMA among the hot statements: %q", q)
+		}
+		if s.stmts[q] == nil {
+			t.Errorf("not prepared when the store opened: %.70q", q)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package storesqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -75,38 +74,50 @@ func (t *tally) attempt(a *volley.Attempt) {
 	t.latency[latencyKey{int64(a.ConnectionID), unixMinute(a.CreatedAt), storesql.LatencyBucketMS(a.DurationMS)}]++
 }
 
+// The statements that add a tally to the counters.
+const (
+	sqlTallyMinutes = `INSERT INTO connection_minutes (connection_id, minute, delivered, failed)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET delivered = delivered + excluded.delivered,
+		failed = failed + excluded.failed`
+	sqlTallyBacklog = `INSERT INTO connection_backlog (connection_id, n) VALUES (?, ?)
+		ON CONFLICT DO UPDATE SET n = n + excluded.n`
+	sqlTallyLatency = `INSERT INTO connection_latency (connection_id, minute, bucket_ms, n)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`
+)
+
 // write adds the tally to the counters in tx.
-func (t *tally) write(ctx context.Context, tx *sql.Tx) error {
+func (t *tally) write(ctx context.Context, tx hotTx) error {
 	for k, c := range t.minutes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connection_minutes (connection_id, minute, delivered, failed)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET delivered = delivered + excluded.delivered,
-			failed = failed + excluded.failed`, k.conn, k.minute, c.delivered, c.failed); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlTallyMinutes, k.conn, k.minute, c.delivered, c.failed); err != nil {
 			return fmt.Errorf("count finished deliveries: %w", err)
 		}
 	}
 	for conn, n := range t.backlog {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connection_backlog (connection_id, n) VALUES (?, ?)
-			ON CONFLICT DO UPDATE SET n = n + excluded.n`, conn, n); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlTallyBacklog, conn, n); err != nil {
 			return fmt.Errorf("count the backlog: %w", err)
 		}
 	}
 	for k, n := range t.latency {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connection_latency (connection_id, minute, bucket_ms, n)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`, k.conn, k.minute, k.bucket, n); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlTallyLatency, k.conn, k.minute, k.bucket, n); err != nil {
 			return fmt.Errorf("count attempt latency: %w", err)
 		}
 	}
 	return nil
 }
 
+const (
+	sqlMetricsDeferOn  = `INSERT INTO metrics_deferred (id) VALUES (1)`
+	sqlMetricsDeferOff = `DELETE FROM metrics_deferred`
+)
+
 // metricsDefer makes the deliveries' update trigger skip the transaction's
 // updates (on) until it is called again (off). In between, the caller
 // tallies what they change; it must run no other statement that changes a
 // delivery's state.
-func metricsDefer(ctx context.Context, tx *sql.Tx, on bool) error {
-	q := `DELETE FROM metrics_deferred`
+func metricsDefer(ctx context.Context, tx hotTx, on bool) error {
+	q := sqlMetricsDeferOff
 	if on {
-		q = `INSERT INTO metrics_deferred (id) VALUES (1)`
+		q = sqlMetricsDeferOn
 	}
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("defer the delivery metrics (%t): %w", on, err)

@@ -73,9 +73,19 @@ const (
 )
 
 // hotStatements are prepared once, when the store opens, and reused by
-// every transaction: the hot paths run them thousands of times a second.
-var hotStatements = []string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
-	sqlDeliveryFinish, sqlDeliveryFinishKeyed, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote}
+// every transaction: the hot paths run them thousands of times a second,
+// and background work (leases, outcomes, retention rounds) in batches of a
+// few dozen rows, sized to hold the writer 4 ms, where preparing anew is a
+// cost of its own: a sixth of a retention purge's CPU, its deletes from
+// tables with foreign keys and triggers compiling those too. Never a
+// PRAGMA: SQLite runs some of them when they are prepared, not when they
+// are stepped (a prepared "PRAGMA synchronous = NORMAL" switched the writer
+// as the store opened; TestPragmas).
+var hotStatements = slices.Concat([]string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
+	sqlDeliveryFinish, sqlDeliveryFinishKeyed, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote,
+	sqlMetricsDeferOn, sqlMetricsDeferOff, sqlTallyMinutes, sqlTallyBacklog, sqlTallyLatency,
+	sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations},
+	retentionStatements)
 
 // prepare prepares the hot statements on the write connection. It must run
 // outside any transaction: the write pool has a single connection.
@@ -88,6 +98,40 @@ func (s *Store) prepare(ctx context.Context) error {
 		s.stmts[q] = st
 	}
 	return nil
+}
+
+// hotTx is a write transaction whose hot statements run prepared once, when
+// the store opened; any other query runs as on tx.
+type hotTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// hot returns tx as a hotTx.
+func (s *Store) hot(tx *sql.Tx) hotTx { return hotTx{tx, s.stmts} }
+
+// ExecContext runs query, prepared once if it is hot.
+func (h hotTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := h.stmts[query]; ok {
+		return h.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return h.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query, prepared once if it is hot.
+func (h hotTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := h.stmts[query]; ok {
+		return h.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return h.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query, prepared once if it is hot.
+func (h hotTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := h.stmts[query]; ok {
+		return h.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return h.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // stmt returns query as a statement of tx: the prepared one when there is
