@@ -175,7 +175,8 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 		if err != nil {
 			return err
 		}
-		if err := metricsDefer(ctx, s.hot(tx), true); err != nil {
+		h := s.hot(tx)
+		if err := metricsDefer(ctx, h, true); err != nil {
 			return err
 		}
 		var t tally
@@ -194,10 +195,10 @@ func (s *Store) finishSome(ctx context.Context, outcomes []store.Outcome) (int, 
 				break
 			}
 		}
-		if err := metricsDefer(ctx, s.hot(tx), false); err != nil {
+		if err := metricsDefer(ctx, h, false); err != nil {
 			return err
 		}
-		if err := t.write(ctx, s.hot(tx)); err != nil {
+		if err := t.write(ctx, h); err != nil {
 			return err
 		}
 		return s.afterFinish(ctx, tx, after)

@@ -198,10 +198,10 @@ func TestRetentionPlans(t *testing.T) {
 	}
 }
 
-// TestHotStatements: every hot statement is prepared once the store is
-// open, including the background batches' (retention rounds, the
-// outcomes' counters, the lease's lookups), and none is a PRAGMA, which
-// SQLite may apply when it prepares it rather than when it runs.
+// TestHotStatements: the background batches' statements (retention
+// rounds, the outcomes' counters, the lease's lookups) are prepared once
+// the store is open, and no hot statement is a PRAGMA, which SQLite may
+// apply when it prepares it rather than when it runs.
 func TestHotStatements(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
@@ -209,12 +209,16 @@ func TestHotStatements(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	defer s.Close()
-	for _, q := range append(append([]string{sqlTallyMinutes, sqlMetricsDeferOn, sqlResumed}, retentionDeletes...), hotStatements...) {
-		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "PRAGMA") {
-			t.Errorf("a PRAGMA among the hot statements: %q", q)
-		}
+	background := append([]string{sqlTallyMinutes, sqlTallyBacklog, sqlTallyLatency, sqlMetricsDeferOn, sqlMetricsDeferOff,
+		sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations}, retentionStatements...)
+	for _, q := range background {
 		if s.stmts[q] == nil {
 			t.Errorf("not prepared when the store opened: %.70q", q)
+		}
+	}
+	for _, q := range hotStatements {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "PRAGMA") {
+			t.Errorf("a PRAGMA among the hot statements: %q", q)
 		}
 	}
 }

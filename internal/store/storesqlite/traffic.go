@@ -110,35 +110,45 @@ type hotTx struct {
 // hot returns tx as a hotTx.
 func (s *Store) hot(tx *sql.Tx) hotTx { return hotTx{tx, s.stmts} }
 
+// prepared returns the transaction's handle on query's statement prepared
+// when the store opened, or nil when query is not hot.
+func (h hotTx) prepared(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := h.stmts[query]; ok {
+		return h.StmtContext(ctx, st)
+	}
+	return nil
+}
+
 // ExecContext runs query, prepared once if it is hot.
 func (h hotTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st, ok := h.stmts[query]; ok {
-		return h.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := h.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return h.Tx.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs query, prepared once if it is hot.
 func (h hotTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st, ok := h.stmts[query]; ok {
-		return h.StmtContext(ctx, st).QueryContext(ctx, args...)
+	if st := h.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return h.Tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs query, prepared once if it is hot.
 func (h hotTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st, ok := h.stmts[query]; ok {
-		return h.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := h.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return h.Tx.QueryRowContext(ctx, query, args...)
 }
 
-// stmt returns query as a statement of tx: the prepared one when there is
-// one, else prepared for this transaction only.
+// stmt returns query as a statement of tx, for a query run many times in
+// it: the prepared one when it is hot, else prepared for this transaction
+// only.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts[query]; ok {
-		return tx.StmtContext(ctx, st), nil
+	if st := s.hot(tx).prepared(ctx, query); st != nil {
+		return st, nil
 	}
 	return tx.PrepareContext(ctx, query)
 }
