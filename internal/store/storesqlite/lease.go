@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 
 	"github.com/volleyhq/volley/internal/store"
 )
@@ -39,13 +39,15 @@ const sqlHeldOfConnection = `SELECT id, ?3, 1 FROM deliveries WHERE connection_i
 const sqlDue = `SELECT id, next_attempt_at, 0 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
 	ORDER BY next_attempt_at LIMIT ?2`
 
-// picked is what a lease takes: the pending deliveries (a condition on
-// deliveries.id and its arguments) and the held ones of resumed
-// connections (by id).
+// picked is what a lease takes: the earliest due pending deliveries (due,
+// read by the lease's update itself), or pending deliveries by id, and the
+// held ones of resumed connections by id. The ids go to the update as one
+// JSON array (idList), so that its text is the same whatever their number
+// and the statement is prepared once (hotStatements).
 type picked struct {
-	pending     string
-	pendingArgs []any
-	held        []any
+	due     bool
+	pending []int64
+	held    []int64
 }
 
 // due is a delivery a lease may take and the time it is due at.
@@ -75,8 +77,7 @@ func leasePick(ctx context.Context, tx hotTx, p store.LeaseParams) (picked, erro
 		return picked{}, err
 	}
 	if len(p.SkipDestinations) == 0 && len(rel) == 0 {
-		return picked{pending: `id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
-			ORDER BY next_attempt_at LIMIT ?)`, pendingArgs: []any{micros(p.Now), p.Limit}}, nil
+		return picked{due: true}, nil
 	}
 	var cands []due
 	if len(p.SkipDestinations) == 0 {
@@ -98,19 +99,24 @@ func leasePick(ctx context.Context, tx hotTx, p store.LeaseParams) (picked, erro
 		if c.held {
 			pk.held = append(pk.held, c.id)
 		} else {
-			pk.pendingArgs = append(pk.pendingArgs, c.id)
+			pk.pending = append(pk.pending, c.id)
 		}
 	}
-	pk.pending = idIn(len(pk.pendingArgs))
 	return pk, nil
 }
 
-// idIn is the condition "id IN (?, …)" for n ids ("0", false, for none).
-func idIn(n int) string {
-	if n == 0 {
-		return "0"
+// idList is ids as a JSON array, for a statement's "IN (SELECT value FROM
+// json_each(?))".
+func idList(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
 	}
-	return `id IN (?` + strings.Repeat(", ?", n-1) + `)`
+	return string(append(b, ']'))
 }
 
 // resumed is a connection whose held deliveries are due, and since when.

@@ -14,7 +14,8 @@ import (
 // other destinations' due deliveries by index seeks, never by walking the
 // work queue past the skipped destinations' backlog: that walk made each
 // such lease cost the whole backlog, and a big drain crawl. A resumed
-// connection's held deliveries are read by a seek too.
+// connection's held deliveries are read by a seek too, and the lease's
+// updates by ids seek each one.
 func TestLeaseSkipPlan(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
@@ -41,6 +42,16 @@ func TestLeaseSkipPlan(t *testing.T) {
 			}},
 			{sqlHeldOfConnection, []any{conn.ID, 10, micros(now)}, []string{
 				"SEARCH deliveries USING COVERING INDEX deliveries_connection (connection_id=? AND state=?)",
+			}},
+			{sqlLeasePending, []any{"w", micros(now), "[1,2,3]"}, []string{
+				"SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)",
+			}},
+			{sqlLeaseHeld, []any{"w", micros(now), "[1,2,3]"}, []string{
+				"SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)",
+			}},
+			{sqlLeaseDue, []any{"w", micros(now), micros(now), 10}, []string{
+				"SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)",
+				"SEARCH deliveries USING COVERING INDEX deliveries_due (next_attempt_at<?)",
 			}},
 		} {
 			plan := explain(t, s, tc.sql, tc.args)

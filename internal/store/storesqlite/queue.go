@@ -19,6 +19,21 @@ const sqlReleaseIfRunnable = `UPDATE deliveries SET state = 'pending', next_atte
 	WHERE id = ? AND state = 'held' AND EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
 		WHERE c.id = deliveries.connection_id AND c.status = 'enabled' AND d.status = 'active')`
 
+// The lease's updates (?1 the owner, ?2 the lease's end): the earliest due
+// pending deliveries (?3 now, ?4 the limit), pending ones by id, and held
+// ones of resumed connections by id (?3 a JSON array, idList). Two for the
+// ids: naming state in the pending ones' SET would make SQLite rewrite
+// their entries in every index on state.
+const (
+	sqlLeaseSet = `UPDATE deliveries SET lease_owner = ?1, lease_token = lease_token + 1, next_attempt_at = ?2`
+	sqlLeased   = ` RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
+		next_attempt_at, lease_owner, lease_token, created_at, ordering_key`
+	sqlLeaseDue = sqlLeaseSet + ` WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?3
+		ORDER BY next_attempt_at LIMIT ?4)` + sqlLeased
+	sqlLeasePending = sqlLeaseSet + ` WHERE id IN (SELECT value FROM json_each(?3))` + sqlLeased
+	sqlLeaseHeld    = sqlLeaseSet + `, state = 'pending' WHERE state = 'held' AND id IN (SELECT value FROM json_each(?3))` + sqlLeased
+)
+
 // DeliveryLeaseBatch is how many deliveries, of at most max, the engine
 // should lease at once: as many as hold the writer about holdTarget at the
 // cost past leases measured (holdsize.go). Leasing a resumed connection's
@@ -34,18 +49,9 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 	var jobs []store.Job
 	byEvent := map[uint64][]int{} // jobs by event
 	hold, err := s.txHeld(ctx, background(writeLease), func(tx *sql.Tx) error {
-		pk, err := leasePick(ctx, s.hot(tx), p)
-		if err != nil {
-			return err
-		}
-		// Two statements: naming state in the pending ones' SET would make
-		// SQLite rewrite their entries in every index on state.
-		lease := func(set, cond string, ids []any) error {
-			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET `+set+`lease_owner = ?, lease_token = lease_token + 1,
-				next_attempt_at = ? WHERE `+cond+`
-				RETURNING id, event_id, project_id, source_id, connection_id, destination_id, state, attempts,
-					next_attempt_at, lease_owner, lease_token, created_at, ordering_key`,
-				append([]any{p.Owner, micros(p.Until)}, ids...)...)
+		h := s.hot(tx)
+		lease := func(query string, args ...any) error {
+			rows, err := h.QueryContext(ctx, query, append([]any{p.Owner, micros(p.Until)}, args...)...)
 			if err != nil {
 				return err
 			}
@@ -63,13 +69,22 @@ func (s *Store) DeliveryLease(ctx context.Context, p store.LeaseParams) ([]store
 			}
 			return rows.Err()
 		}
-		if err := lease("", pk.pending, pk.pendingArgs); err != nil {
+		pk, err := leasePick(ctx, h, p)
+		switch {
+		case err != nil:
 			return err
+		case pk.due:
+			return lease(sqlLeaseDue, micros(p.Now), p.Limit)
 		}
-		if len(pk.held) == 0 {
-			return nil
+		if len(pk.pending) > 0 {
+			if err := lease(sqlLeasePending, idList(pk.pending)); err != nil {
+				return err
+			}
 		}
-		return lease("state = 'pending', ", `state = 'held' AND `+idIn(len(pk.held)), pk.held)
+		if len(pk.held) > 0 {
+			return lease(sqlLeaseHeld, idList(pk.held))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)

@@ -84,7 +84,8 @@ const (
 var hotStatements = slices.Concat([]string{sqlIdemGet, sqlIdemPut, sqlEventInsert, sqlDeliveryInsert, sqlAttemptInsert,
 	sqlDeliveryFinish, sqlDeliveryFinishKeyed, sqlEventStatus, sqlPayloadInsert, sqlKeyBusy, sqlPromote,
 	sqlMetricsDeferOn, sqlMetricsDeferOff, sqlTallyMinutes, sqlTallyBacklog, sqlTallyLatency,
-	sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations},
+	sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations,
+	sqlLeaseDue, sqlLeasePending, sqlLeaseHeld},
 	retentionStatements)
 
 // prepare prepares the hot statements on the write connection. It must run
