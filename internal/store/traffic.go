@@ -99,10 +99,13 @@ type Traffic interface {
 	// released: they wait for their key. ConnectionUpdate,
 	// DestinationUpdate and the deletes of connections, destinations,
 	// sources and projects only record which connections need a sweep, so
-	// they cost the same whatever the backlog. It returns how many
-	// deliveries it changed, counting a sweep it found finished as one; 0
-	// means no sweep is left but those of resumed connections still
-	// holding deliveries.
+	// they cost the same whatever the backlog. With no other sweep to do,
+	// it records one, as a resume would, for each running connection that
+	// holds deliveries without one: an ingest routed while the connection
+	// was paused may commit after the resume's sweep was forgotten. It
+	// returns how many deliveries it changed, counting a sweep it found
+	// finished or recorded as one; 0 means no sweep is left but those of
+	// resumed connections still holding deliveries.
 	DeliverySweep(ctx context.Context, p SweepParams) (int, error)
 	// DeliveryNextDue returns the earliest due time of a pending delivery
 	// or of a resumed connection's held ones (see DeliveryLease), or the

@@ -123,3 +123,10 @@ func (s *Store) ExplainResumedLookups(ctx context.Context, now time.Time) (lease
 	nextSweep, err = s.explain(ctx, sqlNextSweep, nil)
 	return lease, nextSweep, err
 }
+
+// ExplainSweepStranded returns PostgreSQL's plan (EXPLAIN, without costs)
+// of the sweep's look for stranded held deliveries (sqlSweepStranded) at
+// now, for a test of index use.
+func (s *Store) ExplainSweepStranded(ctx context.Context, now time.Time) (string, error) {
+	return s.explain(ctx, sqlSweepStranded, []any{ts(now)})
+}

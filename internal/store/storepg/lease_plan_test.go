@@ -83,10 +83,11 @@ func TestDeliveryDuePlan(t *testing.T) {
 
 // TestResumedHeldPlan checks that every statement that looks for a
 // resumed connection's held deliveries (the lease, the next due time, the
-// backlog gauge and the sweeper's pick, all through sqlHeld) seeks them in
-// deliveries_connection rather than reading the table, with whatever
-// statistics autovacuum has gathered and after ANALYZE: they run after
-// every lease of a drain, the backlog millions of rows.
+// backlog gauge, the sweeper's pick and its look for stranded ones, all
+// through sqlHeld) seeks them in deliveries_connection rather than reading
+// the table, with whatever statistics autovacuum has gathered and after
+// ANALYZE: they run after every lease of a drain, the backlog millions of
+// rows.
 func TestResumedHeldPlan(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -118,10 +119,15 @@ func TestResumedHeldPlan(t *testing.T) {
 		if err != nil {
 			t.Fatalf("EXPLAIN: %v", err)
 		}
+		stranded, err := s.ExplainSweepStranded(t.Context(), now)
+		if err != nil {
+			t.Fatalf("EXPLAIN: %v", err)
+		}
 		// The lease's pick comes before its update (planned by the size
 		// of the pick, a hash join on a small table).
 		pick, _, _ := strings.Cut(lease, "CTE leased")
-		for name, plan := range map[string]string{"lease": pick, "next sweep": nextSweep, "next due": next, "backlog": backlog} {
+		for name, plan := range map[string]string{"lease": pick, "next sweep": nextSweep, "next due": next, "backlog": backlog,
+			"stranded held": stranded} {
 			if !strings.Contains(plan, "using deliveries_connection on deliveries") || strings.Contains(plan, "Seq Scan on deliveries") {
 				t.Errorf("analyzed %v: %s plan\n%s\nwant the held deliveries sought in deliveries_connection", analyzed, name, plan)
 			}

@@ -62,6 +62,23 @@ const sqlNextSweep = `SELECT connection_id, generation FROM (
 	WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/sweep/' || connection_id, 0))
 	LIMIT 1`
 
+// sqlSweepStranded records a sweep at $1 for each runnable connection
+// (enabled, with an active destination) that holds deliveries without a
+// sweep to release them, as a resume would have: the lease then takes
+// them as due from $1. An ingest routed while its connection was paused
+// stores its delivery held, and may commit after the resume's sweep was
+// forgotten: it was routed before the resume (a node's routing cache lags
+// a change on another node by up to its TTL), or committed after it. It
+// costs an index seek per runnable connection (sqlHeld's), and writes
+// nothing when none is stranded; two nodes recording the same connection
+// at once leave one row.
+const sqlSweepStranded = `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
+	SELECT s.connection_id, 1, $1 FROM (SELECT c.id AS connection_id FROM connections c
+		JOIN destinations t ON t.id = c.destination_id
+		WHERE ` + sqlResumed + ` AND NOT EXISTS (SELECT 1 FROM delivery_sweeps w WHERE w.connection_id = c.id)) s
+	WHERE (` + sqlHeld + ` LIMIT 1) IS NOT NULL
+	ON CONFLICT (connection_id) DO NOTHING`
+
 // DeliverySweep implements store.Traffic.
 func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, error) {
 	var n int64
@@ -70,7 +87,9 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		var conn, gen uint64
 		err := tx.QueryRow(ctx, sqlNextSweep).Scan(&conn, &gen)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+			tag, err := tx.Exec(ctx, sqlSweepStranded, ts(p.Now))
+			n = tag.RowsAffected()
+			return err
 		}
 		if err != nil {
 			return err

@@ -15,7 +15,8 @@ import (
 // work queue past the skipped destinations' backlog: that walk made each
 // such lease cost the whole backlog, and a big drain crawl. A resumed
 // connection's held deliveries are read by a seek too, and the lease's
-// updates by ids seek each one.
+// updates by ids seek each one, as does the sweep's look for held
+// deliveries left on running connections.
 func TestLeaseSkipPlan(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
@@ -48,6 +49,9 @@ func TestLeaseSkipPlan(t *testing.T) {
 			}},
 			{sqlLeaseHeld, []any{"w", micros(now), "[1,2,3]"}, []string{
 				"SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)",
+			}},
+			{`SELECT EXISTS (SELECT 1` + sqlStranded + `)`, nil, []string{
+				"SEARCH x EXISTS USING COVERING INDEX deliveries_connection (connection_id=? AND state=?)",
 			}},
 			{sqlLeaseDue, []any{"w", micros(now), micros(now), 10}, []string{
 				"SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)",

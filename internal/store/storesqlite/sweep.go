@@ -53,7 +53,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 		return 0, fmt.Errorf("sweep deliveries: %w", err)
 	}
 	if pending == 0 {
-		return 0, nil
+		return s.sweepStranded(ctx, p.Now)
 	}
 	var n int64
 	moved := false
@@ -111,6 +111,42 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 	}
 	if moved {
 		s.sweepSize.observe(int(n), hold)
+	}
+	return int(n), nil
+}
+
+// sqlStranded selects the runnable connections (enabled, with an active
+// destination) that hold deliveries without a sweep to release them. An
+// ingest routed while its connection was paused stores its delivery held,
+// and may commit after the resume's sweep was forgotten: it was routed
+// before the resume (the routing cache lags a change by up to its TTL), or
+// its transaction queued behind the resume's.
+const sqlStranded = ` FROM connections c JOIN destinations d ON d.id = c.destination_id
+	WHERE c.status = 'enabled' AND d.status = 'active'
+		AND NOT EXISTS (SELECT 1 FROM delivery_sweeps s WHERE s.connection_id = c.id)
+		AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = c.id AND x.state = 'held')`
+
+// sweepStranded records a sweep at now for each stranded connection
+// (sqlStranded), as a resume would have: the lease then takes its held
+// deliveries as due from now. It returns how many it recorded. Looking
+// costs an index seek per runnable connection, on the read pool; the
+// writer is taken only when there is one.
+func (s *Store) sweepStranded(ctx context.Context, now time.Time) (int, error) {
+	var stranded bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+sqlStranded+`)`).Scan(&stranded); err != nil {
+		return 0, fmt.Errorf("sweep deliveries: stranded connections: %w", err)
+	}
+	if !stranded {
+		return 0, nil
+	}
+	r, err := s.execBackground(ctx, writeSweep, `INSERT INTO delivery_sweeps (connection_id, generation, created_at)
+		SELECT c.id, 1, ?`+sqlStranded+` ON CONFLICT (connection_id) DO NOTHING`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("sweep deliveries: stranded connections: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sweep deliveries: stranded connections: %w", err)
 	}
 	return int(n), nil
 }

@@ -31,6 +31,7 @@ func holdTests() []test {
 			}, func(w site, d volley.Delivery) bool { return d.SourceID == w.A.ID })
 		}},
 		{"Hold/ResumedLeasedAsDue", testResumedLeased},
+		{"Hold/StoredHeldAfterTheResume", testHeldAfterResume},
 		{"Sweep/Batches", testSweepBatches},
 		{"Sweep/ChangedMidway", testSweepChangedMidway},
 	}
@@ -418,4 +419,41 @@ func testResumedLeased(t *testing.T, s store.Store) {
 		t.Errorf("the resume's sweep took %d batches once none is held, want 1 (its finish)", n)
 	}
 	nextDue("all leased", minute(1).Add(time.Hour))
+}
+
+// testHeldAfterResume stores a held delivery on a connection whose resume
+// was already swept to the end, as an ingest routed while the connection
+// was paused and committed after the resume does (a routing cache lags a
+// change by up to its TTL): the next sweep finds it, and the lease takes
+// it as due from then. A paused connection's held delivery stays held.
+func testHeldAfterResume(t *testing.T, s store.Store) {
+	ada := newFixture(t, s, "ada")
+	w := newSite(t, s, ada.Project.ID, "w")
+	c := setConnection(t, s, w.AX, volley.ConnectionPaused, minute(1))
+	setConnection(t, s, c, volley.ConnectionEnabled, minute(2))
+	setConnection(t, s, w.AY, volley.ConnectionPaused, minute(2))
+	late := insertOne(t, s, newEvent(w.A, "evt_late", minute(2)), held(w.AX), held(w.AY))
+	stranded, paused := late.Deliveries[0], late.Deliveries[1]
+	if paused.ConnectionID != w.AY.ID {
+		stranded, paused = paused, stranded
+	}
+	wantLeased(t, s, minute(3), 10, nil)
+
+	if n := sweep(t, s, minute(3)); n != 1 {
+		t.Errorf("sweeps after a held delivery was stored on a resumed connection: %d batches, want 1 (the sweep it records)", n)
+	}
+	next, err := s.DeliveryNextDue(t.Context())
+	noErr(t, "DeliveryNextDue", err)
+	if !next.Equal(minute(3)) {
+		t.Errorf("DeliveryNextDue = %v, want %v: the stranded delivery due from its sweep", next, minute(3))
+	}
+	wantLeased(t, s, minute(3), 10, []volley.Delivery{stranded})
+	if ds := deliveriesOf(t, s, late.Event); !slices.ContainsFunc(ds, func(d volley.Delivery) bool {
+		return d.ID == paused.ID && d.State == volley.DeliveryHeld
+	}) {
+		t.Errorf("deliveries of %s: %+v, want %d still held (its connection is paused)", late.Event.UID, ds, paused.ID)
+	}
+	if n := sweep(t, s, minute(4)); n != 1 {
+		t.Errorf("sweeps once the stranded delivery was leased: %d batches, want 1 (its finish)", n)
+	}
 }
