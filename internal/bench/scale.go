@@ -193,14 +193,20 @@ func (r *scaleRun) burst(ctx context.Context, n *node, g *graph, peak *rssPeak) 
 	api := volley.NewClient(benchToken, volley.WithBaseURL(n.url))
 	res := &r.rep.burst
 	res.timeout = r.cfg.DrainTimeout
-	held := r.rep.emptyIngest.n // accepted: hammer counts the others apart, as errors
+	// What the ingest step left held: its counted 202s, and any request
+	// still in flight when it ended that was accepted all the same.
+	backlog, err := backlogLeft(ctx, api, g.connectionID)
+	if err != nil {
+		return err
+	}
+	held := max(r.rep.emptyIngest.n, int(backlog))
 	r.sink.reset()
 	peak.reset()
 	t0 := time.Now()
 	if _, err := api.UpdateConnectionContext(ctx, g.connectionID, volley.UpdateConnectionRequest{Status: "enabled"}); err != nil {
 		return err
 	}
-	err := awaitDelivered(ctx, api, r.sink, g.connectionID, t0, res, func() int { return held })
+	err = awaitDelivered(ctx, api, r.sink, g.connectionID, t0, res, func() int { return held })
 	r.rep.rss = append(r.rep.rss, rssStep{"burst, empty store", peak.max()})
 	if err != nil {
 		return err
