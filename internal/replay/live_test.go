@@ -22,11 +22,6 @@ func TestReplayTenThousandBesideLiveTraffic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays 10,000 events")
 	}
-	if raceEnabled {
-		// About 350 s under -race on two cores against 8 s without:
-		// internal/testall runs it again without the race detector.
-		t.Skip("replays 10,000 events: too slow under -race; go run ./internal/testall runs it without -race")
-	}
 	t.Parallel()
 	const total, wave = 10_000, 20
 	gate := make(chan struct{})
