@@ -39,8 +39,9 @@ func main() {
 // translated to Go) out of the race detector's instrumentation, as a cgo
 // driver's C code always is: every package of ours is still instrumented,
 // and so is the driver's Go side. Instrumented, SQLite ran 10 to 15 times
-// slower (a checkpoint test: 34.4 s, 2.5 s without; the whole run 17
-// minutes, 6 without), and a replay test had to skip itself under -race.
+// slower (on the two-core CI machine, 2026-12-07: a checkpoint test 34.4 s,
+// 2.5 s without; the whole run 17 minutes, 6 without), and a replay test
+// had to skip itself under -race.
 // Its C library (modernc.org/libc) stays instrumented: left out too, it
 // made the detector report races in encoding/json's caches that are none,
 // happens-before edges made inside uninstrumented code being lost to it.
