@@ -41,10 +41,10 @@ func main() {
 // and so is the driver's Go side. Instrumented, SQLite ran 10 to 15 times
 // slower (on the two-core CI machine, 2026-12-07: a checkpoint test 34.4 s,
 // 2.5 s without; the whole run 17 minutes, 6 without), and a replay test
-// had to skip itself under -race.
-// Its C library (modernc.org/libc) stays instrumented: left out too, it
-// made the detector report races in encoding/json's caches that are none,
-// happens-before edges made inside uninstrumented code being lost to it.
+// had to skip itself under -race. Its C library (modernc.org/libc) stays
+// instrumented: left out too, it made the detector report races in
+// encoding/json's caches that are none, happens-before edges made inside
+// uninstrumented code being lost to it.
 const raceExempt = "-gcflags=modernc.org/sqlite/lib=-race=false"
 
 // run runs cmd and exits with its status when it fails.

@@ -18,13 +18,18 @@ import (
 // took a fifth of the node's CPU and of the writer's time during a drain
 // (docs/benchmarks.md).
 
+// sqlRunnable is what makes a connection c runnable, its destination d
+// joined: enabled, and the destination active. Held deliveries of a
+// runnable connection are due (the lease takes them), others wait.
+const sqlRunnable = `c.status = 'enabled' AND d.status = 'active'`
+
 // sqlResumedAll lists the resumed connections: those with a sweep
 // recorded, enabled, with an active destination, and the time from which
 // their held deliveries are due. delivery_sweeps holds a row per
 // connection changed and not yet swept, a handful.
 const sqlResumedAll = `SELECT s.connection_id, c.destination_id, s.created_at FROM delivery_sweeps s
 	JOIN connections c ON c.id = s.connection_id JOIN destinations d ON d.id = c.destination_id
-	WHERE c.status = 'enabled' AND d.status = 'active'`
+	WHERE ` + sqlRunnable
 
 // sqlResumed lists the resumed connections whose held deliveries are due
 // at ?1, the lease's now.

@@ -17,7 +17,7 @@ import (
 // is enabled and its destination active.
 const sqlReleaseIfRunnable = `UPDATE deliveries SET state = 'pending', next_attempt_at = ?
 	WHERE id = ? AND state = 'held' AND EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
-		WHERE c.id = deliveries.connection_id AND c.status = 'enabled' AND d.status = 'active')`
+		WHERE c.id = deliveries.connection_id AND ` + sqlRunnable + `)`
 
 // The lease's updates (?1 the owner, ?2 the lease's end): the earliest due
 // pending deliveries (?3 now, ?4 the limit), pending ones by id, and held

@@ -199,9 +199,9 @@ func TestRetentionPlans(t *testing.T) {
 }
 
 // TestHotStatements: the background batches' statements (retention
-// rounds, the outcomes' counters, the lease's lookups) are prepared once
-// the store is open, and no hot statement is a PRAGMA, which SQLite may
-// apply when it prepares it rather than when it runs.
+// rounds, the outcomes' counters, the lease's lookups and updates) are
+// prepared once the store is open, and no hot statement is a PRAGMA, which
+// SQLite may apply when it prepares it rather than when it runs.
 func TestHotStatements(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "volley.db")})
@@ -210,7 +210,8 @@ func TestHotStatements(t *testing.T) {
 	}
 	defer s.Close()
 	background := append([]string{sqlTallyMinutes, sqlTallyBacklog, sqlTallyLatency, sqlMetricsDeferOn, sqlMetricsDeferOff,
-		sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations}, retentionStatements...)
+		sqlResumed, sqlDue, sqlDueOfDestination, sqlHeldOfConnection, sqlPendingDestinations,
+		sqlLeaseDue, sqlLeasePending, sqlLeaseHeld}, retentionStatements...)
 	for _, q := range background {
 		if s.stmts[q] == nil {
 			t.Errorf("not prepared when the store opened: %.70q", q)

@@ -40,7 +40,7 @@ func needSweep(ctx context.Context, tx *sql.Tx, now time.Time, cond string, args
 // sweep is forgotten here once none is left.
 const sqlNextSweep = `SELECT connection_id, generation FROM delivery_sweeps s
 	WHERE NOT (EXISTS (SELECT 1 FROM connections c JOIN destinations d ON d.id = c.destination_id
-			WHERE c.id = s.connection_id AND c.status = 'enabled' AND d.status = 'active')
+			WHERE c.id = s.connection_id AND ` + sqlRunnable + `)
 		AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = s.connection_id AND x.state = 'held'))
 	ORDER BY created_at, connection_id LIMIT 1`
 
@@ -122,7 +122,7 @@ func (s *Store) DeliverySweep(ctx context.Context, p store.SweepParams) (int, er
 // before the resume (the routing cache lags a change by up to its TTL), or
 // its transaction queued behind the resume's.
 const sqlStranded = ` FROM connections c JOIN destinations d ON d.id = c.destination_id
-	WHERE c.status = 'enabled' AND d.status = 'active'
+	WHERE ` + sqlRunnable + `
 		AND NOT EXISTS (SELECT 1 FROM delivery_sweeps s WHERE s.connection_id = c.id)
 		AND EXISTS (SELECT 1 FROM deliveries x WHERE x.connection_id = c.id AND x.state = 'held')`
 
