@@ -21,6 +21,15 @@ const capEvery = 250 * time.Millisecond
 type capStat struct {
 	samples, capped int
 	min             float64 // the lowest cap seen; 0 when never capped
+	// The trials given up (volley_bulk_yield_given_up_total) at the first
+	// and last sample: the step gave up last-first times.
+	gaveUpFirst, gaveUpLast float64
+}
+
+// capSample is one scrape's cap on a kind of bulk work.
+type capSample struct {
+	rate   float64 // 0: no cap
+	gaveUp float64 // the trials given up so far
 }
 
 // capStats are the samples of a step by kind of work ("lease", …); nil when
@@ -37,7 +46,11 @@ func (cs capStats) String() string {
 	for _, work := range slices.Sorted(maps.Keys(cs)) {
 		c := cs[work]
 		if c.capped > 0 {
-			parts = append(parts, fmt.Sprintf("%s capped in %d of %d samples (lowest %.0f/s)", work, c.capped, c.samples, c.min))
+			trials := ""
+			if n := c.gaveUpLast - c.gaveUpFirst; n > 0 {
+				trials = fmt.Sprintf(", uncapped after %.0f trials", n)
+			}
+			parts = append(parts, fmt.Sprintf("%s capped in %d of %d samples (lowest %.0f/s%s)", work, c.capped, c.samples, c.min, trials))
 		}
 	}
 	if len(parts) == 0 {
@@ -47,42 +60,57 @@ func (cs capStats) String() string {
 }
 
 // add records one scrape's caps.
-func (cs capStats) add(caps map[string]float64) {
-	for work, rate := range caps {
+func (cs capStats) add(caps map[string]capSample) {
+	for work, cp := range caps {
 		c := cs[work]
 		if c == nil {
-			c = &capStat{}
+			c = &capStat{gaveUpFirst: cp.gaveUp}
 			cs[work] = c
 		}
 		c.samples++
-		if rate > 0 {
+		c.gaveUpLast = cp.gaveUp
+		if cp.rate > 0 {
 			c.capped++
-			if c.min == 0 || rate < c.min {
-				c.min = rate
+			if c.min == 0 || cp.rate < c.min {
+				c.min = cp.rate
 			}
 		}
 	}
 }
 
-// parseCaps reads volley_bulk_rate_cap from a /metrics page.
-func parseCaps(r io.Reader) (map[string]float64, error) {
-	const prefix = `volley_bulk_rate_cap{work="`
-	caps := map[string]float64{}
+// parseCaps reads volley_bulk_rate_cap and volley_bulk_yield_given_up_total
+// from a /metrics page (the second is absent before 2026-12-07).
+func parseCaps(r io.Reader) (map[string]capSample, error) {
+	const (
+		rate   = `volley_bulk_rate_cap{work="`
+		gaveUp = `volley_bulk_yield_given_up_total{work="`
+	)
+	caps := map[string]capSample{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
+		line := sc.Text()
+		rest, isRate := strings.CutPrefix(line, rate)
+		if !isRate {
+			var ok bool
+			if rest, ok = strings.CutPrefix(line, gaveUp); !ok {
+				continue
+			}
 		}
 		work, value, ok := strings.Cut(rest, `"} `)
 		if !ok {
-			return nil, fmt.Errorf("bench: unexpected line %q", sc.Text())
+			return nil, fmt.Errorf("bench: unexpected line %q", line)
 		}
 		v, err := strconv.ParseFloat(value, 64)
 		if err != nil {
-			return nil, fmt.Errorf("bench: %s: %w", sc.Text(), err)
+			return nil, fmt.Errorf("bench: %s: %w", line, err)
 		}
-		caps[work] = v
+		cp := caps[work]
+		if isRate {
+			cp.rate = v
+		} else {
+			cp.gaveUp = v
+		}
+		caps[work] = cp
 	}
 	return caps, sc.Err()
 }
@@ -136,7 +164,7 @@ func (s *capSampler) finish() capStats {
 	return s.stats
 }
 
-func scrapeCaps(ctx context.Context, c *http.Client, url string) (map[string]float64, error) {
+func scrapeCaps(ctx context.Context, c *http.Client, url string) (map[string]capSample, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

@@ -86,27 +86,28 @@ func TestProbe(t *testing.T) {
 // summed up per kind of work.
 func TestCaps(t *testing.T) {
 	t.Parallel()
-	page := func(lease, retention string) string {
+	page := func(lease, retention, gaveUp string) string {
 		return `# HELP volley_bulk_rate_cap The rate …
 # TYPE volley_bulk_rate_cap gauge
 volley_bulk_rate_cap{work="lease"} ` + lease + `
 volley_bulk_rate_cap{work="retention"} ` + retention + `
+volley_bulk_yield_given_up_total{work="lease"} ` + gaveUp + `
 volley_commit_batch_size_bucket{writer="ingest",le="1"} 3
 `
 	}
 	cs := capStats{}
-	for _, p := range []string{page("0", "0"), page("700", "0"), page("490", "0"), page("0", "0")} {
+	for _, p := range []string{page("0", "0", "1"), page("700", "0", "1"), page("490", "0", "2"), page("0", "0", "3")} {
 		caps, err := parseCaps(strings.NewReader(p))
 		if err != nil {
 			t.Fatal(err)
 		}
 		cs.add(caps)
 	}
-	if s := cs.String(); s != "bulk work: lease capped in 2 of 4 samples (lowest 490/s)" {
+	if s := cs.String(); s != "bulk work: lease capped in 2 of 4 samples (lowest 490/s, uncapped after 2 trials)" {
 		t.Errorf("String() = %q", s)
 	}
 	calm := capStats{}
-	calm.add(map[string]float64{"lease": 0})
+	calm.add(map[string]capSample{"lease": {}})
 	if s := calm.String(); s != "bulk work never capped" {
 		t.Errorf("never capped: %q", s)
 	}
@@ -117,7 +118,7 @@ volley_commit_batch_size_bucket{writer="ingest",le="1"} 3
 		t.Error("a cap that is not a number parsed")
 	}
 	st := probeStats{sent: 1, accepted: 1, caps: cs}
-	if s := st.String(); !strings.HasSuffix(s, "0 errors; bulk work: lease capped in 2 of 4 samples (lowest 490/s)") {
+	if s := st.String(); !strings.HasSuffix(s, "0 errors; bulk work: lease capped in 2 of 4 samples (lowest 490/s, uncapped after 2 trials)") {
 		t.Errorf("probe String() = %q", s)
 	}
 }

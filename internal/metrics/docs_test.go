@@ -43,7 +43,8 @@ func registered(t *testing.T) []string {
 	// (the writer's, when it has a single writer), and the caps on bulk work
 	// when the node has them.
 	return append(names, "volley_delivery_backlog", "volley_delivery_oldest_due_age_seconds",
-		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds", "volley_bulk_rate_cap")
+		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds", "volley_bulk_rate_cap",
+		"volley_bulk_yield_given_up_total")
 }
 
 // TestDashboardUsesRealMetrics checks that the Grafana dashboard is valid

@@ -25,8 +25,10 @@ func TestBulkRateCapAfterSlowCommits(t *testing.T) {
 			t.Fatalf("ingest: status %d", status)
 		}
 		for _, work := range []string{"lease", "retention", "replay"} {
-			if _, ok := value(fams, "volley_bulk_rate_cap", "work="+work); !ok {
-				t.Fatalf("no volley_bulk_rate_cap series for %s", work)
+			for _, name := range []string{"volley_bulk_rate_cap", "volley_bulk_yield_given_up_total"} {
+				if _, ok := value(fams, name, "work="+work); !ok {
+					t.Fatalf("no %s series for %s", name, work)
+				}
 			}
 		}
 		v, _ := value(fams, "volley_bulk_rate_cap", "work=lease")
@@ -43,7 +45,9 @@ func TestNoBulkRateCapWhenOff(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("GET /metrics: status %d", status)
 	}
-	if _, ok := parse(t, body)["volley_bulk_rate_cap"]; ok {
-		t.Fatal("volley_bulk_rate_cap exposed with the ingest commit target off")
+	for _, name := range []string{"volley_bulk_rate_cap", "volley_bulk_yield_given_up_total"} {
+		if _, ok := parse(t, body)[name]; ok {
+			t.Fatalf("%s exposed with the ingest commit target off", name)
+		}
 	}
 }

@@ -25,6 +25,18 @@
 // first version slowed on any slow commit, and on PostgreSQL on two cores
 // it held a drain at its floor throughout while the tail stayed.
 //
+// A cap that has held its work for a while with commits still slow has
+// not met its target, and may be trading the work's speed for a tail it
+// cannot shorten: on PostgreSQL on two cores, on slow hours, the empty
+// store's own ingest commits had a p99 over 25 ms, and a drain capped
+// throughout ran at 41 % of its speed while the tail stayed. So once a
+// Throttle has capped its work for Measure with a tenth of the commits or
+// more still slow, it runs uncapped for a Trial and compares: if the cap
+// did not at least halve the share of slow commits, capping does not help
+// enough to pay for itself and the work runs uncapped for Holdoff; if it
+// did, the cap goes back to where it was and stays (the work does slow
+// ingestion, if not below the target), without another trial for as long.
+//
 // A Signal sees only its own node's commits: on a store shared by several
 // nodes, one node's drain slowing another node's ingestion is not seen.
 package yield
@@ -60,6 +72,19 @@ const (
 	slowShare = 10
 )
 
+// Measure is how long a Throttle measures the share of slow commits while
+// it caps its work before it may try without; Trial is how long it then
+// runs uncapped to compare.
+const (
+	Measure = 2 * time.Second
+	Trial   = time.Second
+)
+
+// Holdoff is how long a Throttle keeps what a trial decided: uncapped when
+// the cap did not halve the share of slow commits, capped without another
+// trial otherwise.
+const Holdoff = 30 * time.Second
+
 // Signal collects how long ingest group commits take. A nil *Signal sees
 // nothing, and its Throttles never wait.
 type Signal struct {
@@ -77,6 +102,9 @@ type Signal struct {
 type Cap struct {
 	Work string  // the kind of bulk work
 	Rate float64 // units a second; 0: no cap
+	// GaveUp counts the trials after which the Throttle ran uncapped for
+	// Holdoff because its cap did not halve the share of slow commits.
+	GaveUp int64
 }
 
 // Caps returns the caps of the Signal's Throttles, in the order they were
@@ -90,7 +118,9 @@ func (s *Signal) Caps() []Cap {
 	s.mu.Unlock()
 	caps := make([]Cap, len(ths))
 	for i, t := range ths {
-		caps[i] = Cap{Work: t.work, Rate: t.Rate()}
+		t.mu.Lock()
+		caps[i] = Cap{Work: t.work, Rate: t.rate, GaveUp: t.gaveUp}
+		t.mu.Unlock()
 	}
 	return caps
 }
@@ -157,6 +187,24 @@ type Throttle struct {
 	winStart time.Time
 	winUnits float64
 	recent   float64
+
+	// The trial (see the package comment). capStart is when the current
+	// measure of the capped work's commits began (zero: not capped), and
+	// capCommits and capSlow the Signal's counts then; cappedShare is the
+	// share of slow commits the last measure found. trialEnd is when the
+	// uncapped run of a trial under way ends (zero: none), trialCommits and
+	// trialSlow the counts at its start, and resume the cap to go back to.
+	// Until holdUntil, what the last trial decided holds: uncapped if
+	// uncapped, else capped as the looks say without another trial.
+	capStart                time.Time
+	capCommits, capSlow     int64
+	cappedShare             float64
+	trialEnd                time.Time
+	trialCommits, trialSlow int64
+	resume                  float64
+	holdUntil               time.Time
+	uncapped                bool
+	gaveUp                  int64
 }
 
 // Delay says how long the work should wait before its next batch: 0 while
@@ -220,7 +268,17 @@ func (t *Throttle) look(now time.Time) {
 	if since > window {
 		dc, ds = 0, 0
 	}
-	switch congested := dc > 0 && ds*slowShare >= dc; {
+	if t.trial(now, commits, slow) {
+		return
+	}
+	t.adjust(now, since, dc > 0 && ds*slowShare >= dc)
+	t.watch(now, commits, slow)
+}
+
+// adjust lowers the cap when congested, else raises it for every Adjust in
+// since, lifting it once it is back above the rate it was first set at.
+func (t *Throttle) adjust(now time.Time, since time.Duration, congested bool) {
+	switch {
 	case congested && t.rate == 0:
 		t.ceiling = max(t.current(now), t.floor)
 		t.rate = max(t.floor, t.ceiling*decrease)
@@ -235,6 +293,57 @@ func (t *Throttle) look(now time.Time) {
 			}
 		}
 	}
+}
+
+// trial runs the trial's uncapped half and keeps what it decided for
+// Holdoff; it reports whether the look must leave the cap as it is.
+func (t *Throttle) trial(now time.Time, commits, slow int64) bool {
+	if !t.trialEnd.IsZero() {
+		if now.Before(t.trialEnd) {
+			return true
+		}
+		t.trialEnd = time.Time{}
+		t.holdUntil = now.Add(Holdoff)
+		t.uncapped = 2*t.cappedShare > share(commits-t.trialCommits, slow-t.trialSlow)
+		if t.uncapped {
+			t.gaveUp++
+			return true
+		}
+		t.rate, t.next = t.resume, now
+		return true
+	}
+	return t.uncapped && now.Before(t.holdUntil)
+}
+
+// watch measures the share of slow commits while the work is capped, a
+// Measure at a time, and starts a trial's uncapped half when a measure
+// finds a tenth or more slow, unless the last trial's decision holds.
+func (t *Throttle) watch(now time.Time, commits, slow int64) {
+	switch {
+	case t.rate == 0:
+		t.capStart = time.Time{}
+		return
+	case t.capStart.IsZero():
+		t.capStart, t.capCommits, t.capSlow = now, commits, slow
+		return
+	case now.Sub(t.capStart) < Measure:
+		return
+	}
+	t.cappedShare = share(commits-t.capCommits, slow-t.capSlow)
+	t.capStart, t.capCommits, t.capSlow = now, commits, slow
+	if t.cappedShare*slowShare < 1 || now.Before(t.holdUntil) {
+		return
+	}
+	t.resume, t.rate, t.capStart = t.rate, 0, time.Time{}
+	t.trialEnd, t.trialCommits, t.trialSlow = now.Add(Trial), commits, slow
+}
+
+// share is the share of slow commits among commits, 0 without any.
+func share(commits, slow int64) float64 {
+	if commits <= 0 {
+		return 0
+	}
+	return float64(slow) / float64(commits)
 }
 
 // measure adds units done at now to the rate measurement.

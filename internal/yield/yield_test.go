@@ -98,7 +98,9 @@ func TestSlowCommitsLowerTheCapToTheFloor(t *testing.T) {
 	fc, sig, th := setup(t)
 	work(fc, th, 100, 100*time.Millisecond, time.Second)
 	prev := 0.0
-	for i := range 20 {
+	// Ten looks: seven reach the floor, and a trial (see
+	// TestCapThatDoesNotHelpIsGivenUp) starts only after a Measure capped.
+	for i := range 10 {
 		slowLook(fc, sig, th)
 		r := th.Rate()
 		if r < 100 {
@@ -110,7 +112,7 @@ func TestSlowCommitsLowerTheCapToTheFloor(t *testing.T) {
 		prev = r
 	}
 	if prev != 100 {
-		t.Fatalf("rate %.1f after 20 slow looks, want the floor (100)", prev)
+		t.Fatalf("rate %.1f after 10 slow looks, want the floor (100)", prev)
 	}
 	// At the floor, 100 units take a second; after a pause the work may
 	// run ahead of its cap by 100 ms.
@@ -201,5 +203,88 @@ func TestCapsOnlyWhenATenthOfCommitsAreSlow(t *testing.T) {
 	th.Delay()
 	if r := th.Rate(); r == 0 {
 		t.Fatal("no cap with 1 slow commit in 10")
+	}
+}
+
+// commitsFor says how many ingest commits the machine makes in one Adjust,
+// and how many of them are slow, while the work is capped or not.
+type commitsFor func(capped bool) (n, slow int)
+
+// looks runs the throttle's looks for d, one every Adjust, with the commits
+// of each Adjust before its look, and calls each after every look.
+func looks(fc *clock.Fake, sig *yield.Signal, th *yield.Throttle, d time.Duration, c commitsFor, each func()) {
+	for end := fc.Now().Add(d); fc.Now().Before(end); {
+		n, slow := c(th.Rate() > 0)
+		for i := range n {
+			took := target
+			if i < slow {
+				took = 2 * target
+			}
+			sig.Committed(took)
+		}
+		fc.Advance(yield.Adjust)
+		th.Delay()
+		each()
+	}
+}
+
+func gaveUp(sig *yield.Signal) int64 { return sig.Caps()[0].GaveUp }
+
+func TestCapThatDoesNotHelpIsGivenUp(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	// 3 commits in 10 slow whatever the work does: the machine's own tail.
+	tail := func(bool) (int, int) { return 40, 12 }
+	atFloor := false
+	looks(fc, sig, th, 10*time.Second, tail, func() { atFloor = atFloor || th.Rate() == 100 })
+	if !atFloor || gaveUp(sig) != 1 {
+		t.Fatalf("after 10s of slow commits: reached the floor %v, gave up %d times; want true and 1", atFloor, gaveUp(sig))
+	}
+	if r := th.Rate(); r != 0 {
+		t.Fatalf("rate %.0f after giving up, want uncapped", r)
+	}
+	// Uncapped for the rest of Holdoff however slow the commits.
+	looks(fc, sig, th, yield.Holdoff-10*time.Second, tail, func() {
+		if r := th.Rate(); r != 0 {
+			t.Fatalf("at %v: capped at %.0f within Holdoff of giving up", fc.Now(), r)
+		}
+	})
+	// Then it tries again: capped, and given up once more.
+	capped := false
+	looks(fc, sig, th, 10*time.Second, tail, func() { capped = capped || th.Rate() > 0 })
+	if !capped || gaveUp(sig) != 2 {
+		t.Fatalf("after Holdoff: capped again %v, gave up %d times; want true and 2", capped, gaveUp(sig))
+	}
+}
+
+func TestCapThatHelpsIsKept(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	// 6 in 10 slow at full speed, 1 in 8 at any cap: the work makes most
+	// of the slow commits, though not all of them.
+	helps := func(capped bool) (int, int) {
+		if capped {
+			return 40, 5
+		}
+		return 40, 24
+	}
+	var uncapped []time.Time
+	looks(fc, sig, th, 2*yield.Holdoff, helps, func() {
+		if th.Rate() == 0 {
+			uncapped = append(uncapped, fc.Now())
+		}
+	})
+	if gaveUp(sig) != 0 {
+		t.Fatalf("gave up %d times, though the cap cut the slow commits from 6 in 10 to 1 in 8", gaveUp(sig))
+	}
+	if r := th.Rate(); r != 100 {
+		t.Fatalf("rate %.0f, want the floor", r)
+	}
+	// Uncapped only for the trials: at most one a Holdoff, a Trial long.
+	max := int(2*yield.Trial/yield.Adjust) + 1
+	if len(uncapped) == 0 || len(uncapped) > max {
+		t.Fatalf("uncapped at %d looks in 2 Holdoffs, want 1 to %d (two trials)", len(uncapped), max)
 	}
 }
