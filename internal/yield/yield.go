@@ -266,7 +266,10 @@ func (t *Throttle) look(now time.Time) {
 	dc, ds := commits-t.commits, slow-t.slow
 	t.looked, t.commits, t.slow = now, commits, slow
 	if since > window {
+		// Idle: a trial or a measure under way counted commits the work
+		// did not make.
 		dc, ds = 0, 0
+		t.trialEnd, t.capStart = time.Time{}, time.Time{}
 	}
 	if t.trial(now, commits, slow) {
 		return

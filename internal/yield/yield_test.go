@@ -288,3 +288,26 @@ func TestCapThatHelpsIsKept(t *testing.T) {
 		t.Fatalf("uncapped at %d looks in 2 Holdoffs, want 1 to %d (two trials)", len(uncapped), max)
 	}
 }
+
+func TestIdleWorkForgetsItsTrial(t *testing.T) {
+	t.Parallel()
+	fc, sig, th := setup(t)
+	work(fc, th, 100, 100*time.Millisecond, time.Second)
+	tail := func(bool) (int, int) { return 40, 12 }
+	// Capped for a Measure and then some: the trial's uncapped half runs.
+	looks(fc, sig, th, yield.Measure+3*yield.Adjust, tail, func() {})
+	if r := th.Rate(); r != 0 {
+		t.Fatalf("rate %.0f, want uncapped for the trial", r)
+	}
+	// The work goes idle past the trial's end while slow commits go on,
+	// then comes back: the trial is forgotten, not decided on commits the
+	// work did not make.
+	for range 10 {
+		sig.Committed(2 * target)
+	}
+	fc.Advance(2 * time.Second)
+	th.Delay()
+	if r, n := th.Rate(), gaveUp(sig); r != 0 || n != 0 {
+		t.Fatalf("after an idle 2s: rate %.0f, gave up %d times; want uncapped and 0", r, n)
+	}
+}
