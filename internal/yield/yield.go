@@ -155,12 +155,27 @@ func (s *Signal) Throttle(work string, floor float64) *Throttle {
 		return nil
 	}
 	now := s.clock.Now()
-	t := &Throttle{sig: s, work: work, floor: floor, looked: now, winStart: now,
-		commits: s.commits.Load(), slow: s.slow.Load()}
+	t := &Throttle{sig: s, work: work, floor: floor, looked: now, winStart: now, seen: s.tally()}
 	s.mu.Lock()
 	s.throttles = append(s.throttles, t)
 	s.mu.Unlock()
 	return t
+}
+
+// tally is a Signal's counts at one moment: commits, and slow ones.
+type tally struct{ commits, slow int64 }
+
+func (s *Signal) tally() tally { return tally{s.commits.Load(), s.slow.Load()} }
+
+// since is the commits made between then and a.
+func (a tally) since(then tally) tally { return tally{a.commits - then.commits, a.slow - then.slow} }
+
+// share is the share of slow commits, 0 without any.
+func (a tally) share() float64 {
+	if a.commits <= 0 {
+		return 0
+	}
+	return float64(a.slow) / float64(a.commits)
 }
 
 // Throttle paces one kind of bulk work. A nil *Throttle never waits. Its
@@ -178,33 +193,31 @@ type Throttle struct {
 	ceiling float64
 	// next is when the work may go on (a GCRA's theoretical arrival time).
 	next time.Time
-	// looked is when the cap was last adjusted, and commits and slow the
-	// Signal's counts then.
-	looked        time.Time
-	commits, slow int64
+	// looked is when the cap was last adjusted, and seen the Signal's
+	// counts then.
+	looked time.Time
+	seen   tally
 	// The work's rate: units done since winStart, and the rate of the last
 	// full window.
 	winStart time.Time
 	winUnits float64
 	recent   float64
 
-	// The trial (see the package comment). capStart is when the current
-	// measure of the capped work's commits began (zero: not capped), and
-	// capCommits and capSlow the Signal's counts then; cappedShare is the
-	// share of slow commits the last measure found. trialEnd is when the
-	// uncapped run of a trial under way ends (zero: none), trialCommits and
-	// trialSlow the counts at its start, and resume the cap to go back to.
-	// Until holdUntil, what the last trial decided holds: uncapped if
+	// The trial (see the package comment). mark is the Signal's counts at
+	// the start of the current measure of the capped work (markAt; zero:
+	// none under way) or of a trial's uncapped run, which ends at trialEnd
+	// (zero: no trial under way); cappedShare is the share of slow commits
+	// the measure before the trial found, and resume the cap to go back
+	// to. Until holdUntil, what the last trial decided holds: uncapped if
 	// uncapped, else capped as the looks say without another trial.
-	capStart                time.Time
-	capCommits, capSlow     int64
-	cappedShare             float64
-	trialEnd                time.Time
-	trialCommits, trialSlow int64
-	resume                  float64
-	holdUntil               time.Time
-	uncapped                bool
-	gaveUp                  int64
+	mark        tally
+	markAt      time.Time
+	trialEnd    time.Time
+	cappedShare float64
+	resume      float64
+	holdUntil   time.Time
+	uncapped    bool
+	gaveUp      int64
 }
 
 // Delay says how long the work should wait before its next batch: 0 while
@@ -262,20 +275,20 @@ func (t *Throttle) look(now time.Time) {
 	if since < Adjust {
 		return
 	}
-	commits, slow := t.sig.commits.Load(), t.sig.slow.Load()
-	dc, ds := commits-t.commits, slow-t.slow
-	t.looked, t.commits, t.slow = now, commits, slow
+	seen := t.sig.tally()
+	d := seen.since(t.seen)
+	t.looked, t.seen = now, seen
 	if since > window {
 		// Idle: a trial or a measure under way counted commits the work
 		// did not make.
-		dc, ds = 0, 0
-		t.trialEnd, t.capStart = time.Time{}, time.Time{}
+		d = tally{}
+		t.trialEnd, t.markAt = time.Time{}, time.Time{}
 	}
-	if t.trial(now, commits, slow) {
+	if t.trial(now, seen) {
 		return
 	}
-	t.adjust(now, since, dc > 0 && ds*slowShare >= dc)
-	t.watch(now, commits, slow)
+	t.adjust(now, since, d.commits > 0 && d.slow*slowShare >= d.commits)
+	t.watch(now, seen)
 }
 
 // adjust lowers the cap when congested, else raises it for every Adjust in
@@ -300,14 +313,14 @@ func (t *Throttle) adjust(now time.Time, since time.Duration, congested bool) {
 
 // trial runs the trial's uncapped half and keeps what it decided for
 // Holdoff; it reports whether the look must leave the cap as it is.
-func (t *Throttle) trial(now time.Time, commits, slow int64) bool {
+func (t *Throttle) trial(now time.Time, seen tally) bool {
 	if !t.trialEnd.IsZero() {
 		if now.Before(t.trialEnd) {
 			return true
 		}
 		t.trialEnd = time.Time{}
 		t.holdUntil = now.Add(Holdoff)
-		t.uncapped = 2*t.cappedShare > share(commits-t.trialCommits, slow-t.trialSlow)
+		t.uncapped = 2*t.cappedShare > seen.since(t.mark).share()
 		if t.uncapped {
 			t.gaveUp++
 			return true
@@ -321,32 +334,24 @@ func (t *Throttle) trial(now time.Time, commits, slow int64) bool {
 // watch measures the share of slow commits while the work is capped, a
 // Measure at a time, and starts a trial's uncapped half when a measure
 // finds a tenth or more slow, unless the last trial's decision holds.
-func (t *Throttle) watch(now time.Time, commits, slow int64) {
+func (t *Throttle) watch(now time.Time, seen tally) {
 	switch {
 	case t.rate == 0:
-		t.capStart = time.Time{}
+		t.markAt = time.Time{}
 		return
-	case t.capStart.IsZero():
-		t.capStart, t.capCommits, t.capSlow = now, commits, slow
+	case t.markAt.IsZero():
+		t.mark, t.markAt = seen, now
 		return
-	case now.Sub(t.capStart) < Measure:
+	case now.Sub(t.markAt) < Measure:
 		return
 	}
-	t.cappedShare = share(commits-t.capCommits, slow-t.capSlow)
-	t.capStart, t.capCommits, t.capSlow = now, commits, slow
+	t.cappedShare = seen.since(t.mark).share()
+	t.mark, t.markAt = seen, now
 	if t.cappedShare*slowShare < 1 || now.Before(t.holdUntil) {
 		return
 	}
-	t.resume, t.rate, t.capStart = t.rate, 0, time.Time{}
-	t.trialEnd, t.trialCommits, t.trialSlow = now.Add(Trial), commits, slow
-}
-
-// share is the share of slow commits among commits, 0 without any.
-func share(commits, slow int64) float64 {
-	if commits <= 0 {
-		return 0
-	}
-	return float64(slow) / float64(commits)
+	// The trial's uncapped run counts from the same mark.
+	t.resume, t.rate, t.markAt, t.trialEnd = t.rate, 0, time.Time{}, now.Add(Trial)
 }
 
 // measure adds units done at now to the rate measurement.

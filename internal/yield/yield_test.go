@@ -283,9 +283,9 @@ func TestCapThatHelpsIsKept(t *testing.T) {
 		t.Fatalf("rate %.0f, want the floor", r)
 	}
 	// Uncapped only for the trials: at most one a Holdoff, a Trial long.
-	max := int(2*yield.Trial/yield.Adjust) + 1
-	if len(uncapped) == 0 || len(uncapped) > max {
-		t.Fatalf("uncapped at %d looks in 2 Holdoffs, want 1 to %d (two trials)", len(uncapped), max)
+	most := int(2*yield.Trial/yield.Adjust) + 1
+	if len(uncapped) == 0 || len(uncapped) > most {
+		t.Fatalf("uncapped at %d looks in 2 Holdoffs, want 1 to %d (two trials)", len(uncapped), most)
 	}
 }
 
