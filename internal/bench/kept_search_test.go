@@ -2,7 +2,9 @@ package bench
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/volleyhq/volley/internal/store"
@@ -12,10 +14,12 @@ import (
 // BenchmarkKeptSearch times the scale run's body search (a customer id, in
 // one event of datasetCustomers) on the kept store, called on the store
 // itself as the API calls it (a page of 50, the count capped at 10,000),
-// so that a profile (-cpuprofile) shows the store's work alone. The store
-// is opened in place, not copied: the searches write nothing, but Open and
-// Close run PRAGMA optimize, which may refresh the planner's statistics in
-// it (as a node's start and stop on the store would):
+// so that a profile (-cpuprofile) shows the store's work alone; or the
+// searches VOLLEY_BENCH_SEARCH names, separated by commas, one
+// sub-benchmark each. The store is opened in place, not copied: the
+// searches write nothing, but Open and Close run PRAGMA optimize, which may
+// refresh the planner's statistics in it (as a node's start and stop on
+// the store would):
 //
 //	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept10m VOLLEY_BENCH_KEPT_EVENTS=10000000 \
 //	    go test -run '^$' -bench BenchmarkKeptSearch -benchtime 20x ./internal/bench
@@ -28,17 +32,25 @@ func BenchmarkKeptSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	p := store.EventListParams{ProjectID: project, Search: datasetCustomer(datasetCustomers / 2), Limit: 50,
-		Page: store.PageParams{CountLimit: 10_000}}
-	list, total, err := st.EventList(b.Context(), p) // warms the caches, as the scale run's first call
-	if err != nil {
-		b.Fatal(err)
+	texts := []string{datasetCustomer(datasetCustomers / 2)}
+	if v := os.Getenv("VOLLEY_BENCH_SEARCH"); v != "" {
+		texts = strings.Split(v, ",")
 	}
-	b.Logf("%q: a page of %d, total %d (estimated %v)", p.Search, len(list), total.N, total.Estimated)
-	for b.Loop() {
-		if _, _, err := st.EventList(b.Context(), p); err != nil {
-			b.Fatal(err)
-		}
+	for _, text := range texts {
+		b.Run(text, func(b *testing.B) {
+			p := store.EventListParams{ProjectID: project, Search: text, Limit: 50,
+				Page: store.PageParams{CountLimit: 10_000}}
+			list, total, err := st.EventList(b.Context(), p) // warms the caches, as the scale run's first call
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%q: a page of %d, total %d (estimated %v)", p.Search, len(list), total.N, total.Estimated)
+			for b.Loop() {
+				if _, _, err := st.EventList(b.Context(), p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

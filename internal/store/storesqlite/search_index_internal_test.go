@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -253,6 +254,72 @@ func TestSearchLooksUpARareWordAlone(t *testing.T) {
 		}
 		if _, total := searchIDs(t, s, conn.ProjectID, tc.text, 5); total != tc.total {
 			t.Errorf("search %q (rare up to %d): total %d, want %d", tc.text, tc.rareMax, total, tc.total)
+		}
+	}
+}
+
+// TestSearchTakesAWordWhoseEventsHoldTheText checks that a search of
+// several words takes the events holding one that more than searchRareMax
+// events hold as its candidates when the text is in enough of them (a
+// sample's share, rareShareMin), and the events holding every word when it
+// is not.
+func TestSearchTakesAWordWhoseEventsHoldTheText(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	events := storetest.Events(40, 0, conn, time.Now())
+	for i := range events {
+		events[i].Event.Body = []byte(`{"note":"alpha beta"}`) // 30
+		if i%4 == 0 {
+			events[i].Event.Body = []byte(`{"note":"alpha gamma"}`) // 10
+		}
+	}
+	if _, err := s.EventInsert(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	indexAll(t, s)
+	for _, tc := range []struct {
+		text              string
+		rareMax           int
+		candidates, total int
+	}{
+		{"alpha beta", 50, 40, 30}, // alpha in at most rareMax events: taken alone
+		{"alpha beta", 5, 40, 30},  // alpha in more, but three quarters of them hold the text: taken alone
+		{"beta alpha", 5, 30, 0},   // no event holds the text: the events holding both words
+		{"gamma alpha", 5, 10, 0},  // neither word's events hold it: both words, the ten holding gamma
+	} {
+		s.searchRareMax = tc.rareMax
+		c, walks, err := s.searchCandidates(t.Context(), s.search.set.Load(), tc.text)
+		if err != nil || walks {
+			t.Fatalf("searchCandidates(%q) walks %v, err %v", tc.text, walks, err)
+		}
+		if len(c.list) != tc.candidates {
+			t.Errorf("search %q (rare up to %d): %d candidates, want %d", tc.text, tc.rareMax, len(c.list), tc.candidates)
+		}
+		if _, total := searchIDs(t, s, conn.ProjectID, tc.text, 5); total != int64(tc.total) {
+			t.Errorf("search %q (rare up to %d): total %d, want %d", tc.text, tc.rareMax, total, tc.total)
+		}
+	}
+}
+
+// TestWordFrequencyEstimate checks the estimate of how many events hold a
+// word from the first ids a lookup found: a word whose first ten are in
+// the first fifth of the span is in about fifty.
+func TestWordFrequencyEstimate(t *testing.T) {
+	t.Parallel()
+	span := idSpan{first: 101, last: 200}
+	for _, tc := range []struct {
+		ids  string
+		want int64
+	}{
+		{"[101,102,104,106,108,110,112,114,116,120]", 50},
+		{"[191,200]", 2},
+		{"[150]", 2},
+		{"[]", math.MaxInt64},
+		{"[50]", math.MaxInt64}, // before the span: no estimate
+	} {
+		found := strings.Count(tc.ids, ",") + 1
+		if got := span.holders(found, tc.ids); got != tc.want {
+			t.Errorf("holders(%d, %s) = %d, want %d", found, tc.ids, got, tc.want)
 		}
 	}
 }
