@@ -2,13 +2,18 @@ package bench
 
 import (
 	"database/sql"
+	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/volleyhq/volley/internal/store"
 	"github.com/volleyhq/volley/internal/store/storesqlite"
+	"github.com/volleyhq/volley/internal/store/storetest"
+	"github.com/volleyhq/volley/internal/volley"
 )
 
 // BenchmarkKeptSearch times the scale run's body search (a customer id, in
@@ -19,12 +24,17 @@ import (
 // sub-benchmark each. The store is opened in place, not copied: the
 // searches write nothing, but Open and Close run PRAGMA optimize, which may
 // refresh the planner's statistics in it (as a node's start and stop on
-// the store would):
+// the store would). With VOLLEY_BENCH_SEARCH_NEWER=n, the store first
+// gets n events more than it was built with (if it has fewer), all with
+// the body the scale run ingests (realisticBody(-1), which names no
+// customer of the build), and indexed: the scale run's store at its list
+// step, whose newest events hold none of a search's candidates. They stay
+// in the kept store: give it a copy.
 //
 //	VOLLEY_BENCH_KEPT_DIR=/var/tmp/kept10m VOLLEY_BENCH_KEPT_EVENTS=10000000 \
 //	    go test -run '^$' -bench BenchmarkKeptSearch -benchtime 20x ./internal/bench
 func BenchmarkKeptSearch(b *testing.B) {
-	dir, _ := keptDir(b)
+	dir, events := keptDir(b)
 	path := filepath.Join(dir, "volley.db")
 	project := keptProject(b, path)
 	st, err := storesqlite.Open(b.Context(), storesqlite.Config{Path: path})
@@ -32,6 +42,9 @@ func BenchmarkKeptSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	if n := storetest.EnvInt(b, "VOLLEY_BENCH_SEARCH_NEWER", 0); n > 0 {
+		addNewer(b, st, path, project, events+n)
+	}
 	texts := []string{datasetCustomer(datasetCustomers / 2)}
 	if v := os.Getenv("VOLLEY_BENCH_SEARCH"); v != "" {
 		texts = strings.Split(v, ",")
@@ -67,4 +80,47 @@ func keptProject(b *testing.B, path string) uint64 {
 		b.Fatal(err)
 	}
 	return id
+}
+
+// addNewer adds events to the kept store st (in path, of project) until its
+// newest event id is upto, each with the scale run's ingest body and no
+// delivery, created now, and indexes them.
+func addNewer(b *testing.B, st *storesqlite.Store, path string, project uint64, upto int) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var newest, source uint64
+	err = db.QueryRowContext(b.Context(), `SELECT id, source_id FROM events ORDER BY id DESC LIMIT 1`).Scan(&newest, &source)
+	db.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.NewChaCha8([32]byte{1})
+	body := realisticBody(-1, 1024)
+	headers := http.Header{"Content-Type": {"application/json"}}
+	for left := upto - int(newest); left > 0; left -= 5000 {
+		batch := make([]store.NewEvent, min(left, 5000))
+		for i := range batch {
+			now := time.Now()
+			uid, err := volley.NewEventID(rng, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch[i].Event = volley.Event{UID: uid, ProjectID: project, SourceID: source, Method: http.MethodPost,
+				Headers: headers, Body: body, CreatedAt: now}
+		}
+		if _, err := st.EventInsert(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for {
+		res, err := st.SearchIndex(b.Context(), 5000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Done {
+			return
+		}
+	}
 }

@@ -675,6 +675,53 @@ func TestSearchCandidateWalk(t *testing.T) {
 	}
 }
 
+// TestSearchSkipsAWalkFarFromItsCandidates checks that a search whose
+// newest candidates are far behind the project's newest events looks its
+// candidates up without walking first (candidatesFar), with the same
+// answer.
+func TestSearchSkipsAWalkFarFromItsCandidates(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	// "tenth" in every tenth of 200 events, then 100 newer events without.
+	ins := searchEvents(t, s, conn, 200)
+	quiet := storetest.Events(100, 2, conn, time.Now().Add(time.Hour))
+	for i := range quiet {
+		quiet[i].Event.Body = []byte(`{"note":"quiet"}`)
+	}
+	if _, err := s.EventInsert(t.Context(), quiet); err != nil {
+		t.Fatal(err)
+	}
+	indexAll(t, s)
+	ps := s.search.set.Load()
+	c, walks, err := s.searchCandidates(t.Context(), ps, "tenth")
+	if err != nil || walks || len(c.list) != 20 {
+		t.Fatalf("searchCandidates(tenth): %d candidates, walks %v, err %v; want 20", len(c.list), walks, err)
+	}
+	// The page of 5 ends at the fifth newest tenth event, ins[150]: 49
+	// events of the 200 and the 100 quiet ones are newer.
+	p := store.EventListParams{ProjectID: conn.ProjectID, Search: "tenth", Limit: 5}
+	for _, tc := range []struct {
+		most int
+		far  bool
+	}{{100, true}, {148, true}, {149, false}, {1000, false}} {
+		tx, err := s.read.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		far, err := candidatesFar(t.Context(), tx, p, storesql.NoRoutes, c, tc.most)
+		tx.Rollback()
+		if err != nil || far != tc.far {
+			t.Errorf("candidatesFar(most %d) = %v (%v), want %v", tc.most, far, err, tc.far)
+		}
+	}
+	s.searchExactMax, s.candidateWalkMax = 5, 100 // a walk of 100 at most: skipped
+	got, total := searchIDs(t, s, conn.ProjectID, "tenth", 5)
+	want := []uint64{ins[190].ID, ins[180].ID, ins[170].ID, ins[160].ID, ins[150].ID}
+	if !slices.Equal(got, want) || total != 20 {
+		t.Errorf("search tenth: page %v, total %d; want %v, 20", got, total, want)
+	}
+}
+
 // TestSearchSampleEstimate checks a count estimated from a sample of
 // candidates of which some match: "common" alone finds every event, and
 // the text "common tenth" is in one in ten. A sample taken at a fixed
