@@ -114,13 +114,5 @@ func addNewer(b *testing.B, st *storesqlite.Store, path string, project uint64, 
 			b.Fatal(err)
 		}
 	}
-	for {
-		res, err := st.SearchIndex(b.Context(), 5000)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Done {
-			return
-		}
-	}
+	storetest.IndexAll(b, st)
 }
