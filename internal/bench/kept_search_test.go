@@ -36,14 +36,14 @@ import (
 func BenchmarkKeptSearch(b *testing.B) {
 	dir, events := keptDir(b)
 	path := filepath.Join(dir, "volley.db")
-	project := keptProject(b, path)
+	newest := keptNewest(b, path)
 	st, err := storesqlite.Open(b.Context(), storesqlite.Config{Path: path})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	if n := storetest.EnvInt(b, "VOLLEY_BENCH_SEARCH_NEWER", 0); n > 0 {
-		addNewer(b, st, path, project, events+n)
+		addNewer(b, st, newest, events+n)
 	}
 	texts := []string{datasetCustomer(datasetCustomers / 2)}
 	if v := os.Getenv("VOLLEY_BENCH_SEARCH"); v != "" {
@@ -51,7 +51,7 @@ func BenchmarkKeptSearch(b *testing.B) {
 	}
 	for _, text := range texts {
 		b.Run(text, func(b *testing.B) {
-			p := store.EventListParams{ProjectID: project, Search: text, Limit: 50,
+			p := store.EventListParams{ProjectID: newest.project, Search: text, Limit: 50,
 				Page: store.PageParams{CountLimit: 10_000}}
 			list, total, err := st.EventList(b.Context(), p) // warms the caches, as the scale run's first call
 			if err != nil {
@@ -67,39 +67,33 @@ func BenchmarkKeptSearch(b *testing.B) {
 	}
 }
 
-// keptProject returns the id of the kept store's project, the only one
-// holding events.
-func keptProject(b *testing.B, path string) uint64 {
+// keptEvent is the kept store's newest event: its id, and its project and
+// source, the only ones holding events.
+type keptEvent struct{ id, project, source uint64 }
+
+// keptNewest reads the kept store's newest event.
+func keptNewest(b *testing.B, path string) keptEvent {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	var id uint64
-	if err := db.QueryRowContext(b.Context(), `SELECT project_id FROM events ORDER BY id DESC LIMIT 1`).Scan(&id); err != nil {
+	var e keptEvent
+	if err := db.QueryRowContext(b.Context(), `SELECT id, project_id, source_id FROM events ORDER BY id DESC LIMIT 1`).
+		Scan(&e.id, &e.project, &e.source); err != nil {
 		b.Fatal(err)
 	}
-	return id
+	return e
 }
 
-// addNewer adds events to the kept store st (in path, of project) until its
+// addNewer adds events to the kept store st after its newest until the
 // newest event id is upto, each with the scale run's ingest body and no
 // delivery, created now, and indexes them.
-func addNewer(b *testing.B, st *storesqlite.Store, path string, project uint64, upto int) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var newest, source uint64
-	err = db.QueryRowContext(b.Context(), `SELECT id, source_id FROM events ORDER BY id DESC LIMIT 1`).Scan(&newest, &source)
-	db.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
+func addNewer(b *testing.B, st *storesqlite.Store, newest keptEvent, upto int) {
 	rng := rand.NewChaCha8([32]byte{1})
 	body := realisticBody(-1, 1024)
 	headers := http.Header{"Content-Type": {"application/json"}}
-	for left := upto - int(newest); left > 0; left -= 5000 {
+	for left := upto - int(newest.id); left > 0; left -= 5000 {
 		batch := make([]store.NewEvent, min(left, 5000))
 		for i := range batch {
 			now := time.Now()
@@ -107,7 +101,7 @@ func addNewer(b *testing.B, st *storesqlite.Store, path string, project uint64, 
 			if err != nil {
 				b.Fatal(err)
 			}
-			batch[i].Event = volley.Event{UID: uid, ProjectID: project, SourceID: source, Method: http.MethodPost,
+			batch[i].Event = volley.Event{UID: uid, ProjectID: newest.project, SourceID: newest.source, Method: http.MethodPost,
 				Headers: headers, Body: body, CreatedAt: now}
 		}
 		if _, err := st.EventInsert(b.Context(), batch); err != nil {

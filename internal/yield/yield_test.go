@@ -289,6 +289,8 @@ func TestCapThatHelpsIsKept(t *testing.T) {
 	}
 }
 
+// TestIdleWorkForgetsItsTrial checks that a trial under way when the work
+// goes idle is dropped, not decided on the commits made while it was idle.
 func TestIdleWorkForgetsItsTrial(t *testing.T) {
 	t.Parallel()
 	fc, sig, th := setup(t)
