@@ -35,6 +35,9 @@ func (s *Store) storePayload(e *volley.Event) storedPayload {
 // with the sqlite driver, once per process: the driver keeps them for every
 // connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
+	if _, err := configurePageMemory(); err != nil {
+		return err
+	}
 	// volley_decode(compressed, value) is value decoded when compressed is
 	// not 0: migration 0005's down step, which puts payloads back into
 	// events, needs it.
