@@ -47,40 +47,39 @@ func pageMemoryBytes() int {
 // size Volley's stores are made with, SQLite's default.
 const pageMemoryPage = 4096
 
-// configurePageMemory gives SQLite its page buffer, and says whether it
-// took it.
-func configurePageMemory() (bool, error) {
+// configurePageMemory gives SQLite its page buffer.
+func configurePageMemory() error {
 	if os.Getenv("VOLLEY_SQLITE_PAGE_MEMORY") == "malloc" {
-		return false, nil
+		return nil
 	}
 	tls := libc.NewTLS()
 	defer tls.Close()
-	// Three variadic arguments of 8 bytes each (libc.VaList's slot).
-	va := libc.Xmalloc(tls, 3*8)
-	hdr := libc.Xmalloc(tls, 8)
-	if va == 0 || hdr == 0 {
-		return false, fmt.Errorf("configure page memory: out of memory")
+	// Room for three variadic arguments of 8 bytes each (libc.VaList's
+	// slot), and for the int SQLite writes the page header's size to.
+	va := libc.Xmalloc(tls, 4*8)
+	if va == 0 {
+		return fmt.Errorf("configure page memory: out of memory")
 	}
 	defer libc.Xfree(tls, va)
-	defer libc.Xfree(tls, hdr)
+	hdr := va + 3*8
 	if rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PCACHE_HDRSZ, libc.VaList(va, hdr)); rc != sqlite3.SQLITE_OK {
-		return false, fmt.Errorf("configure page memory: page header size: SQLite error %d", rc)
+		return fmt.Errorf("configure page memory: page header size: SQLite error %d", rc)
 	}
 	slot := (pageMemoryPage + int(*(*int32)(offHeap(hdr))) + 7) &^ 7
 	n := pageMemoryBytes() / slot
 	buf := libc.Xmalloc(tls, types.Size_t(n*slot))
 	if buf == 0 {
-		return false, fmt.Errorf("configure page memory: out of memory for %d bytes", n*slot)
+		return fmt.Errorf("configure page memory: out of memory for %d bytes", n*slot)
 	}
 	switch rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PAGECACHE, libc.VaList(va, buf, int32(slot), int32(n))); rc {
 	case sqlite3.SQLITE_OK:
-		return true, nil // the buffer is SQLite's for the life of the process
+		return nil // the buffer is SQLite's for the life of the process
 	case sqlite3.SQLITE_MISUSE: // SQLite already started in this process
 		libc.Xfree(tls, buf)
-		return false, nil
+		return nil
 	default:
 		libc.Xfree(tls, buf)
-		return false, fmt.Errorf("configure page memory: SQLite error %d", rc)
+		return fmt.Errorf("configure page memory: SQLite error %d", rc)
 	}
 }
 

@@ -35,7 +35,7 @@ func (s *Store) storePayload(e *volley.Event) storedPayload {
 // with the sqlite driver, once per process: the driver keeps them for every
 // connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
-	if _, err := configurePageMemory(); err != nil {
+	if err := configurePageMemory(); err != nil {
 		return err
 	}
 	// volley_decode(compressed, value) is value decoded when compressed is
