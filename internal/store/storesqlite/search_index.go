@@ -516,8 +516,8 @@ func (s *Store) searchCandidates(ctx context.Context, ps *partSet, text string) 
 // to room, and taken when the text is in at least one in rareShareMin of a
 // sample of its events, whose page then fills after a few checks (a
 // customer id, `cus_000500`, when `000500` is in some thousands of events
-// more than searchRareMax and `cus` in every one, is the usual case). It reports false when no word is
-// taken. parts are the ids the parts cover.
+// more than searchRareMax and `cus` in every one, is the usual case). It
+// reports false when no word is taken. parts are the ids the parts cover.
 func (s *Store) oneWord(ctx context.Context, tx *sql.Tx, query string, terms []string, text string, room int, parts idSpan) (string, bool, error) {
 	lookup := func(t string, most int) (found int, ids string, err error) {
 		err = tx.QueryRowContext(ctx, query, ftsQuery([]string{t}), most+1).Scan(&found, &ids)
