@@ -16,8 +16,10 @@ import (
 // costs under ingestion. In WAL mode a connection drops its whole cache
 // when it starts a read after another connection committed, freeing every
 // page under the page cache's process-wide mutex (which every
-// connection's reads and commits take) and handing the memory back to the
-// kernel page by page (docs/benchmarks.md "The first PUT's stall, found").
+// connection's reads and commits take); pages freed to the allocator went
+// back to the kernel page by page (docs/benchmarks.md "The first PUT's
+// stall, found"), which the page buffer (pagecache.go) avoids:
+// VOLLEY_SQLITE_PAGE_MEMORY=malloc in the environment measures without it.
 // On one read connection with a cache of each size, over 60,000 indexed
 // events of searchBody, each round runs three body searches, commits one
 // event on the writer, and looks up the source by its ingestion id as

@@ -57,13 +57,15 @@ const (
 	// a round copying beside the writer before background writers wait
 	// for it.
 	checkpointThrottleFrames = 1024
+	// checkpointCacheKiB is the checkpointer connection's page cache.
+	checkpointCacheKiB = 2 << 10
 )
 
 // startCheckpoints turns the write connection's checkpoints off and starts
 // the checkpointer on a connection of its own (s.ckpt). stopCheckpoints
 // stops its loop and leaves the connection to Close.
 func (s *Store) startCheckpoints(path string) error {
-	db, err := sql.Open("sqlite", dsn(path, connCheckpoint, 2<<10))
+	db, err := sql.Open("sqlite", dsn(path, connCheckpoint, checkpointCacheKiB))
 	if err != nil {
 		return fmt.Errorf("sqlite: open checkpointer: %w", err)
 	}

@@ -31,10 +31,14 @@ func (s *Store) storePayload(e *volley.Event) storedPayload {
 	return p
 }
 
-// registerFunctions registers the SQL functions the store's queries use
-// with the sqlite driver, once per process: the driver keeps them for every
-// connection it opens afterwards.
+// registerFunctions gives SQLite its page memory (pagecache.go) and
+// registers the SQL functions the store's queries use with the sqlite
+// driver, once per process, before the store opens any connection: the
+// driver keeps the functions for every connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
+	if err := configurePageMemory(); err != nil {
+		return err
+	}
 	// volley_decode(compressed, value) is value decoded when compressed is
 	// not 0: migration 0005's down step, which puts payloads back into
 	// events, needs it.

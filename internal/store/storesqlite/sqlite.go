@@ -146,14 +146,17 @@ const writeCacheKiB = 32 << 10
 // serves only the pages one statement revisits, and costs its whole size
 // at the start of the next: the pages are freed one by one under the page
 // cache's process-wide mutex, which every connection's reads and commits
-// take, and the allocator hands them back to the kernel (madvise) as it
-// goes. A 16 MiB cache a body search had filled held the writer for 200 ms
-// while the next read on that connection dropped it. A smaller cache bounds
-// that but does not remove it: how many frees reach the kernel depends on
-// the allocator's pool, and a drop of 512 KiB still took up to 88 ms in a
-// fresh process (docs/benchmarks.md "The first PUT's stall, found";
-// BenchmarkReaderCacheReset).
+// take. Freed to the allocator, which hands memory back to the kernel
+// (madvise) as it goes, a 16 MiB cache a body search had filled held the
+// writer for 200 ms, and a 512 KiB one up to 88 ms (docs/benchmarks.md
+// "The first PUT's stall, found"); pages now come from a buffer of their
+// own and a drop frees none (pagecache.go), but a bigger cache did not
+// make the searches faster (BenchmarkReaderCacheReset), so it stays small.
 const readCacheKiB = 512
+
+// defaultReadConns is how many read connections a store opens unless its
+// Config says.
+func defaultReadConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Open opens (creating if needed) the database at cfg.Path, takes the
 // process lock beside it so that no second process can open it, and applies
@@ -247,7 +250,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 
 	n := cfg.ReadConns
 	if n <= 0 {
-		n = max(4, 2*runtime.GOMAXPROCS(0))
+		n = defaultReadConns()
 	}
 	read, err := sql.Open("sqlite", dsn(cfg.Path, connRead, readCacheKiB))
 	if err != nil {

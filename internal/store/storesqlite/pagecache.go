@@ -1,0 +1,89 @@
+package storesqlite
+
+import (
+	"fmt"
+	"os"
+	"unsafe"
+
+	"modernc.org/libc"
+	"modernc.org/libc/sys/types"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Page memory. In WAL mode a connection drops its whole page cache when it
+// starts a read after another connection committed, which under ingestion
+// is nearly every read. This build of SQLite keeps one page cache group for
+// every connection of the process, so a drop frees each page under the
+// group's mutex, which every connection's reads and commits take, and the
+// driver's allocator hands emptied memory back to the kernel one madvise
+// at a time: a read connection dropping the pages a body search had left
+// held every commit and ingest behind it for 100-240 ms
+// (docs/benchmarks.md, "The first PUT's stall, found", and "Page memory of
+// its own").
+//
+// So SQLite gets its page memory from one buffer taken at start
+// (SQLITE_CONFIG_PAGECACHE): a page freed goes back on SQLite's own list
+// of free slots and never reaches the allocator, and a drop is a walk of
+// that list. The buffer is address space until SQLite first uses a slot,
+// and it reuses the slots freed last first, so the resident part is what
+// the caches hold at their fullest, as before. Pages beyond it (more
+// stores open in one process than it was sized for) come from the
+// allocator as before.
+//
+// SQLite takes the setting only before its first connection in the
+// process, so it is made once, by registerFunctions, before the store opens
+// any; a process that opened a connection before (a test opening a file
+// directly) keeps the allocator. VOLLEY_SQLITE_PAGE_MEMORY=malloc keeps it
+// too: the way back, and the comparison in the benchmarks.
+
+// pageMemoryBytes is the buffer's size: the caches of one store's
+// connections (writer, readers as Open makes them by default,
+// checkpointer) and 8 MiB for SQLite's temporary tables.
+func pageMemoryBytes() int {
+	return (writeCacheKiB+defaultReadConns()*readCacheKiB+checkpointCacheKiB)<<10 + 8<<20
+}
+
+// pageMemoryPage is the largest page the buffer's slots hold: the page
+// size Volley's stores are made with, SQLite's default.
+const pageMemoryPage = 4096
+
+// configurePageMemory gives SQLite its page buffer.
+func configurePageMemory() error {
+	if os.Getenv("VOLLEY_SQLITE_PAGE_MEMORY") == "malloc" {
+		return nil
+	}
+	tls := libc.NewTLS()
+	defer tls.Close()
+	// Room for three variadic arguments of 8 bytes each (libc.VaList's
+	// slot), and for the int SQLite writes the page header's size to.
+	va := libc.Xmalloc(tls, 4*8)
+	if va == 0 {
+		return fmt.Errorf("configure page memory: out of memory")
+	}
+	defer libc.Xfree(tls, va)
+	hdr := va + 3*8
+	if rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PCACHE_HDRSZ, libc.VaList(va, hdr)); rc != sqlite3.SQLITE_OK {
+		return fmt.Errorf("configure page memory: page header size: SQLite error %d", rc)
+	}
+	slot := (pageMemoryPage + int(*(*int32)(offHeap(hdr))) + 7) &^ 7
+	n := pageMemoryBytes() / slot
+	buf := libc.Xmalloc(tls, types.Size_t(n*slot))
+	if buf == 0 {
+		return fmt.Errorf("configure page memory: out of memory for %d bytes", n*slot)
+	}
+	switch rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PAGECACHE, libc.VaList(va, buf, int32(slot), int32(n))); rc {
+	case sqlite3.SQLITE_OK:
+		return nil // the buffer is SQLite's for the life of the process
+	case sqlite3.SQLITE_MISUSE: // SQLite already started in this process
+		libc.Xfree(tls, buf)
+		return nil
+	default:
+		libc.Xfree(tls, buf)
+		return fmt.Errorf("configure page memory: SQLite error %d", rc)
+	}
+}
+
+// offHeap is the allocator's address a as a pointer. The memory is not the
+// Go heap's, so the collector ignores it; the indirection only keeps vet's
+// uintptr check, which cannot tell, quiet.
+func offHeap(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }
