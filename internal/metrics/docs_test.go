@@ -40,10 +40,11 @@ func registered(t *testing.T) []string {
 		}
 	}
 	// Read from the store at scrape time: present when a store is given
-	// (the writer's, when it has a single writer), and the caps on bulk work
-	// when the node has them.
+	// (the writer's and the page buffer's on SQLite), and the caps on bulk
+	// work when the node has them.
 	return append(names, "volley_delivery_backlog", "volley_delivery_oldest_due_age_seconds",
-		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds", "volley_bulk_rate_cap",
+		"volley_store_writer_wait_seconds", "volley_store_writer_hold_seconds",
+		"volley_store_page_buffer_slots", "volley_store_page_overflow_bytes", "volley_bulk_rate_cap",
 		"volley_bulk_yield_given_up_total")
 }
 

@@ -79,6 +79,9 @@ type Config struct {
 	// Writer is read at each scrape for the single writer's waits and
 	// holds (SQLite); nil leaves them out.
 	Writer store.WriterStats
+	// PageMemory is read at each scrape for SQLite's page buffer; nil
+	// leaves it out.
+	PageMemory store.PageMemoryStats
 	// Yield is read at each scrape for the caps on bulk work (package
 	// yield); nil (bulk work never yields) leaves them out.
 	Yield *yield.Signal
@@ -197,6 +200,9 @@ func New(cfg Config) *Metrics {
 	}
 	if cfg.Writer != nil {
 		m.reg.MustRegister(writerCollector{stats: cfg.Writer})
+	}
+	if cfg.PageMemory != nil {
+		m.reg.MustRegister(pageMemoryCollector{stats: cfg.PageMemory})
 	}
 	if cfg.Yield != nil {
 		m.reg.MustRegister(yieldCollector{sig: cfg.Yield})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -291,6 +292,19 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	if got, ok := value(fams, "volley_store_writer_wait_seconds", "kind=finish"); !ok || got < 1 {
 		t.Errorf("outcome writer waits %v (present %v), want at least 1", got, ok)
+	}
+	// SQLite's page buffer: the node's caches hold pages of it. (Whether
+	// they overflow it depends on the other tests' stores open in this
+	// process meanwhile: only the gauge's presence is checked.)
+	if os.Getenv("VOLLEY_SQLITE_PAGE_MEMORY") != "malloc" {
+		used, okUsed := value(fams, "volley_store_page_buffer_slots", "state=used")
+		free, okFree := value(fams, "volley_store_page_buffer_slots", "state=free")
+		if !okUsed || !okFree || used < 1 || free < 1 {
+			t.Errorf("page buffer slots: used %v (present %v), free %v (present %v); want both above 0", used, okUsed, free, okFree)
+		}
+		if got, ok := value(fams, "volley_store_page_overflow_bytes"); !ok || got < 0 {
+			t.Errorf("page overflow bytes %v (present %v), want a gauge of bytes", got, ok)
+		}
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "go_gc_duration_seconds"} {
 		if fams[name] == nil {

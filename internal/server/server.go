@@ -210,8 +210,9 @@ func New(cfg Config) (*Server, error) {
 	policy := egress.NewPolicy(cfg.EgressAllow)
 
 	clk := clock.Clock(clock.WithNow(cfg.NowFunc))
-	cluster, _ := cfg.Store.(store.Cluster)    // nil for a store owned by one process
-	writer, _ := cfg.Store.(store.WriterStats) // nil for a store with many writers
+	cluster, _ := cfg.Store.(store.Cluster)         // nil for a store owned by one process
+	writer, _ := cfg.Store.(store.WriterStats)      // nil for a store with many writers
+	pageMem, _ := cfg.Store.(store.PageMemoryStats) // nil unless SQLite
 	// Bulk work yields to ingestion on the machine's real time, whatever
 	// NowFunc says: it paces work, it does not schedule it.
 	target := cfg.IngestCommitTarget
@@ -220,7 +221,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ingestYield := yield.NewSignal(clock.Real{}, target)
 	met := metrics.New(metrics.Config{
-		Backlog: cfg.Store, Writer: writer, Yield: ingestYield, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
+		Backlog: cfg.Store, Writer: writer, PageMemory: pageMem, Yield: ingestYield, DestinationLabels: cfg.MetricsDestinationLabels, NowFunc: cfg.NowFunc, Logger: cfg.Logger,
 	})
 	var tracer trace.Tracer // nil: no tracing
 	if cfg.TracerProvider != nil {

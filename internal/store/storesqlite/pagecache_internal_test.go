@@ -49,8 +49,16 @@ func TestPagesFromTheBuffer(t *testing.T) {
 	if err := s.read.QueryRowContext(t.Context(), `SELECT count(*) FROM sqlite_schema`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if used := pageSlotsUsed(t); used <= before {
+	used := pageSlotsUsed(t)
+	if used <= before {
 		t.Errorf("open store: %d page slots used, %d before; want more", used, before)
+	}
+	// What the node's metrics show: the buffer's slots, some used, and
+	// no page beyond it (the store's caches fit; its checkpointer may
+	// take a page meanwhile, so the count is not compared exactly).
+	slots, _ := pageBuffer()
+	if pm := s.PageMemory(); slots == 0 || pm.Slots != int64(slots) || pm.Used <= before || pm.Used > pm.UsedMax || pm.UsedMax > pm.Slots || pm.OverflowBytes != 0 {
+		t.Errorf("PageMemory() = %+v, want %d slots, more than %d used, at most UsedMax, no overflow", pm, slots, before)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

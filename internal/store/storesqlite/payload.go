@@ -36,7 +36,7 @@ func (s *Store) storePayload(e *volley.Event) storedPayload {
 // driver, once per process, before the store opens any connection: the
 // driver keeps the functions for every connection it opens afterwards.
 var registerFunctions = sync.OnceValue(func() error {
-	if err := configurePageMemory(); err != nil {
+	if _, err := pageBuffer(); err != nil {
 		return err
 	}
 	// volley_decode(compressed, value) is value decoded when compressed is
