@@ -227,6 +227,10 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 	var ds *dataset
 	err = prepareStore(ctx, ls, r.key, r.scaleGraph(&g), func(ctx context.Context, st store.Store) (err error) {
 		ds, err = r.fillBig(ctx, st, g, ls.finishBatch)
+		if pm, ok := st.(store.PageMemoryStats); ok && err == nil {
+			pages := pm.PageMemory()
+			r.rep.buildPages = &pages
+		}
 		return err
 	})
 	if err != nil {
@@ -247,6 +251,9 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 	fmt.Fprintf(r.out, "built %d events in %.1f s (%.0f/s, %d batches at once), %s\n", ds.Events, ds.Took.Seconds(), float64(ds.Events)/ds.Took.Seconds(), r.buildWorkers(), sizeText(r.rep.sizeBuilt, ds.Events))
 	if r.rep.indexed > 0 {
 		fmt.Fprintf(r.out, "search index: %d events indexed in %.1f s (%.0f/s)\n", r.rep.indexed, r.rep.indexTook.Seconds(), float64(r.rep.indexed)/r.rep.indexTook.Seconds())
+	}
+	if r.rep.buildPages != nil {
+		fmt.Fprintf(r.out, "page buffer: %s\n", pagesText(*r.rep.buildPages))
 	}
 
 	s := &scaleSteps{scaleRun: r, ls: ls, g: g, ds: ds}

@@ -5,17 +5,22 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/volleyhq/volley/internal/store"
 )
 
 // scaleReport is what a scale run measured, rendered as one table.
 type scaleReport struct {
-	store                  string
-	events, backlog        int
-	clients, probeRate     int
-	runs                   int // the runs asked of each list query
-	build                  time.Duration
-	indexed                int           // events the build's search index pass indexed (SQLite)
-	indexTook              time.Duration // how long it took
+	store              string
+	events, backlog    int
+	clients, probeRate int
+	runs               int // the runs asked of each list query
+	build              time.Duration
+	indexed            int           // events the build's search index pass indexed (SQLite)
+	indexTook          time.Duration // how long it took
+	// buildPages is SQLite's page buffer in the building process once the
+	// build is done: its fullest moment is the build's.
+	buildPages             *store.PageMemory
 	emptyIngest, bigIngest stats
 	puts                   []statusPut
 	pauseProbe             probeStats
@@ -207,6 +212,9 @@ func (r *scaleReport) rows() [][3]string {
 		build += fmt.Sprintf("; search index filled after it: %d events in %.1f s (%.0f/s)",
 			r.indexed, r.indexTook.Seconds(), float64(r.indexed)/r.indexTook.Seconds())
 	}
+	if r.buildPages != nil {
+		build += "; SQLite's page buffer: " + pagesText(*r.buildPages)
+	}
 	rows := [][3]string{
 		{"build (store API, " + fmt.Sprint(scaleBatch) + " events a batch)", build, "10M in reasonable time"},
 		{fmt.Sprintf("ingest, %d clients, empty store", r.clients), ingestText(r.emptyIngest, nil), ""},
@@ -259,4 +267,14 @@ func (r *scaleReport) render(out io.Writer) {
 	for _, row := range r.rows() {
 		fmt.Fprintf(out, "| %s | %s | %s |\n", esc(row[0]), esc(row[1]), esc(row[2]))
 	}
+}
+
+// pagesText says how full SQLite's page buffer got: a build whose caches
+// outgrew it ran with SQLite under memory pressure, its caches no longer
+// growing.
+func pagesText(pm store.PageMemory) string {
+	if pm.Slots == 0 {
+		return fmt.Sprintf("none (pages from the allocator: %d bytes now)", pm.OverflowBytes)
+	}
+	return fmt.Sprintf("%d of %d slots used at most (%d now), %d bytes beyond it now", pm.UsedMax, pm.Slots, pm.Used, pm.OverflowBytes)
 }

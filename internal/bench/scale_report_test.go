@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/volleyhq/volley/internal/store"
 )
 
 // sampleReport is a report of a finished run.
@@ -25,7 +27,8 @@ func sampleReport() *scaleReport {
 			{listQuery{"requests?search= body text", "/z"}, queryTiming{median: 31 * time.Second, p99: 32 * time.Second, runs: 2, total: 3}},
 		},
 		sizeBuilt: 2 << 20, sizeDrained: 3 << 20, sizePurged: 1 << 20, sizeSettled: 1 << 19, settleTook: 12 * time.Second, eventsDrained: 1024,
-		rss: []rssStep{{"ingest, empty store", 30}, {"drain", 61}},
+		rss:        []rssStep{{"ingest, empty store", 30}, {"drain", 61}},
+		buildPages: &store.PageMemory{Slots: 100, Used: 40, UsedMax: 90, OverflowBytes: 8192},
 	}
 }
 
@@ -36,7 +39,7 @@ func TestScaleReportRender(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"| What | SQLite, 1000 events | target (issue 8) |\n|---|---|---|\n",
-		"| build (store API, 5000 events a batch) | 1000 events in 2.0 s: 500/s | 10M in reasonable time |",
+		"| build (store API, 5000 events a batch) | 1000 events in 2.0 s: 500/s; SQLite's page buffer: 90 of 100 slots used at most (40 now), 8192 bytes beyond it now | 10M in reasonable time |",
 		"| ingest, 16 clients, empty store | 5000/s, p50 1.0 ms, p99 4.0 ms, 0 errors |  |",
 		"| ingest, 16 clients, 1000 events | 4000/s, p50 2.0 ms, p99 8.0 ms, 0 errors (80 % of the empty store's rate) | ≥ 80 % of the empty store's |",
 		"| `PUT` connection enabled / paused, 500 held; ingest at 200/s meanwhile | slowest 30 ms (enabled 12 ms, paused 30 ms); probe p50 1.0 ms, p99 3.0 ms",
