@@ -94,9 +94,13 @@ func configurePageMemory() (int, error) {
 	}
 }
 
-// PageMemory implements store.PageMemoryStats from SQLite's own counters:
-// no I/O, one short lock of SQLite's page memory.
-func (s *Store) PageMemory() store.PageMemory {
+// PageMemory implements store.PageMemoryStats: pageMemory, which the
+// buffer being the process's, is the same for every store.
+func (s *Store) PageMemory() store.PageMemory { return pageMemory() }
+
+// pageMemory reads the page buffer's use from SQLite's own counters: no
+// I/O, one short lock of SQLite's page memory.
+func pageMemory() store.PageMemory {
 	slots, _ := pageBuffer()
 	pm := store.PageMemory{Slots: int64(slots)}
 	tls := libc.NewTLS()
