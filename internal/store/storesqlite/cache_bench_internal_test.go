@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func BenchmarkReaderCacheReset(b *testing.B) {
 	pool := s.read
 	defer func() { s.read = pool }()
 	uid := 0
-	for _, kib := range []int{16 << 10, 2 << 10, readCacheKiB, 256} {
+	for _, kib := range []int{16 << 10, readCacheKiB, 2 << 10, readCacheMallocKiB, 256} {
 		b.Run(fmt.Sprintf("cache=%dKiB", kib), func(b *testing.B) {
 			r, err := sql.Open("sqlite", dsn(path, connRead, kib))
 			if err != nil {
@@ -76,6 +78,55 @@ func BenchmarkReaderCacheReset(b *testing.B) {
 			b.ReportMetric(float64(searching.Microseconds())/float64(b.N)/1000, "ms/3-searches")
 			b.ReportMetric(float64(lookups.Microseconds())/float64(b.N)/1000, "ms/lookup")
 			b.ReportMetric(float64(slowest.Microseconds())/1000, "ms-max/lookup")
+		})
+	}
+}
+
+// BenchmarkIndexFillReaderCache measures what the read connections' cache
+// size does to the writer's (see readCacheKiB): for each size, a fresh
+// store of VOLLEY_BENCH_FILL_EVENTS events of searchBody (default
+// 200,000) has its search index filled in batches of 5,000, as the scale
+// bench fills it, in parts of 1,024 events, so that the schema every
+// reader reads again after a part is added is as big as a 10M-event
+// store's with its parts of 65,536. It reports the fill's rate and the
+// writer's cache when it ends (32 MiB when full).
+//
+//	go test -run '^$' -bench BenchmarkIndexFillReaderCache -benchtime 1x -count 2 ./internal/store/storesqlite
+func BenchmarkIndexFillReaderCache(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("VOLLEY_BENCH_FILL_EVENTS")); err == nil && v > 0 {
+		n = v
+	}
+	for _, kib := range []int{readCacheMallocKiB, readCacheKiB} {
+		b.Run(fmt.Sprintf("cache=%dKiB", kib), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "volley.db")
+			s, _ := benchStoreAt(b, path, n, searchBody)
+			s.search.events = 1024
+			r, err := sql.Open("sqlite", dsn(path, connRead, kib))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			r.SetMaxOpenConns(defaultReadConns())
+			pool := s.read
+			s.read = r
+			defer func() { s.read = pool }()
+			var took time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for {
+					res, err := s.SearchIndex(context.Background(), 5000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if res.Done {
+						break
+					}
+				}
+				took = time.Since(start)
+			}
+			b.ReportMetric(float64(n)/took.Seconds(), "events/s")
+			b.ReportMetric(float64(cacheUsed(b, s.write))/(1<<20), "writer-cache-MiB")
 		})
 	}
 }

@@ -139,20 +139,41 @@ var ErrLocked = errors.New("in use by another Volley process")
 // in it.
 const writeCacheKiB = 32 << 10
 
-// readCacheKiB is the page cache of each read connection, small on
-// purpose. In WAL mode a connection drops its whole cache when it starts a
-// read after another connection committed, which under ingestion is nearly
-// every read (every statement outside a transaction is one), so a cache
-// serves only the pages one statement revisits, and costs its whole size
-// at the start of the next: the pages are freed one by one under the page
-// cache's process-wide mutex, which every connection's reads and commits
-// take. Freed to the allocator, which hands memory back to the kernel
-// (madvise) as it goes, a 16 MiB cache a body search had filled held the
-// writer for 200 ms, and a 512 KiB one up to 88 ms (docs/benchmarks.md
-// "The first PUT's stall, found"); pages now come from a buffer of their
-// own and a drop frees none (pagecache.go), but a bigger cache did not
-// make the searches faster (BenchmarkReaderCacheReset), so it stays small.
-const readCacheKiB = 512
+// readCacheKiB is the page cache of each read connection: big enough for
+// what one statement reads, a body search's candidates or the schema a
+// connection reads again after every change to it (the search index's parts
+// make it about 800 KiB at 10M events), because of how this build of SQLite
+// keeps pages. Every connection of the process shares one page cache group
+// (pagecache.go) with one list of the pages least recently used, and a
+// connection whose cache is full takes that list's oldest page, whoever's
+// it is: a read of more pages than its cache holds took, page by page, the
+// write connection's, and dropped them at its next read (in WAL mode a
+// connection drops its whole cache when it starts a read after another
+// connection committed, nearly every read under ingestion). With 512 KiB
+// per reader, filling the search index of a 10M-event store emptied the
+// writer's 32 MiB cache down to a few pages (docs/benchmarks.md, "Readers
+// that emptied the writer's cache"). A read of more than readCacheKiB
+// still takes the writer's oldest pages.
+//
+// A bigger cache costs more to drop: without the page buffer (the
+// allocator, VOLLEY_SQLITE_PAGE_MEMORY=malloc) freeing a 2 MiB cache held
+// every commit behind it for up to 49 ms, so readers keep
+// readCacheMallocKiB there (readCache).
+const readCacheKiB = 4 << 10
+
+// readCacheMallocKiB is readCacheKiB when SQLite's pages come from the
+// allocator: small, as the drop's cost is per page (docs/benchmarks.md
+// "The first PUT's stall, found").
+const readCacheMallocKiB = 512
+
+// readCache is the read connections' page cache in KiB, by where SQLite
+// takes its pages from (pageBuffer, set before the first connection).
+func readCache() int {
+	if slots, _ := pageBuffer(); slots > 0 {
+		return readCacheKiB
+	}
+	return readCacheMallocKiB
+}
 
 // defaultReadConns is how many read connections a store opens unless its
 // Config says.
@@ -252,7 +273,7 @@ func OpenNoMigrate(cfg Config) (*Store, error) {
 	if n <= 0 {
 		n = defaultReadConns()
 	}
-	read, err := sql.Open("sqlite", dsn(cfg.Path, connRead, readCacheKiB))
+	read, err := sql.Open("sqlite", dsn(cfg.Path, connRead, readCache()))
 	if err != nil {
 		write.Close()
 		unlock()
