@@ -368,8 +368,8 @@ func (s *scaleSteps) step(name string, run func() error) error {
 	return nil
 }
 
-// live runs the steps on one node: ingest, lists, pause and resume, drain,
-// and the store's size after them.
+// live runs the steps on one node: ingest, ingest in turns with an empty
+// store, lists, pause and resume, drain, and the store's size after them.
 func (s *scaleSteps) live(ctx context.Context) error {
 	n, peak, stop, err := s.startNode(ctx, s.ls)
 	if err != nil {
@@ -385,6 +385,9 @@ func (s *scaleSteps) live(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := s.step("ingest in turns", func() error { return s.turnsIngest(ctx) }); err != nil {
 		return err
 	}
 	if err := s.step("lists", func() error { return s.lists(ctx) }); err != nil {

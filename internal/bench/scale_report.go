@@ -22,6 +22,7 @@ type scaleReport struct {
 	// build is done: its fullest moment is the build's.
 	buildPages             *store.PageMemory
 	emptyIngest, bigIngest stats
+	turns                  turnsResult // ingest on the big store and an empty one in turns
 	puts                   []statusPut
 	pauseProbe             probeStats
 	burst                  drainResult // the empty store's held ingest, delivered
@@ -219,7 +220,8 @@ func (r *scaleReport) rows() [][3]string {
 		{"build (store API, " + fmt.Sprint(scaleBatch) + " events a batch)", build, "10M in reasonable time"},
 		{fmt.Sprintf("ingest, %d clients, empty store", r.clients), ingestText(r.emptyIngest, nil), ""},
 		{"burst drain, empty store (the events its ingest left held)", r.burst.text(), "the drain's reference"},
-		{fmt.Sprintf("ingest, %d clients, %d events", r.clients, r.events), ingestText(r.bigIngest, &r.emptyIngest), "≥ 80 % of the empty store's"},
+		{fmt.Sprintf("ingest, %d clients, %d events", r.clients, r.events), ingestText(r.bigIngest, &r.emptyIngest), "see the next row"},
+		{fmt.Sprintf("ingest in turns, %d clients: %d events / a new empty store", r.clients, r.events), r.turns.text(), "≥ 80 % of the empty store's"},
 		{fmt.Sprintf("`PUT` connection enabled / paused, %d held; ingest at %d/s meanwhile", r.backlog, r.probeRate),
 			putsText(r.puts) + "; probe " + r.pauseProbe.String(), "`PUT` < 100 ms; " + targetProbe},
 		{fmt.Sprintf("backlog drain; ingest at %d/s meanwhile", r.probeRate), r.drainText(),

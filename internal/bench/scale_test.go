@@ -57,6 +57,8 @@ func TestRunScale(t *testing.T) {
 				"| ingest, 4 clients, empty store | ",
 				"| burst drain, empty store (the events its ingest left held) | ",
 				"| ingest, 4 clients, 2000 events | ",
+				"| ingest in turns, 4 clients: 2000 events / a new empty store | big store ",
+				"(3 rounds of 150ms on each; rounds: big ",
 				"| `PUT` connection enabled / paused, 600 held; ingest at 50/s meanwhile | slowest ",
 				"| backlog drain; ingest at 50/s meanwhile | ",
 				"| retention purge (33.6 h kept of the 7 days built); ingest at 50/s meanwhile | ",
