@@ -158,29 +158,52 @@ func (r *scaleRun) startNode(ctx context.Context, ls *listStore, extra ...string
 // emptyStore measures ingest on an empty store: the reference for "ingest
 // stays flat".
 func (r *scaleRun) emptyStore(ctx context.Context) error {
-	ls, err := newListStore(ctx, r.cfg.Database)
-	if err != nil {
-		return err
-	}
-	defer ls.cleanup()
 	r.rep.store = "SQLite"
 	if r.cfg.Database != "" {
 		r.rep.store = "PostgreSQL"
 	}
-	fmt.Fprintf(r.out, "store: %s\n", ls.desc)
-	var g *graph
-	if err := prepareStore(ctx, ls, r.key, r.scaleGraph(&g), func(context.Context, store.Store) error { return nil }); err != nil {
-		return err
-	}
-	n, peak, stop, err := r.startNode(ctx, ls)
+	e, err := r.startEmpty(ctx)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	r.rep.emptyIngest = hammer(ctx, []string{n.url + "/hook/" + g.ingestionID}, r.cfg.Clients, r.cfg.Duration, r.body, 202)
-	r.rep.rss = append(r.rep.rss, rssStep{"ingest, empty store", peak.max()})
+	defer e.stop()
+	fmt.Fprintf(r.out, "store: %s\n", e.ls.desc)
+	r.rep.emptyIngest = hammer(ctx, []string{e.hookURL()}, r.cfg.Clients, r.cfg.Duration, r.body, 202)
+	r.rep.rss = append(r.rep.rss, rssStep{"ingest, empty store", e.peak.max()})
 	fmt.Fprintf(r.out, "ingest, empty store: %s\n", r.rep.emptyIngest)
-	return r.burst(ctx, n, g, peak)
+	return r.burst(ctx, e.n, e.g, e.peak)
+}
+
+// emptyNode is a fresh store with the run's graph and nothing else, and a
+// node on it.
+type emptyNode struct {
+	ls   *listStore
+	g    *graph
+	n    *node
+	peak *rssPeak
+	stop func() // stops the node and removes the store
+}
+
+func (e *emptyNode) hookURL() string { return e.n.url + "/hook/" + e.g.ingestionID }
+
+// startEmpty makes an emptyNode.
+func (r *scaleRun) startEmpty(ctx context.Context) (*emptyNode, error) {
+	ls, err := newListStore(ctx, r.cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	e := &emptyNode{ls: ls}
+	if err := prepareStore(ctx, ls, r.key, r.scaleGraph(&e.g), func(context.Context, store.Store) error { return nil }); err != nil {
+		ls.cleanup()
+		return nil, err
+	}
+	n, peak, stop, err := r.startNode(ctx, ls)
+	if err != nil {
+		ls.cleanup()
+		return nil, err
+	}
+	e.n, e.peak, e.stop = n, peak, func() { stop(); ls.cleanup() }
+	return e, nil
 }
 
 // burst enables the empty store's connection, the events its ingest step

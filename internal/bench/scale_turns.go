@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/volleyhq/volley/internal/store"
 )
 
 // scaleTurns is how many rounds turnsIngest runs: enough that a minute of
@@ -85,21 +83,12 @@ func ratesText(rs []float64) string {
 // afternoon, docs/benchmarks.md); here both rates come from the same
 // minutes. The events the big store accepts join its backlog.
 func (s *scaleSteps) turnsIngest(ctx context.Context) error {
-	ls, err := newListStore(ctx, s.cfg.Database)
+	e, err := s.startEmpty(ctx)
 	if err != nil {
 		return err
 	}
-	defer ls.cleanup()
-	var g *graph
-	if err := prepareStore(ctx, ls, s.key, s.scaleGraph(&g), func(context.Context, store.Store) error { return nil }); err != nil {
-		return err
-	}
-	n, _, stop, err := s.startNode(ctx, ls)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	empty := []string{n.url + "/hook/" + g.ingestionID}
+	defer e.stop()
+	empty := []string{e.hookURL()}
 	big := []string{s.hookURL()}
 	res := turnsResult{each: s.cfg.Duration / 2}
 	for i := range scaleTurns {
