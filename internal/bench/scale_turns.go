@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,19 +14,17 @@ const scaleTurns = 3
 // turnsResult is ingest on the big store and on an empty one, taken in
 // turns.
 type turnsResult struct {
-	rounds      int
 	each        time.Duration // one store's share of a round
 	empty, big  int           // requests accepted
 	emptyTook   time.Duration // time the empty store's shares took
 	bigTook     time.Duration
 	errors      int64
-	emptyRounds []float64 // each round's rates, per second
+	emptyRounds []float64 // each round's rates, per second: one per round
 	bigRounds   []float64
 }
 
 // add records one round.
 func (t *turnsResult) add(empty, big stats) {
-	t.rounds++
 	t.empty, t.emptyTook = t.empty+empty.n, t.emptyTook+empty.elapsed
 	t.big, t.bigTook = t.big+big.n, t.bigTook+big.elapsed
 	t.errors += empty.errors + big.errors
@@ -46,7 +45,8 @@ func (t turnsResult) rates() (empty, big float64) {
 
 // text is the result as the report and the log print it.
 func (t turnsResult) text() string {
-	if t.rounds == 0 {
+	rounds := len(t.bigRounds)
+	if rounds == 0 {
 		return "not measured"
 	}
 	empty, big := t.rates()
@@ -55,19 +55,16 @@ func (t turnsResult) text() string {
 		ratio = fmt.Sprintf("%.0f %%", 100*big/empty)
 	}
 	return fmt.Sprintf("big store %.0f/s, empty store %.0f/s: **%s** (%d rounds of %s on each; rounds: big %s, empty %s; %d errors)",
-		big, empty, ratio, t.rounds, t.each, ratesText(t.bigRounds), ratesText(t.emptyRounds), t.errors)
+		big, empty, ratio, rounds, t.each, ratesText(t.bigRounds), ratesText(t.emptyRounds), t.errors)
 }
 
 // ratesText lists rates per second, rounded.
 func ratesText(rs []float64) string {
-	s := ""
+	out := make([]string, len(rs))
 	for i, r := range rs {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%.0f", r)
+		out[i] = fmt.Sprintf("%.0f", r)
 	}
-	return s
+	return strings.Join(out, ", ")
 }
 
 // turnsIngest measures issue 8's "ingest stays flat" in turns: a fresh
@@ -92,16 +89,16 @@ func (s *scaleSteps) turnsIngest(ctx context.Context) error {
 	big := []string{s.hookURL()}
 	res := turnsResult{each: s.cfg.Duration / 2}
 	for i := range scaleTurns {
-		var e, b stats
+		var onEmpty, onBig stats
 		if i%2 == 0 {
-			b = hammer(ctx, big, s.cfg.Clients, res.each, s.body, 202)
-			e = hammer(ctx, empty, s.cfg.Clients, res.each, s.body, 202)
+			onBig = hammer(ctx, big, s.cfg.Clients, res.each, s.body, 202)
+			onEmpty = hammer(ctx, empty, s.cfg.Clients, res.each, s.body, 202)
 		} else {
-			e = hammer(ctx, empty, s.cfg.Clients, res.each, s.body, 202)
-			b = hammer(ctx, big, s.cfg.Clients, res.each, s.body, 202)
+			onEmpty = hammer(ctx, empty, s.cfg.Clients, res.each, s.body, 202)
+			onBig = hammer(ctx, big, s.cfg.Clients, res.each, s.body, 202)
 		}
-		s.accepted.Add(int64(b.n))
-		res.add(e, b)
+		s.accepted.Add(int64(onBig.n))
+		res.add(onEmpty, onBig)
 	}
 	s.rep.turns = res
 	fmt.Fprintf(s.out, "ingest in turns with an empty store: %s\n", res.text())

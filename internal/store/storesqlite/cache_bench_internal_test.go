@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -93,10 +91,7 @@ func BenchmarkReaderCacheReset(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkIndexFillReaderCache -benchtime 1x -count 2 ./internal/store/storesqlite
 func BenchmarkIndexFillReaderCache(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("VOLLEY_BENCH_FILL_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := storetest.EnvInt(b, "VOLLEY_BENCH_FILL_EVENTS", 200_000)
 	for _, kib := range []int{readCacheMallocKiB, readCacheKiB} {
 		b.Run(fmt.Sprintf("cache=%dKiB", kib), func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "volley.db")
@@ -113,17 +108,7 @@ func BenchmarkIndexFillReaderCache(b *testing.B) {
 			defer func() { s.read = pool }()
 			var took time.Duration
 			for b.Loop() {
-				start := time.Now()
-				for {
-					res, err := s.SearchIndex(context.Background(), 5000)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if res.Done {
-						break
-					}
-				}
-				took = time.Since(start)
+				took = benchIndexBy(b, s, n, 5000)
 			}
 			b.ReportMetric(float64(n)/took.Seconds(), "events/s")
 			b.ReportMetric(float64(cacheUsed(b, s.write))/(1<<20), "writer-cache-MiB")

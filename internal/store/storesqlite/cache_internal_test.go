@@ -7,8 +7,9 @@ import (
 
 // TestPageCacheBudget checks each read connection's page cache and that
 // nothing is memory-mapped: both count in resident memory, and a read
-// connection's cache must stay small whatever the number of readers (see
-// readCache).
+// connection's cache is readCache whatever the number of readers (the page
+// buffer is sized for the default number; pages past it come from the
+// allocator).
 func TestPageCacheBudget(t *testing.T) {
 	t.Parallel()
 	for _, conns := range []int{1, 4, 64} {

@@ -109,11 +109,16 @@ func BenchmarkSearch(b *testing.B) {
 	runSearches(b, s, conn.ProjectID, n, "indexed")
 }
 
-// benchIndex fills s's search index and logs its rate over n events.
-func benchIndex(b *testing.B, s *Store, n int) {
+// benchIndex fills s's search index in batches of searchindex.DefaultBatch
+// (a node's) and logs its rate over n events.
+func benchIndex(b *testing.B, s *Store, n int) { benchIndexBy(b, s, n, searchindex.DefaultBatch) }
+
+// benchIndexBy is benchIndex in batches of batch; it returns how long the
+// fill took.
+func benchIndexBy(b *testing.B, s *Store, n, batch int) time.Duration {
 	start := time.Now()
 	for {
-		res, err := s.SearchIndex(context.Background(), searchindex.DefaultBatch)
+		res, err := s.SearchIndex(context.Background(), batch)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,6 +128,7 @@ func benchIndex(b *testing.B, s *Store, n int) {
 	}
 	took := time.Since(start)
 	b.Logf("indexed %d events in %v: %.0f events/s", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	return took
 }
 
 // runSearches runs BenchmarkSearch's searches of project in s, one
