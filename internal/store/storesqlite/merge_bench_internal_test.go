@@ -45,7 +45,7 @@ func mergeStepHolds(b *testing.B, n int) (steps int, mean, most time.Duration) {
 			b.Fatal(err)
 		}
 		parts := s.search.set.Load().parts
-		r, err := s.mergePart(ctx, parts[len(parts)-1])
+		r, err := s.mergePart(ctx, parts[len(parts)-1], false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -302,26 +302,50 @@ const searchMergeMax = 1024
 
 // mergeSearchIndex merges the segments of the parts written since their
 // last merge (automerge is off, see searchAutomerge) in steps, each a
-// background turn of its own sized by its hold, until no level of them
-// has usermerge (4) segments left to merge: the shape automerge keeps, at
-// the same total cost, spread over shorter holds. A level's merge of big
-// segments takes many steps; FTS5 keeps the merge's progress in the index
-// between them. A step is never shorter than one word, though: FTS5
-// checks its page budget only when the word changes, and a word every
-// event holds lists every event of the level, so the longest step grows
-// with the level whatever pages it asks for: 82 ms over a level of 800,000
-// events of one index, 256-512 ms at 2M (docs/benchmarks.md). The parts
-// bound it: 14 ms at most while a part of 65,536 is filled
-// (BenchmarkSearchMergeStep).
+// background turn of its own sized by its hold. The newest part, the one
+// the indexer fills, is merged until no level of it has usermerge (4)
+// segments left to merge: the shape automerge keeps, at the same total
+// cost, spread over shorter holds. A level's merge of big segments takes
+// many steps; FTS5 keeps the merge's progress in the index between them. A
+// step is never shorter than one word, though: FTS5 checks its page budget
+// only when the word changes, and a word every event holds lists every
+// event of the level, so the longest step grows with the level whatever
+// pages it asks for: 82 ms over a level of 800,000 events of one index,
+// 256-512 ms at 2M (docs/benchmarks.md). The parts bound it: 14 ms at
+// most while a part of 65,536 is filled (BenchmarkSearchMergeStep).
+//
+// A part the indexer has moved past (sealed) gets no more words, so it is
+// merged down to one segment (mergePart with optimize), once: a lookup of
+// a word seeks every segment of every part, and the 2-12 segments the
+// merges leave in each made that most of a rare word's search at 10M
+// events (12-13 ms in 153 parts, 4-5 once each was one segment:
+// docs/benchmarks.md, "The read caches cleared; one segment a sealed
+// part"). At most one sealed part is rewritten per call,
+// so that a store upgraded with many (every part of an existing store is
+// to merge after a start) does not hold up the indexer's next batch for
+// long; a part left as one segment already costs a step that writes
+// nothing.
 func (s *Store) mergeSearchIndex(ctx context.Context) error {
-	for _, p := range s.search.set.Load().parts {
+	parts := s.search.set.Load().parts
+	newest := parts[len(parts)-1]
+	if s.search.unmerged[newest.n] {
+		if _, err := s.mergePart(ctx, newest, false); err != nil {
+			return fmt.Errorf("merge part %d: %w", newest.n, err)
+		}
+		delete(s.search.unmerged, newest.n)
+	}
+	for _, p := range parts[:len(parts)-1] {
 		if !s.search.unmerged[p.n] {
 			continue
 		}
-		if _, err := s.mergePart(ctx, p); err != nil {
-			return fmt.Errorf("merge part %d: %w", p.n, err)
+		run, err := s.mergePart(ctx, p, true)
+		if err != nil {
+			return fmt.Errorf("optimize part %d: %w", p.n, err)
 		}
 		delete(s.search.unmerged, p.n)
+		if run.steps > 0 {
+			return nil
+		}
 	}
 	return nil
 }
@@ -332,14 +356,20 @@ type mergeRun struct {
 	total, most time.Duration
 }
 
-// mergePart merges p's segments in steps until none is left to merge.
-func (s *Store) mergePart(ctx context.Context, p searchPart) (mergeRun, error) {
+// mergePart merges p's segments in steps until none is left to merge; with
+// optimize, until p is one segment (FTS5's 'merge' with a negative page
+// count: its incremental 'optimize').
+func (s *Store) mergePart(ctx context.Context, p searchPart, optimize bool) (mergeRun, error) {
 	var run mergeRun
 	for {
 		pages := s.mergeSize.size(searchMergeMax)
+		budget := pages
+		if optimize {
+			budget = -pages
+		}
 		var merged bool
 		hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
-			merged, err = mergeStep(ctx, tx, p, pages)
+			merged, err = mergeStep(ctx, tx, p, budget)
 			return err
 		})
 		if err != nil || !merged {
@@ -382,7 +412,8 @@ func (s *Store) pendingBodies(ctx context.Context, from int64, limit int) ([]pen
 }
 
 // mergeStep merges up to pages leaf pages of part p's segments in tx and
-// reports whether it found any to merge.
+// reports whether it found any to merge; pages < 0 merges up to -pages of
+// them towards one segment, whatever their levels.
 func mergeStep(ctx context.Context, tx *sql.Tx, p searchPart, pages int) (bool, error) {
 	// FTS5 tells whether a merge found work only by the rows it wrote: two
 	// or more (the 'merge' command's documentation).

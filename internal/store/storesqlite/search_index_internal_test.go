@@ -582,14 +582,7 @@ func TestSearchIndexMergesInSteps(t *testing.T) {
 	if merged {
 		t.Error("a merge found segments left to merge after SearchIndex")
 	}
-	// A segment's pages have rowids of its id shifted left 37 bits; ids
-	// from 65,536 are tombstones.
-	var segments int
-	if err := s.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT id >> 37) FROM `+part.table()+`_data
-		WHERE id >> 37 BETWEEN 1 AND 65535`).Scan(&segments); err != nil {
-		t.Fatal(err)
-	}
-	if segments > 3 { // usermerge 4: a level of 4 is merged, and small segments go up a level
+	if segments := partSegments(t, s, part); segments > 3 { // usermerge 4: a level of 4 is merged, and small segments go up a level
 		t.Errorf("%d segments after %d batches, want ≤ 3: the merge steps did not keep up", segments, n)
 	}
 	if st := s.WriterStats()[writeMerge]; st.Kind != "merge" || st.Hold.Count == 0 {
@@ -597,6 +590,96 @@ func TestSearchIndexMergesInSteps(t *testing.T) {
 	}
 	if ids, _ := searchIDs(t, s, conn.ProjectID, "tenth", 100); len(ids) != 2 {
 		t.Errorf("search after the merges found %d events, want 2 (the 1st and the 11th)", len(ids))
+	}
+}
+
+// partSegments counts the segments of part p.
+func partSegments(t *testing.T, s *Store, p searchPart) int {
+	t.Helper()
+	// A segment's pages have rowids of its id shifted left 37 bits; ids
+	// from 65,536 are tombstones.
+	var segments int
+	if err := s.read.QueryRowContext(t.Context(), `SELECT count(DISTINCT id >> 37) FROM `+p.table()+`_data
+		WHERE id >> 37 BETWEEN 1 AND 65535`).Scan(&segments); err != nil {
+		t.Fatal(err)
+	}
+	return segments
+}
+
+// TestSealedSearchPartsAreOneSegment checks that a part the indexer has
+// moved past is merged down to one segment, and, as after a start with
+// parts of several segments (a store upgraded), one such part at most by
+// each call of SearchIndex; and that searches find the same events.
+func TestSealedSearchPartsAreOneSegment(t *testing.T) {
+	t.Parallel()
+	s, conn := planStore(t)
+	s.search.events = 40
+	ins := searchEvents(t, s, conn, 130)
+	for {
+		res, err := s.SearchIndex(t.Context(), 1) // a segment per event
+		if err != nil {
+			t.Fatalf("SearchIndex: %v", err)
+		}
+		if res.Done {
+			break
+		}
+	}
+	parts := s.search.set.Load().parts
+	if len(parts) != 4 { // the migration's, empty, is dropped
+		t.Fatalf("130 events in parts of 40 ids: %d parts %+v, want 4", len(parts), parts)
+	}
+	sealed := parts[:3]
+	segments := func() (n []int) {
+		for _, p := range sealed {
+			n = append(n, partSegments(t, s, p))
+		}
+		return n
+	}
+	if n := segments(); slices.Max(n) != 1 {
+		t.Errorf("segments of the sealed parts %v, want 1 each", n)
+	}
+
+	// Two segments more in each, of events that do not exist (a search
+	// drops them as it drops deleted ones): too few for a merge of the
+	// newest part's kind (usermerge 4), and the parts to merge as after a
+	// start.
+	for _, p := range sealed {
+		for i := range 2 {
+			if _, err := s.txHeld(t.Context(), background(writeUpkeep), func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(t.Context(), `INSERT INTO `+p.table()+` (rowid, body) VALUES (?, 'filler')`, 100_000+p.n*10+int64(i))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := segments(); slices.Min(n) < 3 {
+		t.Fatalf("segments of the sealed parts %v, want 3 each after two inserts", n)
+	}
+	if err := s.loadSearchParts(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for call := 1; call <= len(sealed); call++ {
+		if _, err := s.SearchIndex(t.Context(), 1); err != nil {
+			t.Fatalf("SearchIndex: %v", err)
+		}
+		n := segments()
+		if ones := len(slices.DeleteFunc(slices.Clone(n), func(v int) bool { return v != 1 })); ones != call {
+			t.Errorf("after call %d: segments of the sealed parts %v, want %d of them at 1", call, n, call)
+		}
+	}
+
+	if ids, total := searchIDs(t, s, conn.ProjectID, "tenth", 20); total != 13 || ids[0] != ins[120].ID || ids[12] != ins[0].ID {
+		t.Errorf("search tenth = %v (total %d), want the 13 tenths, newest first", ids, total)
+	}
+	for _, i := range []int{0, 40, 70, 120} {
+		word := fmt.Sprintf("rare%d", i)
+		if ids, total := searchIDs(t, s, conn.ProjectID, word, 20); total != 1 || ids[0] != ins[i].ID {
+			t.Errorf("search %s = %v (total %d), want [%d]", word, ids, total, ins[i].ID)
+		}
+	}
+	if ids, total := searchIDs(t, s, conn.ProjectID, "filler", 20); total != 0 {
+		t.Errorf("search filler = %v (total %d), want none: no event holds it", ids, total)
 	}
 }
 
