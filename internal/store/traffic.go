@@ -426,8 +426,9 @@ type SearchIndexer interface {
 type SearchIndexResult struct {
 	// Indexed counts the events the batch indexed.
 	Indexed int
-	// Done reports that every event written before the batch is indexed:
-	// the indexer may wait before the next batch.
+	// Done reports that every event written before the batch is indexed
+	// and the index's upkeep is done: the indexer may wait before the next
+	// batch.
 	Done bool
 }
 

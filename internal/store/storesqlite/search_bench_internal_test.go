@@ -128,28 +128,7 @@ func benchIndexBy(b *testing.B, s *Store, n, batch int) time.Duration {
 	}
 	took := time.Since(start)
 	b.Logf("indexed %d events in %v: %.0f events/s", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
-	// A call merges at most one sealed part down to one segment: the
-	// parts of a store opened again (a kept one) are each to merge.
-	start = time.Now()
-	for calls := 0; unmergedParts(s) > 0; calls++ {
-		if _, err := s.SearchIndex(context.Background(), batch); err != nil {
-			b.Fatal(err)
-		}
-		if calls == 0 {
-			b.Logf("merging the sealed parts of a store opened again, one a call")
-		}
-	}
-	if d := time.Since(start); d > time.Second {
-		b.Logf("merged the sealed parts in %v", d.Round(time.Millisecond))
-	}
 	return took
-}
-
-// unmergedParts is how many of s's search index parts are to merge.
-func unmergedParts(s *Store) int {
-	s.search.mu.Lock()
-	defer s.search.mu.Unlock()
-	return len(s.search.unmerged)
 }
 
 // runSearches runs BenchmarkSearch's searches of project in s, one

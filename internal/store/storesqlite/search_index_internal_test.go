@@ -607,21 +607,60 @@ func partSegments(t *testing.T, s *Store, p searchPart) int {
 }
 
 // TestSealedSearchPartsAreOneSegment checks that a part the indexer has
-// moved past is merged down to one segment, and, as after a start with
-// parts of several segments (a store upgraded), one such part at most by
-// each call of SearchIndex; and that searches find the same events.
+// moved past is merged down to one segment once the index has caught up,
+// and, as after a start with parts of several segments (a store
+// upgraded), one such part at most by each call of SearchIndex, the
+// calls reporting the index not done until every part is; and that
+// searches find the same events.
 func TestSealedSearchPartsAreOneSegment(t *testing.T) {
 	t.Parallel()
 	s, conn := planStore(t)
 	s.search.events = 40
 	ins := searchEvents(t, s, conn, 130)
+	filler := func(p searchPart, i int) { // a segment of an event that does not exist
+		t.Helper()
+		if _, err := s.txHeld(t.Context(), background(writeUpkeep), func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(t.Context(), `INSERT INTO `+p.table()+` (rowid, body) VALUES (?, 'filler')`, 100_000+p.n*10+int64(i))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first part filled, its merges done, and two segments more: too
+	// few for a merge of the newest part's kind (usermerge 4).
+	var first searchPart
+	for first.last == 0 {
+		if _, err := s.SearchIndex(t.Context(), 10); err != nil {
+			t.Fatalf("SearchIndex: %v", err)
+		}
+		parts := s.search.set.Load().parts
+		var through int64
+		if err := s.read.QueryRowContext(t.Context(), `SELECT indexed_through FROM search_index`).Scan(&through); err != nil {
+			t.Fatal(err)
+		}
+		if newest := parts[len(parts)-1]; newest.first > 0 && through == newest.last {
+			first = newest
+		}
+	}
+	filler(first, 0)
+	filler(first, 1)
+	if n := partSegments(t, s, first); n < 3 {
+		t.Fatalf("part %d: %d segments after two inserts, want 3 or more", first.n, n)
+	}
+	var calls []store.SearchIndexResult
 	for {
-		res, err := s.SearchIndex(t.Context(), 1) // a segment per event
+		res, err := s.SearchIndex(t.Context(), 10)
 		if err != nil {
 			t.Fatalf("SearchIndex: %v", err)
 		}
+		calls = append(calls, res)
 		if res.Done {
 			break
+		}
+		// The index's batches go first: a sealed part is rewritten once
+		// the index has caught up, not after a full batch.
+		if n := partSegments(t, s, first); res.Indexed == 10 && n < 3 {
+			t.Fatalf("part %d: %d segments while the index is behind (calls %+v), want it left as it was", first.n, n, calls)
 		}
 	}
 	parts := s.search.set.Load().parts
@@ -636,22 +675,14 @@ func TestSealedSearchPartsAreOneSegment(t *testing.T) {
 		return n
 	}
 	if n := segments(); slices.Max(n) != 1 {
-		t.Errorf("segments of the sealed parts %v, want 1 each", n)
+		t.Errorf("segments of the sealed parts %v (part %d the first), want 1 each once indexed: calls %+v", n, first.n, calls)
 	}
 
-	// Two segments more in each, of events that do not exist (a search
-	// drops them as it drops deleted ones): too few for a merge of the
-	// newest part's kind (usermerge 4), and the parts to merge as after a
-	// start.
+	// Two segments more in each (a search drops their events as it drops
+	// deleted ones), and the parts to merge as after a start.
 	for _, p := range sealed {
-		for i := range 2 {
-			if _, err := s.txHeld(t.Context(), background(writeUpkeep), func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(t.Context(), `INSERT INTO `+p.table()+` (rowid, body) VALUES (?, 'filler')`, 100_000+p.n*10+int64(i))
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		filler(p, 2)
+		filler(p, 3)
 	}
 	if n := segments(); slices.Min(n) < 3 {
 		t.Fatalf("segments of the sealed parts %v, want 3 each after two inserts", n)
@@ -660,12 +691,16 @@ func TestSealedSearchPartsAreOneSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	for call := 1; call <= len(sealed); call++ {
-		if _, err := s.SearchIndex(t.Context(), 1); err != nil {
+		res, err := s.SearchIndex(t.Context(), 1)
+		if err != nil {
 			t.Fatalf("SearchIndex: %v", err)
 		}
 		n := segments()
 		if ones := len(slices.DeleteFunc(slices.Clone(n), func(v int) bool { return v != 1 })); ones != call {
 			t.Errorf("after call %d: segments of the sealed parts %v, want %d of them at 1", call, n, call)
+		}
+		if res.Done != (call == len(sealed)) {
+			t.Errorf("call %d: Done %v with parts %v", call, res.Done, n)
 		}
 	}
 
