@@ -32,7 +32,7 @@ func BenchmarkReaderCacheReset(b *testing.B) {
 	const n = 60_000
 	path := filepath.Join(b.TempDir(), "volley.db")
 	s, conn := benchStoreAt(b, path, n, searchBody)
-	benchIndex(b, s, n)
+	benchIndex(b, s)
 	var ingestionID string
 	if err := s.read.QueryRowContext(ctx, `SELECT ingestion_id FROM sources WHERE id = ?`, conn.SourceID).Scan(&ingestionID); err != nil {
 		b.Fatal(err)
@@ -108,7 +108,7 @@ func BenchmarkIndexFillReaderCache(b *testing.B) {
 			defer func() { s.read = pool }()
 			var took time.Duration
 			for b.Loop() {
-				took = benchIndexBy(b, s, n, 5000)
+				took = benchIndexBy(b, s, 5000)
 			}
 			b.ReportMetric(float64(n)/took.Seconds(), "events/s")
 			b.ReportMetric(float64(cacheUsed(b, s.write))/(1<<20), "writer-cache-MiB")

@@ -343,12 +343,12 @@ func (s *Store) mergeSearchIndex(ctx context.Context, caughtUp bool) (left bool,
 		}
 		delete(s.search.unmerged, newest.n)
 	}
-	rewritten := !caughtUp
+	mayRewrite := caughtUp
 	for _, p := range parts[:len(parts)-1] {
 		if !s.search.unmerged[p.n] {
 			continue
 		}
-		if rewritten {
+		if !mayRewrite {
 			return true, nil
 		}
 		run, err := s.mergePart(ctx, p, true)
@@ -356,7 +356,7 @@ func (s *Store) mergeSearchIndex(ctx context.Context, caughtUp bool) (left bool,
 			return false, fmt.Errorf("optimize part %d: %w", p.n, err)
 		}
 		delete(s.search.unmerged, p.n)
-		rewritten = run.steps > 0
+		mayRewrite = run.steps == 0 // one part rewritten a call; one found whole does not count
 	}
 	return false, nil
 }

@@ -629,7 +629,10 @@ func TestSealedSearchPartsAreOneSegment(t *testing.T) {
 	// The first part filled, its merges done, and two segments more: too
 	// few for a merge of the newest part's kind (usermerge 4).
 	var first searchPart
-	for first.last == 0 {
+	for calls := 0; first.last == 0; calls++ {
+		if calls == 130 {
+			t.Fatalf("no part filled after %d calls: parts %+v", calls, s.search.set.Load().parts)
+		}
 		if _, err := s.SearchIndex(t.Context(), 10); err != nil {
 			t.Fatalf("SearchIndex: %v", err)
 		}
