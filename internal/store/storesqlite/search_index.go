@@ -333,7 +333,7 @@ const searchMergeMax = 1024
 // (docs/benchmarks.md). It reports whether sealed parts are left to
 // rewrite: the indexer's next call comes soon (SearchIndexResult.Done
 // false). A part left as one segment already costs a step that writes
-// nothing.
+// nothing, once: it is marked whole then (mergePart).
 func (s *Store) mergeSearchIndex(ctx context.Context, caughtUp bool) (left bool, err error) {
 	parts := s.search.set.Load().parts
 	newest := parts[len(parts)-1]
@@ -369,7 +369,8 @@ type mergeRun struct {
 
 // mergePart merges p's segments in steps until none is left to merge; with
 // optimize, until p is one segment (FTS5's 'merge' with a negative page
-// count: its incremental 'optimize').
+// count: its incremental 'optimize'), and marks p whole in search_parts,
+// so that the next start leaves it (loadSearchParts).
 func (s *Store) mergePart(ctx context.Context, p searchPart, optimize bool) (mergeRun, error) {
 	var run mergeRun
 	for {
@@ -381,6 +382,9 @@ func (s *Store) mergePart(ctx context.Context, p searchPart, optimize bool) (mer
 		var merged bool
 		hold, err := s.txHeld(ctx, background(writeMerge), func(tx *sql.Tx) (err error) {
 			merged, err = mergeStep(ctx, tx, p, budget)
+			if err == nil && optimize && !merged { // one segment: say so for the next start
+				_, err = tx.ExecContext(ctx, `UPDATE search_parts SET whole = 1 WHERE part = ?`, p.n)
+			}
 			return err
 		})
 		if err != nil || !merged {

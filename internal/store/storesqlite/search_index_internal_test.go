@@ -4,10 +4,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -681,14 +683,31 @@ func TestSealedSearchPartsAreOneSegment(t *testing.T) {
 		t.Errorf("segments of the sealed parts %v (part %d the first), want 1 each once indexed: calls %+v", n, first.n, calls)
 	}
 
+	// Marked whole, they are not merged again after a start: only the
+	// newest part is to merge.
+	if whole := queryStrings(t, s, `SELECT part FROM search_parts WHERE whole = 1 ORDER BY part`); !slices.Equal(whole, []string{
+		strconv.FormatInt(sealed[0].n, 10), strconv.FormatInt(sealed[1].n, 10), strconv.FormatInt(sealed[2].n, 10)}) {
+		t.Errorf("parts marked whole %v, want the sealed ones %+v", whole, sealed)
+	}
+	if err := s.loadSearchParts(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int64]bool{parts[3].n: true}; !maps.Equal(s.search.unmerged, want) {
+		t.Errorf("parts to merge after a start %v, want only the newest %v", s.search.unmerged, want)
+	}
+
 	// Two segments more in each (a search drops their events as it drops
-	// deleted ones), and the parts to merge as after a start.
+	// deleted ones), not marked whole: the parts to merge as after a start
+	// on a store from before the mark (migration 0024).
 	for _, p := range sealed {
 		filler(p, 2)
 		filler(p, 3)
 	}
 	if n := segments(); slices.Min(n) < 3 {
 		t.Fatalf("segments of the sealed parts %v, want 3 each after two inserts", n)
+	}
+	if _, err := s.write.ExecContext(t.Context(), `UPDATE search_parts SET whole = 0`); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.loadSearchParts(t.Context()); err != nil {
 		t.Fatal(err)

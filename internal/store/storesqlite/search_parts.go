@@ -89,7 +89,7 @@ func (s *Store) readParts() (ps *partSet, release func()) {
 }
 
 // loadSearchParts reads the registry into the set searches read; every
-// live part may have segments to merge.
+// live part but those marked whole (mergePart) may have segments to merge.
 func (s *Store) loadSearchParts(ctx context.Context) error {
 	s.search.mu.Lock()
 	defer s.search.mu.Unlock()
@@ -100,9 +100,16 @@ func (s *Store) loadSearchParts(ctx context.Context) error {
 	if len(parts) == 0 {
 		return errors.New("sqlite: the search index has no part (search_parts is empty)")
 	}
+	whole, err := queryParts(ctx, s.write, `dropping = 0 AND whole = 1`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read search index parts: %w", err)
+	}
 	s.search.unmerged = map[int64]bool{}
-	for _, p := range parts {
-		s.search.unmerged[p.n] = true
+	for i, p := range parts {
+		// The newest is never whole: the indexer still fills it.
+		if i == len(parts)-1 || !slices.Contains(whole, p) {
+			s.search.unmerged[p.n] = true
+		}
 	}
 	s.search.set.Store(&partSet{parts: parts})
 	return nil

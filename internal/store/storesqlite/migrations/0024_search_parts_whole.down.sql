@@ -1,0 +1,1 @@
+ALTER TABLE search_parts DROP COLUMN whole;
