@@ -15,8 +15,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/volleyhq/volley"
 	"github.com/volleyhq/volley/internal/server"
 	"github.com/volleyhq/volley/internal/store"
@@ -43,6 +41,9 @@ type listStore struct {
 	// planner prepares what the query planner knows after the build, the
 	// way a running installation would have it, and describes it.
 	planner func(context.Context) (string, error)
+	// checkpoint, when set, writes the server's dirty buffers back
+	// (PostgreSQL's CHECKPOINT; settleDisk).
+	checkpoint func(context.Context) error
 	// env points a `volley serve` child at the store.
 	env []string
 	// size is the store's size on disk in bytes: SQLite's file and WAL, or
@@ -85,19 +86,15 @@ func newListStore(ctx context.Context, dbURL string) (*listStore, error) {
 				// independent of when it gets to it. The vacuum matters
 				// to plans: it sets the visibility map, without which an
 				// index-only scan reads every row's heap page too.
-				conn, err := pgx.Connect(ctx, schemaURL)
-				if err != nil {
-					return "", fmt.Errorf("bench: vacuum: %w", err)
-				}
-				defer conn.Close(ctx)
-				if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) events, event_payloads, deliveries, attempts`); err != nil {
+				if err := pgExec(ctx, schemaURL, `VACUUM (ANALYZE) events, event_payloads, deliveries, attempts`); err != nil {
 					return "", fmt.Errorf("bench: vacuum: %w", err)
 				}
 				return "VACUUM (ANALYZE) of events, event_payloads, deliveries and attempts after the build (what autovacuum does)", nil
 			},
-			env:     []string{"VOLLEY_DATABASE_URL=" + schemaURL},
-			size:    func(ctx context.Context) (int64, error) { return schemaSize(ctx, dbURL, schema) },
-			cleanup: drop,
+			checkpoint: func(ctx context.Context) error { return pgExec(ctx, schemaURL, `CHECKPOINT`) },
+			env:        []string{"VOLLEY_DATABASE_URL=" + schemaURL},
+			size:       func(ctx context.Context) (int64, error) { return schemaSize(ctx, dbURL, schema) },
+			cleanup:    drop,
 		}, nil
 	}
 	dir, err := os.MkdirTemp("", "volley-bench-lists-")

@@ -33,14 +33,20 @@ func freshSchema(ctx context.Context, dbURL string) (string, string, func(), err
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	drop := func() {
-		conn, err := pgx.Connect(context.Background(), dbURL)
-		if err != nil {
-			return
-		}
-		defer conn.Close(context.Background())
-		conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+		pgExec(context.Background(), dbURL, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
 	}
 	return u.String(), schema, drop, nil
+}
+
+// pgExec runs one statement on a connection of its own to dbURL.
+func pgExec(ctx context.Context, dbURL, sql string) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
 
 // pgFinishBatch is how many outcomes a build on PostgreSQL records per

@@ -268,6 +268,7 @@ func (r *scaleRun) bigStore(ctx context.Context) (incomplete bool, err error) {
 		return false, err
 	}
 	fmt.Fprintf(r.out, "planner: %s\n", planner)
+	fmt.Fprintf(r.out, "disk settled: %s\n", settleDisk(ctx, ls.checkpoint))
 	if r.rep.sizeBuilt, err = ls.size(ctx); err != nil {
 		return false, err
 	}
